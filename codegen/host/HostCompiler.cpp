@@ -1,0 +1,302 @@
+//===- HostCompiler.cpp - Host kernels to a shared object -----------------===//
+#include "attn/Host/HostCompiler.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+#include <cstdlib>
+
+using namespace mlir;
+using namespace mlir::attn::host;
+
+//===----------------------------------------------------------------------===//
+// Lowering to the LLVM dialect
+//===----------------------------------------------------------------------===//
+
+/// Rewrites that must happen before the conversion to LLVM: math functions
+/// become polynomials (no libm calls, and they vectorize), and bf16
+/// conversions become integer arithmetic (x86 has no bf16 truncation
+/// without AVX512-BF16, and LLVM would otherwise call a compiler-rt helper).
+static LogicalResult expandForHost(ModuleOp module) {
+  RewritePatternSet patterns(module.getContext());
+  populateMathPolynomialApproximationPatterns(
+      patterns, [](StringRef name) {
+        return name == math::ExpOp::getOperationName() ||
+               name == math::LogOp::getOperationName() ||
+               name == math::TanhOp::getOperationName();
+      });
+  math::populateExpansionPatterns(patterns, {"exp2"});
+  arith::populateExpandBFloat16Patterns(patterns);
+  arith::populateArithExpandOpsPatterns(patterns);
+  return applyPatternsGreedily(module, std::move(patterns));
+}
+
+/// Adds `void <entry>(void **args)` calling `_mlir_ciface_<kernel>` with
+/// args[0], args[1], ...: each slot holds a pointer to a memref descriptor,
+/// which is what the C interface takes.
+static LogicalResult addEntryWrapper(ModuleOp module,
+                                     const HostEntryPoint &entryPoint) {
+  std::string cifaceName = "_mlir_ciface_" + entryPoint.kernel;
+  auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);
+  if (!ciface)
+    return module.emitError() << "host lowering produced no C interface '"
+                              << cifaceName << "'";
+  if (module.lookupSymbol(entryPoint.entry))
+    return module.emitError() << "host entry symbol '" << entryPoint.entry
+                              << "' clashes with a generated function";
+  MLIRContext *context = module.getContext();
+  Location loc = ciface.getLoc();
+  auto pointer = LLVM::LLVMPointerType::get(context);
+  auto type = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
+                                          {pointer});
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  auto entry = LLVM::LLVMFuncOp::create(builder, loc, entryPoint.entry, type);
+  Block *body = entry.addEntryBlock(builder);
+  builder.setInsertionPointToStart(body);
+  SmallVector<Value> descriptors;
+  unsigned count = ciface.getFunctionType().getNumParams();
+  for (unsigned position = 0; position < count; ++position) {
+    Value slot = LLVM::GEPOp::create(
+        builder, loc, pointer, pointer, body->getArgument(0),
+        ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(position)});
+    descriptors.push_back(LLVM::LoadOp::create(builder, loc, pointer, slot));
+  }
+  LLVM::CallOp::create(builder, loc, ciface, descriptors);
+  LLVM::ReturnOp::create(builder, loc, ValueRange{});
+  return success();
+}
+
+LogicalResult
+mlir::attn::host::lowerHostKernelsToLLVM(ModuleOp module,
+                                         ArrayRef<HostEntryPoint> entries) {
+  MLIRContext *context = module.getContext();
+  for (const HostEntryPoint &entry : entries) {
+    auto kernel = module.lookupSymbol<func::FuncOp>(entry.kernel);
+    if (!kernel)
+      return module.emitError() << "no host kernel named @" << entry.kernel;
+    kernel->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(context));
+  }
+
+  PassManager pm(context);
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (failed(pm.run(module)) || failed(expandForHost(module)))
+    return module.emitError() << "host lowering failed before LLVM conversion";
+
+  PassManager lower(context);
+  lower.addPass(createSCFToControlFlowPass());
+  lower.addPass(memref::createExpandStridedMetadataPass());
+  lower.addPass(createLowerAffinePass());
+  lower.addPass(createArithToLLVMConversionPass());
+  lower.addPass(createConvertMathToLLVMPass());
+  lower.addPass(createConvertIndexToLLVMPass());
+  lower.addPass(createFinalizeMemRefToLLVMConversionPass());
+  lower.addPass(createConvertFuncToLLVMPass());
+  lower.addPass(createConvertControlFlowToLLVMPass());
+  lower.addPass(createUBToLLVMConversionPass());
+  lower.addPass(createReconcileUnrealizedCastsPass());
+  if (failed(lower.run(module)))
+    return module.emitError() << "host lowering to the LLVM dialect failed";
+
+  for (const HostEntryPoint &entry : entries)
+    if (failed(addEntryWrapper(module, entry)))
+      return failure();
+  // Only the entries are exported; internal linkage also lets LLVM inline
+  // the kernels into them.
+  llvm::StringSet<> exported;
+  for (const HostEntryPoint &entry : entries)
+    exported.insert(entry.entry);
+  for (auto function : module.getOps<LLVM::LLVMFuncOp>())
+    if (!function.isExternal() && !exported.contains(function.getSymName()))
+      function.setLinkage(LLVM::Linkage::Internal);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LLVM IR, object and shared object
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A temporary file removed when this goes out of scope.
+struct TemporaryFile {
+  llvm::SmallString<128> path;
+  ~TemporaryFile() {
+    if (!path.empty())
+      llvm::sys::fs::remove(path);
+  }
+  LogicalResult create(StringRef prefix, StringRef suffix) {
+    return failure(
+        bool(llvm::sys::fs::createTemporaryFile(prefix, suffix, path)));
+  }
+};
+} // namespace
+
+/// The ld.lld to link with, in the order documented in HostCompiler.h.
+static std::optional<std::string> findLinker(std::string &searched) {
+  if (const char *override = std::getenv("ATTN_LD_LLD"); override && *override) {
+    searched = std::string("$ATTN_LD_LLD = ") + override;
+    if (llvm::sys::fs::can_execute(override))
+      return std::string(override);
+    return std::nullopt;
+  }
+  searched = "ld.lld-22 and ld.lld on PATH, /usr/lib/llvm-22/bin/ld.lld";
+  for (StringRef name : {"ld.lld-22", "ld.lld"})
+    if (llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName(name))
+      return *found;
+  if (llvm::sys::fs::can_execute("/usr/lib/llvm-22/bin/ld.lld"))
+    return std::string("/usr/lib/llvm-22/bin/ld.lld");
+  return std::nullopt;
+}
+
+static std::unique_ptr<llvm::TargetMachine>
+createHostTargetMachine(const HostCodegenOptions &options, Location loc) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target) {
+    emitError(loc) << "no LLVM target for the host triple '" << triple.str()
+                   << "': " << error;
+    return nullptr;
+  }
+  std::string cpu = options.cpu;
+  std::string features;
+  if (cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    std::vector<std::string> enabled;
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      enabled.push_back((feature.second ? "+" : "-") + feature.first().str());
+    features = llvm::join(enabled, ",");
+  }
+  llvm::CodeGenOptLevel level = options.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+                                : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                                : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
+                                                        : llvm::CodeGenOptLevel::None;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, level));
+  if (!machine)
+    emitError(loc) << "LLVM cannot generate code for CPU '" << cpu
+                   << "' on '" << triple.str() << "'";
+  // An unknown CPU name only prints a warning in LLVM; reject it instead.
+  else if (options.cpu != "native" &&
+           !machine->getMCSubtargetInfo()->isCPUStringValid(cpu)) {
+    emitError(loc) << "unknown host CPU '" << cpu
+                   << "' (use 'native' or an LLVM CPU name such as "
+                      "'x86-64-v3')";
+    return nullptr;
+  }
+  return machine;
+}
+
+FailureOr<std::vector<uint8_t>>
+mlir::attn::host::buildSharedObject(ModuleOp module,
+                                    const HostCodegenOptions &options) {
+  Location loc = module.getLoc();
+  if (options.optLevel > 3)
+    return emitError(loc) << "host optimization level must be 0 to 3, got "
+                          << options.optLevel;
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createHostTargetMachine(options, loc);
+  if (!machine)
+    return failure();
+
+  registerBuiltinDialectTranslation(*module.getContext());
+  registerLLVMDialectTranslation(*module.getContext());
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "attn_host");
+  if (!llvmModule)
+    return emitError(loc) << "translating the host kernels to LLVM IR failed";
+  llvmModule->setTargetTriple(machine->getTargetTriple());
+  llvmModule->setDataLayout(machine->createDataLayout());
+
+  auto optimize = makeOptimizingTransformer(options.optLevel,
+                                            /*sizeLevel=*/0, machine.get());
+  if (llvm::Error error = optimize(llvmModule.get()))
+    return emitError(loc) << "optimizing the host kernels failed: "
+                          << llvm::toString(std::move(error));
+
+  llvm::SmallVector<char, 0> object;
+  {
+    llvm::raw_svector_ostream stream(object);
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, stream, nullptr,
+                                     llvm::CodeGenFileType::ObjectFile))
+      return emitError(loc) << "LLVM cannot emit an object file for the host";
+    codegen.run(*llvmModule);
+  }
+
+  std::string searched;
+  std::optional<std::string> linker = findLinker(searched);
+  if (!linker)
+    return emitError(loc) << "the host target links with ld.lld, which was "
+                          << "not found (looked for " << searched
+                          << "); install lld-22 or set ATTN_LD_LLD";
+
+  TemporaryFile objectFile, sharedObject, linkerLog;
+  if (failed(objectFile.create("attn-host", "o")) ||
+      failed(sharedObject.create("attn-host", "so")) ||
+      failed(linkerLog.create("attn-host-ld", "log")))
+    return emitError(loc) << "cannot create temporary files for linking";
+  {
+    std::error_code error;
+    llvm::raw_fd_ostream out(objectFile.path, error);
+    if (error)
+      return emitError(loc) << "cannot write " << objectFile.path << ": "
+                            << error.message();
+    out.write(object.data(), object.size());
+  }
+  SmallVector<StringRef> arguments = {*linker,       "-shared",
+                                      "--build-id=none", "-o",
+                                      sharedObject.path, objectFile.path};
+  std::optional<StringRef> redirects[] = {std::nullopt,
+                                          StringRef(linkerLog.path),
+                                          StringRef(linkerLog.path)};
+  std::string executeError;
+  int status = llvm::sys::ExecuteAndWait(*linker, arguments, std::nullopt,
+                                         redirects, /*SecondsToWait=*/120,
+                                         /*MemoryLimit=*/0, &executeError);
+  if (status != 0) {
+    InFlightDiagnostic diagnostic = emitError(loc)
+                                    << "linking the host shared object with "
+                                    << *linker << " failed";
+    if (!executeError.empty())
+      diagnostic << ": " << executeError;
+    if (auto log = llvm::MemoryBuffer::getFile(linkerLog.path))
+      diagnostic << "\n" << (*log)->getBuffer();
+    return diagnostic;
+  }
+  auto bytes = llvm::MemoryBuffer::getFile(sharedObject.path);
+  if (!bytes)
+    return emitError(loc) << "cannot read the linked " << sharedObject.path
+                          << ": " << bytes.getError().message();
+  StringRef contents = (*bytes)->getBuffer();
+  return std::vector<uint8_t>(contents.begin(), contents.end());
+}

@@ -1,0 +1,893 @@
+//===- HostKernel.cpp - attn.attention to loop-level host kernels ---------===//
+//
+// The kernel is the 1-pass cascade of SYSTEMS.md section 1 (FlashAttention-2)
+// with p split into query tiles of blockQ rows and m into key tiles of
+// blockKV columns:
+//
+//   for b, h, query tile:                       (g = h / (Hq / Hkv))
+//     Qt = scale * Q[b, h, tile rows, :]        (f32)
+//     running max RM = -inf, sum RD = 0, numerator RNV = 0
+//     for each key tile in the visit range:
+//       S = Qt K[b, g, tile cols, :]^T ; S' = score mods, mask (-inf)
+//       RM' = max(RM, rowmax S'); P = exp(S' - RM'); c = exp(RM - RM')
+//       RD = c RD + rowsum P ; RNV = c RNV + P V[b, g, tile cols, :]
+//     O = RNV / RD (0 where RD = 0), LSE = RM + log RD (-inf where RD = 0)
+//
+// Tiles are clipped to the sequence ends, so ragged tails need no mask.
+// Everything accumulates in f32; inputs are extended on load and O is rounded
+// to the input element type on store.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Host/HostKernel.h"
+
+#include "attn/Dialect/MaskLowering.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::host;
+
+//===----------------------------------------------------------------------===//
+// Kernel signatures
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The runtime sizes of a signature. Every dimension is a variable; rules
+/// that need two dimensions to be equal merge their variables, and a class
+/// holding a static extent is static everywhere. A dynamic class is named
+/// after its first variable, so B, Sq and Skv keep their names.
+class SizeClasses {
+public:
+  unsigned add(std::string name, int64_t extent, std::string what) {
+    parent.push_back(parent.size());
+    names.push_back(std::move(name));
+    extents.push_back(extent);
+    descriptions.push_back(std::move(what));
+    return parent.size() - 1;
+  }
+
+  unsigned find(unsigned x) {
+    while (parent[x] != x)
+      x = parent[x] = parent[parent[x]];
+    return x;
+  }
+
+  /// Merges the classes of `a` and `b`; fails (with a diagnostic on `op`)
+  /// when they hold different static extents.
+  LogicalResult unite(unsigned a, unsigned b, Operation *op, StringRef why) {
+    unsigned rootA = find(a), rootB = find(b);
+    if (rootA == rootB)
+      return success();
+    int64_t extentA = extents[rootA], extentB = extents[rootB];
+    if (!ShapedType::isDynamic(extentA) && !ShapedType::isDynamic(extentB) &&
+        extentA != extentB)
+      return op->emitOpError()
+             << "cannot be compiled for the host: " << why << " needs "
+             << descriptions[a] << " (" << extentA << ") to equal "
+             << descriptions[b] << " (" << extentB << ")";
+    if (rootB < rootA)
+      std::swap(rootA, rootB);
+    parent[rootB] = rootA;
+    if (ShapedType::isDynamic(extents[rootA]))
+      extents[rootA] = extents[rootB];
+    return success();
+  }
+
+  int64_t extent(unsigned x) { return extents[find(x)]; }
+  StringRef name(unsigned x) { return names[find(x)]; }
+
+private:
+  llvm::SmallVector<unsigned> parent;
+  llvm::SmallVector<std::string> names;
+  llvm::SmallVector<int64_t> extents;
+  llvm::SmallVector<std::string> descriptions;
+};
+
+/// Signature construction: one size variable per dimension of every
+/// argument, merged by the equalities the attention op implies.
+class SignatureBuilder {
+public:
+  SignatureBuilder(AttentionOp op) : op(op) {}
+
+  FailureOr<SmallVector<KernelArgument>> build();
+
+private:
+  /// Adds the argument's dimensions as variables.
+  void addArgument(std::string name, RankedTensorType type, bool isOutput,
+                   bool innermostContiguous);
+  unsigned dimOf(unsigned argument, unsigned dim) {
+    return firstVariable[argument] + dim;
+  }
+  LogicalResult equate(unsigned argument, unsigned dim, unsigned variable,
+                       StringRef why) {
+    return sizes.unite(dimOf(argument, dim), variable, op, why);
+  }
+  /// The equalities each mask and score mod needs between its data
+  /// operands' dimensions and the attention sizes.
+  LogicalResult constrainMask(MaskAttrInterface mask);
+  LogicalResult constrainScoreMod(ScoreModAttrInterface mod);
+
+  AttentionOp op;
+  SizeClasses sizes;
+  SmallVector<KernelArgument> arguments;
+  SmallVector<unsigned> firstVariable;
+  unsigned batch = 0, seqQ = 0, seqKV = 0;
+  unsigned dataBegin = 3; // argument index of data operand #0
+};
+} // namespace
+
+void SignatureBuilder::addArgument(std::string name, RankedTensorType type,
+                                   bool isOutput, bool innermostContiguous) {
+  firstVariable.push_back(0);
+  for (int64_t dim = 0; dim < type.getRank(); ++dim) {
+    unsigned variable =
+        sizes.add(name + "_dim" + std::to_string(dim), type.getDimSize(dim),
+                  "dimension " + std::to_string(dim) + " of '" + name + "'");
+    if (dim == 0)
+      firstVariable.back() = variable;
+  }
+  KernelArgument argument;
+  argument.name = std::move(name);
+  argument.type = type;
+  argument.isOutput = isOutput;
+  argument.innermostContiguous = innermostContiguous;
+  arguments.push_back(std::move(argument));
+}
+
+LogicalResult SignatureBuilder::constrainMask(MaskAttrInterface mask) {
+  StringRef why = "the mask";
+  auto data = [&](unsigned operand) { return dataBegin + operand; };
+  return TypeSwitch<Attribute, LogicalResult>(mask)
+      .Case([&](PrefixLMAttr attr) {
+        return equate(data(attr.getOperand()), 0, batch, why);
+      })
+      .Case([&](DocumentsAttr attr) -> LogicalResult {
+        if (attr.getLayout() == DocumentLayout::Offsets)
+          return success();
+        unsigned ids = data(attr.getOperand());
+        if (failed(sizes.unite(seqQ, seqKV, op, "'#attn.documents' ids")) ||
+            failed(equate(ids, 0, batch, why)))
+          return failure();
+        return equate(ids, 1, seqQ, why);
+      })
+      .Case([&](NeighborhoodAttr attr) -> LogicalResult {
+        int64_t volume = 1;
+        for (int64_t extent : attr.getGrid())
+          volume *= extent;
+        unsigned grid = sizes.add("grid", volume, "the neighborhood grid volume");
+        if (failed(sizes.unite(seqQ, grid, op, why)))
+          return failure();
+        return sizes.unite(seqKV, grid, op, why);
+      })
+      .Case([&](BlockListAttr attr) -> LogicalResult {
+        unsigned list = data(attr.getOperand());
+        if (failed(equate(list, 0, batch, why)))
+          return failure();
+        return equate(list, 1, dimOf(0, 1), why);
+      })
+      .Case([&](BlockMaskAttr attr) -> LogicalResult {
+        unsigned blocks = data(attr.getOperand());
+        if (failed(equate(blocks, 0, batch, why)))
+          return failure();
+        return equate(blocks, 1, dimOf(0, 1), why);
+      })
+      .Case([&](AndAttr attr) {
+        for (MaskAttrInterface nested : attr.getMasks())
+          if (failed(constrainMask(nested)))
+            return failure();
+        return success();
+      })
+      .Case([&](OrAttr attr) {
+        for (MaskAttrInterface nested : attr.getMasks())
+          if (failed(constrainMask(nested)))
+            return failure();
+        return success();
+      })
+      .Default([](Attribute) { return success(); });
+}
+
+LogicalResult SignatureBuilder::constrainScoreMod(ScoreModAttrInterface mod) {
+  auto bias = dyn_cast<BiasAttr>(mod);
+  if (!bias)
+    return success();
+  // A size-1 batch or head dimension broadcasts; only a static 1 can, since
+  // a dynamic one is bound to B (or Hq) here.
+  unsigned operand = dataBegin + bias.getOperand();
+  RankedTensorType type = arguments[operand].type;
+  StringRef why = "'#attn.bias'";
+  if (type.getDimSize(0) != 1 && failed(equate(operand, 0, batch, why)))
+    return failure();
+  if (type.getDimSize(1) != 1 &&
+      failed(equate(operand, 1, dimOf(0, 1), why)))
+    return failure();
+  if (failed(equate(operand, 2, seqQ, why)))
+    return failure();
+  return equate(operand, 3, seqKV, why);
+}
+
+FailureOr<SmallVector<KernelArgument>> SignatureBuilder::build() {
+  auto tensorType = [](Value value) {
+    return cast<RankedTensorType>(value.getType());
+  };
+  // B, Sq and Skv come first so that their classes carry these names.
+  batch = sizes.add("B", ShapedType::kDynamic, "the batch size B");
+  seqQ = sizes.add("Sq", ShapedType::kDynamic, "the query length Sq");
+  seqKV = sizes.add("Skv", ShapedType::kDynamic, "the key length Skv");
+
+  addArgument("q", tensorType(op.getQuery()), false, true);
+  addArgument("k", tensorType(op.getKey()), false, true);
+  addArgument("v", tensorType(op.getValue()), false, true);
+  for (auto [index, data] : llvm::enumerate(op.getData()))
+    addArgument("data" + std::to_string(index), tensorType(data), false,
+                false);
+  addArgument("o", tensorType(op.getOutput()), true, true);
+  if (Value lse = op.getLse())
+    addArgument("lse", tensorType(lse), true, true);
+
+  unsigned q = 0, k = 1, v = 2, o = dataBegin + op.getData().size();
+  StringRef why = "attention";
+  // Shapes: Q [B, Hq, Sq, E], K [B, Hkv, Skv, E], V [B, Hkv, Skv, F],
+  // O [B, Hq, Sq, F], LSE [B, Hq, Sq].
+  SmallVector<std::tuple<unsigned, unsigned, unsigned>> equalities = {
+      {q, 0, batch},         {k, 0, batch},         {v, 0, batch},
+      {o, 0, batch},         {q, 2, seqQ},          {o, 2, seqQ},
+      {k, 2, seqKV},         {v, 2, seqKV},         {k, 1, dimOf(v, 1)},
+      {o, 1, dimOf(q, 1)},   {k, 3, dimOf(q, 3)},   {o, 3, dimOf(v, 3)}};
+  if (op.getLse()) {
+    unsigned lse = o + 1;
+    equalities.append({{lse, 0, batch}, {lse, 1, dimOf(q, 1)}, {lse, 2, seqQ}});
+  }
+  for (auto [argument, dim, variable] : equalities)
+    if (failed(equate(argument, dim, variable, why)))
+      return failure();
+  if (MaskAttrInterface mask = op.getMaskRule())
+    if (failed(constrainMask(mask)))
+      return failure();
+  for (ScoreModAttrInterface mod : op.getScoreMods())
+    if (failed(constrainScoreMod(mod)))
+      return failure();
+
+  for (auto [index, argument] : llvm::enumerate(arguments)) {
+    for (int64_t dim = 0; dim < argument.type.getRank(); ++dim) {
+      unsigned variable = dimOf(index, dim);
+      int64_t extent = sizes.extent(variable);
+      argument.extents.push_back(extent);
+      argument.dimSizes.push_back(
+          ShapedType::isDynamic(extent) ? sizes.name(variable).str() : "");
+    }
+  }
+  return arguments;
+}
+
+/// Custom regions become code inside the kernel's loops, where data operands
+/// are memrefs: they may read them only through tensor.extract and
+/// tensor.dim.
+static LogicalResult checkRegionDataUses(AttentionOp op) {
+  for (auto [index, data] : llvm::enumerate(op.getData())) {
+    for (OpOperand &use : data.getUses()) {
+      Operation *user = use.getOwner();
+      if (!op->isProperAncestor(user))
+        continue;
+      bool readsElement = isa<tensor::ExtractOp>(user) && use.getOperandNumber() == 0;
+      bool readsSize = isa<tensor::DimOp>(user) && use.getOperandNumber() == 0;
+      if (!readsElement && !readsSize)
+        return user->emitError()
+               << "the host target lets custom regions read data operand #"
+               << index << " only through tensor.extract and tensor.dim, not '"
+               << user->getName() << "'";
+    }
+  }
+  return success();
+}
+
+FailureOr<KernelSpec> mlir::attn::host::analyzeKernelSpec(func::FuncOp function) {
+  StringRef name = function.getSymName();
+  if (function.isExternal())
+    return function.emitError() << "@" << name
+                                << " has no body to compile for the host";
+  Region &body = function.getBody();
+  if (!body.hasOneBlock())
+    return function.emitError()
+           << "@" << name << " must have a single block to be compiled";
+  Block &block = body.front();
+  auto attentionOps = llvm::to_vector(block.getOps<AttentionOp>());
+  if (attentionOps.size() != 1)
+    return function.emitError()
+           << "@" << name << " must contain exactly one attn.attention op to "
+           << "be compiled, found " << attentionOps.size();
+  AttentionOp attention = attentionOps.front();
+  for (Operation &op : block) {
+    if (&op == attention.getOperation() || isa<func::ReturnOp>(op) ||
+        op.hasTrait<OpTrait::ConstantLike>())
+      continue;
+    return op.emitError() << "@" << name << " may hold only one "
+                          << "attn.attention, constants and func.return to "
+                          << "be compiled, but it holds '" << op.getName()
+                          << "'";
+  }
+
+  auto ret = cast<func::ReturnOp>(block.getTerminator());
+  SmallVector<Value> results = {attention.getOutput()};
+  if (Value lse = attention.getLse())
+    results.push_back(lse);
+  bool returnsAll = ret.getOperands().size() == results.size() &&
+                    llvm::equal(ret.getOperands(), results);
+  if (!returnsAll)
+    return ret.emitError() << "@" << name << " must return "
+                           << (attention.getLse() ? "(output, lse)" : "(output)")
+                           << " of its attn.attention op to be compiled";
+
+  SmallVector<Value> operands = {attention.getQuery(), attention.getKey(),
+                                 attention.getValue()};
+  llvm::append_range(operands, attention.getData());
+  if (function.getNumArguments() != operands.size())
+    return function.emitError()
+           << "@" << name << " takes " << function.getNumArguments()
+           << " argument(s) but a compiled spec takes (query, key, value, "
+           << "data...) = " << operands.size() << " for its attn.attention";
+  static constexpr const char *kRoles[] = {"query", "key", "value"};
+  for (auto [position, operand] : llvm::enumerate(operands)) {
+    if (operand == function.getArgument(position))
+      continue;
+    std::string role = position < 3
+                           ? std::string(kRoles[position])
+                           : "data operand #" + std::to_string(position - 3);
+    return attention.emitError()
+           << "the " << role << " of attn.attention must be argument #"
+           << position << " of @" << name
+           << " (compiled specs take query, key, value, data... in order)";
+  }
+  if (failed(checkRegionDataUses(attention)))
+    return failure();
+
+  FailureOr<SmallVector<KernelArgument>> arguments =
+      SignatureBuilder(attention).build();
+  if (failed(arguments))
+    return failure();
+  return KernelSpec{function, attention, std::move(*arguments)};
+}
+
+FailureOr<SmallVector<KernelSpec>>
+mlir::attn::host::collectKernelSpecs(ModuleOp module) {
+  SmallVector<KernelSpec> specs;
+  for (func::FuncOp function : module.getOps<func::FuncOp>()) {
+    bool hasAttention =
+        function.walk([](AttentionOp) { return WalkResult::interrupt(); })
+            .wasInterrupted();
+    if (!hasAttention)
+      continue;
+    FailureOr<KernelSpec> spec = analyzeKernelSpec(function);
+    if (failed(spec))
+      return failure();
+    specs.push_back(std::move(*spec));
+  }
+  if (specs.empty())
+    return emitError(module.getLoc())
+           << "no function in the module contains an attn.attention op";
+  return specs;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel emission
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Emits one kernel body. Scratch tiles are stack buffers allocated once at
+/// the entry; loops are scf.for with unit steps.
+class KernelEmitter {
+public:
+  KernelEmitter(const KernelSpec &spec, const HostTiling &tiling,
+                func::FuncOp kernel)
+      : spec(spec), op(spec.attention), tiling(tiling), kernel(kernel),
+        b(kernel.getLoc(), kernel.getContext()) {}
+
+  LogicalResult emit();
+
+private:
+  // Small builders.
+  Value index(int64_t value) { return arith::ConstantIndexOp::create(b, value); }
+  Value f32(double value) {
+    return arith::ConstantFloatOp::create(b, b.getF32Type(),
+                                          APFloat(static_cast<float>(value)));
+  }
+  Value negativeInfinity() {
+    return f32(-std::numeric_limits<float>::infinity());
+  }
+  Value load(Value memref, ValueRange indices) {
+    return memref::LoadOp::create(b, memref, indices);
+  }
+  void store(Value value, Value memref, ValueRange indices) {
+    memref::StoreOp::create(b, value, memref, indices);
+  }
+  /// An element of an input, extended to f32.
+  Value loadF32(Value memref, ValueRange indices) {
+    Value element = load(memref, indices);
+    if (element.getType().isF32())
+      return element;
+    return arith::ExtFOp::create(b, b.getF32Type(), element);
+  }
+  Value scratch(ArrayRef<int64_t> shape) {
+    return memref::AllocaOp::create(b, MemRefType::get(shape, b.getF32Type()));
+  }
+  /// for iv in [lower, upper): body(iv).
+  void forEach(Value lower, Value upper, function_ref<void(Value)> body);
+  /// A loop-carried reduction: returns the final value of `init` folded
+  /// with body(iv, accumulated) over [lower, upper).
+  Value reduce(Value lower, Value upper, Value init,
+               function_ref<Value(Value, Value)> body);
+
+  /// The score mods (attributes, then the score region) and the mask
+  /// (attribute AND region) at `at`, applied to `score`.
+  FailureOr<Value> emitScoreMods(Value score, const ElementIndices &at);
+  FailureOr<Value> emitKeep(const ElementIndices &at);
+  /// Inlines a custom region's body with its arguments bound to `arguments`;
+  /// returns the yielded value.
+  FailureOr<Value> inlineRegion(Region &region, ValueRange arguments);
+
+  void emitQueryTile(Value batchIndex, Value h, Value kvHead,
+                     Value queryTile);
+  /// Visits the key tiles of a query tile: the mask's ranges, skipping
+  /// empty tiles and applying the element rule only to partial ones.
+  void emitVisits(Value batchIndex, Value h, Value kvHead, Value rowBegin,
+                  Value rows);
+  /// One key tile of the 1-pass cascade; `applyMask` emits the element rule.
+  LogicalResult emitKeyTile(Value batchIndex, Value h, Value kvHead,
+                            Value rowBegin, Value rows, Value colBegin,
+                            bool applyMask);
+  /// scf.if on `condition`; `thenBody` and `elseBody` fill the branches.
+  void ifElse(Value condition, function_ref<void()> thenBody,
+              function_ref<void()> elseBody);
+
+  const KernelSpec &spec;
+  AttentionOp op;
+  const HostTiling &tiling;
+  func::FuncOp kernel;
+  ImplicitLocOpBuilder b;
+
+  // Kernel arguments as memrefs.
+  Value query, key, value, output, lse;
+  SmallVector<Value> data;
+  // Runtime sizes.
+  Value batchSize, queryHeads, kvHeads, seqQ, seqKV;
+  int64_t headDimQK = 0, headDimV = 0;
+  // Scratch: Qt [BQ, E], Kt [E, BK] (transposed), Vt [BK, F], S [BQ, BK],
+  // RNV [BQ, F], RM [BQ], RD [BQ].
+  Value queryTileBuf, keyTileBuf, valueTileBuf, scoreTileBuf, numeratorBuf,
+      runningMaxBuf, runningSumBuf;
+  bool hasScoreMods = false;
+  LogicalResult status = success();
+};
+} // namespace
+
+void KernelEmitter::forEach(Value lower, Value upper,
+                            function_ref<void(Value)> body) {
+  auto loop = scf::ForOp::create(b, lower, upper, index(1));
+  Block *loopBody = loop.getBody();
+  OpBuilder::InsertionGuard guard(b);
+  if (!loopBody->mightHaveTerminator()) {
+    b.setInsertionPointToEnd(loopBody);
+    scf::YieldOp::create(b);
+  }
+  b.setInsertionPoint(loopBody->getTerminator());
+  body(loop.getInductionVar());
+}
+
+Value KernelEmitter::reduce(Value lower, Value upper, Value init,
+                            function_ref<Value(Value, Value)> body) {
+  auto loop = scf::ForOp::create(b, lower, upper, index(1), ValueRange{init});
+  Block *loopBody = loop.getBody();
+  if (loopBody->mightHaveTerminator())
+    loopBody->getTerminator()->erase();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(loopBody);
+  Value next = body(loop.getInductionVar(), loop.getRegionIterArg(0));
+  scf::YieldOp::create(b, next);
+  return loop.getResult(0);
+}
+
+FailureOr<Value> KernelEmitter::inlineRegion(Region &region,
+                                             ValueRange arguments) {
+  Block &block = region.front();
+  IRMapping mapping;
+  mapping.map(block.getArguments(), arguments);
+  // Constants captured from the spec function are cloned in front.
+  region.walk([&](Operation *nested) {
+    for (Value operand : nested->getOperands()) {
+      Operation *definition = operand.getDefiningOp();
+      if (definition && !region.isAncestor(definition->getParentRegion()) &&
+          definition->hasTrait<OpTrait::ConstantLike>() &&
+          !mapping.contains(operand))
+        mapping.map(operand, b.clone(*definition)->getResult(0));
+    }
+  });
+  SmallVector<Operation *> copies;
+  for (Operation &nested : block.without_terminator())
+    copies.push_back(b.clone(nested, mapping));
+
+  // The copies still read the spec's data tensors; read the memrefs instead.
+  DenseMap<Value, Value> memrefOf;
+  for (auto [tensor, memref] : llvm::zip_equal(op.getData(), data))
+    memrefOf[tensor] = memref;
+  SmallVector<Operation *> tensorReads;
+  for (Operation *copy : copies)
+    copy->walk([&](Operation *nested) {
+      if (isa<tensor::ExtractOp, tensor::DimOp>(nested) &&
+          memrefOf.contains(nested->getOperand(0)))
+        tensorReads.push_back(nested);
+    });
+  for (Operation *read : tensorReads) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(read);
+    Value memref = memrefOf.lookup(read->getOperand(0));
+    Value replacement;
+    if (auto extract = dyn_cast<tensor::ExtractOp>(read))
+      replacement = memref::LoadOp::create(b, memref, extract.getIndices());
+    else
+      replacement = memref::DimOp::create(
+          b, memref, cast<tensor::DimOp>(read).getIndex());
+    read->getResult(0).replaceAllUsesWith(replacement);
+    read->erase();
+  }
+  auto yield = cast<YieldOp>(block.getTerminator());
+  return mapping.lookup(yield.getValues().front());
+}
+
+FailureOr<Value> KernelEmitter::emitScoreMods(Value score,
+                                              const ElementIndices &at) {
+  for (ScoreModAttrInterface mod : op.getScoreMods())
+    score = mod.buildApply(b, b.getLoc(), score, at);
+  if (!op.getScoreRegion().empty())
+    return inlineRegion(op.getScoreRegion(), {score, at.b, at.h, at.i, at.j});
+  return score;
+}
+
+FailureOr<Value> KernelEmitter::emitKeep(const ElementIndices &at) {
+  Value keep;
+  if (MaskAttrInterface mask = op.getMaskRule())
+    keep = mask.buildKeep(b, b.getLoc(), at);
+  if (!op.getMaskRegion().empty()) {
+    FailureOr<Value> regionKeep =
+        inlineRegion(op.getMaskRegion(), {at.b, at.h, at.i, at.j});
+    if (failed(regionKeep))
+      return failure();
+    keep = keep ? Value(arith::AndIOp::create(b, keep, *regionKeep))
+                : *regionKeep;
+  }
+  return keep;
+}
+
+void KernelEmitter::ifElse(Value condition, function_ref<void()> thenBody,
+                           function_ref<void()> elseBody) {
+  auto branch = scf::IfOp::create(b, condition, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(branch.thenBlock()->getTerminator());
+  thenBody();
+  b.setInsertionPoint(branch.elseBlock()->getTerminator());
+  elseBody();
+}
+
+void KernelEmitter::emitVisits(Value batchIndex, Value h, Value kvHead,
+                               Value rowBegin, Value rows) {
+  Value blockKV = index(tiling.blockKV);
+  Value keyTiles = arith::CeilDivSIOp::create(b, seqKV, blockKV);
+  TileIndices tile;
+  tile.b = batchIndex;
+  tile.h = h;
+  tile.rowBegin = rowBegin;
+  tile.rowEnd = arith::AddIOp::create(b, rowBegin, rows);
+  tile.blockKV = tiling.blockKV;
+  tile.batch = batchSize;
+  tile.queryHeads = queryHeads;
+  tile.kvHeads = kvHeads;
+  tile.seqQ = seqQ;
+  tile.seqKV = seqKV;
+  tile.data = data;
+
+  MaskAttrInterface mask = op.getMaskRule();
+  bool hasRegion = !op.getMaskRegion().empty();
+  SmallVector<KeyTileRange> ranges;
+  if (mask)
+    mask.buildKeyTileRanges(b, b.getLoc(), tile, ranges);
+  else
+    ranges.push_back({index(0), keyTiles, 1});
+
+  for (const KeyTileRange &range : ranges) {
+    // Ranges may start before tile 0 or run past the last tile.
+    Value step = index(range.step);
+    Value skipped = arith::MaxSIOp::create(
+        b, arith::SubIOp::create(b, index(0), range.begin), index(0));
+    Value begin = arith::AddIOp::create(
+        b, range.begin,
+        arith::MulIOp::create(
+            b, arith::CeilDivSIOp::create(b, skipped, step), step));
+    Value end = arith::MinSIOp::create(b, range.end, keyTiles);
+    auto loop = scf::ForOp::create(b, begin, end, step);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    Value colBegin = arith::MulIOp::create(b, loop.getInductionVar(), blockKV);
+    tile.colBegin = colBegin;
+    tile.colEnd = arith::MinSIOp::create(
+        b, arith::AddIOp::create(b, colBegin, blockKV), seqKV);
+    auto keyTile = [&](bool applyMask) {
+      if (failed(emitKeyTile(batchIndex, h, kvHead, rowBegin, rows, colBegin,
+                             applyMask)))
+        status = failure();
+    };
+    if (!mask) {
+      keyTile(/*applyMask=*/hasRegion);
+      continue;
+    }
+    Value empty = mask.buildTileIsEmpty(b, b.getLoc(), tile);
+    // A custom mask region may drop elements of a tile the attribute keeps
+    // whole, so with one every visited tile is partial.
+    Value full = hasRegion ? Value() : mask.buildTileIsFull(b, b.getLoc(), tile);
+    auto classify = [&]() {
+      if (!full || matchPattern(full, m_Zero()))
+        return keyTile(/*applyMask=*/true);
+      if (matchPattern(full, m_One()))
+        return keyTile(/*applyMask=*/false);
+      ifElse(
+          full, [&]() { keyTile(/*applyMask=*/false); },
+          [&]() { keyTile(/*applyMask=*/true); });
+    };
+    if (matchPattern(empty, m_Zero()))
+      classify();
+    else
+      ifElse(empty, [] {}, classify);
+  }
+}
+
+void KernelEmitter::emitQueryTile(Value batchIndex, Value h, Value kvHead,
+                                  Value queryTile) {
+  Value blockQ = index(tiling.blockQ);
+  Value rowBegin = arith::MulIOp::create(b, queryTile, blockQ);
+  Value rows = arith::MinSIOp::create(
+      b, blockQ, arith::SubIOp::create(b, seqQ, rowBegin));
+  Value zero = index(0);
+  Value scale = f32(op.getEffectiveScale());
+
+  // Qt = scale * Q tile; the running values start empty.
+  forEach(zero, rows, [&](Value r) {
+    Value i = arith::AddIOp::create(b, rowBegin, r);
+    forEach(zero, index(headDimQK), [&](Value e) {
+      Value q = loadF32(query, {batchIndex, h, i, e});
+      store(arith::MulFOp::create(b, q, scale), queryTileBuf, {r, e});
+    });
+    store(negativeInfinity(), runningMaxBuf, {r});
+    store(f32(0.0), runningSumBuf, {r});
+    forEach(zero, index(headDimV), [&](Value f) {
+      store(f32(0.0), numeratorBuf, {r, f});
+    });
+  });
+
+  emitVisits(batchIndex, h, kvHead, rowBegin, rows);
+
+  // O = RNV / RD and LSE = RM + log(RD); rows that kept nothing give 0 and
+  // -inf.
+  forEach(zero, rows, [&](Value r) {
+    Value i = arith::AddIOp::create(b, rowBegin, r);
+    Value sum = load(runningSumBuf, {r});
+    Value empty =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, sum, f32(0.0));
+    Value inverse = arith::SelectOp::create(
+        b, empty, f32(0.0), arith::DivFOp::create(b, f32(1.0), sum));
+    Type outputElement = cast<MemRefType>(output.getType()).getElementType();
+    forEach(zero, index(headDimV), [&](Value f) {
+      Value normalized =
+          arith::MulFOp::create(b, load(numeratorBuf, {r, f}), inverse);
+      if (!outputElement.isF32())
+        normalized = arith::TruncFOp::create(b, outputElement, normalized);
+      store(normalized, output, {batchIndex, h, i, f});
+    });
+    if (lse) {
+      Value logSum = arith::AddFOp::create(b, load(runningMaxBuf, {r}),
+                                           math::LogOp::create(b, sum));
+      store(arith::SelectOp::create(b, empty, negativeInfinity(), logSum), lse,
+            {batchIndex, h, i});
+    }
+  });
+}
+
+LogicalResult KernelEmitter::emitKeyTile(Value batchIndex, Value h,
+                                         Value kvHead, Value rowBegin,
+                                         Value rows, Value colBegin,
+                                         bool applyMask) {
+  Value blockKV = index(tiling.blockKV);
+  Value cols = arith::MinSIOp::create(
+      b, blockKV, arith::SubIOp::create(b, seqKV, colBegin));
+  Value zero = index(0);
+  Value headDimQKValue = index(headDimQK), headDimVValue = index(headDimV);
+
+  // Kt (transposed, so that S's inner loop runs along contiguous columns)
+  // and Vt.
+  forEach(zero, cols, [&](Value c) {
+    Value j = arith::AddIOp::create(b, colBegin, c);
+    forEach(zero, headDimQKValue, [&](Value e) {
+      store(loadF32(key, {batchIndex, kvHead, j, e}), keyTileBuf, {e, c});
+    });
+    forEach(zero, headDimVValue, [&](Value f) {
+      store(loadF32(value, {batchIndex, kvHead, j, f}), valueTileBuf, {c, f});
+    });
+  });
+
+  // S = Qt Kt.
+  forEach(zero, rows, [&](Value r) {
+    forEach(zero, cols, [&](Value c) { store(f32(0.0), scoreTileBuf, {r, c}); });
+    forEach(zero, headDimQKValue, [&](Value e) {
+      Value q = load(queryTileBuf, {r, e});
+      forEach(zero, cols, [&](Value c) {
+        Value product = arith::MulFOp::create(b, q, load(keyTileBuf, {e, c}));
+        store(arith::AddFOp::create(b, load(scoreTileBuf, {r, c}), product),
+              scoreTileBuf, {r, c});
+      });
+    });
+  });
+
+  // S' = score mods, then the mask.
+  if (hasScoreMods || applyMask) {
+    LogicalResult result = success();
+    forEach(zero, rows, [&](Value r) {
+      forEach(zero, cols, [&](Value c) {
+        ElementIndices at;
+        at.b = batchIndex;
+        at.h = h;
+        at.i = arith::AddIOp::create(b, rowBegin, r);
+        at.j = arith::AddIOp::create(b, colBegin, c);
+        at.batch = batchSize;
+        at.queryHeads = queryHeads;
+        at.kvHeads = kvHeads;
+        at.seqQ = seqQ;
+        at.seqKV = seqKV;
+        at.data = data;
+        Value score = load(scoreTileBuf, {r, c});
+        FailureOr<Value> modified = emitScoreMods(score, at);
+        FailureOr<Value> keep =
+            applyMask ? emitKeep(at) : FailureOr<Value>(Value());
+        if (failed(modified) || failed(keep)) {
+          result = failure();
+          return;
+        }
+        Value masked = *modified;
+        if (*keep)
+          masked = arith::SelectOp::create(b, *keep, masked, negativeInfinity());
+        store(masked, scoreTileBuf, {r, c});
+      });
+    });
+    if (failed(result))
+      return failure();
+  }
+
+  // The online-softmax update of each row.
+  forEach(zero, rows, [&](Value r) {
+    Value previousMax = load(runningMaxBuf, {r});
+    Value tileMax = reduce(zero, cols, negativeInfinity(), [&](Value c, Value m) {
+      return arith::MaximumFOp::create(b, m, load(scoreTileBuf, {r, c}));
+    });
+    Value newMax = arith::MaximumFOp::create(b, previousMax, tileMax);
+    // While every score seen is -inf, subtract 0 instead: exp(-inf - -inf)
+    // would be NaN.
+    Value nothingKept = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ,
+                                              newMax, negativeInfinity());
+    Value shift = arith::SelectOp::create(b, nothingKept, f32(0.0), newMax);
+    Value correction = math::ExpOp::create(
+        b, arith::SubFOp::create(b, previousMax, shift));
+    Value tileSum = reduce(zero, cols, f32(0.0), [&](Value c, Value sum) {
+      Value p = math::ExpOp::create(
+          b, arith::SubFOp::create(b, load(scoreTileBuf, {r, c}), shift));
+      store(p, scoreTileBuf, {r, c});
+      return arith::AddFOp::create(b, sum, p);
+    });
+    Value runningSum = arith::AddFOp::create(
+        b, arith::MulFOp::create(b, load(runningSumBuf, {r}), correction),
+        tileSum);
+    store(runningSum, runningSumBuf, {r});
+    store(newMax, runningMaxBuf, {r});
+    forEach(zero, headDimVValue, [&](Value f) {
+      store(arith::MulFOp::create(b, load(numeratorBuf, {r, f}), correction),
+            numeratorBuf, {r, f});
+    });
+    forEach(zero, cols, [&](Value c) {
+      Value p = load(scoreTileBuf, {r, c});
+      forEach(zero, headDimVValue, [&](Value f) {
+        Value product = arith::MulFOp::create(b, p, load(valueTileBuf, {c, f}));
+        store(arith::AddFOp::create(b, load(numeratorBuf, {r, f}), product),
+              numeratorBuf, {r, f});
+      });
+    });
+  });
+  return success();
+}
+
+LogicalResult KernelEmitter::emit() {
+  Block *entry = kernel.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  auto arguments = entry->getArguments();
+  query = arguments[0];
+  key = arguments[1];
+  value = arguments[2];
+  size_t dataCount = op.getData().size();
+  for (size_t index = 0; index < dataCount; ++index)
+    data.push_back(arguments[3 + index]);
+  output = arguments[3 + dataCount];
+  if (op.getLse())
+    lse = arguments[4 + dataCount];
+
+  AttentionShape shape = op.getShape();
+  headDimQK = shape.headDimQK;
+  headDimV = shape.headDimV;
+  hasScoreMods = !op.getScoreMods().empty() || !op.getScoreRegion().empty();
+
+  batchSize = memref::DimOp::create(b, query, 0);
+  queryHeads = index(shape.queryHeads);
+  kvHeads = index(shape.kvHeads);
+  seqQ = memref::DimOp::create(b, query, 2);
+  seqKV = memref::DimOp::create(b, key, 2);
+
+  int64_t blockQ = tiling.blockQ, blockKV = tiling.blockKV;
+  queryTileBuf = scratch({blockQ, headDimQK});
+  keyTileBuf = scratch({headDimQK, blockKV});
+  valueTileBuf = scratch({blockKV, headDimV});
+  scoreTileBuf = scratch({blockQ, blockKV});
+  numeratorBuf = scratch({blockQ, headDimV});
+  runningMaxBuf = scratch({blockQ});
+  runningSumBuf = scratch({blockQ});
+
+  Value zero = index(0);
+  Value groupSize = index(shape.queryHeads / shape.kvHeads);
+  Value queryTiles = arith::CeilDivSIOp::create(b, seqQ, index(blockQ));
+  forEach(zero, batchSize, [&](Value batchIndex) {
+    forEach(zero, queryHeads, [&](Value h) {
+      Value kvHead = arith::DivUIOp::create(b, h, groupSize);
+      forEach(zero, queryTiles, [&](Value queryTile) {
+        emitQueryTile(batchIndex, h, kvHead, queryTile);
+      });
+    });
+  });
+  func::ReturnOp::create(b);
+  return status;
+}
+
+/// The memref a kernel argument is passed as: its extents, dynamic strides
+/// and offset, except a unit last stride where the signature promises one.
+static MemRefType memrefTypeOf(const KernelArgument &argument) {
+  MLIRContext *context = argument.type.getContext();
+  SmallVector<int64_t> strides(argument.extents.size(), ShapedType::kDynamic);
+  if (argument.innermostContiguous && !strides.empty())
+    strides.back() = 1;
+  auto layout =
+      StridedLayoutAttr::get(context, ShapedType::kDynamic, strides);
+  return MemRefType::get(argument.extents, argument.type.getElementType(),
+                         layout);
+}
+
+FailureOr<func::FuncOp>
+mlir::attn::host::buildHostKernel(const KernelSpec &spec,
+                                  const HostTiling &tiling,
+                                  StringRef kernelName, ModuleOp into) {
+  AttentionOp op = spec.attention;
+  if (tiling.blockQ < 1 || tiling.blockKV < 1)
+    return op.emitError() << "host tile sizes must be >= 1, got block-q = "
+                          << tiling.blockQ << " and block-kv = "
+                          << tiling.blockKV;
+  SmallVector<Type> argumentTypes;
+  for (const KernelArgument &argument : spec.arguments)
+    argumentTypes.push_back(memrefTypeOf(argument));
+  OpBuilder builder = OpBuilder::atBlockEnd(into.getBody());
+  auto kernel = func::FuncOp::create(
+      builder, op.getLoc(), kernelName,
+      builder.getFunctionType(argumentTypes, /*results=*/{}));
+  if (failed(KernelEmitter(spec, tiling, kernel).emit())) {
+    kernel.erase();
+    return failure();
+  }
+  return kernel;
+}

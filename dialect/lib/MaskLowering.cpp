@@ -1,0 +1,1099 @@
+//===- MaskLowering.cpp - IR emission of mask and score-mod rules ---------===//
+//
+// buildKeep / buildApply of every attribute: the element rules of
+// AttnAttrs.cpp (SYSTEMS.md sections 2 and 3), emitted as arith/math/memref/
+// scf ops on index Values. Each emitter mirrors the C++ rule of the same
+// attribute line for line, so that the two can be compared by reading; the
+// host target's numerics tests check that they agree.
+//
+// Integer arithmetic is signed: differences such as i - j are negative for
+// keys after the query, and divisions only ever see non-negative operands.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Dialect/MaskLowering.h"
+#include "attn/Dialect/AttnAttrs.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+using Pred = arith::CmpIPredicate;
+
+/// Index arithmetic and data-operand loads at one location.
+class RuleEmitter {
+public:
+  RuleEmitter(OpBuilder &builder, Location loc) : b(loc, builder) {}
+
+  Value constant(int64_t value) {
+    return arith::ConstantIndexOp::create(b, value);
+  }
+  Value boolean(bool value) {
+    return arith::ConstantIntOp::create(b, b.getI1Type(), value);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value div(Value x, Value y) { return arith::DivSIOp::create(b, x, y); }
+  Value rem(Value x, Value y) { return arith::RemSIOp::create(b, x, y); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
+  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
+  Value cmp(Pred pred, Value x, Value y) {
+    return arith::CmpIOp::create(b, pred, x, y);
+  }
+  Value both(Value x, Value y) { return arith::AndIOp::create(b, x, y); }
+  Value either(Value x, Value y) { return arith::OrIOp::create(b, x, y); }
+  Value select(Value condition, Value x, Value y) {
+    return arith::SelectOp::create(b, condition, x, y);
+  }
+  Value dim(Value memref, int64_t index) {
+    return memref::DimOp::create(b, memref, index);
+  }
+
+  /// Element `indices` of an integer memref, as an index (sign-extended).
+  Value loadIndex(Value memref, ValueRange indices) {
+    Value element = memref::LoadOp::create(b, memref, indices);
+    return arith::IndexCastOp::create(b, b.getIndexType(), element);
+  }
+
+  /// Element `indices` of a float memref, converted to `type`.
+  Value loadFloat(Value memref, ValueRange indices, FloatType type) {
+    Value element = memref::LoadOp::create(b, memref, indices);
+    auto loaded = cast<FloatType>(element.getType());
+    if (loaded.getWidth() < type.getWidth())
+      return arith::ExtFOp::create(b, type, element);
+    if (loaded.getWidth() > type.getWidth())
+      return arith::TruncFOp::create(b, type, element);
+    if (loaded != type) // bf16 <-> f16: through f32
+      return arith::TruncFOp::create(
+          b, type, arith::ExtFOp::create(b, b.getF32Type(), element));
+    return element;
+  }
+
+  /// An index converted to the float type `type` (exact below 2^24 for f32).
+  Value toFloat(Value index, FloatType type) {
+    Value wide = arith::IndexCastOp::create(b, b.getI64Type(), index);
+    return arith::SIToFPOp::create(b, type, wide);
+  }
+  Value floatConstant(double value, FloatType type) {
+    APFloat converted(value);
+    bool losesInfo = false;
+    converted.convert(type.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                      &losesInfo);
+    return arith::ConstantFloatOp::create(b, type, converted);
+  }
+
+  ImplicitLocOpBuilder b;
+};
+} // namespace
+
+Value ElementIndices::buildKVHead(OpBuilder &builder, Location loc) const {
+  RuleEmitter e(builder, loc);
+  return e.div(h, e.div(queryHeads, kvHeads));
+}
+
+//===----------------------------------------------------------------------===//
+// Causal, window, sinks
+//===----------------------------------------------------------------------===//
+
+Value CausalAttr::buildKeep(OpBuilder &builder, Location loc,
+                            const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  return e.cmp(Pred::sle, at.j, at.i);
+}
+
+Value WindowAttr::buildKeep(OpBuilder &builder, Location loc,
+                            const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value behind = e.cmp(Pred::slt, e.sub(at.i, at.j), e.constant(getLeft()));
+  Value ahead = e.cmp(Pred::sle, e.sub(at.j, at.i), e.constant(getRight()));
+  return e.both(behind, ahead);
+}
+
+Value SinksAttr::buildKeep(OpBuilder &builder, Location loc,
+                           const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  return e.cmp(Pred::slt, at.j, e.constant(getCount()));
+}
+
+//===----------------------------------------------------------------------===//
+// Prefix-LM and documents
+//===----------------------------------------------------------------------===//
+
+Value PrefixLMAttr::buildKeep(OpBuilder &builder, Location loc,
+                              const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value prefix = e.loadIndex(at.data[getOperand()], {at.b});
+  return e.either(e.cmp(Pred::sle, at.j, at.i),
+                  e.cmp(Pred::slt, at.j, prefix));
+}
+
+/// The document of token `x` under the offsets layout: the last d with
+/// offsets[d] <= x, by binary search (as documentOfOffset in AttnAttrs.cpp).
+static Value buildDocumentOfOffset(RuleEmitter &e, Value offsets, Value x) {
+  Type index = e.b.getIndexType();
+  Value first = e.constant(0);
+  Value last = e.sub(e.dim(offsets, 0), e.constant(1));
+  auto search = scf::WhileOp::create(
+      e.b, TypeRange{index, index}, ValueRange{first, last},
+      [&](OpBuilder &builder, Location loc, ValueRange bounds) {
+        RuleEmitter inner(builder, loc);
+        Value open = inner.cmp(Pred::slt, bounds[0], bounds[1]);
+        scf::ConditionOp::create(builder, loc, open, bounds);
+      },
+      [&](OpBuilder &builder, Location loc, ValueRange bounds) {
+        RuleEmitter inner(builder, loc);
+        Value lo = bounds[0], hi = bounds[1];
+        Value mid = inner.add(
+            lo, inner.div(inner.add(inner.sub(hi, lo), inner.constant(1)),
+                          inner.constant(2)));
+        Value start = inner.loadIndex(offsets, {mid});
+        Value startsBefore = inner.cmp(Pred::sle, start, x);
+        Value nextLo = inner.select(startsBefore, mid, lo);
+        Value nextHi =
+            inner.select(startsBefore, hi, inner.sub(mid, inner.constant(1)));
+        scf::YieldOp::create(builder, loc, ValueRange{nextLo, nextHi});
+      });
+  return search.getResult(0);
+}
+
+Value DocumentsAttr::buildKeep(OpBuilder &builder, Location loc,
+                               const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value documents = at.data[getOperand()];
+  Value sameDocument;
+  if (getLayout() == DocumentLayout::Offsets) {
+    sameDocument = e.cmp(Pred::eq, buildDocumentOfOffset(e, documents, at.i),
+                         buildDocumentOfOffset(e, documents, at.j));
+  } else {
+    sameDocument = e.cmp(Pred::eq, e.loadIndex(documents, {at.b, at.i}),
+                         e.loadIndex(documents, {at.b, at.j}));
+  }
+  if (!getCausal())
+    return sameDocument;
+  return e.both(e.cmp(Pred::sle, at.j, at.i), sameDocument);
+}
+
+//===----------------------------------------------------------------------===//
+// S2-Attention, LongLoRA shifted groups, Star Attention
+//===----------------------------------------------------------------------===//
+
+Value S2Attr::buildKeep(OpBuilder &builder, Location loc,
+                        const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value causal = e.cmp(Pred::sle, at.j, at.i);
+  Value kvHead =
+      getHomoHead() ? e.constant(0) : at.buildKVHead(e.b, e.b.getLoc());
+  Value dense = e.cmp(Pred::sge, kvHead,
+                      e.sub(at.kvHeads, e.constant(getDenseHeads())));
+  Value block = e.constant(getBlock());
+  Value blockI = e.div(at.i, block), blockJ = e.div(at.j, block);
+  Value local =
+      e.cmp(Pred::slt, e.sub(blockI, blockJ), e.constant(getLocal()));
+  Value stride = e.constant(getStride());
+  Value sigma = e.max(e.constant(1), e.div(stride, at.queryHeads));
+  Value phase = e.add(e.add(blockJ, e.mul(kvHead, sigma)),
+                      e.constant(getOffset()));
+  Value strided = e.cmp(Pred::eq, e.rem(phase, stride), e.constant(0));
+  return e.both(causal, e.either(dense, e.either(local, strided)));
+}
+
+Value ShiftedGroupsAttr::buildKeep(OpBuilder &builder, Location loc,
+                                   const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value causal = e.cmp(Pred::sle, at.j, at.i);
+  Value unshifted =
+      e.cmp(Pred::slt, at.h, e.div(at.queryHeads, e.constant(2)));
+  Value shift =
+      e.select(unshifted, e.constant(0), e.constant(getGroup() / 2));
+  Value group = e.constant(getGroup());
+  Value sameGroup = e.cmp(Pred::eq, e.div(e.add(at.i, shift), group),
+                          e.div(e.add(at.j, shift), group));
+  return e.both(causal, sameGroup);
+}
+
+Value StarAnchorAttr::buildKeep(OpBuilder &builder, Location loc,
+                                const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value block = e.constant(getBlock());
+  Value blockI = e.div(at.i, block), blockJ = e.div(at.j, block);
+  Value local = e.both(e.cmp(Pred::eq, blockJ, blockI),
+                       e.cmp(Pred::sle, at.j, at.i));
+  Value anchor = e.cmp(Pred::eq, blockJ, e.constant(0));
+  return e.either(local, anchor);
+}
+
+//===----------------------------------------------------------------------===//
+// Neighborhood attention
+//===----------------------------------------------------------------------===//
+
+/// The per-dimension rule of SYSTEMS.md section 3 (neighborhoodKeeps1D in
+/// AttnAttrs.cpp) for grid extent n, kernel k, stride s, dilation d.
+static Value buildNeighborhood1D(RuleEmitter &e, Value xq, Value xk, int64_t n,
+                                 int64_t k, int64_t s, int64_t d,
+                                 bool causal) {
+  Value dilation = e.constant(d);
+  Value phaseQ = e.rem(xq, dilation);
+  Value sameGroup = e.cmp(Pred::eq, phaseQ, e.rem(xk, dilation));
+  Value uq = e.div(xq, dilation), uk = e.div(xk, dilation);
+  Value groupLength =
+      e.add(e.constant(n / d),
+            e.select(e.cmp(Pred::slt, phaseQ, e.constant(n % d)),
+                     e.constant(1), e.constant(0)));
+  Value lastInGroup = e.sub(groupLength, e.constant(1));
+  Value stride = e.constant(s);
+  Value strideStart = e.mul(e.div(uq, stride), stride);
+  Value inWindow;
+  if (causal) {
+    Value lead = e.min(e.add(strideStart, e.constant(s - 1)), lastInGroup);
+    inWindow = e.both(e.cmp(Pred::sle, uk, uq),
+                      e.cmp(Pred::slt, e.sub(lead, uk), e.constant(k)));
+  } else {
+    int64_t left = k / 2, right = k / 2 + (k % 2) - 1;
+    Value lead = e.min(e.add(strideStart, e.constant(s / 2)), lastInGroup);
+    Value centre = e.min(e.max(lead, e.constant(left)),
+                         e.sub(lastInGroup, e.constant(right)));
+    Value behind = e.sub(centre, uk), ahead = e.sub(uk, centre);
+    Value zero = e.constant(0);
+    inWindow = e.either(
+        e.both(e.cmp(Pred::sge, behind, zero),
+               e.cmp(Pred::sle, behind, e.constant(left))),
+        e.both(e.cmp(Pred::sge, ahead, zero),
+               e.cmp(Pred::sle, ahead, e.constant(right))));
+  }
+  return e.both(sameGroup, inWindow);
+}
+
+Value NeighborhoodAttr::buildKeep(OpBuilder &builder, Location loc,
+                                  const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  ArrayRef<int64_t> grid = getGrid();
+  Value restQ = at.i, restK = at.j;
+  Value keep = e.boolean(true);
+  for (int dim = static_cast<int>(grid.size()) - 1; dim >= 0; --dim) {
+    Value extent = e.constant(grid[dim]);
+    Value xq = e.rem(restQ, extent), xk = e.rem(restK, extent);
+    restQ = e.div(restQ, extent);
+    restK = e.div(restK, extent);
+    keep = e.both(keep, buildNeighborhood1D(e, xq, xk, grid[dim],
+                                            getKernel()[dim], getStrideAt(dim),
+                                            getDilationAt(dim),
+                                            getCausalAt(dim)));
+  }
+  return keep;
+}
+
+//===----------------------------------------------------------------------===//
+// Block lists and block masks
+//===----------------------------------------------------------------------===//
+
+Value BlockListAttr::buildKeep(OpBuilder &builder, Location loc,
+                               const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value list = at.data[getOperand()];
+  Value queryBlock = e.div(at.i, e.constant(getBlockQ()));
+  Value keyBlock = e.div(at.j, e.constant(getBlockKv()));
+  auto scan = scf::ForOp::create(
+      e.b, e.constant(0), e.dim(list, 3), e.constant(1),
+      ValueRange{e.boolean(false)},
+      [&](OpBuilder &builder, Location loc, Value slot, ValueRange found) {
+        RuleEmitter inner(builder, loc);
+        Value listed = inner.loadIndex(list, {at.b, at.h, queryBlock, slot});
+        Value match = inner.cmp(Pred::eq, listed, keyBlock);
+        scf::YieldOp::create(builder, loc,
+                             ValueRange{inner.either(found[0], match)});
+      });
+  return scan.getResult(0);
+}
+
+Value BlockMaskAttr::buildKeep(OpBuilder &builder, Location loc,
+                               const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value entry = e.loadIndex(at.data[getOperand()],
+                            {at.b, at.h, e.div(at.i, e.constant(getBlockQ())),
+                             e.div(at.j, e.constant(getBlockKv()))});
+  return e.cmp(Pred::ne, entry, e.constant(0));
+}
+
+//===----------------------------------------------------------------------===//
+// Combinators
+//===----------------------------------------------------------------------===//
+
+Value AndAttr::buildKeep(OpBuilder &builder, Location loc,
+                         const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value keep;
+  for (MaskAttrInterface mask : getMasks()) {
+    Value operand = mask.buildKeep(e.b, loc, at);
+    keep = keep ? e.both(keep, operand) : operand;
+  }
+  return keep;
+}
+
+Value OrAttr::buildKeep(OpBuilder &builder, Location loc,
+                        const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value keep;
+  for (MaskAttrInterface mask : getMasks()) {
+    Value operand = mask.buildKeep(e.b, loc, at);
+    keep = keep ? e.either(keep, operand) : operand;
+  }
+  return keep;
+}
+
+//===----------------------------------------------------------------------===//
+// Score modifications
+//===----------------------------------------------------------------------===//
+
+Value SoftcapAttr::buildApply(OpBuilder &builder, Location loc, Value score,
+                              const ElementIndices &) const {
+  RuleEmitter e(builder, loc);
+  auto type = cast<FloatType>(score.getType());
+  Value cap = e.floatConstant(getCap().convertToDouble(), type);
+  Value squashed =
+      math::TanhOp::create(e.b, arith::DivFOp::create(e.b, score, cap));
+  return arith::MulFOp::create(e.b, cap, squashed);
+}
+
+Value AlibiAttr::buildApply(OpBuilder &builder, Location loc, Value score,
+                            const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  auto type = cast<FloatType>(score.getType());
+  // slope_h = 2^(-max_bias * (h + 1) / Hq)
+  Value headRank = e.toFloat(e.add(at.h, e.constant(1)), type);
+  Value exponent = arith::DivFOp::create(
+      e.b,
+      arith::MulFOp::create(
+          e.b, e.floatConstant(-getMaxBias().convertToDouble(), type),
+          headRank),
+      e.toFloat(at.queryHeads, type));
+  Value slope = math::Exp2Op::create(e.b, exponent);
+  Value distance = e.toFloat(e.sub(at.i, at.j), type);
+  return arith::SubFOp::create(e.b, score,
+                               arith::MulFOp::create(e.b, slope, distance));
+}
+
+Value BiasAttr::buildApply(OpBuilder &builder, Location loc, Value score,
+                           const ElementIndices &at) const {
+  RuleEmitter e(builder, loc);
+  Value bias = at.data[getOperand()];
+  // Size-1 batch and head dimensions broadcast.
+  Value one = e.constant(1), zero = e.constant(0);
+  Value b = e.select(e.cmp(Pred::eq, e.dim(bias, 0), one), zero, at.b);
+  Value h = e.select(e.cmp(Pred::eq, e.dim(bias, 1), one), zero, at.h);
+  Value added =
+      e.loadFloat(bias, {b, h, at.i, at.j}, cast<FloatType>(score.getType()));
+  return arith::AddFOp::create(e.b, score, added);
+}
+
+//===----------------------------------------------------------------------===//
+// Tile-level emission: key-tile ranges and tile classes
+//===----------------------------------------------------------------------===//
+//
+// Most kinds keep, in row i, the keys of an interval [lo(i), hi(i)] whose
+// bounds never decrease with i (a monotone band). Then the rows of a query
+// tile keep keys in [lo(first row), hi(last row)], and a tile is full iff
+// its last row's lo and first row's hi enclose its keys. Kinds that keep a
+// superset band answer ranges from it and never claim a full tile.
+
+Value TileIndices::buildKVHead(OpBuilder &builder, Location loc) const {
+  RuleEmitter e(builder, loc);
+  return e.div(h, e.div(queryHeads, kvHeads));
+}
+
+namespace {
+/// Inclusive key bounds of one query row.
+struct Band {
+  Value lo, hi;
+};
+
+class TileEmitter : public RuleEmitter {
+public:
+  TileEmitter(OpBuilder &builder, Location loc, const TileIndices &tile)
+      : RuleEmitter(builder, loc), tile(tile) {}
+
+  Value lastRow() { return sub(tile.rowEnd, constant(1)); }
+  Value lastCol() { return sub(tile.colEnd, constant(1)); }
+  Value numKeyTiles() {
+    return arith::CeilDivSIOp::create(b, tile.seqKV, constant(tile.blockKV));
+  }
+
+  /// The key tiles holding keys [first, last] (inclusive, clipped to the
+  /// sequence); an empty range when first > last.
+  KeyTileRange tilesOfKeys(Value first, Value last) {
+    first = max(first, constant(0));
+    last = min(last, sub(tile.seqKV, constant(1)));
+    Value blockKV = constant(tile.blockKV);
+    Value begin = div(first, blockKV);
+    Value end = select(cmp(Pred::sle, first, last),
+                       add(div(last, blockKV), constant(1)), begin);
+    return {begin, end, 1};
+  }
+
+  /// The key tiles a monotone band visits from this tile's rows.
+  KeyTileRange tilesOfBand(function_ref<Band(Value)> band) {
+    return tilesOfKeys(band(tile.rowBegin).lo, band(lastRow()).hi);
+  }
+
+  /// Whether an exact monotone band keeps every element of the tile.
+  Value bandIsFull(function_ref<Band(Value)> band) {
+    return both(cmp(Pred::sle, band(lastRow()).lo, tile.colBegin),
+                cmp(Pred::sge, band(tile.rowBegin).hi, lastCol()));
+  }
+
+  KeyTileRange allKeyTiles() { return {constant(0), numKeyTiles(), 1}; }
+
+  /// `range` restricted to tiles in [lo, hi), keeping its progression.
+  KeyTileRange clip(const KeyTileRange &range, Value lo, Value hi) {
+    Value step = constant(range.step);
+    Value skip = max(sub(lo, range.begin), constant(0));
+    Value begin = add(range.begin,
+                      mul(arith::CeilDivSIOp::create(b, skip, step), step));
+    return {begin, min(range.end, hi), range.step};
+  }
+
+  const TileIndices &tile;
+};
+} // namespace
+
+/// The smallest contiguous range of tiles holding every range of `ranges`.
+static KeyTileRange hullOf(TileEmitter &e, ArrayRef<KeyTileRange> ranges) {
+  Value begin = ranges.front().begin, end = ranges.front().end;
+  for (const KeyTileRange &range : ranges.drop_front()) {
+    begin = e.min(begin, range.begin);
+    end = e.max(end, range.end);
+  }
+  return {begin, end, 1};
+}
+
+// Causal, window and sinks are exact affine bands.
+
+static Band causalBand(RuleEmitter &e, Value i) { return {e.constant(0), i}; }
+
+void CausalAttr::buildKeyTileRanges(OpBuilder &builder, Location loc,
+                                    const TileIndices &tile,
+                                    SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  ranges.push_back(e.tilesOfBand([&](Value i) { return causalBand(e, i); }));
+}
+Value CausalAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                   const TileIndices &) const {
+  return RuleEmitter(builder, loc).boolean(false);
+}
+Value CausalAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                                  const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  return e.bandIsFull([&](Value i) { return causalBand(e, i); });
+}
+
+static Band windowBand(RuleEmitter &e, WindowAttr window, Value i) {
+  return {e.add(i, e.constant(1 - window.getLeft())),
+          e.add(i, e.constant(window.getRight()))};
+}
+
+void WindowAttr::buildKeyTileRanges(OpBuilder &builder, Location loc,
+                                    const TileIndices &tile,
+                                    SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  ranges.push_back(
+      e.tilesOfBand([&](Value i) { return windowBand(e, *this, i); }));
+}
+Value WindowAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                   const TileIndices &) const {
+  return RuleEmitter(builder, loc).boolean(false);
+}
+Value WindowAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                                  const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  return e.bandIsFull([&](Value i) { return windowBand(e, *this, i); });
+}
+
+static Band sinksBand(RuleEmitter &e, SinksAttr sinks) {
+  return {e.constant(0), e.constant(sinks.getCount() - 1)};
+}
+
+void SinksAttr::buildKeyTileRanges(OpBuilder &builder, Location loc,
+                                   const TileIndices &tile,
+                                   SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  ranges.push_back(e.tilesOfBand([&](Value) { return sinksBand(e, *this); }));
+}
+Value SinksAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                  const TileIndices &) const {
+  return RuleEmitter(builder, loc).boolean(false);
+}
+Value SinksAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                                 const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  return e.bandIsFull([&](Value) { return sinksBand(e, *this); });
+}
+
+// Prefix-LM: j <= i or j < prefix[b] is the band [0, max(i, prefix[b] - 1)].
+
+static Band prefixBand(RuleEmitter &e, Value prefix, Value i) {
+  return {e.constant(0), e.max(i, e.sub(prefix, e.constant(1)))};
+}
+
+void PrefixLMAttr::buildKeyTileRanges(
+    OpBuilder &builder, Location loc, const TileIndices &tile,
+    SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  Value prefix = e.loadIndex(tile.data[getOperand()], {tile.b});
+  ranges.push_back(e.tilesOfBand(
+      [&](Value i) { return prefixBand(e, prefix, i); }));
+}
+Value PrefixLMAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                     const TileIndices &) const {
+  return RuleEmitter(builder, loc).boolean(false);
+}
+Value PrefixLMAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                                    const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  Value prefix = e.loadIndex(tile.data[getOperand()], {tile.b});
+  return e.bandIsFull([&](Value i) { return prefixBand(e, prefix, i); });
+}
+
+// Documents. With offsets, row i keeps the keys of its document (up to i
+// when causal), an exact band because offsets never decrease. Ids may come
+// in any order, so only the causal bound is known.
+
+/// The band of row i under the offsets layout; `count` > 0 entries.
+static Band documentBand(RuleEmitter &e, DocumentsAttr documents,
+                         Value offsets, Value count, Value seqKV, Value i) {
+  Value document = buildDocumentOfOffset(e, offsets, i);
+  Value lastDocument = e.sub(count, e.constant(1));
+  Value zero = e.constant(0);
+  // Positions before offsets[0] belong to document 0, positions from the
+  // last offset on to the last document.
+  Value start = e.select(e.cmp(Pred::eq, document, zero), zero,
+                         e.loadIndex(offsets, {document}));
+  Value next = e.min(e.add(document, e.constant(1)), lastDocument);
+  Value end = e.select(e.cmp(Pred::eq, document, lastDocument),
+                       e.sub(seqKV, e.constant(1)),
+                       e.sub(e.loadIndex(offsets, {next}), e.constant(1)));
+  return {start, documents.getCausal() ? e.min(end, i) : end};
+}
+
+/// Emits `withBand` under a guard that the offsets operand is not empty
+/// (an empty one makes a single document, where only causality matters);
+/// both yield `types`.
+static ValueRange guardOffsets(TileEmitter &e, Value offsets, TypeRange types,
+                               function_ref<SmallVector<Value>()> withBand,
+                               function_ref<SmallVector<Value>()> without) {
+  Value count = e.dim(offsets, 0);
+  auto branch = scf::IfOp::create(
+      e.b, types, e.cmp(Pred::sgt, count, e.constant(0)), /*withElse=*/true);
+  {
+    OpBuilder::InsertionGuard guard(e.b);
+    e.b.setInsertionPointToStart(&branch.getThenRegion().front());
+    scf::YieldOp::create(e.b, withBand());
+    e.b.setInsertionPointToStart(&branch.getElseRegion().front());
+    scf::YieldOp::create(e.b, without());
+  }
+  return branch.getResults();
+}
+
+void DocumentsAttr::buildKeyTileRanges(
+    OpBuilder &builder, Location loc, const TileIndices &tile,
+    SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  if (getLayout() == DocumentLayout::Ids) {
+    ranges.push_back(getCausal() ? e.tilesOfBand([&](Value i) {
+      return causalBand(e, i);
+    })
+                                 : e.allKeyTiles());
+    return;
+  }
+  Value offsets = tile.data[getOperand()];
+  Type index = e.b.getIndexType();
+  ValueRange bounds = guardOffsets(
+      e, offsets, {index, index},
+      [&]() -> SmallVector<Value> {
+        Value count = e.dim(offsets, 0);
+        KeyTileRange range = e.tilesOfBand([&](Value i) {
+          return documentBand(e, *this, offsets, count, tile.seqKV, i);
+        });
+        return {range.begin, range.end};
+      },
+      [&]() -> SmallVector<Value> {
+        KeyTileRange range =
+            getCausal()
+                ? e.tilesOfBand([&](Value i) { return causalBand(e, i); })
+                : e.allKeyTiles();
+        return {range.begin, range.end};
+      });
+  ranges.push_back({bounds[0], bounds[1], 1});
+}
+Value DocumentsAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                      const TileIndices &) const {
+  return RuleEmitter(builder, loc).boolean(false);
+}
+Value DocumentsAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                                     const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  if (getLayout() == DocumentLayout::Ids)
+    return e.boolean(false);
+  Value offsets = tile.data[getOperand()];
+  ValueRange full = guardOffsets(
+      e, offsets, {e.b.getI1Type()},
+      [&]() -> SmallVector<Value> {
+        Value count = e.dim(offsets, 0);
+        return {e.bandIsFull([&](Value i) {
+          return documentBand(e, *this, offsets, count, tile.seqKV, i);
+        })};
+      },
+      [&]() -> SmallVector<Value> {
+        return {getCausal()
+                    ? e.bandIsFull([&](Value i) { return causalBand(e, i); })
+                    : e.boolean(true)};
+      });
+  return full[0];
+}
+
+// S2-Attention: the local blocks of row i form the band
+// [(blk(i) - local + 1) * block, i]; below it, row i keeps the strided
+// blocks bj = r (mod stride) of its head; dense heads keep [0, i].
+
+namespace {
+struct S2Parts {
+  Value dense;  // the head is dense
+  Value phase;  // r: strided blocks are r, r + stride, ...
+};
+} // namespace
+
+static S2Parts s2Parts(TileEmitter &e, S2Attr s2) {
+  const TileIndices &tile = e.tile;
+  Value kvHead = s2.getHomoHead() ? e.constant(0)
+                                  : tile.buildKVHead(e.b, e.b.getLoc());
+  Value dense = e.cmp(Pred::sge, kvHead,
+                      e.sub(tile.kvHeads, e.constant(s2.getDenseHeads())));
+  Value stride = e.constant(s2.getStride());
+  Value sigma = e.max(e.constant(1), e.div(stride, tile.queryHeads));
+  Value shift = e.rem(e.add(e.mul(kvHead, sigma), e.constant(s2.getOffset())),
+                      stride);
+  Value phase = e.rem(e.sub(stride, shift), stride);
+  return {dense, phase};
+}
+
+static Band s2LocalBand(RuleEmitter &e, S2Attr s2, Value dense, Value i) {
+  Value block = e.constant(s2.getBlock());
+  Value localStart = e.mul(
+      e.add(e.sub(e.div(i, block), e.constant(s2.getLocal())), e.constant(1)),
+      block);
+  return {e.select(dense, e.constant(0), e.max(localStart, e.constant(0))),
+          i};
+}
+
+void S2Attr::buildKeyTileRanges(OpBuilder &builder, Location loc,
+                                const TileIndices &tile,
+                                SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  S2Parts parts = s2Parts(e, *this);
+  Band first = s2LocalBand(e, *this, parts.dense, tile.rowBegin);
+  KeyTileRange local = e.tilesOfBand(
+      [&](Value i) { return s2LocalBand(e, *this, parts.dense, i); });
+  // Strided blocks lie below the first row's local band (none for dense
+  // heads, whose band starts at 0).
+  int64_t block = getBlock(), blockKV = tile.blockKV;
+  if (block % blockKV != 0) {
+    // Tiles straddle blocks: one range up to the end of the local tiles or
+    // of the keys below the band, whichever is later.
+    Value belowBand = arith::CeilDivSIOp::create(
+        e.b, e.min(first.lo, tile.seqKV), e.constant(blockKV));
+    ranges.push_back({e.constant(0), e.max(local.end, belowBand), 1});
+    return;
+  }
+  // A block spans q whole key tiles, and the band starts on a block
+  // boundary: tile bj * q + t (t < q) of block bj below it belongs to q
+  // progressions of step stride * q, all before the local tiles.
+  ranges.push_back(local);
+  int64_t q = block / blockKV;
+  for (int64_t t = 0; t < q; ++t)
+    ranges.push_back({e.add(e.mul(parts.phase, e.constant(q)), e.constant(t)),
+                      local.begin, getStride() * q});
+}
+Value S2Attr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                               const TileIndices &) const {
+  return RuleEmitter(builder, loc).boolean(false);
+}
+Value S2Attr::buildTileIsFull(OpBuilder &builder, Location loc,
+                              const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  S2Parts parts = s2Parts(e, *this);
+  Value causal = e.cmp(Pred::sle, e.lastCol(), tile.rowBegin);
+  Value local = e.cmp(
+      Pred::sle, s2LocalBand(e, *this, parts.dense, e.lastRow()).lo,
+      tile.colBegin);
+  Value block = e.constant(getBlock());
+  Value firstBlock = e.div(tile.colBegin, block);
+  Value oneBlock = e.cmp(Pred::eq, firstBlock, e.div(e.lastCol(), block));
+  Value onPhase =
+      e.cmp(Pred::eq, e.rem(firstBlock, e.constant(getStride())), parts.phase);
+  return e.both(causal, e.either(local, e.both(oneBlock, onPhase)));
+}
+
+// LongLoRA shifted groups: the band [group start of i, i].
+
+static Band shiftedGroupBand(TileEmitter &e, ShiftedGroupsAttr groups,
+                             Value i) {
+  const TileIndices &tile = e.tile;
+  Value unshifted =
+      e.cmp(Pred::slt, tile.h, e.div(tile.queryHeads, e.constant(2)));
+  Value shift =
+      e.select(unshifted, e.constant(0), e.constant(groups.getGroup() / 2));
+  Value group = e.constant(groups.getGroup());
+  Value start = e.sub(e.mul(e.div(e.add(i, shift), group), group), shift);
+  return {e.max(start, e.constant(0)), i};
+}
+
+void ShiftedGroupsAttr::buildKeyTileRanges(
+    OpBuilder &builder, Location loc, const TileIndices &tile,
+    SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  ranges.push_back(
+      e.tilesOfBand([&](Value i) { return shiftedGroupBand(e, *this, i); }));
+}
+Value ShiftedGroupsAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                          const TileIndices &) const {
+  return RuleEmitter(builder, loc).boolean(false);
+}
+Value ShiftedGroupsAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                                         const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  return e.bandIsFull([&](Value i) { return shiftedGroupBand(e, *this, i); });
+}
+
+// Star Attention: the anchor block [0, block) for every row, plus the band
+// [blk(i) * block, i].
+
+static Band starLocalBand(RuleEmitter &e, StarAnchorAttr star, Value i) {
+  Value block = e.constant(star.getBlock());
+  return {e.mul(e.div(i, block), block), i};
+}
+
+void StarAnchorAttr::buildKeyTileRanges(
+    OpBuilder &builder, Location loc, const TileIndices &tile,
+    SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  KeyTileRange anchor =
+      e.tilesOfKeys(e.constant(0), e.constant(getBlock() - 1));
+  KeyTileRange local =
+      e.tilesOfBand([&](Value i) { return starLocalBand(e, *this, i); });
+  ranges.push_back(anchor);
+  Value begin = e.max(local.begin, anchor.end);
+  ranges.push_back({begin, e.max(local.end, begin), 1});
+}
+Value StarAnchorAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                       const TileIndices &) const {
+  return RuleEmitter(builder, loc).boolean(false);
+}
+Value StarAnchorAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                                      const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  Value anchor = e.cmp(Pred::slt, e.lastCol(), e.constant(getBlock()));
+  return e.either(anchor, e.bandIsFull([&](Value i) {
+    return starLocalBand(e, *this, i);
+  }));
+}
+
+// Neighborhoods: along the outermost grid dimension (when it is not
+// dilated) each query's window is an interval that moves monotonically, and
+// every token of that slab of the grid is a candidate key. Exact for 1-D
+// grids.
+
+/// The window [lo, hi] of grid coordinate x along a non-dilated dimension
+/// of extent n (SYSTEMS.md section 3 with d = 1).
+static Band neighborhoodWindow(RuleEmitter &e, Value x, int64_t n, int64_t k,
+                               int64_t s, bool causal) {
+  Value stride = e.constant(s);
+  Value strideStart = e.mul(e.div(x, stride), stride);
+  Value last = e.constant(n - 1);
+  if (causal) {
+    Value lead = e.min(e.add(strideStart, e.constant(s - 1)), last);
+    return {e.sub(lead, e.constant(k - 1)), x};
+  }
+  int64_t left = k / 2, right = k / 2 + (k % 2) - 1;
+  Value lead = e.min(e.add(strideStart, e.constant(s / 2)), last);
+  Value centre = e.min(e.max(lead, e.constant(left)), e.constant(n - 1 - right));
+  return {e.sub(centre, e.constant(left)), e.add(centre, e.constant(right))};
+}
+
+/// The flat key band of query i from the outermost dimension; none when
+/// that dimension is dilated.
+static std::optional<Band> neighborhoodBand(RuleEmitter &e,
+                                            NeighborhoodAttr attr, Value i) {
+  if (attr.getDilationAt(0) != 1)
+    return std::nullopt;
+  ArrayRef<int64_t> grid = attr.getGrid();
+  int64_t inner = 1;
+  for (int64_t extent : grid.drop_front())
+    inner *= extent;
+  Value slab = e.constant(inner);
+  Band window = neighborhoodWindow(e, e.div(i, slab), grid[0],
+                                   attr.getKernel()[0], attr.getStrideAt(0),
+                                   attr.getCausalAt(0));
+  return Band{e.mul(window.lo, slab),
+              e.sub(e.mul(e.add(window.hi, e.constant(1)), slab),
+                    e.constant(1))};
+}
+
+void NeighborhoodAttr::buildKeyTileRanges(
+    OpBuilder &builder, Location loc, const TileIndices &tile,
+    SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  if (getDilationAt(0) != 1) {
+    ranges.push_back(e.allKeyTiles());
+    return;
+  }
+  ranges.push_back(
+      e.tilesOfBand([&](Value i) { return *neighborhoodBand(e, *this, i); }));
+}
+Value NeighborhoodAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                         const TileIndices &) const {
+  return RuleEmitter(builder, loc).boolean(false);
+}
+Value NeighborhoodAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                                        const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  if (getGrid().size() != 1 || getDilationAt(0) != 1)
+    return e.boolean(false);
+  return e.bandIsFull([&](Value i) { return *neighborhoodBand(e, *this, i); });
+}
+
+// Block lists and block masks: every key tile is a candidate; the data
+// decides per tile whether it is empty or full.
+
+namespace {
+/// The data blocks [first, last] covering a tile along one axis.
+struct BlockSpan {
+  Value first, last;
+};
+} // namespace
+
+static BlockSpan blocksOf(RuleEmitter &e, Value begin, Value end,
+                          int64_t block) {
+  Value size = e.constant(block);
+  return {e.div(begin, size), e.div(e.sub(end, e.constant(1)), size)};
+}
+
+/// Folds `combine(found, element(q, k))` over the blocks q x k of the
+/// spans, starting from `init`.
+static Value foldBlocks(RuleEmitter &e, BlockSpan rows, BlockSpan cols,
+                        bool init,
+                        function_ref<Value(RuleEmitter &, Value, Value)> element,
+                        bool conjunction) {
+  Value one = e.constant(1);
+  auto outer = scf::ForOp::create(
+      e.b, rows.first, e.add(rows.last, one), one,
+      ValueRange{e.boolean(init)},
+      [&](OpBuilder &builder, Location loc, Value q, ValueRange found) {
+        RuleEmitter outerEmitter(builder, loc);
+        auto inner = scf::ForOp::create(
+            builder, loc, cols.first, outerEmitter.add(cols.last, one), one,
+            found,
+            [&](OpBuilder &builder, Location loc, Value k, ValueRange acc) {
+              RuleEmitter innerEmitter(builder, loc);
+              Value value = element(innerEmitter, q, k);
+              Value next = conjunction ? innerEmitter.both(acc[0], value)
+                                       : innerEmitter.either(acc[0], value);
+              scf::YieldOp::create(builder, loc, next);
+            });
+        scf::YieldOp::create(builder, loc, inner.getResults());
+      });
+  return outer.getResult(0);
+}
+
+void BlockMaskAttr::buildKeyTileRanges(
+    OpBuilder &builder, Location loc, const TileIndices &tile,
+    SmallVectorImpl<KeyTileRange> &ranges) const {
+  ranges.push_back(TileEmitter(builder, loc, tile).allKeyTiles());
+}
+
+/// Whether entry (q, k) of the block mask keeps its block.
+static Value blockMaskEntry(RuleEmitter &e, BlockMaskAttr attr,
+                            const TileIndices &tile, Value q, Value k) {
+  Value entry =
+      e.loadIndex(tile.data[attr.getOperand()], {tile.b, tile.h, q, k});
+  return e.cmp(Pred::ne, entry, e.constant(0));
+}
+
+Value BlockMaskAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                      const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, getBlockQ());
+  BlockSpan cols = blocksOf(e, tile.colBegin, tile.colEnd, getBlockKv());
+  Value anyKept = foldBlocks(
+      e, rows, cols, /*init=*/false,
+      [&](RuleEmitter &inner, Value q, Value k) {
+        return blockMaskEntry(inner, *this, tile, q, k);
+      },
+      /*conjunction=*/false);
+  return e.cmp(Pred::eq, anyKept, e.boolean(false));
+}
+Value BlockMaskAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                                     const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, getBlockQ());
+  BlockSpan cols = blocksOf(e, tile.colBegin, tile.colEnd, getBlockKv());
+  return foldBlocks(
+      e, rows, cols, /*init=*/true,
+      [&](RuleEmitter &inner, Value q, Value k) {
+        return blockMaskEntry(inner, *this, tile, q, k);
+      },
+      /*conjunction=*/true);
+}
+
+void BlockListAttr::buildKeyTileRanges(
+    OpBuilder &builder, Location loc, const TileIndices &tile,
+    SmallVectorImpl<KeyTileRange> &ranges) const {
+  ranges.push_back(TileEmitter(builder, loc, tile).allKeyTiles());
+}
+
+/// Whether query block q lists key block k.
+static Value blockListed(RuleEmitter &e, BlockListAttr attr,
+                         const TileIndices &tile, Value q, Value k) {
+  Value list = tile.data[attr.getOperand()];
+  Value one = e.constant(1);
+  auto scan = scf::ForOp::create(
+      e.b, e.constant(0), e.dim(list, 3), one, ValueRange{e.boolean(false)},
+      [&](OpBuilder &builder, Location loc, Value slot, ValueRange found) {
+        RuleEmitter inner(builder, loc);
+        Value listed = inner.loadIndex(list, {tile.b, tile.h, q, slot});
+        scf::YieldOp::create(
+            builder, loc,
+            ValueRange{inner.either(found[0],
+                                    inner.cmp(Pred::eq, listed, k))});
+      });
+  return scan.getResult(0);
+}
+
+Value BlockListAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                      const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, getBlockQ());
+  BlockSpan cols = blocksOf(e, tile.colBegin, tile.colEnd, getBlockKv());
+  Value anyListed = foldBlocks(
+      e, rows, cols, /*init=*/false,
+      [&](RuleEmitter &inner, Value q, Value k) {
+        return blockListed(inner, *this, tile, q, k);
+      },
+      /*conjunction=*/false);
+  return e.cmp(Pred::eq, anyListed, e.boolean(false));
+}
+Value BlockListAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                                     const TileIndices &tile) const {
+  TileEmitter e(builder, loc, tile);
+  BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, getBlockQ());
+  BlockSpan cols = blocksOf(e, tile.colBegin, tile.colEnd, getBlockKv());
+  return foldBlocks(
+      e, rows, cols, /*init=*/true,
+      [&](RuleEmitter &inner, Value q, Value k) {
+        return blockListed(inner, *this, tile, q, k);
+      },
+      /*conjunction=*/true);
+}
+
+// Combinators. `and` visits the ranges of its operand with the most ranges,
+// clipped to the hulls of the others; `or` visits the disjoint union of its
+// operands' contiguous ranges (or their hull when a range is strided or the
+// pieces would multiply).
+
+static constexpr size_t kMaxUnionPieces = 8;
+
+void AndAttr::buildKeyTileRanges(OpBuilder &builder, Location loc,
+                                 const TileIndices &tile,
+                                 SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  SmallVector<SmallVector<KeyTileRange>> operands;
+  for (MaskAttrInterface mask : getMasks())
+    mask.buildKeyTileRanges(e.b, loc, tile, operands.emplace_back());
+  size_t richest = 0;
+  for (auto [index, operand] : llvm::enumerate(operands))
+    if (operand.size() > operands[richest].size())
+      richest = index;
+  Value lo = e.constant(0), hi = e.numKeyTiles();
+  for (auto [index, operand] : llvm::enumerate(operands)) {
+    if (index == richest)
+      continue;
+    KeyTileRange hull = hullOf(e, operand);
+    lo = e.max(lo, hull.begin);
+    hi = e.min(hi, hull.end);
+  }
+  for (const KeyTileRange &range : operands[richest])
+    ranges.push_back(e.clip(range, lo, hi));
+}
+Value AndAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                                const TileIndices &tile) const {
+  RuleEmitter e(builder, loc);
+  Value empty = e.boolean(false);
+  for (MaskAttrInterface mask : getMasks())
+    empty = e.either(empty, mask.buildTileIsEmpty(e.b, loc, tile));
+  return empty;
+}
+Value AndAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                               const TileIndices &tile) const {
+  RuleEmitter e(builder, loc);
+  Value full = e.boolean(true);
+  for (MaskAttrInterface mask : getMasks())
+    full = e.both(full, mask.buildTileIsFull(e.b, loc, tile));
+  return full;
+}
+
+void OrAttr::buildKeyTileRanges(OpBuilder &builder, Location loc,
+                                const TileIndices &tile,
+                                SmallVectorImpl<KeyTileRange> &ranges) const {
+  TileEmitter e(builder, loc, tile);
+  SmallVector<KeyTileRange> all;
+  for (MaskAttrInterface mask : getMasks())
+    mask.buildKeyTileRanges(e.b, loc, tile, all);
+  // An empty range must have end == begin, or the differences below would
+  // overlap.
+  for (KeyTileRange &range : all)
+    range.end = e.max(range.end, range.begin);
+  // Each range minus the ones before it: [b0, b1) minus [a0, a1) leaves
+  // [b0, min(b1, a0)) and [max(b0, a1), b1).
+  SmallVector<KeyTileRange> pieces;
+  bool contiguous =
+      llvm::all_of(all, [](const KeyTileRange &r) { return r.step == 1; });
+  for (const KeyTileRange &range : all) {
+    if (!contiguous)
+      break;
+    SmallVector<KeyTileRange> remaining = {range};
+    for (const KeyTileRange &earlier : ArrayRef(all).take_front(&range - all.data())) {
+      SmallVector<KeyTileRange> next;
+      for (const KeyTileRange &piece : remaining) {
+        next.push_back({piece.begin, e.min(piece.end, earlier.begin), 1});
+        next.push_back({e.max(piece.begin, earlier.end), piece.end, 1});
+      }
+      remaining = std::move(next);
+    }
+    llvm::append_range(pieces, remaining);
+    contiguous = pieces.size() <= kMaxUnionPieces;
+  }
+  if (!contiguous) {
+    ranges.push_back(hullOf(e, all));
+    return;
+  }
+  llvm::append_range(ranges, pieces);
+}
+Value OrAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
+                               const TileIndices &tile) const {
+  RuleEmitter e(builder, loc);
+  Value empty = e.boolean(true);
+  for (MaskAttrInterface mask : getMasks())
+    empty = e.both(empty, mask.buildTileIsEmpty(e.b, loc, tile));
+  return empty;
+}
+Value OrAttr::buildTileIsFull(OpBuilder &builder, Location loc,
+                              const TileIndices &tile) const {
+  RuleEmitter e(builder, loc);
+  Value full = e.boolean(false);
+  for (MaskAttrInterface mask : getMasks())
+    full = e.either(full, mask.buildTileIsFull(e.b, loc, tile));
+  return full;
+}

@@ -1,0 +1,621 @@
+// The bundle model's rules, its FlatBuffers encoding and decoding, and target
+// compatibility. See docs/runtime.md for the format this implements.
+#include "attn/bundle.h"
+
+#include "bundle_generated.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+
+namespace attn::bundle {
+namespace {
+
+// FNV-1a, 64 bit, over the whole file with the 8 checksum bytes read as zero.
+// Any change of a single byte changes the result: each step is a bijection of
+// the state.
+constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+
+uint64_t checksum(const uint8_t *data, size_t size, size_t skipAt) {
+  uint64_t h = kFnvOffset;
+  for (size_t i = 0; i < size; ++i) {
+    uint8_t byte = (i >= skipAt && i < skipAt + 8) ? 0 : data[i];
+    h = (h ^ byte) * kFnvPrime;
+  }
+  return h;
+}
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+bool isIdentifier(std::string_view s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// Entry symbols come from MLIR symbol names, which may contain '.' and '$'.
+bool isSymbolName(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+           c == '$';
+  });
+}
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+const char *const kGridNames[3] = {"grid.x", "grid.y", "grid.z"};
+const char *const kBlockNames[3] = {"block.x", "block.y", "block.z"};
+
+std::string checkExpr(const Expr &e, const char *what, bool mayBeZero,
+                      const std::set<std::string> &symbols) {
+  for (size_t i = 0; i < e.factors.size(); ++i) {
+    const Factor &f = e.factors[i];
+    std::string where = std::string(what) + " factor " + std::to_string(i) + ": ";
+    if (f.divisor < 1)
+      return where + "divisor " + std::to_string(f.divisor) + " is not >= 1";
+    if (!f.size.empty()) {
+      if (!symbols.count(f.size))
+        return where + "size " + quoted(f.size) +
+               " is not a symbolic dimension of any tensor argument";
+      if (f.constant != 1)
+        return where + "has both a size and a constant (" +
+               std::to_string(f.constant) + ")";
+    } else if (f.constant < 0 || (f.constant == 0 && !mayBeZero)) {
+      return where + "constant " + std::to_string(f.constant) +
+             (mayBeZero ? " is negative" : " is not >= 1");
+    }
+  }
+  return {};
+}
+
+std::string checkArg(const Arg &a) {
+  if (!isIdentifier(a.name))
+    return "name " + quoted(a.name) + " is not an identifier";
+  if (static_cast<unsigned>(a.kind) > static_cast<unsigned>(ArgKind::Scalar))
+    return "argument kind " + std::to_string(static_cast<unsigned>(a.kind)) + " is unknown";
+  if (static_cast<unsigned>(a.role) > static_cast<unsigned>(Role::Output))
+    return "role " + std::to_string(static_cast<unsigned>(a.role)) + " is unknown";
+  if (static_cast<unsigned>(a.dtype) > static_cast<unsigned>(DType::U8))
+    return "dtype " + std::to_string(static_cast<unsigned>(a.dtype)) + " is unknown";
+  if (a.alignment == 0 || (a.alignment & (a.alignment - 1)) != 0)
+    return "alignment " + std::to_string(a.alignment) + " is not a power of two";
+  if (a.kind == ArgKind::Scalar) {
+    if (a.role != Role::Input) return "a scalar must be an input";
+    if (!a.dims.empty()) return "a scalar must have rank 0";
+    if (a.innermostContiguous || a.contiguous || a.alignment != 1)
+      return "a scalar cannot carry layout requirements (contiguity, alignment)";
+    return {};
+  }
+  for (size_t d = 0; d < a.dims.size(); ++d) {
+    const Dim &dim = a.dims[d];
+    std::string where = "dimension " + std::to_string(d) + ": ";
+    if (dim.isStatic()) {
+      if (dim.extent < 0)
+        return where + "static extent " + std::to_string(dim.extent) + " is negative";
+    } else {
+      if (!isIdentifier(dim.symbol))
+        return where + "size name " + quoted(dim.symbol) + " is not an identifier";
+      if (dim.extent != -1)
+        return where + "has both a size name and a static extent";
+    }
+  }
+  return {};
+}
+
+std::string checkBinary(const Binary &b, const std::set<std::string> &symbols) {
+  auto family = targetFamily(b.target);
+  if (!family)
+    return "target " + quoted(b.target) +
+           " is not 'host', 'sm_<version>[a]' or 'gfx<id>'";
+  if (static_cast<unsigned>(b.kind) > static_cast<unsigned>(BinaryKind::Hsaco))
+    return "binary kind " + std::to_string(static_cast<unsigned>(b.kind)) + " is unknown";
+  bool kindFits = (*family == TargetFamily::Host && b.kind == BinaryKind::HostSharedObject) ||
+                  (*family == TargetFamily::Cuda &&
+                   (b.kind == BinaryKind::Cubin || b.kind == BinaryKind::Ptx)) ||
+                  (*family == TargetFamily::Amd && b.kind == BinaryKind::Hsaco);
+  if (!kindFits)
+    return "binary kind " + std::string(name(b.kind)) + " does not fit target " +
+           quoted(b.target);
+  bool host = *family == TargetFamily::Host;
+  if (static_cast<unsigned>(b.conv) > static_cast<unsigned>(CallingConv::GpuBarePtr))
+    return "calling convention " + std::to_string(static_cast<unsigned>(b.conv)) +
+           " is unknown";
+  if (host != (b.conv == CallingConv::HostCIface))
+    return "calling convention " + std::string(name(b.conv)) + " does not fit target " +
+           quoted(b.target);
+  if (!isSymbolName(b.entry))
+    return "entry " + quoted(b.entry) + " is not a symbol name";
+  if (b.data.empty()) return "binary data is empty";
+  if (host) {
+    if (b.launch) return "a host binary has no launch configuration";
+    return {};
+  }
+  if (!b.launch) return "a GPU binary needs a launch configuration";
+  for (int i = 0; i < 3; ++i) {
+    std::string e = checkExpr(b.launch->grid[i], kGridNames[i], false, symbols);
+    if (e.empty()) e = checkExpr(b.launch->block[i], kBlockNames[i], false, symbols);
+    if (!e.empty()) return e;
+  }
+  return checkExpr(b.launch->sharedMemBytes, "shared_mem_bytes", true, symbols);
+}
+
+std::string checkKernel(const Kernel &k) {
+  if (!isIdentifier(k.name)) return "name is not an identifier";
+  std::set<std::string> argNames, symbols;
+  for (size_t i = 0; i < k.args.size(); ++i) {
+    const Arg &a = k.args[i];
+    std::string e = checkArg(a);
+    if (!e.empty())
+      return "argument " + std::to_string(i) + " (" + quoted(a.name) + "): " + e;
+    if (!argNames.insert(a.name).second)
+      return "argument name " + quoted(a.name) + " appears twice";
+    for (const Dim &d : a.dims)
+      if (!d.isStatic()) symbols.insert(d.symbol);
+  }
+  if (k.binaries.empty()) return "has no binaries";
+  std::set<std::pair<std::string, BinaryKind>> seen;
+  for (size_t i = 0; i < k.binaries.size(); ++i) {
+    const Binary &b = k.binaries[i];
+    std::string e = checkBinary(b, symbols);
+    if (!e.empty())
+      return "binary " + std::to_string(i) + " (" + quoted(b.target) + "): " + e;
+    if (!seen.insert({b.target, b.kind}).second)
+      return "two " + std::string(name(b.kind)) + " binaries for target " +
+             quoted(b.target);
+  }
+  return {};
+}
+
+// --- encoding ---------------------------------------------------------------
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+Offset<fb::Expr> encode(FlatBufferBuilder &fbb, const Expr &e) {
+  std::vector<Offset<fb::Factor>> factors;
+  for (const Factor &f : e.factors)
+    factors.push_back(fb::CreateFactor(
+        fbb, f.size.empty() ? 0 : fbb.CreateString(f.size), f.constant, f.divisor));
+  return fb::CreateExpr(fbb, fbb.CreateVector(factors));
+}
+
+Offset<fb::Launch> encode(FlatBufferBuilder &fbb, const LaunchConfig &l) {
+  return fb::CreateLaunch(fbb, encode(fbb, l.grid[0]), encode(fbb, l.grid[1]),
+                          encode(fbb, l.grid[2]), encode(fbb, l.block[0]),
+                          encode(fbb, l.block[1]), encode(fbb, l.block[2]),
+                          encode(fbb, l.sharedMemBytes));
+}
+
+Offset<fb::Arg> encode(FlatBufferBuilder &fbb, const Arg &a) {
+  std::vector<Offset<fb::Dim>> dims;
+  for (const Dim &d : a.dims)
+    dims.push_back(fb::CreateDim(fbb, d.extent,
+                                 d.isStatic() ? 0 : fbb.CreateString(d.symbol)));
+  return fb::CreateArg(fbb, fbb.CreateString(a.name),
+                       static_cast<fb::ArgKind>(a.kind), static_cast<fb::Role>(a.role),
+                       static_cast<fb::DType>(a.dtype), fbb.CreateVector(dims),
+                       a.innermostContiguous, a.contiguous, a.alignment);
+}
+
+Offset<fb::Binary> encode(FlatBufferBuilder &fbb, const Binary &b) {
+  return fb::CreateBinary(fbb, fbb.CreateString(b.target),
+                          static_cast<fb::BinaryKind>(b.kind),
+                          static_cast<fb::CallingConv>(b.conv),
+                          fbb.CreateString(b.entry), fbb.CreateVector(b.data),
+                          b.launch ? encode(fbb, *b.launch) : 0);
+}
+
+// --- decoding (after the Verifier: pointers are safe; values, enums included,
+// are checked afterwards by check()) ------------------------------------------
+
+std::string str(const flatbuffers::String *s) { return s ? s->str() : std::string(); }
+
+Expr decode(const fb::Expr *e) {
+  Expr out;
+  if (e && e->factors())
+    for (const fb::Factor *f : *e->factors())
+      out.factors.push_back({str(f->size()), f->constant(), f->divisor()});
+  return out;
+}
+
+Arg decode(const fb::Arg *a) {
+  Arg out;
+  out.name = str(a->name());
+  out.kind = static_cast<ArgKind>(a->kind());
+  out.role = static_cast<Role>(a->role());
+  out.dtype = static_cast<DType>(a->dtype());
+  if (a->dims())
+    for (const fb::Dim *d : *a->dims()) out.dims.push_back({d->extent(), str(d->symbol())});
+  out.innermostContiguous = a->innermost_contiguous();
+  out.contiguous = a->contiguous();
+  out.alignment = a->alignment();
+  return out;
+}
+
+Binary decode(const fb::Binary *b) {
+  Binary out;
+  out.target = str(b->target());
+  out.kind = static_cast<BinaryKind>(b->kind());
+  out.conv = static_cast<CallingConv>(b->calling_convention());
+  out.entry = str(b->entry());
+  if (b->data()) out.data.assign(b->data()->begin(), b->data()->end());
+  if (const fb::Launch *l = b->launch()) {
+    LaunchConfig lc;
+    lc.grid = {decode(l->grid_x()), decode(l->grid_y()), decode(l->grid_z())};
+    lc.block = {decode(l->block_x()), decode(l->block_y()), decode(l->block_z())};
+    lc.sharedMemBytes = decode(l->shared_mem_bytes());
+    out.launch = lc;
+  }
+  return out;
+}
+
+} // namespace
+
+const char *name(DType t) {
+  switch (t) {
+  case DType::F16: return "f16";
+  case DType::BF16: return "bf16";
+  case DType::F32: return "f32";
+  case DType::F64: return "f64";
+  case DType::I32: return "i32";
+  case DType::I64: return "i64";
+  case DType::I1: return "i1";
+  case DType::U8: return "u8";
+  }
+  return "?";
+}
+const char *name(Role r) { return r == Role::Input ? "input" : "output"; }
+const char *name(ArgKind k) { return k == ArgKind::Tensor ? "tensor" : "scalar"; }
+const char *name(BinaryKind k) {
+  switch (k) {
+  case BinaryKind::HostSharedObject: return "host_shared_object";
+  case BinaryKind::Cubin: return "cubin";
+  case BinaryKind::Ptx: return "ptx";
+  case BinaryKind::Hsaco: return "hsaco";
+  }
+  return "?";
+}
+const char *name(CallingConv c) {
+  switch (c) {
+  case CallingConv::HostCIface: return "host_c_iface";
+  case CallingConv::GpuExpandedMemref: return "gpu_expanded_memref";
+  case CallingConv::GpuBarePtr: return "gpu_bare_ptr";
+  }
+  return "?";
+}
+
+size_t byteSize(DType t) {
+  switch (t) {
+  case DType::F16: case DType::BF16: return 2;
+  case DType::F32: case DType::I32: return 4;
+  case DType::F64: case DType::I64: return 8;
+  case DType::I1: case DType::U8: return 1;
+  }
+  return 0;
+}
+
+Expr Expr::operator*(const Expr &other) const {
+  Expr out = *this;
+  out.factors.insert(out.factors.end(), other.factors.begin(), other.factors.end());
+  return out;
+}
+
+std::optional<int64_t>
+Expr::evaluate(const std::function<int64_t(const std::string &)> &sizeOf) const {
+  int64_t value = 1;
+  for (const Factor &f : factors) {
+    int64_t n = f.size.empty() ? f.constant : sizeOf(f.size);
+    int64_t term = n / f.divisor + (n % f.divisor != 0);
+    if (__builtin_mul_overflow(value, term, &value)) return std::nullopt;
+  }
+  return value;
+}
+
+std::string Expr::str() const {
+  if (factors.empty()) return "1";
+  std::string out;
+  for (const Factor &f : factors) {
+    if (!out.empty()) out += " * ";
+    std::string n = f.size.empty() ? std::to_string(f.constant) : f.size;
+    out += f.divisor == 1 ? n : "ceil_div(" + n + ", " + std::to_string(f.divisor) + ")";
+  }
+  return out;
+}
+
+std::string str(const std::array<Expr, 3> &xyz) {
+  return "(" + xyz[0].str() + ", " + xyz[1].str() + ", " + xyz[2].str() + ")";
+}
+
+bool operator==(const Dim &a, const Dim &b) {
+  return a.extent == b.extent && a.symbol == b.symbol;
+}
+bool operator==(const Arg &a, const Arg &b) {
+  return a.name == b.name && a.kind == b.kind && a.role == b.role &&
+         a.dtype == b.dtype && a.dims == b.dims &&
+         a.innermostContiguous == b.innermostContiguous &&
+         a.contiguous == b.contiguous && a.alignment == b.alignment;
+}
+bool operator==(const Factor &a, const Factor &b) {
+  return a.size == b.size && a.constant == b.constant && a.divisor == b.divisor;
+}
+bool operator==(const Expr &a, const Expr &b) { return a.factors == b.factors; }
+bool operator==(const LaunchConfig &a, const LaunchConfig &b) {
+  return a.grid == b.grid && a.block == b.block && a.sharedMemBytes == b.sharedMemBytes;
+}
+bool operator==(const Binary &a, const Binary &b) {
+  return a.target == b.target && a.kind == b.kind && a.conv == b.conv &&
+         a.entry == b.entry && a.data == b.data && a.launch == b.launch;
+}
+bool operator==(const Kernel &a, const Kernel &b) {
+  return a.name == b.name && a.args == b.args && a.binaries == b.binaries;
+}
+bool operator==(const Bundle &a, const Bundle &b) {
+  return a.formatVersion == b.formatVersion && a.producer == b.producer &&
+         a.specName == b.specName && a.specSource == b.specSource &&
+         a.kernels == b.kernels;
+}
+
+std::string check(const Bundle &b) {
+  if (b.formatVersion != kFormatVersion)
+    return "format version " + std::to_string(b.formatVersion) + " is not " +
+           std::to_string(kFormatVersion);
+  if (b.producer.empty()) return "producer is empty";
+  if (b.specName.empty()) return "spec name is empty";
+  if (b.kernels.empty()) return "bundle has no kernels";
+  // FlatBuffers buffers end at 2 GiB; half of it for binaries leaves ample
+  // room for metadata, and attention kernels are megabytes.
+  uint64_t binaryBytes = 0;
+  for (const Kernel &k : b.kernels)
+    for (const Binary &bin : k.binaries) binaryBytes += bin.data.size();
+  if (binaryBytes > kMaxBinaryBytes)
+    return "binaries total " + std::to_string(binaryBytes) + " bytes, above the " +
+           std::to_string(kMaxBinaryBytes) + " a bundle may hold";
+  std::set<std::string> names;
+  for (size_t i = 0; i < b.kernels.size(); ++i) {
+    const Kernel &k = b.kernels[i];
+    std::string e = checkKernel(k);
+    if (!e.empty()) return "kernel " + std::to_string(i) + " (" + quoted(k.name) + "): " + e;
+    if (!names.insert(k.name).second) return "kernel name " + quoted(k.name) + " appears twice";
+  }
+  return {};
+}
+
+bool write(const Bundle &bundle, std::vector<uint8_t> &out, std::string &error) {
+  error = check(bundle);
+  if (!error.empty()) {
+    error = "cannot write bundle: " + error;
+    return false;
+  }
+  FlatBufferBuilder fbb;
+  std::vector<Offset<fb::Kernel>> kernels;
+  for (const Kernel &k : bundle.kernels) {
+    std::vector<Offset<fb::Arg>> args;
+    for (const Arg &a : k.args) args.push_back(encode(fbb, a));
+    std::vector<Offset<fb::Binary>> binaries;
+    for (const Binary &b : k.binaries) binaries.push_back(encode(fbb, b));
+    kernels.push_back(fb::CreateKernel(fbb, fbb.CreateString(k.name),
+                                       fbb.CreateVector(args), fbb.CreateVector(binaries)));
+  }
+  auto producer = fbb.CreateString(bundle.producer);
+  auto spec = fbb.CreateString(bundle.specName);
+  Offset<flatbuffers::String> source;
+  if (!bundle.specSource.empty()) source = fbb.CreateString(bundle.specSource);
+  auto kernelVec = fbb.CreateVector(kernels);
+  fb::BundleBuilder root(fbb);
+  root.add_format_version(bundle.formatVersion);
+  root.add_producer(producer);
+  root.add_spec_name(spec);
+  if (!source.IsNull()) root.add_spec_source(source);
+  root.add_kernels(kernelVec);
+  // The checksum field must exist in the file to be patched below, even though
+  // its placeholder equals the schema default.
+  fbb.ForceDefaults(true);
+  root.add_checksum(0);
+  fbb.ForceDefaults(false);
+  fb::FinishBundleBuffer(fbb, root.Finish());
+
+  out.assign(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+  // The generated accessors hide the field's address; the untyped table view
+  // of the same root exposes it.
+  uint8_t *field = flatbuffers::GetMutableRoot<flatbuffers::Table>(out.data())
+                       ->GetAddressOf(fb::Bundle::VT_CHECKSUM);
+  flatbuffers::WriteScalar<uint64_t>(
+      field, checksum(out.data(), out.size(), static_cast<size_t>(field - out.data())));
+  return true;
+}
+
+bool writeFile(const Bundle &bundle, const std::string &path, std::string &error) {
+  std::vector<uint8_t> bytes;
+  if (!write(bundle, bytes, error)) return false;
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (f) f.write(reinterpret_cast<const char *>(bytes.data()),
+                 static_cast<std::streamsize>(bytes.size()));
+  if (!f) {
+    error = "cannot write bundle file " + quoted(path) + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+ReadStatus read(const void *data, size_t size, Bundle &out, std::string &error) {
+  const auto *buf = static_cast<const uint8_t *>(data);
+  if (size >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+    error = "not an attn bundle: " + std::to_string(size) +
+            " bytes is above the FlatBuffers limit of 2 GiB";
+    return ReadStatus::Invalid;
+  }
+  if (!buf || size < 8) {
+    error = "not an attn bundle: " + std::to_string(size) +
+            " bytes is too short for a header (8 bytes)";
+    return ReadStatus::Invalid;
+  }
+  if (!fb::BundleBufferHasIdentifier(buf)) {
+    std::string id;
+    for (int i = 4; i < 8; ++i) {
+      char c = static_cast<char>(buf[i]);
+      if (std::isprint(static_cast<unsigned char>(c))) {
+        id += c;
+      } else {
+        char esc[8];
+        std::snprintf(esc, sizeof esc, "\\x%02x", buf[i]);
+        id += esc;
+      }
+    }
+    error = "not an attn bundle: file identifier is '" + id + "', expected '" +
+            fb::BundleIdentifier() + "'";
+    return ReadStatus::Invalid;
+  }
+  // Read the version before verifying the rest, whose layout may be a newer
+  // version's: only the root table and its version field are checked here.
+  // The untyped view of the root table gives field-level verification.
+  flatbuffers::Verifier headerCheck(buf, size);
+  const flatbuffers::Table *table = nullptr;
+  if (headerCheck.VerifyOffset(0) != 0) {
+    table = flatbuffers::GetRoot<flatbuffers::Table>(buf);
+    if (!table->VerifyTableStart(headerCheck) ||
+        !table->VerifyField<uint32_t>(headerCheck, fb::Bundle::VT_FORMAT_VERSION, 4))
+      table = nullptr;
+  }
+  if (!table) {
+    error = "corrupted or truncated bundle: its root table is out of bounds";
+    return ReadStatus::Invalid;
+  }
+  const fb::Bundle *root = fb::GetBundle(buf);
+  if (root->format_version() != kFormatVersion) {
+    error = "unsupported bundle format version " + std::to_string(root->format_version()) +
+            " (this runtime reads version " + std::to_string(kFormatVersion) + ")";
+    return ReadStatus::UnsupportedVersion;
+  }
+  flatbuffers::Verifier verifier(buf, size);
+  if (!fb::VerifyBundleBuffer(verifier)) {
+    error = "corrupted or truncated bundle: its FlatBuffers structure does not verify";
+    return ReadStatus::Invalid;
+  }
+  const uint8_t *field = table->GetAddressOf(fb::Bundle::VT_CHECKSUM);
+  if (!field) {
+    error = "corrupted bundle: it has no checksum";
+    return ReadStatus::Invalid;
+  }
+  uint64_t computed = checksum(buf, size, static_cast<size_t>(field - buf));
+  if (computed != root->checksum()) {
+    error = "corrupted bundle: checksum mismatch (stored " + hex(root->checksum()) +
+            ", computed " + hex(computed) + ")";
+    return ReadStatus::Invalid;
+  }
+  Bundle b;
+  b.formatVersion = root->format_version();
+  b.producer = str(root->producer());
+  b.specName = str(root->spec_name());
+  b.specSource = str(root->spec_source());
+  if (root->kernels())
+    for (const fb::Kernel *k : *root->kernels()) {
+      Kernel kernel;
+      kernel.name = str(k->name());
+      if (k->args())
+        for (const fb::Arg *a : *k->args()) kernel.args.push_back(decode(a));
+      if (k->binaries())
+        for (const fb::Binary *bin : *k->binaries()) kernel.binaries.push_back(decode(bin));
+      b.kernels.push_back(std::move(kernel));
+    }
+  error = check(b);
+  if (!error.empty()) {
+    error = "invalid bundle: " + error;
+    return ReadStatus::Invalid;
+  }
+  out = std::move(b);
+  return ReadStatus::Ok;
+}
+
+ReadStatus readFile(const std::string &path, Bundle &out, std::string &error) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    error = "cannot open bundle file " + quoted(path) + ": " + std::strerror(errno);
+    return ReadStatus::IoError;
+  }
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)),
+                             std::istreambuf_iterator<char>());
+  if (f.bad()) {
+    error = "cannot read bundle file " + quoted(path) + ": " + std::strerror(errno);
+    return ReadStatus::IoError;
+  }
+  ReadStatus status = read(bytes.data(), bytes.size(), out, error);
+  if (status != ReadStatus::Ok) error = quoted(path) + ": " + error;
+  return status;
+}
+
+std::optional<TargetFamily> targetFamily(std::string_view t) {
+  if (t == "host") return TargetFamily::Host;
+  if (parseCudaTarget(t)) return TargetFamily::Cuda;
+  if (t.size() > 3 && t.substr(0, 3) == "gfx" &&
+      std::all_of(t.begin() + 3, t.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+      }))
+    return TargetFamily::Amd;
+  return std::nullopt;
+}
+
+std::optional<CudaArch> parseCudaTarget(std::string_view t) {
+  if (t.substr(0, 3) != "sm_") return std::nullopt;
+  std::string_view v = t.substr(3);
+  CudaArch arch;
+  if (!v.empty() && v.back() == 'a') {
+    arch.archSpecific = true;
+    v.remove_suffix(1);
+  }
+  // Two or three digits: sm_80, sm_90, sm_100, sm_120. The last is the minor.
+  if (v.size() < 2 || v.size() > 3 || v[0] == '0' ||
+      !std::all_of(v.begin(), v.end(),
+                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    return std::nullopt;
+  arch.major = std::stoi(std::string(v.substr(0, v.size() - 1)));
+  arch.minor = v.back() - '0';
+  return arch;
+}
+
+bool cudaBinaryRuns(const Binary &b, int major, int minor) {
+  auto arch = parseCudaTarget(b.target);
+  if (!arch) return false;
+  if (arch->archSpecific) return arch->major == major && arch->minor == minor;
+  if (b.kind == BinaryKind::Cubin) return arch->major == major && arch->minor <= minor;
+  if (b.kind == BinaryKind::Ptx)
+    return arch->major < major || (arch->major == major && arch->minor <= minor);
+  return false;
+}
+
+int selectCudaBinary(const Kernel &kernel, int major, int minor) {
+  // Lower rank is better; ties go to the higher version.
+  int best = -1, bestRank = 0, bestVersion = 0;
+  for (size_t i = 0; i < kernel.binaries.size(); ++i) {
+    const Binary &b = kernel.binaries[i];
+    if (!cudaBinaryRuns(b, major, minor)) continue;
+    auto arch = parseCudaTarget(b.target);
+    bool exact = arch->major == major && arch->minor == minor;
+    int rank;
+    if (b.kind == BinaryKind::Cubin)
+      rank = exact ? (arch->archSpecific ? 0 : 1) : 2;
+    else
+      rank = arch->archSpecific ? 3 : 4;
+    int version = arch->major * 10 + arch->minor;
+    if (best < 0 || rank < bestRank || (rank == bestRank && version > bestVersion)) {
+      best = static_cast<int>(i);
+      bestRank = rank;
+      bestVersion = version;
+    }
+  }
+  return best;
+}
+
+} // namespace attn::bundle

@@ -1,0 +1,435 @@
+// The bundle model, writer and reader: round trips, the validity rules, every
+// kind of damaged input, launch expressions and CUDA target choice.
+#include "test_util.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <cstdio>
+#include <functional>
+#include <random>
+
+using namespace attn::bundle;
+using attn::test::sampleBundle;
+using attn::test::serialize;
+
+namespace {
+
+// Field offsets in FlatBuffers vtables: 4 + 2 * field id (bundle.fbs order).
+constexpr flatbuffers::voffset_t kVersionField = 4, kKernelsField = 10, kChecksumField = 12;
+constexpr flatbuffers::voffset_t kKernelArgsField = 6, kArgDtypeField = 10, kArgDimsField = 12;
+constexpr flatbuffers::voffset_t kDimExtentField = 4;
+
+using flatbuffers::Offset;
+using flatbuffers::Table;
+using flatbuffers::Vector;
+
+Table *root(std::vector<uint8_t> &bytes) {
+  return flatbuffers::GetMutableRoot<Table>(bytes.data());
+}
+
+Table *firstArg(std::vector<uint8_t> &bytes) {
+  auto *kernels = root(bytes)->GetPointer<Vector<Offset<Table>> *>(kKernelsField);
+  auto *args = kernels->GetMutableObject(0)->GetPointer<Vector<Offset<Table>> *>(kKernelArgsField);
+  return args->GetMutableObject(0);
+}
+
+// Recomputes the checksum the way docs/runtime.md specifies it, so a test can
+// damage the content behind the checksum's back.
+void reseal(std::vector<uint8_t> &bytes) {
+  uint8_t *field = root(bytes)->GetAddressOf(kChecksumField);
+  ASSERT_NE(field, nullptr);
+  size_t at = static_cast<size_t>(field - bytes.data());
+  uint64_t h = 14695981039346656037ull;
+  for (size_t i = 0; i < bytes.size(); ++i)
+    h = (h ^ ((i >= at && i < at + 8) ? 0 : bytes[i])) * 1099511628211ull;
+  flatbuffers::WriteScalar<uint64_t>(field, h);
+}
+
+ReadStatus readBytes(const std::vector<uint8_t> &bytes, std::string &error) {
+  Bundle out;
+  return read(bytes.data(), bytes.size(), out, error);
+}
+
+} // namespace
+
+TEST(BundleRoundTrip, WriteThenReadGivesTheSameBundle) {
+  Bundle b = sampleBundle();
+  Kernel second = b.kernels[0];
+  second.name = "attention_lse";
+  second.binaries.pop_back();
+  b.kernels.push_back(second);
+  std::vector<uint8_t> bytes = serialize(b);
+  Bundle back;
+  std::string error;
+  ASSERT_EQ(read(bytes.data(), bytes.size(), back, error), ReadStatus::Ok) << error;
+  EXPECT_EQ(back, b);
+  EXPECT_EQ(back.kernels[0].binaries[0].launch->grid[0].str(), "ceil_div(Sq, 128)");
+  EXPECT_EQ(back.kernels[0].args[5].kind, ArgKind::Scalar);
+  EXPECT_EQ(serialize(b), bytes) << "writing is deterministic";
+}
+
+TEST(BundleRoundTrip, ThroughAFile) {
+  Bundle b = sampleBundle();
+  std::string path = testing::TempDir() + "/roundtrip.atnb";
+  std::string error;
+  ASSERT_TRUE(writeFile(b, path, error)) << error;
+  Bundle back;
+  ASSERT_EQ(readFile(path, back, error), ReadStatus::Ok) << error;
+  EXPECT_EQ(back, b);
+  std::remove(path.c_str());
+}
+
+TEST(BundleRead, MissingFileIsAnIoError) {
+  Bundle out;
+  std::string error;
+  EXPECT_EQ(readFile("/nonexistent/dir/x.atnb", out, error), ReadStatus::IoError);
+  EXPECT_NE(error.find("cannot open bundle file '/nonexistent/dir/x.atnb'"), std::string::npos)
+      << error;
+}
+
+TEST(BundleRead, WriteFileToAMissingDirectoryFails) {
+  std::string error;
+  EXPECT_FALSE(writeFile(sampleBundle(), "/nonexistent/dir/x.atnb", error));
+  EXPECT_NE(error.find("cannot write bundle file"), std::string::npos) << error;
+}
+
+TEST(BundleRead, EveryTruncationIsRejected) {
+  std::vector<uint8_t> bytes = serialize(sampleBundle());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    std::string error;
+    std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + n);
+    EXPECT_EQ(readBytes(cut, error), ReadStatus::Invalid) << "truncated to " << n;
+    EXPECT_FALSE(error.empty());
+  }
+}
+
+TEST(BundleRead, EveryByteFlipIsRejected) {
+  std::vector<uint8_t> bytes = serialize(sampleBundle());
+  for (uint8_t mask : {0x01, 0x80, 0xff}) {
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      std::vector<uint8_t> bad = bytes;
+      bad[i] ^= mask;
+      std::string error;
+      EXPECT_NE(readBytes(bad, error), ReadStatus::Ok)
+          << "byte " << i << " ^ " << int(mask) << " went unnoticed";
+      EXPECT_FALSE(error.empty());
+    }
+  }
+}
+
+TEST(BundleRead, FlippedBinaryByteIsAChecksumMismatch) {
+  Bundle b = sampleBundle();
+  b.kernels[0].binaries[0].data = std::vector<uint8_t>(64, 0xab);
+  std::vector<uint8_t> bytes = serialize(b);
+  auto at = std::search_n(bytes.begin(), bytes.end(), 64, 0xab);
+  ASSERT_NE(at, bytes.end());
+  at[10] = 0xac;
+  std::string error;
+  EXPECT_EQ(readBytes(bytes, error), ReadStatus::Invalid);
+  EXPECT_NE(error.find("checksum mismatch"), std::string::npos) << error;
+}
+
+TEST(BundleRead, TrailingBytesAreRejected) {
+  std::vector<uint8_t> bytes = serialize(sampleBundle());
+  bytes.push_back(0);
+  std::string error;
+  EXPECT_EQ(readBytes(bytes, error), ReadStatus::Invalid);
+  EXPECT_NE(error.find("checksum mismatch"), std::string::npos) << error;
+}
+
+TEST(BundleRead, ForeignFilesAreRejectedByIdentifier) {
+  std::vector<uint8_t> elf = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  std::string error;
+  EXPECT_EQ(readBytes(elf, error), ReadStatus::Invalid);
+  EXPECT_EQ(error, "not an attn bundle: file identifier is '\\x02\\x01\\x01\\x00', expected 'ATNB'");
+
+  std::vector<uint8_t> bytes = serialize(sampleBundle());
+  std::copy_n("XYZW", 4, bytes.begin() + 4);
+  EXPECT_EQ(readBytes(bytes, error), ReadStatus::Invalid);
+  EXPECT_EQ(error, "not an attn bundle: file identifier is 'XYZW', expected 'ATNB'");
+
+  std::vector<uint8_t> tiny = {'A', 'T'};
+  EXPECT_EQ(readBytes(tiny, error), ReadStatus::Invalid);
+  EXPECT_NE(error.find("2 bytes is too short"), std::string::npos) << error;
+}
+
+TEST(BundleRead, OtherFormatVersionsAreReportedAsSuch) {
+  for (uint32_t version : {0u, 2u, 77u}) {
+    std::vector<uint8_t> bytes = serialize(sampleBundle());
+    uint8_t *field = root(bytes)->GetAddressOf(kVersionField);
+    ASSERT_NE(field, nullptr);
+    flatbuffers::WriteScalar<uint32_t>(field, version);
+    std::string error;
+    EXPECT_EQ(readBytes(bytes, error), ReadStatus::UnsupportedVersion);
+    EXPECT_EQ(error, "unsupported bundle format version " + std::to_string(version) +
+                         " (this runtime reads version 1)");
+  }
+}
+
+TEST(BundleRead, SizesBeyondFlatBuffersAreRejectedUnread) {
+  uint8_t small[16] = {};
+  std::string error;
+  Bundle out;
+  // The size is checked before a byte is read, so a short buffer is safe here.
+  EXPECT_EQ(read(small, size_t(3) << 30, out, error), ReadStatus::Invalid);
+  EXPECT_EQ(error, "not an attn bundle: 3221225472 bytes is above the FlatBuffers limit of 2 GiB");
+}
+
+TEST(BundleRead, RandomBytesBehindAValidIdentifierAreRejected) {
+  std::mt19937 rng(1234);
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::vector<uint8_t> bytes(8 + rng() % 300);
+    for (auto &b : bytes) b = static_cast<uint8_t>(rng());
+    std::copy_n("ATNB", 4, bytes.begin() + 4);
+    // Small root offsets land inside the buffer, so the verifier does real work.
+    if (trial % 2) flatbuffers::WriteScalar<uint32_t>(bytes.data(), 8 + rng() % 64);
+    std::string error;
+    EXPECT_NE(readBytes(bytes, error), ReadStatus::Ok) << "trial " << trial;
+  }
+}
+
+TEST(BundleRead, ResealedContentIsStillChecked) {
+  std::vector<uint8_t> bytes = serialize(sampleBundle());
+  {
+    std::vector<uint8_t> same = bytes;
+    reseal(same);
+    EXPECT_EQ(same, bytes) << "the documented checksum is the one written";
+  }
+  std::vector<uint8_t> badDtype = bytes;
+  uint8_t *dtype = firstArg(badDtype)->GetAddressOf(kArgDtypeField);
+  ASSERT_NE(dtype, nullptr);
+  *dtype = 200;
+  reseal(badDtype);
+  std::string error;
+  EXPECT_EQ(readBytes(badDtype, error), ReadStatus::Invalid);
+  EXPECT_EQ(error, "invalid bundle: kernel 0 ('attention'): argument 0 ('q'): dtype 200 is unknown");
+
+  std::vector<uint8_t> badExtent = bytes;
+  auto *dims = firstArg(badExtent)->GetPointer<Vector<Offset<Table>> *>(kArgDimsField);
+  uint8_t *extent = dims->GetMutableObject(3)->GetAddressOf(kDimExtentField);
+  ASSERT_NE(extent, nullptr);
+  flatbuffers::WriteScalar<int64_t>(extent, -5);
+  reseal(badExtent);
+  EXPECT_EQ(readBytes(badExtent, error), ReadStatus::Invalid);
+  EXPECT_EQ(error, "invalid bundle: kernel 0 ('attention'): argument 0 ('q'): dimension 3: "
+                   "static extent -5 is negative");
+}
+
+// --- the validity rules ------------------------------------------------------
+
+struct Rule {
+  const char *name;
+  std::function<void(Bundle &)> breakIt;
+  const char *message;
+};
+
+class BundleRules : public testing::TestWithParam<Rule> {};
+
+TEST_P(BundleRules, AreEnforcedByCheckAndWrite) {
+  Bundle b = sampleBundle();
+  ASSERT_EQ(check(b), "");
+  GetParam().breakIt(b);
+  EXPECT_EQ(check(b), GetParam().message);
+  std::vector<uint8_t> bytes;
+  std::string error;
+  EXPECT_FALSE(write(b, bytes, error));
+  EXPECT_EQ(error, std::string("cannot write bundle: ") + GetParam().message);
+}
+
+Kernel &k0(Bundle &b) { return b.kernels[0]; }
+Binary &gpu(Bundle &b) { return b.kernels[0].binaries[0]; }
+
+const Rule kRules[] = {
+    {"Version", [](Bundle &b) { b.formatVersion = 2; }, "format version 2 is not 1"},
+    {"Producer", [](Bundle &b) { b.producer.clear(); }, "producer is empty"},
+    {"Spec", [](Bundle &b) { b.specName.clear(); }, "spec name is empty"},
+    {"NoKernels", [](Bundle &b) { b.kernels.clear(); }, "bundle has no kernels"},
+    {"KernelName", [](Bundle &b) { k0(b).name = "1st"; },
+     "kernel 0 ('1st'): name is not an identifier"},
+    {"DuplicateKernel", [](Bundle &b) { b.kernels.push_back(b.kernels[0]); },
+     "kernel name 'attention' appears twice"},
+    {"ArgName", [](Bundle &b) { k0(b).args[1].name = "k v"; },
+     "kernel 0 ('attention'): argument 1 ('k v'): name 'k v' is not an identifier"},
+    {"DuplicateArg", [](Bundle &b) { k0(b).args[1].name = "q"; },
+     "kernel 0 ('attention'): argument name 'q' appears twice"},
+    {"UnknownDtype", [](Bundle &b) { k0(b).args[0].dtype = static_cast<DType>(99); },
+     "kernel 0 ('attention'): argument 0 ('q'): dtype 99 is unknown"},
+    {"UnknownRole", [](Bundle &b) { k0(b).args[0].role = static_cast<Role>(5); },
+     "kernel 0 ('attention'): argument 0 ('q'): role 5 is unknown"},
+    {"Alignment", [](Bundle &b) { k0(b).args[0].alignment = 24; },
+     "kernel 0 ('attention'): argument 0 ('q'): alignment 24 is not a power of two"},
+    {"ZeroAlignment", [](Bundle &b) { k0(b).args[0].alignment = 0; },
+     "kernel 0 ('attention'): argument 0 ('q'): alignment 0 is not a power of two"},
+    {"ScalarOutput", [](Bundle &b) { k0(b).args[5].role = Role::Output; },
+     "kernel 0 ('attention'): argument 5 ('scale'): a scalar must be an input"},
+    {"ScalarRank", [](Bundle &b) { k0(b).args[5].dims = {Dim::fixed(1)}; },
+     "kernel 0 ('attention'): argument 5 ('scale'): a scalar must have rank 0"},
+    {"ScalarLayout", [](Bundle &b) { k0(b).args[5].alignment = 4; },
+     "kernel 0 ('attention'): argument 5 ('scale'): a scalar cannot carry layout "
+     "requirements (contiguity, alignment)"},
+    {"NegativeExtent", [](Bundle &b) { k0(b).args[0].dims[3] = Dim::fixed(-2); },
+     "kernel 0 ('attention'): argument 0 ('q'): dimension 3: static extent -2 is negative"},
+    {"SymbolName", [](Bundle &b) { k0(b).args[0].dims[0] = Dim::sym("B+1"); },
+     "kernel 0 ('attention'): argument 0 ('q'): dimension 0: size name 'B+1' is not an "
+     "identifier"},
+    {"SymbolAndExtent", [](Bundle &b) { k0(b).args[0].dims[0] = Dim{4, "B"}; },
+     "kernel 0 ('attention'): argument 0 ('q'): dimension 0: has both a size name and a "
+     "static extent"},
+    {"NoBinaries", [](Bundle &b) { k0(b).binaries.clear(); },
+     "kernel 0 ('attention'): has no binaries"},
+    {"Target", [](Bundle &b) { gpu(b).target = "sm_9"; },
+     "kernel 0 ('attention'): binary 0 ('sm_9'): target 'sm_9' is not 'host', "
+     "'sm_<version>[a]' or 'gfx<id>'"},
+    {"TargetFamilyName", [](Bundle &b) { gpu(b).target = "cuda"; },
+     "kernel 0 ('attention'): binary 0 ('cuda'): target 'cuda' is not 'host', "
+     "'sm_<version>[a]' or 'gfx<id>'"},
+    {"KindForTarget", [](Bundle &b) { gpu(b).kind = BinaryKind::Hsaco; },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): binary kind hsaco does not fit target "
+     "'sm_90a'"},
+    {"ConvForGpu", [](Bundle &b) { gpu(b).conv = CallingConv::HostCIface; },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): calling convention host_c_iface does not "
+     "fit target 'sm_90a'"},
+    {"ConvForHost", [](Bundle &b) { k0(b).binaries[2].conv = CallingConv::GpuBarePtr; },
+     "kernel 0 ('attention'): binary 2 ('host'): calling convention gpu_bare_ptr does not "
+     "fit target 'host'"},
+    {"Entry", [](Bundle &b) { gpu(b).entry = ""; },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): entry '' is not a symbol name"},
+    {"EmptyData", [](Bundle &b) { gpu(b).data.clear(); },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): binary data is empty"},
+    {"HostLaunch", [](Bundle &b) { k0(b).binaries[2].launch = LaunchConfig{}; },
+     "kernel 0 ('attention'): binary 2 ('host'): a host binary has no launch configuration"},
+    {"GpuWithoutLaunch", [](Bundle &b) { gpu(b).launch.reset(); },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): a GPU binary needs a launch "
+     "configuration"},
+    {"UnknownSize", [](Bundle &b) { gpu(b).launch->grid[1] = Expr::size("H"); },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): grid.y factor 0: size 'H' is not a "
+     "symbolic dimension of any tensor argument"},
+    {"Divisor", [](Bundle &b) { gpu(b).launch->grid[0] = Expr::ceilDiv("Sq", 0); },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): grid.x factor 0: divisor 0 is not >= 1"},
+    {"ZeroBlock", [](Bundle &b) { gpu(b).launch->block[2] = Expr::constant(0); },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): block.z factor 0: constant 0 is not >= 1"},
+    {"NegativeShared", [](Bundle &b) { gpu(b).launch->sharedMemBytes = Expr::constant(-1); },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): shared_mem_bytes factor 0: constant -1 is "
+     "negative"},
+    {"SizeAndConstant",
+     [](Bundle &b) { gpu(b).launch->grid[2] = Expr{{Factor{"B", 3, 1}}}; },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): grid.z factor 0: has both a size and a "
+     "constant (3)"},
+    {"DuplicateBinary", [](Bundle &b) { k0(b).binaries.push_back(gpu(b)); },
+     "kernel 0 ('attention'): two cubin binaries for target 'sm_90a'"},
+};
+
+INSTANTIATE_TEST_SUITE_P(All, BundleRules, testing::ValuesIn(kRules),
+                         [](const testing::TestParamInfo<Rule> &info) {
+                           return std::string(info.param.name);
+                         });
+
+TEST(BundleRules, AZeroSharedMemoryConstantAndUnusedSizesAreFine) {
+  Bundle b = sampleBundle();
+  gpu(b).launch->sharedMemBytes = Expr::constant(0);
+  EXPECT_EQ(check(b), "");
+}
+
+// --- launch expressions ------------------------------------------------------
+
+TEST(Expr, PrintsAndEvaluatesProductsOfCeilDivs) {
+  Expr e = Expr::ceilDiv("Sq", 128) * Expr::size("Hq") * Expr::constant(2);
+  EXPECT_EQ(e.str(), "ceil_div(Sq, 128) * Hq * 2");
+  EXPECT_EQ(Expr{}.str(), "1");
+  auto sizes = [](const std::string &n) -> int64_t { return n == "Sq" ? 1000 : 12; };
+  EXPECT_EQ(e.evaluate(sizes), std::optional<int64_t>(8 * 12 * 2));
+  EXPECT_EQ(Expr::ceilDiv("Sq", 128).evaluate([](const std::string &) { return 1024; }),
+            std::optional<int64_t>(8));
+  EXPECT_EQ(Expr::ceilDiv("Sq", 128).evaluate([](const std::string &) { return 1025; }),
+            std::optional<int64_t>(9));
+  EXPECT_EQ(Expr::ceilDiv("Sq", 128).evaluate([](const std::string &) { return 0; }),
+            std::optional<int64_t>(0));
+  EXPECT_EQ(Expr{}.evaluate(sizes), std::optional<int64_t>(1));
+}
+
+TEST(Expr, OverflowIsReported) {
+  Expr e = Expr::size("N") * Expr::size("N");
+  EXPECT_EQ(e.evaluate([](const std::string &) { return int64_t(1) << 32; }), std::nullopt);
+  EXPECT_EQ(e.evaluate([](const std::string &) { return int64_t(1) << 31; }),
+            std::optional<int64_t>(int64_t(1) << 62));
+}
+
+// --- targets -----------------------------------------------------------------
+
+TEST(Targets, Families) {
+  EXPECT_EQ(targetFamily("host"), TargetFamily::Host);
+  EXPECT_EQ(targetFamily("sm_80"), TargetFamily::Cuda);
+  EXPECT_EQ(targetFamily("sm_90a"), TargetFamily::Cuda);
+  EXPECT_EQ(targetFamily("sm_100"), TargetFamily::Cuda);
+  EXPECT_EQ(targetFamily("gfx90a"), TargetFamily::Amd);
+  EXPECT_EQ(targetFamily("gfx942"), TargetFamily::Amd);
+  for (const char *bad : {"", "Host", "sm_", "sm_8", "sm_08", "sm_1000", "sm_90b", "sm90",
+                          "gfx", "gfx94z", "cuda"})
+    EXPECT_EQ(targetFamily(bad), std::nullopt) << bad;
+}
+
+TEST(Targets, CudaVersions) {
+  auto a = parseCudaTarget("sm_120a");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->major, 12);
+  EXPECT_EQ(a->minor, 0);
+  EXPECT_TRUE(a->archSpecific);
+  a = parseCudaTarget("sm_86");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->major, 8);
+  EXPECT_EQ(a->minor, 6);
+  EXPECT_FALSE(a->archSpecific);
+}
+
+namespace {
+Kernel withBinaries(std::vector<std::pair<const char *, BinaryKind>> list) {
+  Kernel k;
+  for (auto [target, kind] : list) {
+    Binary b;
+    b.target = target;
+    b.kind = kind;
+    k.binaries.push_back(b);
+  }
+  return k;
+}
+constexpr BinaryKind kCubin = BinaryKind::Cubin, kPtx = BinaryKind::Ptx;
+} // namespace
+
+TEST(Targets, CudaSelectionPrefersExactCubinsThenCompatibleCubinsThenNewestPtx) {
+  Kernel all = withBinaries({{"sm_80", kCubin}, {"sm_90", kCubin}, {"sm_90a", kCubin},
+                             {"sm_80", kPtx}, {"host", BinaryKind::HostSharedObject}});
+  EXPECT_EQ(selectCudaBinary(all, 9, 0), 2);   // sm_90a cubin
+  EXPECT_EQ(selectCudaBinary(all, 8, 0), 0);   // sm_80 cubin
+  EXPECT_EQ(selectCudaBinary(all, 8, 9), 0);   // sm_80 cubin runs on 8.9
+  EXPECT_EQ(selectCudaBinary(all, 10, 0), 3);  // only the PTX runs on 10.0
+  EXPECT_EQ(selectCudaBinary(all, 7, 5), -1);  // nothing old enough
+
+  Kernel ptxs = withBinaries({{"sm_80", kCubin}, {"sm_80", kPtx}, {"sm_90", kPtx}});
+  EXPECT_EQ(selectCudaBinary(ptxs, 9, 0), 2);  // newest PTX not above 9.0
+  EXPECT_EQ(selectCudaBinary(ptxs, 8, 6), 0);  // compatible cubin before PTX
+
+  Kernel archSpecific = withBinaries({{"sm_90a", kCubin}, {"sm_90a", kPtx}, {"sm_80", kPtx}});
+  EXPECT_EQ(selectCudaBinary(archSpecific, 9, 0), 0);
+  EXPECT_EQ(selectCudaBinary(archSpecific, 10, 0), 2); // sm_90a runs on 9.0 alone
+  Kernel archPtx = withBinaries({{"sm_90a", kPtx}, {"sm_80", kPtx}});
+  EXPECT_EQ(selectCudaBinary(archPtx, 9, 0), 0);
+
+  Kernel hostOnly = withBinaries({{"host", BinaryKind::HostSharedObject}});
+  EXPECT_EQ(selectCudaBinary(hostOnly, 9, 0), -1);
+}
+
+TEST(Targets, CudaBinaryCompatibility) {
+  auto bin = [](const char *target, BinaryKind kind) {
+    Binary b;
+    b.target = target;
+    b.kind = kind;
+    return b;
+  };
+  EXPECT_TRUE(cudaBinaryRuns(bin("sm_80", kCubin), 8, 6));
+  EXPECT_FALSE(cudaBinaryRuns(bin("sm_86", kCubin), 8, 0));
+  EXPECT_FALSE(cudaBinaryRuns(bin("sm_80", kCubin), 9, 0));
+  EXPECT_TRUE(cudaBinaryRuns(bin("sm_80", kPtx), 9, 0));
+  EXPECT_FALSE(cudaBinaryRuns(bin("sm_90", kPtx), 8, 9));
+  EXPECT_FALSE(cudaBinaryRuns(bin("sm_90a", kPtx), 10, 0));
+  EXPECT_FALSE(cudaBinaryRuns(bin("gfx942", BinaryKind::Hsaco), 9, 0));
+}

@@ -1,0 +1,15 @@
+// The example parses, verifies and keeps its key attributes and types
+// through a print/parse cycle; textual, generic and bytecode round trips print
+// identically.
+// RUN: attn-opt %examples/alibi.mlir | attn-opt | FileCheck %s
+// RUN: attn-opt %examples/alibi.mlir > %t.once
+// RUN: attn-opt %examples/alibi.mlir | attn-opt > %t.twice
+// RUN: attn-opt -mlir-print-op-generic %examples/alibi.mlir | attn-opt > %t.generic
+// RUN: attn-opt -emit-bytecode %examples/alibi.mlir | attn-opt > %t.bytecode
+// RUN: diff %t.once %t.twice
+// RUN: diff %t.once %t.generic
+// RUN: diff %t.once %t.bytecode
+
+// CHECK-LABEL: func.func @alibi(
+// The default max_bias (8) is not printed.
+// CHECK: attn.attention {{.*}} {mask = #attn.causal, score_mod = #attn.alibi} : tensor<?x32x?x128xbf16>, tensor<?x32x?x128xbf16>, tensor<?x32x?x128xbf16> -> tensor<?x32x?x128xbf16>

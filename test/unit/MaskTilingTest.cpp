@@ -1,0 +1,619 @@
+//===- MaskTilingTest.cpp - Tile classes against the element rule ---------===//
+//
+// Property tests of the mask algebra: for many random parameters and
+// ragged sizes, every tile class, visit set and kept count is compared with
+// brute force over MaskAttrInterface::keeps on every element.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Dialect/AttnAttrs.h"
+#include "attn/Dialect/AttnDialect.h"
+#include "attn/Dialect/AttnOps.h"
+#include "attn/Dialect/MaskRegionTiling.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <gtest/gtest.h>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// Data operands as row-major int64 tensors.
+class TestData : public DataOperandReader {
+public:
+  struct Tensor {
+    SmallVector<int64_t> shape, values;
+  };
+
+  unsigned add(Tensor tensor) {
+    tensors.push_back(std::move(tensor));
+    return tensors.size() - 1;
+  }
+  int64_t dimSize(unsigned operand, unsigned dim) const override {
+    return tensors[operand].shape[dim];
+  }
+  int64_t readInt(unsigned operand, ArrayRef<int64_t> indices) const override {
+    const Tensor &tensor = tensors[operand];
+    int64_t index = 0;
+    for (auto [dim, at] : llvm::enumerate(indices)) {
+      EXPECT_GE(at, 0);
+      EXPECT_LT(at, tensor.shape[dim]);
+      index = index * tensor.shape[dim] + at;
+    }
+    return tensor.values[index];
+  }
+  double readFloat(unsigned, ArrayRef<int64_t>) const override {
+    ADD_FAILURE() << "no mask reads floats";
+    return 0.0;
+  }
+
+  SmallVector<Tensor> tensors;
+};
+
+struct BruteForce {
+  TileClass tileClass;
+  int64_t kept;
+};
+
+BruteForce bruteForce(MaskAttrInterface mask, const TilingContext &ctx,
+                      int64_t b, int64_t h, const TileRange &tile) {
+  int64_t kept = 0;
+  for (int64_t i = tile.qBegin; i < tile.qEnd; ++i)
+    for (int64_t j = tile.kBegin; j < tile.kEnd; ++j)
+      kept += mask.keeps(ctx.point(b, h, i, j));
+  TileClass tileClass = kept == 0              ? TileClass::Empty
+                        : kept == tile.area() ? TileClass::Full
+                                               : TileClass::Partial;
+  return {tileClass, kept};
+}
+
+std::string describe(Attribute attr, const TilingContext &ctx) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << attr << " Hq " << ctx.queryHeads << " Hkv " << ctx.kvHeads << " Sq "
+     << ctx.seqQ << " Skv " << ctx.seqKV << " tile " << ctx.blockQ << "x"
+     << ctx.blockKV << (ctx.data ? " with data" : " without data");
+  if (ctx.order) {
+    os << " patch";
+    for (int64_t extent : ctx.order->patch())
+      os << " " << extent;
+  }
+  return text;
+}
+
+/// What a check demands of the answers.
+enum class Precision {
+  /// Classes equal brute force.
+  Exact,
+  /// Empty and Full are never wrong; Partial may stand for either.
+  Sound,
+};
+
+/// Checks every tile of every head and batch row. Returns false after the
+/// first mismatch so that one bad parameter set does not flood the log.
+bool checkMask(MaskAttrInterface mask, const TilingContext &ctx,
+               Precision precision, bool checkCounts) {
+  SCOPED_TRACE(describe(mask, ctx));
+  for (int64_t b = 0; b < ctx.batch; ++b)
+    for (int64_t h = 0; h < ctx.queryHeads; ++h)
+      for (int64_t qt = 0; qt < ctx.numQueryTiles(); ++qt) {
+        VisitSet visits = mask.visitSet(ctx, b, h, qt);
+        llvm::DenseMap<int64_t, TileClass> visited;
+        int64_t previous = -1;
+        bool ordered = true;
+        visits.forEachTile([&](int64_t tile, TileClass tileClass) {
+          ordered &= tile > previous && tileClass != TileClass::Empty;
+          previous = tile;
+          visited[tile] = tileClass;
+        });
+        EXPECT_TRUE(ordered) << "visit set tiles repeat or are empty";
+        EXPECT_EQ(visits.size(), static_cast<int64_t>(visited.size()));
+        for (int64_t kt = 0; kt < ctx.numKeyTiles(); ++kt) {
+          TileRange tile = ctx.tile(qt, kt);
+          TileClass tileClass = mask.classifyTile(ctx, b, h, tile);
+          BruteForce expected = bruteForce(mask, ctx, b, h, tile);
+          auto it = visited.find(kt);
+          TileClass visitClass =
+              it == visited.end() ? TileClass::Empty : it->second;
+          std::string where = "b " + std::to_string(b) + " h " +
+                              std::to_string(h) + " tile (" +
+                              std::to_string(qt) + ", " + std::to_string(kt) +
+                              ")";
+          bool ok = true;
+          if (visitClass != tileClass) {
+            ADD_FAILURE() << where << ": visit set says "
+                          << stringifyTileClass(visitClass).str()
+                          << ", classifyTile says "
+                          << stringifyTileClass(tileClass).str();
+            ok = false;
+          }
+          bool classOk =
+              precision == Precision::Exact
+                  ? tileClass == expected.tileClass
+                  : tileClass == TileClass::Partial ||
+                        tileClass == expected.tileClass;
+          if (!classOk) {
+            ADD_FAILURE() << where << ": classifyTile says "
+                          << stringifyTileClass(tileClass).str()
+                          << ", the elements say "
+                          << stringifyTileClass(expected.tileClass).str();
+            ok = false;
+          }
+          if (checkCounts && mask.countKept(ctx, b, h, tile) != expected.kept) {
+            ADD_FAILURE() << where << ": countKept "
+                          << mask.countKept(ctx, b, h, tile) << ", elements "
+                          << expected.kept;
+            ok = false;
+          }
+          if (!ok)
+            return false;
+        }
+      }
+  return true;
+}
+
+class MaskTilingTest : public ::testing::Test {
+protected:
+  MaskTilingTest() { context.loadDialect<AttnDialect>(); }
+
+  int64_t uniform(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  }
+  bool coin() { return uniform(0, 1) == 1; }
+
+  /// Random heads, ragged sequence lengths and tile sizes.
+  TilingContext randomContext(int64_t maxSeq = 48) {
+    TilingContext ctx;
+    ctx.batch = uniform(1, 2);
+    ctx.kvHeads = uniform(1, 3);
+    ctx.queryHeads = ctx.kvHeads * uniform(1, 3);
+    ctx.seqQ = uniform(1, maxSeq);
+    ctx.seqKV = coin() ? ctx.seqQ : uniform(1, maxSeq);
+    ctx.blockQ = uniform(1, 12);
+    ctx.blockKV = coin() ? ctx.blockQ : uniform(1, 12);
+    return ctx;
+  }
+
+  MaskAttrInterface randomClosedFormMask(const TilingContext &ctx) {
+    switch (uniform(0, 5)) {
+    case 0:
+      return CausalAttr::get(&context);
+    case 1:
+      return WindowAttr::get(&context, uniform(1, 20), uniform(0, 8));
+    case 2:
+      return SinksAttr::get(&context, uniform(1, 20));
+    case 3:
+      return S2Attr::get(&context, uniform(1, 8), uniform(0, 4),
+                         uniform(1, 6), uniform(0, 5),
+                         uniform(0, ctx.kvHeads), coin());
+    case 4:
+      return ShiftedGroupsAttr::get(&context, 2 * uniform(1, 8));
+    default:
+      return StarAnchorAttr::get(&context, uniform(1, 16));
+    }
+  }
+
+  /// A data mask reading a fresh operand of `data` filled at random.
+  MaskAttrInterface randomDataMask(const TilingContext &ctx, TestData &data) {
+    switch (uniform(0, 4)) {
+    case 0: {
+      TestData::Tensor prefix{{ctx.batch}, {}};
+      for (int64_t b = 0; b < ctx.batch; ++b)
+        prefix.values.push_back(uniform(0, ctx.seqKV + 2));
+      return PrefixLMAttr::get(&context, data.add(prefix));
+    }
+    case 1: {
+      // Ids need not be sorted or contiguous.
+      int64_t tokens = std::max(ctx.seqQ, ctx.seqKV);
+      TestData::Tensor ids{{ctx.batch, tokens}, {}};
+      bool sorted = coin();
+      for (int64_t b = 0; b < ctx.batch; ++b) {
+        int64_t id = 0;
+        for (int64_t x = 0; x < tokens; ++x) {
+          id = sorted ? id + (uniform(0, 5) == 0) : uniform(0, 3);
+          ids.values.push_back(id);
+        }
+      }
+      return DocumentsAttr::get(&context, data.add(ids), DocumentLayout::Ids,
+                                coin());
+    }
+    case 2: {
+      // Empty documents and offsets past the end are allowed.
+      int64_t documents = uniform(1, 6);
+      TestData::Tensor offsets{{documents + 1}, {0}};
+      for (int64_t d = 0; d < documents; ++d)
+        offsets.values.push_back(offsets.values.back() + uniform(0, 12));
+      return DocumentsAttr::get(&context, data.add(offsets),
+                                DocumentLayout::Offsets, coin());
+    }
+    case 3: {
+      int64_t blockQ = uniform(1, 10), blockKV = uniform(1, 10);
+      int64_t keyBlocks = (ctx.seqKV + blockKV - 1) / blockKV;
+      int64_t slots = uniform(1, 4);
+      TestData::Tensor list{{ctx.batch, ctx.queryHeads,
+                             (ctx.seqQ + blockQ - 1) / blockQ, slots},
+                            {}};
+      int64_t entries = list.shape[0] * list.shape[1] * list.shape[2] * slots;
+      for (int64_t e = 0; e < entries; ++e)
+        list.values.push_back(uniform(-1, keyBlocks));
+      return BlockListAttr::get(&context, data.add(list), blockQ, blockKV);
+    }
+    default: {
+      int64_t blockQ = uniform(1, 10), blockKV = uniform(1, 10);
+      TestData::Tensor blocks{{ctx.batch, ctx.queryHeads,
+                               (ctx.seqQ + blockQ - 1) / blockQ,
+                               (ctx.seqKV + blockKV - 1) / blockKV},
+                              {}};
+      int64_t entries =
+          blocks.shape[0] * blocks.shape[1] * blocks.shape[2] * blocks.shape[3];
+      for (int64_t e = 0; e < entries; ++e)
+        blocks.values.push_back(uniform(0, 2) == 0);
+      return BlockMaskAttr::get(&context, data.add(blocks), blockQ, blockKV);
+    }
+    }
+  }
+
+  /// A random valid neighborhood over a grid of rank 1 to 3.
+  NeighborhoodAttr randomNeighborhood() {
+    int64_t rank = uniform(1, 3);
+    int64_t maxExtent = rank == 1 ? 40 : rank == 2 ? 9 : 5;
+    SmallVector<int64_t> grid, kernel, dilation, stride;
+    SmallVector<bool> causal;
+    for (int64_t dim = 0; dim < rank; ++dim) {
+      int64_t n = uniform(1, maxExtent);
+      int64_t d = uniform(1, std::max<int64_t>(1, n / 2));
+      int64_t k = uniform(1, n / d);
+      grid.push_back(n);
+      dilation.push_back(d);
+      kernel.push_back(k);
+      stride.push_back(uniform(1, k));
+      causal.push_back(uniform(0, 3) == 0);
+    }
+    return NeighborhoodAttr::get(&context, grid, kernel, dilation, stride,
+                                 causal);
+  }
+
+  MLIRContext context;
+  std::mt19937_64 rng{20240611};
+};
+
+TEST_F(MaskTilingTest, ClosedFormMasksAreExact) {
+  for (int iteration = 0; iteration < 600; ++iteration) {
+    TilingContext ctx = randomContext();
+    MaskAttrInterface mask = randomClosedFormMask(ctx);
+    ASSERT_TRUE(checkMask(mask, ctx, Precision::Exact, /*checkCounts=*/true));
+  }
+}
+
+TEST_F(MaskTilingTest, SequenceMasksStaySoundInPatchOrder) {
+  // A permuted order is only understood by grid masks; others must still
+  // never claim Empty or Full wrongly.
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    TilingContext ctx = randomContext();
+    ctx.seqQ = ctx.seqKV = 24;
+    TokenOrder order({4, 6}, {2, 3});
+    ctx.order = &order;
+    MaskAttrInterface mask = randomClosedFormMask(ctx);
+    ASSERT_TRUE(checkMask(mask, ctx, Precision::Sound, /*checkCounts=*/true));
+  }
+}
+
+TEST_F(MaskTilingTest, DataMasksAreExactWithDataAndSoundWithout) {
+  for (int iteration = 0; iteration < 600; ++iteration) {
+    TilingContext ctx = randomContext();
+    TestData data;
+    MaskAttrInterface mask = randomDataMask(ctx, data);
+    // Ids layouts pair query i with key i: equal lengths.
+    if (auto docs = dyn_cast<DocumentsAttr>(mask);
+        docs && docs.getLayout() == DocumentLayout::Ids)
+      ctx.seqKV = ctx.seqQ;
+    ctx.data = &data;
+    ASSERT_TRUE(checkMask(mask, ctx, Precision::Exact, /*checkCounts=*/true));
+    // Without the data at classification time (brute force still reads it).
+    TilingContext compileTime = ctx;
+    compileTime.data = nullptr;
+    for (int64_t qt = 0; qt < ctx.numQueryTiles(); ++qt)
+      for (int64_t kt = 0; kt < ctx.numKeyTiles(); ++kt) {
+        TileRange tile = ctx.tile(qt, kt);
+        for (int64_t b = 0; b < ctx.batch; ++b) {
+          TileClass tileClass = mask.classifyTile(compileTime, b, 0, tile);
+          TileClass expected = bruteForce(mask, ctx, b, 0, tile).tileClass;
+          ASSERT_TRUE(tileClass == TileClass::Partial || tileClass == expected)
+              << describe(mask, ctx) << " tile (" << qt << ", " << kt
+              << ") without data: " << stringifyTileClass(tileClass).str()
+              << " vs " << stringifyTileClass(expected).str();
+        }
+      }
+  }
+}
+
+TEST_F(MaskTilingTest, NeighborhoodsAreExactInEveryOrder) {
+  for (int iteration = 0; iteration < 400; ++iteration) {
+    NeighborhoodAttr mask = randomNeighborhood();
+    TilingContext ctx = randomContext();
+    SmallVector<int64_t> patch;
+    for (int64_t extent : mask.getGrid())
+      patch.push_back(uniform(1, extent));
+    TokenOrder order(mask.getGrid(), patch);
+    ctx.seqQ = ctx.seqKV = order.numTokens();
+    if (coin())
+      ctx.order = &order;
+    ASSERT_TRUE(checkMask(mask, ctx, Precision::Exact, /*checkCounts=*/true));
+  }
+}
+
+TEST_F(MaskTilingTest, CombinatorsAreSound) {
+  for (int iteration = 0; iteration < 400; ++iteration) {
+    TilingContext ctx = randomContext();
+    // Ids layouts pair query i with key i: equal lengths.
+    ctx.seqKV = ctx.seqQ;
+    TestData data;
+    SmallVector<MaskAttrInterface> operands;
+    for (int64_t n = uniform(2, 3); n > 0; --n)
+      operands.push_back(uniform(0, 3) == 0 ? randomDataMask(ctx, data)
+                                            : randomClosedFormMask(ctx));
+    ctx.data = &data;
+    MaskAttrInterface mask =
+        coin() ? MaskAttrInterface(AndAttr::get(&context, operands))
+               : MaskAttrInterface(OrAttr::get(&context, operands));
+    ASSERT_TRUE(checkMask(mask, ctx, Precision::Sound, /*checkCounts=*/true));
+  }
+}
+
+TEST_F(MaskTilingTest, TokenOrderIsAPermutationOfBoxes) {
+  for (int iteration = 0; iteration < 200; ++iteration) {
+    int64_t rank = uniform(1, 3);
+    SmallVector<int64_t> grid, patch;
+    for (int64_t dim = 0; dim < rank; ++dim) {
+      grid.push_back(uniform(1, 7));
+      patch.push_back(uniform(1, grid.back()));
+    }
+    TokenOrder order(grid, patch);
+    int64_t tokens = order.numTokens();
+    SmallVector<int64_t> tokenOf;
+    llvm::DenseSet<int64_t> seen;
+    for (int64_t position = 0; position < tokens; ++position) {
+      tokenOf.push_back(order.tokenAt(position));
+      ASSERT_TRUE(seen.insert(tokenOf.back()).second) << "token repeats";
+      ASSERT_LT(tokenOf.back(), tokens);
+    }
+    auto coordinates = [&](int64_t token) {
+      SmallVector<int64_t> coords(rank);
+      for (int64_t dim = rank - 1; dim >= 0; --dim) {
+        coords[dim] = token % grid[dim];
+        token /= grid[dim];
+      }
+      return coords;
+    };
+    auto inBox = [&](int64_t token, ArrayRef<int64_t> lower,
+                     ArrayRef<int64_t> upper) {
+      SmallVector<int64_t> coords = coordinates(token);
+      for (int64_t dim = 0; dim < rank; ++dim)
+        if (coords[dim] < lower[dim] || coords[dim] >= upper[dim])
+          return false;
+      return true;
+    };
+    // The boxes of a position range hold exactly its tokens.
+    int64_t begin = uniform(0, tokens - 1), end = uniform(begin + 1, tokens);
+    int64_t covered = 0;
+    order.forEachBox(begin, end, [&](ArrayRef<int64_t> lower,
+                                     ArrayRef<int64_t> upper) {
+      for (int64_t position = 0; position < tokens; ++position)
+        if (inBox(tokenOf[position], lower, upper)) {
+          EXPECT_TRUE(position >= begin && position < end);
+          ++covered;
+        }
+    });
+    EXPECT_EQ(covered, end - begin);
+    // The runs of a box hold exactly the positions of its tokens.
+    SmallVector<int64_t> lower, upper;
+    for (int64_t dim = 0; dim < rank; ++dim) {
+      lower.push_back(uniform(0, grid[dim] - 1));
+      upper.push_back(uniform(lower.back() + 1, grid[dim]));
+    }
+    int64_t inRuns = 0;
+    order.forEachRunOfBox(lower, upper, [&](int64_t runBegin, int64_t runEnd) {
+      for (int64_t position = runBegin; position < runEnd; ++position) {
+        EXPECT_TRUE(inBox(tokenOf[position], lower, upper));
+        ++inRuns;
+      }
+    });
+    int64_t boxTokens = 0;
+    for (int64_t position = 0; position < tokens; ++position)
+      boxTokens += inBox(tokenOf[position], lower, upper);
+    EXPECT_EQ(inRuns, boxTokens);
+  }
+}
+
+TEST_F(MaskTilingTest, NeighborhoodPatchShapes) {
+  auto shapeFor = [&](NeighborhoodAttr mask, int64_t tile) {
+    TilingContext ctx;
+    ctx.seqQ = ctx.seqKV = TokenOrder(mask.getGrid(), mask.getGrid()).numTokens();
+    ctx.blockQ = ctx.blockKV = tile;
+    return mask.queryTileShape(ctx);
+  };
+  // docs/sparsity.md's table: 8x8 patches visit 484 tiles, rows 960.
+  auto square = NeighborhoodAttr::get(&context, {64, 64}, {15, 15}, {}, {}, {});
+  EXPECT_EQ(shapeFor(square, 64), (SmallVector<int64_t>{8, 8}));
+  // 8x16 and 16x8 cost the same on NATTEN's 128x128 grid; the longer rows
+  // win.
+  auto natten = NeighborhoodAttr::get(&context, {128, 128}, {13, 13}, {}, {}, {});
+  EXPECT_EQ(shapeFor(natten, 128), (SmallVector<int64_t>{8, 16}));
+  // On 32x32 with kernel 7 a 4-row tile reaches 2 or 3 key tiles (22 in
+  // all) while 8x16 patches reach 2 x 2 or 3 x 2 (40): rows stay.
+  auto small = NeighborhoodAttr::get(&context, {32, 32}, {7, 7}, {}, {}, {});
+  EXPECT_TRUE(shapeFor(small, 128).empty());
+  // A tile covering the whole grid, and 1-D grids, need no permutation.
+  auto tiny = NeighborhoodAttr::get(&context, {8, 8}, {3, 3}, {}, {}, {});
+  EXPECT_TRUE(shapeFor(tiny, 128).empty());
+  auto line = NeighborhoodAttr::get(&context, {4096}, {7}, {}, {}, {});
+  EXPECT_TRUE(shapeFor(line, 128).empty());
+  // Swin windows of 7x7 on 56x56: no patch of 128 tokens aligns with them
+  // well enough to beat rows.
+  auto swin = NeighborhoodAttr::get(&context, {56, 56}, {7, 7}, {}, {7, 7}, {});
+  EXPECT_TRUE(shapeFor(swin, 128).empty());
+  EXPECT_TRUE(CausalAttr::get(&context).queryTileShape(TilingContext()).empty());
+}
+
+TEST_F(MaskTilingTest, VisitSetsAreShortStridedRanges) {
+  TilingContext ctx;
+  ctx.queryHeads = ctx.kvHeads = 4;
+  ctx.seqQ = ctx.seqKV = 4096;
+  MaskAttrInterface causal = CausalAttr::get(&context);
+  VisitSet lastRow = causal.visitSet(ctx, 0, 0, 31);
+  ASSERT_EQ(lastRow.ranges().size(), 2u);
+  EXPECT_EQ(lastRow.ranges()[0].tiles.begin, 0);
+  EXPECT_EQ(lastRow.ranges()[0].tiles.end, 31);
+  EXPECT_EQ(lastRow.ranges()[0].tileClass, TileClass::Full);
+  EXPECT_EQ(lastRow.ranges()[1].tileClass, TileClass::Partial);
+  // S2 defaults, head 0: a stride-4 progression of half-strided tiles left
+  // of the local band (block 64, two blocks per 128-key tile).
+  MaskAttrInterface s2 = S2Attr::get(&context, 64, 16, 8, 0, 0, false);
+  VisitSet s2Row = s2.visitSet(ctx, 0, 0, 31);
+  ASSERT_FALSE(s2Row.ranges().empty());
+  const StridedRange &strided = s2Row.ranges().front().tiles;
+  EXPECT_EQ(strided.begin, 0);
+  EXPECT_EQ(strided.step, 4);
+  EXPECT_EQ(strided.size(), 6);
+  EXPECT_EQ(s2Row.ranges().front().tileClass, TileClass::Partial);
+  EXPECT_LE(s2Row.ranges().size(), 4u);
+}
+
+//===----------------------------------------------------------------------===//
+// Custom mask regions
+//===----------------------------------------------------------------------===//
+
+class RegionTilingTest : public MaskTilingTest {
+protected:
+  RegionTilingTest() {
+    context.loadDialect<arith::ArithDialect, func::FuncDialect>();
+  }
+
+  /// Parses a function around one attention op whose mask region is `body`
+  /// (block arguments %b, %h, %i, %j; must yield %keep).
+  AttentionOp parse(StringRef body, StringRef attributes = "") {
+    std::string text =
+        ("func.func @f(%q: tensor<1x2x40x8xf32>, %k: tensor<1x2x37x8xf32>, "
+         "%v: tensor<1x2x37x8xf32>) -> tensor<1x2x40x8xf32> {\n"
+         "  %o = attn.attention %q, %k, %v " +
+         attributes +
+         " : tensor<1x2x40x8xf32>, tensor<1x2x37x8xf32>, "
+         "tensor<1x2x37x8xf32> -> tensor<1x2x40x8xf32> mask {\n"
+         "  ^bb0(%b: index, %h: index, %i: index, %j: index):\n" +
+         body +
+         "    attn.yield %keep : i1\n  }\n"
+         "  return %o : tensor<1x2x40x8xf32>\n}\n")
+            .str();
+    module = parseSourceString<ModuleOp>(text, &context);
+    EXPECT_TRUE(module) << text;
+    AttentionOp op;
+    module->walk([&](AttentionOp found) { op = found; });
+    return op;
+  }
+
+  OwningOpRef<ModuleOp> module;
+};
+
+TEST_F(RegionTilingTest, AffineCausalRegionMatchesCausalAttribute) {
+  AttentionOp op = parse("    %keep = arith.cmpi ule, %j, %i : index\n");
+  ASSERT_TRUE(op);
+  EffectiveMaskTiling region(op);
+  EXPECT_TRUE(region.regionIsAnalyzable());
+  MaskAttrInterface causal = CausalAttr::get(&context);
+  for (int iteration = 0; iteration < 50; ++iteration) {
+    TilingContext ctx = randomContext();
+    ctx.batch = 1;
+    ctx.queryHeads = ctx.kvHeads = 2;
+    for (int64_t qt = 0; qt < ctx.numQueryTiles(); ++qt) {
+      for (int64_t kt = 0; kt < ctx.numKeyTiles(); ++kt) {
+        TileRange tile = ctx.tile(qt, kt);
+        ASSERT_EQ(region.classifyTile(ctx, 0, 1, tile),
+                  causal.classifyTile(ctx, 0, 1, tile));
+        ASSERT_EQ(region.countKept(ctx, 0, 1, tile),
+                  causal.countKept(ctx, 0, 1, tile));
+      }
+      ASSERT_EQ(region.visitSet(ctx, 0, 1, qt).size(),
+                causal.visitSet(ctx, 0, 1, qt).size());
+    }
+  }
+}
+
+TEST_F(RegionTilingTest, RegionAndAttributeMeet) {
+  // A window of 6 as a region, AND-ed with sinks: sound against the
+  // elements, exact counts.
+  AttentionOp op = parse("    %d = arith.subi %i, %j : index\n"
+                         "    %c6 = arith.constant 6 : index\n"
+                         "    %near = arith.cmpi slt, %d, %c6 : index\n"
+                         "    %r = arith.remui %j, %c6 : index\n"
+                         "    %c0 = arith.constant 0 : index\n"
+                         "    %every6 = arith.cmpi eq, %r, %c0 : index\n"
+                         "    %either = arith.ori %near, %every6 : i1\n"
+                         "    %causal = arith.cmpi sle, %j, %i : index\n"
+                         "    %keep = arith.andi %either, %causal : i1\n",
+                         "{mask = #attn.sinks<count = 9>}");
+  ASSERT_TRUE(op);
+  EffectiveMaskTiling tiling(op);
+  ASSERT_TRUE(tiling.regionIsAnalyzable());
+  for (int iteration = 0; iteration < 50; ++iteration) {
+    TilingContext ctx = randomContext();
+    ctx.batch = 1;
+    ctx.queryHeads = ctx.kvHeads = 2;
+    ctx.seqQ = 40;
+    ctx.seqKV = 37;
+    for (int64_t qt = 0; qt < ctx.numQueryTiles(); ++qt) {
+      llvm::DenseMap<int64_t, TileClass> visited;
+      tiling.visitSet(ctx, 0, 0, qt).forEachTile(
+          [&](int64_t kt, TileClass tileClass) { visited[kt] = tileClass; });
+      for (int64_t kt = 0; kt < ctx.numKeyTiles(); ++kt) {
+        TileRange tile = ctx.tile(qt, kt);
+        int64_t kept = 0;
+        for (int64_t i = tile.qBegin; i < tile.qEnd; ++i)
+          for (int64_t j = tile.kBegin; j < tile.kEnd; ++j)
+            kept += j < 9 && j <= i && (i - j < 6 || j % 6 == 0);
+        TileClass tileClass = tiling.classifyTile(ctx, 0, 0, tile);
+        if (tileClass == TileClass::Empty) {
+          ASSERT_EQ(kept, 0);
+        } else if (tileClass == TileClass::Full) {
+          ASSERT_EQ(kept, tile.area());
+        }
+        auto it = visited.find(kt);
+        ASSERT_EQ(it == visited.end() ? TileClass::Empty : it->second,
+                  tileClass);
+        ASSERT_EQ(tiling.countKept(ctx, 0, 0, tile), kept);
+      }
+    }
+  }
+}
+
+TEST_F(RegionTilingTest, NonAffineRegionIsPartialEverywhere) {
+  AttentionOp op = parse("    %ii = arith.index_cast %i : index to i64\n"
+                         "    %f = arith.sitofp %ii : i64 to f32\n"
+                         "    %z = arith.constant 3.5 : f32\n"
+                         "    %keep = arith.cmpf olt, %f, %z : f32\n",
+                         "{mask = #attn.causal}");
+  ASSERT_TRUE(op);
+  EffectiveMaskTiling tiling(op);
+  EXPECT_FALSE(tiling.regionIsAnalyzable());
+  ASSERT_NE(tiling.unsupportedOp(), nullptr);
+  EXPECT_EQ(tiling.unsupportedOp()->getName().getStringRef(), "arith.sitofp");
+  TilingContext ctx;
+  ctx.queryHeads = ctx.kvHeads = 2;
+  ctx.seqQ = 40;
+  ctx.seqKV = 37;
+  ctx.blockQ = ctx.blockKV = 8;
+  // The causal attribute still skips tiles above the diagonal.
+  EXPECT_EQ(tiling.classifyTile(ctx, 0, 0, ctx.tile(0, 3)), TileClass::Empty);
+  EXPECT_EQ(tiling.classifyTile(ctx, 0, 0, ctx.tile(3, 0)), TileClass::Partial);
+  EXPECT_EQ(tiling.countKept(ctx, 0, 0, ctx.tile(3, 0)), std::nullopt);
+  EXPECT_EQ(tiling.visitSet(ctx, 0, 0, 4).count(TileClass::Partial), 5);
+}
+
+} // namespace

@@ -1,0 +1,324 @@
+//===- attn-run.cpp - Run attention specs and compare results -------------===//
+//
+// attn-run SPEC.mlir --target ref [--batch B] [--seq-q SQ] [--seq-kv SKV]
+//                    [--seed S | --inputs DIR] [--function NAME]
+//                    [--equivalent OTHER.mlir [--tolerance T]] [--dump DIR]
+// attn-run BUNDLE --target host [--batch B] [--seq-q SQ] [--seq-kv SKV]
+//                    [--seed S] [--function NAME]
+//                    [--check [--tolerance T] | --runs N]     (HostTarget.cpp)
+//
+// `--target ref` evaluates the spec with the float64 reference interpreter.
+// The sizes, the inputs and the comparison are target-independent, so the
+// compiled targets (host, cuda) reuse them and differ only in how they run.
+//
+//===----------------------------------------------------------------------===//
+#include "HostTarget.h"
+#include "attn/Dialect/AttnDialect.h"
+#include "attn/Reference/Compare.h"
+#include "attn/Reference/EntryPoint.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::reference;
+namespace cl = llvm::cl;
+
+namespace {
+enum class Target { Reference, Host };
+
+cl::OptionCategory category("attn-run options");
+
+cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+                               cl::desc("<spec.mlir>"), cl::cat(category));
+cl::opt<Target> target(
+    "target", cl::Required, cl::desc("Where to run the spec"),
+    cl::values(clEnumValN(Target::Reference, "ref",
+                          "the float64 reference interpreter"),
+               clEnumValN(Target::Host, "host",
+                          "the host binary of a compiled bundle (the "
+                          "positional argument), through the attn runtime")),
+    cl::cat(category));
+cl::opt<std::string> functionName(
+    "function",
+    cl::desc("Function to run (default: the first with an attn.attention or "
+             "attn.cascade)"),
+    cl::value_desc("name"), cl::cat(category));
+cl::opt<int64_t> batch("batch", cl::desc("Batch size B"), cl::value_desc("N"),
+                       cl::cat(category));
+cl::opt<int64_t> seqQ("seq-q", cl::desc("Query sequence length Sq"),
+                      cl::value_desc("N"), cl::cat(category));
+cl::opt<int64_t>
+    seqKV("seq-kv",
+          cl::desc("Key/value sequence length Skv (default: Sq when dynamic)"),
+          cl::value_desc("N"), cl::cat(category));
+cl::opt<uint64_t> seed("seed", cl::desc("Seed of the generated inputs"),
+                       cl::init(0), cl::cat(category));
+cl::opt<std::string>
+    inputsDirectory("inputs",
+                    cl::desc("Read q.npy, k.npy, v.npy, data<N>.npy from this "
+                             "directory instead of generating inputs"),
+                    cl::value_desc("dir"), cl::cat(category));
+cl::opt<std::string>
+    dumpDirectory("dump",
+                  cl::desc("Write the inputs and the results (o.npy, "
+                           "lse.npy) to this directory"),
+                  cl::value_desc("dir"), cl::cat(category));
+cl::opt<std::string> equivalentPath(
+    "equivalent",
+    cl::desc("Also run this spec on the same inputs and compare the results"),
+    cl::value_desc("other.mlir"), cl::cat(category));
+cl::opt<double> tolerance("tolerance",
+                          cl::desc("Largest relative error that passes"),
+                          cl::init(1e-12), cl::cat(category));
+cl::opt<bool> check("check",
+                    cl::desc("--target host: compare with the float64 "
+                             "reference and print max_rel_err and PASS/FAIL "
+                             "(default tolerance 1e-5 for f32, 1e-2 for "
+                             "bf16/f16); without it, time the kernel"),
+                    cl::cat(category));
+cl::opt<unsigned> runs("runs",
+                       cl::desc("--target host without --check: timed runs "
+                                "whose median is reported"),
+                       cl::init(10), cl::cat(category));
+} // namespace
+
+static void printError(const Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "attn-run") << message << "\n";
+}
+
+/// Parses `path` into a module. The buffer goes into `sourceMgr` so that
+/// diagnostics quote the offending line.
+static OwningOpRef<ModuleOp> parseSpec(StringRef path,
+                                       llvm::SourceMgr &sourceMgr,
+                                       MLIRContext &context) {
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      openInputFile(path, &errorMessage);
+  if (!file) {
+    printError(errorMessage);
+    return nullptr;
+  }
+  StringRef text = file->getBuffer();
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  return parseSourceString<ModuleOp>(text, ParserConfig(&context), path);
+}
+
+static FailureOr<EntryPoint> loadEntryPoint(ModuleOp module) {
+  FailureOr<func::FuncOp> function = findEntryFunction(module, functionName);
+  if (failed(function))
+    return failure();
+  return analyzeEntryPoint(*function);
+}
+
+static std::string formatDouble(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%.6g", value);
+  return text;
+}
+
+static void printSummary(const EntryPoint &entry, const ProblemSizes &sizes,
+                         const Bindings &inputs, const Results &results) {
+  llvm::raw_ostream &os = llvm::outs();
+  func::FuncOp function = entry.function;
+  os << "function @" << function.getSymName() << ": B=" << sizes.batch
+     << " Hq=" << sizes.queryHeads << " Hkv=" << sizes.kvHeads
+     << " Sq=" << sizes.seqQ << " Skv=" << sizes.seqKV
+     << " E=" << sizes.headDimQK << " F=" << sizes.headDimV << "\n";
+  os << "inputs: q" << formatShape(inputs.query.shape) << " k"
+     << formatShape(inputs.key.shape) << " v" << formatShape(inputs.value.shape);
+  for (auto [index, data] : llvm::enumerate(inputs.data))
+    os << " data" << index << formatShape(data.shape);
+  os << "\n";
+  os << "outputs: o" << formatShape(results.output.shape);
+  if (results.lse)
+    os << " lse" << formatShape(results.lse->shape);
+  os << "\n";
+  ResultSummary summary = summarize(results);
+  os << "mean_abs_o=" << formatDouble(summary.meanAbsOutput)
+     << " max_abs_o=" << formatDouble(summary.maxAbsOutput) << "\n";
+  if (summary.fullyMaskedRows)
+    os << "fully_masked_rows=" << *summary.fullyMaskedRows << " of "
+       << summary.rows << "\n";
+  os << "nan_count=" << summary.nanCount << "\n";
+}
+
+static void printComparison(const Comparison &comparison) {
+  llvm::raw_ostream &os = llvm::outs();
+  os << "o_rel_err=" << formatDouble(comparison.outputRelErr);
+  if (comparison.lseRelErr)
+    os << " lse_rel_err=" << formatDouble(*comparison.lseRelErr);
+  os << "\n";
+  for (const std::string &problem : comparison.problems)
+    os << "problem: " << problem << "\n";
+  os << "max_rel_err=" << formatDouble(comparison.maxRelErr) << "\n";
+  os << (comparison.passed ? "PASS" : "FAIL") << "\n";
+}
+
+/// The sizes the user asked for; unset flags defer to the spec or files.
+static SizeRequest sizeRequest() {
+  SizeRequest request;
+  if (batch.getNumOccurrences())
+    request.batch = batch;
+  if (seqQ.getNumOccurrences())
+    request.seqQ = seqQ;
+  if (seqKV.getNumOccurrences())
+    request.seqKV = seqKV;
+  return request;
+}
+
+static int runReference(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
+  OwningOpRef<ModuleOp> module = parseSpec(inputPath, sourceMgr, context);
+  if (!module)
+    return 1;
+  FailureOr<EntryPoint> entry = loadEntryPoint(*module);
+  if (failed(entry))
+    return 1;
+  Location loc = entry->function.getLoc();
+
+  FailureOr<Bindings> inputs = failure();
+  FailureOr<ProblemSizes> sizes = failure();
+  if (!inputsDirectory.empty()) {
+    inputs = loadBindings(inputsDirectory, entry->operands, loc);
+    if (failed(inputs))
+      return 1;
+    sizes = sizesOfBindings(*inputs, sizeRequest(), loc);
+  } else {
+    sizes = bindSizes(entry->operands, sizeRequest(), loc);
+    if (succeeded(sizes))
+      inputs = generateBindings(entry->operands, *sizes, seed, loc);
+  }
+  if (failed(sizes) || failed(inputs))
+    return 1;
+
+  FailureOr<Results> results = evaluateEntryPoint(*entry, *inputs);
+  if (failed(results))
+    return 1;
+  if (!dumpDirectory.empty() &&
+      failed(dumpRun(dumpDirectory, entry->operands, *inputs, *results, loc)))
+    return 1;
+
+  if (equivalentPath.empty()) {
+    printSummary(*entry, *sizes, *inputs, *results);
+    if (summarize(*results).nanCount != 0) {
+      printError("the reference produced NaN");
+      return 1;
+    }
+    return 0;
+  }
+
+  OwningOpRef<ModuleOp> otherModule =
+      parseSpec(equivalentPath, sourceMgr, context);
+  if (!otherModule)
+    return 1;
+  FailureOr<EntryPoint> other = loadEntryPoint(*otherModule);
+  if (failed(other))
+    return 1;
+  FunctionType type = entry->function.getFunctionType();
+  FunctionType otherType = other->function.getFunctionType();
+  if (type != otherType) {
+    other->function.emitError()
+        << "--equivalent needs identical signatures, but @"
+        << entry->function.getSymName() << " in " << inputPath << " has type "
+        << type << " and @" << other->function.getSymName() << " has type "
+        << otherType;
+    return 1;
+  }
+  FailureOr<Results> otherResults = evaluateEntryPoint(*other, *inputs);
+  if (failed(otherResults))
+    return 1;
+  Comparison comparison = compareResults(*results, *otherResults, tolerance);
+  printComparison(comparison);
+  return comparison.passed ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "attn-run: run an attention spec and check its results\n\n"
+      "  --target ref runs the float64 reference interpreter on seeded\n"
+      "  random (or --inputs) tensors and prints a summary, or with\n"
+      "  --equivalent compares two specs and prints max_rel_err and\n"
+      "  PASS/FAIL (exit 1 on FAIL).\n");
+
+  if (!(tolerance >= 0.0) || !std::isfinite(tolerance)) {
+    printError("--tolerance must be finite and >= 0, got " +
+               formatDouble(tolerance));
+    return 1;
+  }
+  if (!inputsDirectory.empty() && seed.getNumOccurrences()) {
+    printError("--seed chooses generated inputs; it cannot be combined with "
+               "--inputs");
+    return 1;
+  }
+  bool hostCheck = target == Target::Host && check;
+  if (tolerance.getNumOccurrences() && equivalentPath.empty() && !hostCheck) {
+    printError("--tolerance applies only with --equivalent or --target host "
+               "--check");
+    return 1;
+  }
+  if (target != Target::Host &&
+      (check.getNumOccurrences() || runs.getNumOccurrences())) {
+    printError("--check and --runs apply only to --target host");
+    return 1;
+  }
+  if (target == Target::Host &&
+      (!inputsDirectory.empty() || !dumpDirectory.empty() ||
+       !equivalentPath.empty())) {
+    printError("--target host generates its inputs and compares with the "
+               "reference itself; --inputs, --dump and --equivalent apply "
+               "to --target ref");
+    return 1;
+  }
+  if (runs == 0 || (check && runs.getNumOccurrences())) {
+    printError("--runs must be >= 1 and applies only without --check");
+    return 1;
+  }
+
+  DialectRegistry registry;
+  registry.insert<AttnDialect, arith::ArithDialect, func::FuncDialect,
+                  math::MathDialect, tensor::TensorDialect>();
+  MLIRContext context(registry);
+  context.disableMultithreading();
+  // Diagnostics quote the spec's line; a dump of the generic op adds noise.
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  switch (target) {
+  case Target::Reference:
+    return runReference(context, sourceMgr);
+  case Target::Host: {
+    HostRunRequest request;
+    request.bundlePath = inputPath;
+    request.functionName = functionName;
+    request.sizes = sizeRequest();
+    request.seed = seed;
+    request.check = check;
+    if (tolerance.getNumOccurrences())
+      request.tolerance = tolerance;
+    request.runs = runs;
+    return runHostTarget(request, context, sourceMgr);
+  }
+  }
+  llvm_unreachable("unknown target");
+}
