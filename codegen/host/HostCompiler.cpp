@@ -112,6 +112,7 @@ mlir::attn::host::lowerHostKernelsToLLVM(ModuleOp module,
   lower.addPass(createSCFToControlFlowPass());
   lower.addPass(memref::createExpandStridedMetadataPass());
   lower.addPass(createLowerAffinePass());
+  lower.addPass(createConvertVectorToLLVMPass());
   lower.addPass(createArithToLLVMConversionPass());
   lower.addPass(createConvertMathToLLVMPass());
   lower.addPass(createConvertIndexToLLVMPass());

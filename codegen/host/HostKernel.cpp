@@ -26,6 +26,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
@@ -381,8 +382,14 @@ mlir::attn::host::collectKernelSpecs(ModuleOp module) {
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// f32 lanes of the vectors the tile loops use (AVX2), and how many vector
+/// accumulators a contraction keeps per row.
+constexpr int64_t kVectorWidth = 8;
+constexpr int64_t kAccumulators = 4;
+
 /// Emits one kernel body. Scratch tiles are stack buffers allocated once at
-/// the entry; loops are scf.for with unit steps.
+/// the entry. The contractions and the row updates run on vectors along
+/// key columns (a key tile is a whole number of vectors) and along F.
 class KernelEmitter {
 public:
   KernelEmitter(const KernelSpec &spec, const HostTiling &tiling,
@@ -420,10 +427,23 @@ private:
   }
   /// for iv in [lower, upper): body(iv).
   void forEach(Value lower, Value upper, function_ref<void(Value)> body);
-  /// A loop-carried reduction: returns the final value of `init` folded
-  /// with body(iv, accumulated) over [lower, upper).
-  Value reduce(Value lower, Value upper, Value init,
-               function_ref<Value(Value, Value)> body);
+  /// A loop carrying `init` through body(iv, carried) over
+  /// [lower, upper) by `step`; returns the final values.
+  SmallVector<Value>
+  reduceMany(Value lower, Value upper, ValueRange init,
+             function_ref<SmallVector<Value>(Value, ValueRange)> body,
+             int64_t step = 1);
+  VectorType vectorType() {
+    return VectorType::get({kVectorWidth}, b.getF32Type());
+  }
+  Value splat(double value) {
+    return arith::ConstantOp::create(
+        b, vectorType(),
+        DenseElementsAttr::get(vectorType(), static_cast<float>(value)));
+  }
+  Value loadVector(Value memref, ValueRange indices) {
+    return vector::LoadOp::create(b, vectorType(), memref, indices);
+  }
 
   /// The score mods (attributes, then the score region) and the mask
   /// (attribute AND region) at `at`, applied to `score`.
@@ -443,6 +463,12 @@ private:
   LogicalResult emitKeyTile(Value batchIndex, Value h, Value kvHead,
                             Value rowBegin, Value rows, Value colBegin,
                             bool applyMask);
+  /// Whether the block-indexed data operands are large enough for this
+  /// call; null when no operand needs checking.
+  Value emitDataExtentsFit();
+  /// Fills O and LSE with NaN: the result of a call whose data operands
+  /// are too small to read safely.
+  void emitPoisonedOutputs();
   /// scf.if on `condition`; `thenBody` and `elseBody` fill the branches.
   void ifElse(Value condition, function_ref<void()> thenBody,
               function_ref<void()> elseBody);
@@ -481,17 +507,19 @@ void KernelEmitter::forEach(Value lower, Value upper,
   body(loop.getInductionVar());
 }
 
-Value KernelEmitter::reduce(Value lower, Value upper, Value init,
-                            function_ref<Value(Value, Value)> body) {
-  auto loop = scf::ForOp::create(b, lower, upper, index(1), ValueRange{init});
+SmallVector<Value> KernelEmitter::reduceMany(
+    Value lower, Value upper, ValueRange init,
+    function_ref<SmallVector<Value>(Value, ValueRange)> body, int64_t step) {
+  auto loop = scf::ForOp::create(b, lower, upper, index(step), init);
   Block *loopBody = loop.getBody();
   if (loopBody->mightHaveTerminator())
     loopBody->getTerminator()->erase();
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(loopBody);
-  Value next = body(loop.getInductionVar(), loop.getRegionIterArg(0));
+  SmallVector<Value> next =
+      body(loop.getInductionVar(), loop.getRegionIterArgs());
   scf::YieldOp::create(b, next);
-  return loop.getResult(0);
+  return llvm::to_vector_of<Value>(loop.getResults());
 }
 
 FailureOr<Value> KernelEmitter::inlineRegion(Region &region,
@@ -707,8 +735,8 @@ LogicalResult KernelEmitter::emitKeyTile(Value batchIndex, Value h,
   Value zero = index(0);
   Value headDimQKValue = index(headDimQK), headDimVValue = index(headDimV);
 
-  // Kt (transposed, so that S's inner loop runs along contiguous columns)
-  // and Vt.
+  // Kt (transposed, so that S is computed along contiguous columns) and Vt;
+  // Kt's columns past the sequence end are zero.
   forEach(zero, cols, [&](Value c) {
     Value j = arith::AddIOp::create(b, colBegin, c);
     forEach(zero, headDimQKValue, [&](Value e) {
@@ -718,24 +746,40 @@ LogicalResult KernelEmitter::emitKeyTile(Value batchIndex, Value h,
       store(loadF32(value, {batchIndex, kvHead, j, f}), valueTileBuf, {c, f});
     });
   });
-
-  // S = Qt Kt.
-  forEach(zero, rows, [&](Value r) {
-    forEach(zero, cols, [&](Value c) { store(f32(0.0), scoreTileBuf, {r, c}); });
-    forEach(zero, headDimQKValue, [&](Value e) {
-      Value q = load(queryTileBuf, {r, e});
-      forEach(zero, cols, [&](Value c) {
-        Value product = arith::MulFOp::create(b, q, load(keyTileBuf, {e, c}));
-        store(arith::AddFOp::create(b, load(scoreTileBuf, {r, c}), product),
-              scoreTileBuf, {r, c});
-      });
-    });
+  forEach(cols, blockKV, [&](Value c) {
+    forEach(zero, headDimQKValue,
+            [&](Value e) { store(f32(0.0), keyTileBuf, {e, c}); });
   });
 
-  // S' = score mods, then the mask.
-  if (hasScoreMods || applyMask) {
-    LogicalResult result = success();
-    forEach(zero, rows, [&](Value r) {
+  // S = Qt Kt over whole vectors of columns, a few accumulators per row.
+  int64_t columnVectors = tiling.blockKV / kVectorWidth;
+  forEach(zero, rows, [&](Value r) {
+    for (int64_t first = 0; first < columnVectors; first += kAccumulators) {
+      int64_t count = std::min(kAccumulators, columnVectors - first);
+      SmallVector<Value> init(count, splat(0.0));
+      SmallVector<Value> sums =
+          reduceMany(zero, headDimQKValue, init, [&](Value e, ValueRange acc) {
+            Value q = vector::BroadcastOp::create(b, vectorType(),
+                                                  load(queryTileBuf, {r, e}));
+            SmallVector<Value> next;
+            for (int64_t u = 0; u < count; ++u) {
+              Value k = loadVector(keyTileBuf,
+                                   {e, index((first + u) * kVectorWidth)});
+              next.push_back(vector::FMAOp::create(b, q, k, acc[u]));
+            }
+            return next;
+          });
+      for (int64_t u = 0; u < count; ++u)
+        vector::StoreOp::create(b, sums[u], scoreTileBuf,
+                                ValueRange{r, index((first + u) * kVectorWidth)});
+    }
+  });
+
+  // S' = score mods, then the mask; columns past the sequence end are -inf,
+  // so that the row updates below run over whole vectors.
+  LogicalResult result = success();
+  forEach(zero, rows, [&](Value r) {
+    if (hasScoreMods || applyMask)
       forEach(zero, cols, [&](Value c) {
         ElementIndices at;
         at.b = batchIndex;
@@ -761,17 +805,25 @@ LogicalResult KernelEmitter::emitKeyTile(Value batchIndex, Value h,
           masked = arith::SelectOp::create(b, *keep, masked, negativeInfinity());
         store(masked, scoreTileBuf, {r, c});
       });
+    forEach(cols, blockKV, [&](Value c) {
+      store(negativeInfinity(), scoreTileBuf, {r, c});
     });
-    if (failed(result))
-      return failure();
-  }
+  });
+  if (failed(result))
+    return failure();
 
   // The online-softmax update of each row.
   forEach(zero, rows, [&](Value r) {
     Value previousMax = load(runningMaxBuf, {r});
-    Value tileMax = reduce(zero, cols, negativeInfinity(), [&](Value c, Value m) {
-      return arith::MaximumFOp::create(b, m, load(scoreTileBuf, {r, c}));
-    });
+    Value maxVector = reduceMany(
+        zero, blockKV, {splat(-std::numeric_limits<double>::infinity())},
+        [&](Value c, ValueRange m) -> SmallVector<Value> {
+          return {arith::MaximumFOp::create(b, m[0],
+                                            loadVector(scoreTileBuf, {r, c}))};
+        },
+        kVectorWidth)[0];
+    Value tileMax = vector::ReductionOp::create(
+        b, vector::CombiningKind::MAXIMUMF, maxVector);
     Value newMax = arith::MaximumFOp::create(b, previousMax, tileMax);
     // While every score seen is -inf, subtract 0 instead: exp(-inf - -inf)
     // would be NaN.
@@ -780,28 +832,64 @@ LogicalResult KernelEmitter::emitKeyTile(Value batchIndex, Value h,
     Value shift = arith::SelectOp::create(b, nothingKept, f32(0.0), newMax);
     Value correction = math::ExpOp::create(
         b, arith::SubFOp::create(b, previousMax, shift));
-    Value tileSum = reduce(zero, cols, f32(0.0), [&](Value c, Value sum) {
-      Value p = math::ExpOp::create(
-          b, arith::SubFOp::create(b, load(scoreTileBuf, {r, c}), shift));
-      store(p, scoreTileBuf, {r, c});
-      return arith::AddFOp::create(b, sum, p);
-    });
+    Value shiftVector = vector::BroadcastOp::create(b, vectorType(), shift);
+    Value sumVector = reduceMany(
+        zero, blockKV, {splat(0.0)},
+        [&](Value c, ValueRange sum) -> SmallVector<Value> {
+          Value p = math::ExpOp::create(
+              b, arith::SubFOp::create(b, loadVector(scoreTileBuf, {r, c}),
+                                       shiftVector));
+          vector::StoreOp::create(b, p, scoreTileBuf, ValueRange{r, c});
+          return {arith::AddFOp::create(b, sum[0], p)};
+        },
+        kVectorWidth)[0];
+    Value tileSum =
+        vector::ReductionOp::create(b, vector::CombiningKind::ADD, sumVector);
     Value runningSum = arith::AddFOp::create(
         b, arith::MulFOp::create(b, load(runningSumBuf, {r}), correction),
         tileSum);
     store(runningSum, runningSumBuf, {r});
     store(newMax, runningMaxBuf, {r});
-    forEach(zero, headDimVValue, [&](Value f) {
-      store(arith::MulFOp::create(b, load(numeratorBuf, {r, f}), correction),
-            numeratorBuf, {r, f});
-    });
-    forEach(zero, cols, [&](Value c) {
-      Value p = load(scoreTileBuf, {r, c});
-      forEach(zero, headDimVValue, [&](Value f) {
-        Value product = arith::MulFOp::create(b, p, load(valueTileBuf, {c, f}));
-        store(arith::AddFOp::create(b, load(numeratorBuf, {r, f}), product),
-              numeratorBuf, {r, f});
-      });
+
+    // RNV = correction * RNV + P Vt, a few vectors of F at a time, then the
+    // columns of F past the last whole vector.
+    Value correctionVector =
+        vector::BroadcastOp::create(b, vectorType(), correction);
+    int64_t valueVectors = headDimV / kVectorWidth;
+    for (int64_t first = 0; first < valueVectors; first += kAccumulators) {
+      int64_t count = std::min(kAccumulators, valueVectors - first);
+      SmallVector<Value> init;
+      for (int64_t u = 0; u < count; ++u)
+        init.push_back(arith::MulFOp::create(
+            b, loadVector(numeratorBuf, {r, index((first + u) * kVectorWidth)}),
+            correctionVector));
+      SmallVector<Value> sums =
+          reduceMany(zero, cols, init, [&](Value c, ValueRange acc) {
+            Value p = vector::BroadcastOp::create(b, vectorType(),
+                                                  load(scoreTileBuf, {r, c}));
+            SmallVector<Value> next;
+            for (int64_t u = 0; u < count; ++u) {
+              Value v = loadVector(valueTileBuf,
+                                   {c, index((first + u) * kVectorWidth)});
+              next.push_back(vector::FMAOp::create(b, p, v, acc[u]));
+            }
+            return next;
+          });
+      for (int64_t u = 0; u < count; ++u)
+        vector::StoreOp::create(
+            b, sums[u], numeratorBuf,
+            ValueRange{r, index((first + u) * kVectorWidth)});
+    }
+    forEach(index(valueVectors * kVectorWidth), headDimVValue, [&](Value f) {
+      Value rescaled =
+          arith::MulFOp::create(b, load(numeratorBuf, {r, f}), correction);
+      Value sum = reduceMany(
+          zero, cols, {rescaled},
+          [&](Value c, ValueRange acc) -> SmallVector<Value> {
+            return {math::FmaOp::create(b, load(scoreTileBuf, {r, c}),
+                                        load(valueTileBuf, {c, f}), acc[0])};
+          })[0];
+      store(sum, numeratorBuf, {r, f});
     });
   });
   return success();
@@ -844,16 +932,79 @@ LogicalResult KernelEmitter::emit() {
   Value zero = index(0);
   Value groupSize = index(shape.queryHeads / shape.kvHeads);
   Value queryTiles = arith::CeilDivSIOp::create(b, seqQ, index(blockQ));
+  auto attention = [&]() {
+    forEach(zero, batchSize, [&](Value batchIndex) {
+      forEach(zero, queryHeads, [&](Value h) {
+        Value kvHead = arith::DivUIOp::create(b, h, groupSize);
+        forEach(zero, queryTiles, [&](Value queryTile) {
+          emitQueryTile(batchIndex, h, kvHead, queryTile);
+        });
+      });
+    });
+  };
+  if (Value fits = emitDataExtentsFit())
+    ifElse(fits, attention, [&]() { emitPoisonedOutputs(); });
+  else
+    attention();
+  func::ReturnOp::create(b);
+  return status;
+}
+
+/// Block lists and block masks are indexed by query (and key) block, whose
+/// count the signature cannot tie to Sq (Skv): collects the per-call
+/// requirement dim(data, d) >= ceil(size / block).
+static void collectBlockExtents(
+    MaskAttrInterface mask,
+    SmallVectorImpl<std::tuple<unsigned, unsigned, bool, int64_t>> &needs) {
+  if (auto list = dyn_cast<BlockListAttr>(mask)) {
+    needs.push_back({list.getOperand(), 2, /*keys=*/false, list.getBlockQ()});
+  } else if (auto blocks = dyn_cast<BlockMaskAttr>(mask)) {
+    needs.push_back({blocks.getOperand(), 2, false, blocks.getBlockQ()});
+    needs.push_back({blocks.getOperand(), 3, true, blocks.getBlockKv()});
+  } else if (auto conjunction = dyn_cast<AndAttr>(mask)) {
+    for (MaskAttrInterface nested : conjunction.getMasks())
+      collectBlockExtents(nested, needs);
+  } else if (auto disjunction = dyn_cast<OrAttr>(mask)) {
+    for (MaskAttrInterface nested : disjunction.getMasks())
+      collectBlockExtents(nested, needs);
+  }
+}
+
+Value KernelEmitter::emitDataExtentsFit() {
+  SmallVector<std::tuple<unsigned, unsigned, bool, int64_t>> needs;
+  if (MaskAttrInterface mask = op.getMaskRule())
+    collectBlockExtents(mask, needs);
+  Value fits;
+  for (auto [operand, dim, keys, block] : needs) {
+    Value blocks =
+        arith::CeilDivSIOp::create(b, keys ? seqKV : seqQ, index(block));
+    Value extent = memref::DimOp::create(b, data[operand], dim);
+    Value fit = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, extent,
+                                      blocks);
+    fits = fits ? Value(arith::AndIOp::create(b, fits, fit)) : fit;
+  }
+  return fits;
+}
+
+void KernelEmitter::emitPoisonedOutputs() {
+  Value zero = index(0);
+  Value nan = f32(std::numeric_limits<float>::quiet_NaN());
+  Type outputElement = cast<MemRefType>(output.getType()).getElementType();
+  Value outputNaN =
+      outputElement.isF32()
+          ? nan
+          : Value(arith::TruncFOp::create(b, outputElement, nan));
   forEach(zero, batchSize, [&](Value batchIndex) {
     forEach(zero, queryHeads, [&](Value h) {
-      Value kvHead = arith::DivUIOp::create(b, h, groupSize);
-      forEach(zero, queryTiles, [&](Value queryTile) {
-        emitQueryTile(batchIndex, h, kvHead, queryTile);
+      forEach(zero, seqQ, [&](Value i) {
+        forEach(zero, index(headDimV), [&](Value f) {
+          store(outputNaN, output, {batchIndex, h, i, f});
+        });
+        if (lse)
+          store(nan, lse, {batchIndex, h, i});
       });
     });
   });
-  func::ReturnOp::create(b);
-  return status;
 }
 
 /// The memref a kernel argument is passed as: its extents, dynamic strides
@@ -874,10 +1025,12 @@ mlir::attn::host::buildHostKernel(const KernelSpec &spec,
                                   const HostTiling &tiling,
                                   StringRef kernelName, ModuleOp into) {
   AttentionOp op = spec.attention;
-  if (tiling.blockQ < 1 || tiling.blockKV < 1)
-    return op.emitError() << "host tile sizes must be >= 1, got block-q = "
-                          << tiling.blockQ << " and block-kv = "
-                          << tiling.blockKV;
+  if (tiling.blockQ < 1 || tiling.blockKV < 1 ||
+      tiling.blockKV % kVectorWidth != 0)
+    return op.emitError() << "host tiles need block-q >= 1 and block-kv a "
+                          << "positive multiple of " << kVectorWidth
+                          << ", got block-q = " << tiling.blockQ
+                          << " and block-kv = " << tiling.blockKV;
   SmallVector<Type> argumentTypes;
   for (const KernelArgument &argument : spec.arguments)
     argumentTypes.push_back(memrefTypeOf(argument));

@@ -115,23 +115,22 @@ LogicalResult CascadeInterpreter::bindInputs() {
     return op.emitError() << "reference: the cascade has "
                           << op.getData().size() << " data operands but "
                           << context.data.size() << " tensors were bound";
-  for (auto [position, tensor, value] : llvm::enumerate(inputs, op.getInputs())) {
+  for (auto [position, tensor, value] :
+       llvm::enumerate(inputs, op.getInputs())) {
     auto type = cast<RankedTensorType>(value.getType());
     if (static_cast<int64_t>(tensor->shape.size()) != type.getRank() ||
         static_cast<int64_t>(tensor->values.size()) !=
             numElements(tensor->shape))
-      return op.emitError() << "reference: input #" << position
-                            << " is bound to a tensor of shape "
-                            << formatShape(tensor->shape) << " with "
-                            << tensor->values.size() << " values, not a "
-                            << type;
+      return op.emitError()
+             << "reference: input #" << position
+             << " is bound to a tensor of shape " << formatShape(tensor->shape)
+             << " with " << tensor->values.size() << " values, not a " << type;
     for (auto [dim, extent] : llvm::enumerate(tensor->shape))
       if (extent < 0 ||
           (!type.isDynamicDim(dim) && type.getDimSize(dim) != extent))
-        return op.emitError() << "reference: input #" << position
-                              << " is bound to shape "
-                              << formatShape(tensor->shape) << " but its type is "
-                              << type;
+        return op.emitError()
+               << "reference: input #" << position << " is bound to shape "
+               << formatShape(tensor->shape) << " but its type is " << type;
   }
 
   for (auto &[name, rank] : structure.ranks) {
@@ -206,10 +205,10 @@ LogicalResult CascadeInterpreter::checkRulesAtSizes() {
     else if (auto mod = dyn_cast<ScoreModAttrInterface>(rule))
       fits = mod.verifyUse(shape, op);
     if (failed(fits))
-      return op.emitError() << "reference: the data operands do not fit "
-                            << rule << " at the bound sizes B = "
-                            << sizes.batch << ", Sq = " << sizes.seqQ
-                            << ", Skv = " << sizes.seqKV;
+      return op.emitError()
+             << "reference: the data operands do not fit " << rule
+             << " at the bound sizes B = " << sizes.batch
+             << ", Sq = " << sizes.seqQ << ", Skv = " << sizes.seqKV;
   }
   return success();
 }
@@ -233,10 +232,10 @@ LogicalResult CascadeInterpreter::allocate() {
     int64_t elements = numElements(storage.shape);
     total += elements;
     if (total > kMaxElements)
-      return op.emitError() << "reference: the cascade's tensors need more "
-                               "than "
-                            << kMaxElements
-                            << " float64 elements at these sizes";
+      return op.emitError()
+             << "reference: the cascade's tensors need more "
+                "than "
+             << kMaxElements << " float64 elements at these sizes";
     storage.values.assign(elements, kNaN);
     if (tensor.kind == CascadeTensor::Kind::Running) {
       // Entry 0 of the iterative dimension holds the initial value.
@@ -268,8 +267,8 @@ Term CascadeInterpreter::compileTerm(IndexTermAttr term) {
     break;
   case IndexTermKind::HeadMap:
     compiled.innerSlot = slotOf(term.getOperand());
-    compiled.value = extents[slotOf(term.getOperand())] /
-                     extents[slotOf(term.getRank())];
+    compiled.value =
+        extents[slotOf(term.getOperand())] / extents[slotOf(term.getRank())];
     break;
   case IndexTermKind::Extent:
     compiled.value = extents[slotOf(term.getRank())];
@@ -374,8 +373,8 @@ FailureOr<double> CascadeInterpreter::evaluate(ArrayRef<Node> nodes,
     return cast<MaskAttrInterface>(node.rule).keeps(pointAt(node)) ? 1.0 : 0.0;
   if (node.map == MapKind::MaskRegion) {
     MaskPoint at = pointAt(node);
-    FailureOr<bool> keep = evaluateMaskRegion(op.getMaskRegion(), at.b, at.h,
-                                              at.i, at.j, context, op.getData());
+    FailureOr<bool> keep = evaluateMaskRegion(
+        op.getMaskRegion(), at.b, at.h, at.i, at.j, context, op.getData());
     if (failed(keep))
       return failure();
     return *keep ? 1.0 : 0.0;
@@ -441,8 +440,8 @@ FailureOr<double> CascadeInterpreter::evaluate(ArrayRef<Node> nodes,
                                                         pointAt(node));
   case MapKind::ScoreRegion: {
     MaskPoint at = pointAt(node);
-    return evaluateScoreRegion(op.getScoreRegion(), values[0], at.b, at.h,
-                               at.i, at.j, context, op.getData());
+    return evaluateScoreRegion(op.getScoreRegion(), values[0], at.b, at.h, at.i,
+                               at.j, context, op.getData());
   }
   default:
     return op.emitError() << "reference: unexpected map action '"
@@ -473,8 +472,7 @@ LogicalResult CascadeInterpreter::runEinsum(EinsumOp einsum) {
   for (auto &[parent, parts] : structure.partitions) {
     unsigned outerSlot = slotOf(parts.first), innerSlot = slotOf(parts.second);
     if (bound.contains(outerSlot) && bound.contains(innerSlot))
-      checks.push_back({outerSlot, innerSlot,
-                        structure.rank(parts.second).tile,
+      checks.push_back({outerSlot, innerSlot, structure.rank(parts.second).tile,
                         extents[slotOf(parent)]});
   }
   auto exists = [&]() {
@@ -536,8 +534,8 @@ LogicalResult CascadeInterpreter::runEinsum(EinsumOp einsum) {
          llvm::zip_equal(outputTerms, output.shape, output.strides)) {
       int64_t index = evaluateTerm(term);
       if (index < 0 || index >= extent)
-        return einsum.emitError() << "reference: writes outside @"
-                                  << einsum.getTensor();
+        return einsum.emitError()
+               << "reference: writes outside @" << einsum.getTensor();
       flat += index * stride;
     }
     output.values[flat] = value;
@@ -612,7 +610,8 @@ FailureOr<SmallVector<Tensor64>> CascadeInterpreter::run() {
       return failure();
   }
   SmallVector<Tensor64> results;
-  for (AccessAttr access : op.getYield().getTensors().getAsRange<AccessAttr>()) {
+  for (AccessAttr access :
+       op.getYield().getTensors().getAsRange<AccessAttr>()) {
     FailureOr<Tensor64> result = readResult(access);
     if (failed(result))
       return failure();
@@ -626,8 +625,8 @@ FailureOr<SmallVector<Tensor64>> mlir::attn::reference::evaluateCascadeResults(
   return CascadeInterpreter(op, inputs, context).run();
 }
 
-FailureOr<Results> mlir::attn::reference::evaluateCascade(
-    CascadeOp op, const Bindings &inputs) {
+FailureOr<Results>
+mlir::attn::reference::evaluateCascade(CascadeOp op, const Bindings &inputs) {
   if (op.getInputs().size() != 3 || op.getNumResults() < 1 ||
       op.getNumResults() > 2)
     return op.emitError()

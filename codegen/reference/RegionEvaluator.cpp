@@ -69,12 +69,9 @@ private:
   LogicalResult evaluateExtract(tensor::ExtractOp op);
   LogicalResult evaluateConstant(Operation *op, Attribute attr, Value result);
 
-  template <typename Fn>
-  LogicalResult floatBinary(Operation *op, Fn fn);
-  template <typename Fn>
-  LogicalResult floatUnary(Operation *op, Fn fn);
-  template <typename Fn>
-  LogicalResult intBinary(Operation *op, Fn fn);
+  template <typename Fn> LogicalResult floatBinary(Operation *op, Fn fn);
+  template <typename Fn> LogicalResult floatUnary(Operation *op, Fn fn);
+  template <typename Fn> LogicalResult intBinary(Operation *op, Fn fn);
 
   const Bindings &inputs;
   ValueRange dataOperands;
@@ -100,8 +97,7 @@ FailureOr<Scalar> RegionInterpreter::lookup(Operation *user, Value value) {
             "reference evaluator cannot evaluate it";
 }
 
-LogicalResult RegionInterpreter::evaluateConstant(Operation *op,
-                                                  Attribute attr,
+LogicalResult RegionInterpreter::evaluateConstant(Operation *op, Attribute attr,
                                                   Value result) {
   if (auto floatAttr = dyn_cast<FloatAttr>(attr)) {
     values[result] = Scalar::ofFloat(floatAttr.getValueAsDouble());
@@ -240,9 +236,9 @@ LogicalResult RegionInterpreter::evaluateExtract(tensor::ExtractOp op) {
                                "can only read data operands";
   size_t operand = std::distance(dataOperands.begin(), position);
   if (operand >= inputs.data.size())
-    return op.emitOpError() << "reads data operand #" << operand
-                            << ", which is not bound (" << inputs.data.size()
-                            << " data tensors given)";
+    return op.emitOpError()
+           << "reads data operand #" << operand << ", which is not bound ("
+           << inputs.data.size() << " data tensors given)";
   const Tensor64 &tensor = inputs.data[operand];
   SmallVector<int64_t> indices;
   for (Value index : op.getIndices()) {
@@ -253,10 +249,10 @@ LogicalResult RegionInterpreter::evaluateExtract(tensor::ExtractOp op) {
   }
   std::optional<int64_t> flat = flatIndex(tensor.shape, indices);
   if (!flat)
-    return op.emitOpError() << "reads element " << formatShape(indices)
-                            << " of data operand #" << operand
-                            << ", outside its bound shape "
-                            << formatShape(tensor.shape);
+    return op.emitOpError()
+           << "reads element " << formatShape(indices) << " of data operand #"
+           << operand << ", outside its bound shape "
+           << formatShape(tensor.shape);
   double element = tensor.values[*flat];
   Type elementType = op.getResult().getType();
   if (isa<FloatType>(elementType)) {
@@ -290,19 +286,25 @@ LogicalResult RegionInterpreter::step(Operation &operation) {
           [&](auto) { return floatBinary(op, std::divides<double>()); })
       .Case<arith::MaximumFOp>([&](auto) {
         return floatBinary(op, [](double a, double b) {
-          return std::isnan(a) || std::isnan(b) ? std::numeric_limits<double>::quiet_NaN() : std::fmax(a, b);
+          return std::isnan(a) || std::isnan(b)
+                     ? std::numeric_limits<double>::quiet_NaN()
+                     : std::fmax(a, b);
         });
       })
       .Case<arith::MinimumFOp>([&](auto) {
         return floatBinary(op, [](double a, double b) {
-          return std::isnan(a) || std::isnan(b) ? std::numeric_limits<double>::quiet_NaN() : std::fmin(a, b);
+          return std::isnan(a) || std::isnan(b)
+                     ? std::numeric_limits<double>::quiet_NaN()
+                     : std::fmin(a, b);
         });
       })
       .Case<arith::MaxNumFOp>([&](auto) {
-        return floatBinary(op, [](double a, double b) { return std::fmax(a, b); });
+        return floatBinary(op,
+                           [](double a, double b) { return std::fmax(a, b); });
       })
       .Case<arith::MinNumFOp>([&](auto) {
-        return floatBinary(op, [](double a, double b) { return std::fmin(a, b); });
+        return floatBinary(op,
+                           [](double a, double b) { return std::fmin(a, b); });
       })
       .Case<arith::NegFOp>(
           [&](auto) { return floatUnary(op, [](double a) { return -a; }); })
@@ -331,8 +333,8 @@ LogicalResult RegionInterpreter::step(Operation &operation) {
         FailureOr<Scalar> rhs = lookup(op, cmp.getRhs());
         if (failed(lhs) || failed(rhs))
           return failure();
-        values[cmp.getResult()] = Scalar::ofInteger(APInt(
-            1, compareFloats(cmp.getPredicate(), lhs->real, rhs->real)));
+        values[cmp.getResult()] = Scalar::ofInteger(
+            APInt(1, compareFloats(cmp.getPredicate(), lhs->real, rhs->real)));
         return success();
       })
       // Integers and indices.
@@ -401,9 +403,9 @@ LogicalResult RegionInterpreter::step(Operation &operation) {
         FailureOr<Scalar> rhs = lookup(op, cmp.getRhs());
         if (failed(lhs) || failed(rhs))
           return failure();
-        values[cmp.getResult()] = Scalar::ofInteger(APInt(
-            1, compareIntegers(cmp.getPredicate(), lhs->integer,
-                               rhs->integer)));
+        values[cmp.getResult()] = Scalar::ofInteger(
+            APInt(1, compareIntegers(cmp.getPredicate(), lhs->integer,
+                                     rhs->integer)));
         return success();
       })
       .Case<arith::IndexCastOp, arith::ExtSIOp, arith::TruncIOp>(
@@ -411,16 +413,18 @@ LogicalResult RegionInterpreter::step(Operation &operation) {
             FailureOr<Scalar> operand = lookup(op, op->getOperand(0));
             if (failed(operand))
               return failure();
-            values[op->getResult(0)] = Scalar::ofInteger(operand->integer.sextOrTrunc(
-                integerWidth(op->getResult(0).getType())));
+            values[op->getResult(0)] =
+                Scalar::ofInteger(operand->integer.sextOrTrunc(
+                    integerWidth(op->getResult(0).getType())));
             return success();
           })
       .Case<arith::IndexCastUIOp, arith::ExtUIOp>([&](auto) -> LogicalResult {
         FailureOr<Scalar> operand = lookup(op, op->getOperand(0));
         if (failed(operand))
           return failure();
-        values[op->getResult(0)] = Scalar::ofInteger(operand->integer.zextOrTrunc(
-            integerWidth(op->getResult(0).getType())));
+        values[op->getResult(0)] =
+            Scalar::ofInteger(operand->integer.zextOrTrunc(
+                integerWidth(op->getResult(0).getType())));
         return success();
       })
       .Case<arith::SIToFPOp, arith::UIToFPOp>([&](auto) -> LogicalResult {
@@ -459,14 +463,15 @@ LogicalResult RegionInterpreter::step(Operation &operation) {
 FailureOr<Scalar> RegionInterpreter::run(Region &region,
                                          ArrayRef<Scalar> arguments) {
   if (!region.hasOneBlock())
-    return emitError(region.getLoc())
-           << "reference evaluator: a custom region must have exactly one block";
+    return emitError(region.getLoc()) << "reference evaluator: a custom region "
+                                         "must have exactly one block";
   Block &block = region.front();
   if (block.getNumArguments() != arguments.size())
     return emitError(region.getLoc())
            << "reference evaluator: region takes " << block.getNumArguments()
            << " arguments but " << arguments.size() << " were given";
-  for (auto [argument, scalar] : llvm::zip_equal(block.getArguments(), arguments))
+  for (auto [argument, scalar] :
+       llvm::zip_equal(block.getArguments(), arguments))
     values[argument] = scalar;
   for (Operation &op : block) {
     if (auto yield = dyn_cast<YieldOp>(&op)) {
@@ -485,8 +490,7 @@ FailureOr<Scalar> RegionInterpreter::run(Region &region,
 static SmallVector<Scalar> indexArguments(ArrayRef<int64_t> indices) {
   SmallVector<Scalar> arguments;
   for (int64_t index : indices)
-    arguments.push_back(
-        Scalar::ofInteger(APInt(64, index, /*isSigned=*/true)));
+    arguments.push_back(Scalar::ofInteger(APInt(64, index, /*isSigned=*/true)));
   return arguments;
 }
 
@@ -494,7 +498,8 @@ FailureOr<bool> mlir::attn::reference::evaluateMaskRegion(
     Region &region, int64_t b, int64_t h, int64_t i, int64_t j,
     const Bindings &inputs, ValueRange dataOperands) {
   RegionInterpreter interpreter(inputs, dataOperands);
-  FailureOr<Scalar> keep = interpreter.run(region, indexArguments({b, h, i, j}));
+  FailureOr<Scalar> keep =
+      interpreter.run(region, indexArguments({b, h, i, j}));
   if (failed(keep))
     return failure();
   if (keep->isFloat || keep->integer.getBitWidth() != 1)

@@ -16,9 +16,9 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -60,8 +60,7 @@ IndexTermAttr IndexTermAttr::getTiled(StringAttr outer, StringAttr inner) {
 }
 IndexTermAttr IndexTermAttr::getHeadMap(StringAttr kvRank,
                                         StringAttr queryRank) {
-  return get(kvRank.getContext(), IndexTermKind::HeadMap, kvRank, queryRank,
-             0);
+  return get(kvRank.getContext(), IndexTermKind::HeadMap, kvRank, queryRank, 0);
 }
 IndexTermAttr IndexTermAttr::getExtent(StringAttr rank) {
   return get(rank.getContext(), IndexTermKind::Extent, rank, StringAttr(), 0);
@@ -147,9 +146,10 @@ Attribute mlir::attn::rewriteExpression(Attribute expression,
   auto map = dyn_cast<MapAttr>(expression);
   if (!map)
     return fn(expression);
-  SmallVector<Attribute> operands = llvm::map_to_vector(
-      map.getOperands(),
-      [&](Attribute operand) { return rewriteExpression(operand, fn); });
+  SmallVector<Attribute> operands =
+      llvm::map_to_vector(map.getOperands(), [&](Attribute operand) {
+        return rewriteExpression(operand, fn);
+      });
   return fn(MapAttr::get(map.getContext(), map.getKind(), operands,
                          map.getRule(), map.getPoint()));
 }
@@ -565,10 +565,10 @@ ParseResult CascadeOp::parse(OpAsmParser &parser, OperationState &result) {
                       builder.getStringAttr(name));
   result.addAttribute(getBindingsAttrName(result.name),
                       builder.getArrayAttr(bindings));
-  result.addAttribute(getOperandSegmentSizesAttrName(result.name),
-                      builder.getDenseI32ArrayAttr(
-                          {static_cast<int32_t>(inputs.size()),
-                           static_cast<int32_t>(data.size())}));
+  result.addAttribute(
+      getOperandSegmentSizesAttrName(result.name),
+      builder.getDenseI32ArrayAttr({static_cast<int32_t>(inputs.size()),
+                                    static_cast<int32_t>(data.size())}));
 
   Region *body = result.addRegion();
   Region *maskRegion = result.addRegion();
@@ -605,9 +605,8 @@ void CascadeOp::print(OpAsmPrinter &printer) {
   }
   printer << " -> " << getResultTypes();
   printer.printOptionalAttrDictWithKeyword(
-      (*this)->getAttrs(),
-      {getCascadeNameAttrName(), getBindingsAttrName(),
-       getOperandSegmentSizesAttrName()});
+      (*this)->getAttrs(), {getCascadeNameAttrName(), getBindingsAttrName(),
+                            getOperandSegmentSizesAttrName()});
   printer << " ";
   printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
   if (!getMaskRegion().empty()) {
@@ -738,8 +737,9 @@ void EinsumOp::print(OpAsmPrinter &printer) {
 }
 
 AccessAttr EinsumOp::getOutput() {
-  return AccessAttr::get(getContext(), getTensorAttr(),
-                         llvm::to_vector(getIndices().getAsRange<IndexTermAttr>()));
+  return AccessAttr::get(
+      getContext(), getTensorAttr(),
+      llvm::to_vector(getIndices().getAsRange<IndexTermAttr>()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -820,8 +820,7 @@ void IterateOp::print(OpAsmPrinter &printer) {
 // attn.cascade_yield @AV[b, h, p, f], ...
 //===----------------------------------------------------------------------===//
 
-ParseResult CascadeYieldOp::parse(OpAsmParser &parser,
-                                  OperationState &result) {
+ParseResult CascadeYieldOp::parse(OpAsmParser &parser, OperationState &result) {
   SmallVector<Attribute> tensors;
   if (parser.parseCommaSeparatedList([&]() -> ParseResult {
         FailureOr<AccessAttr> tensor = parseAccessBody(parser);
@@ -839,10 +838,9 @@ ParseResult CascadeYieldOp::parse(OpAsmParser &parser,
 
 void CascadeYieldOp::print(OpAsmPrinter &printer) {
   printer << " ";
-  llvm::interleaveComma(getTensors().getAsRange<AccessAttr>(), printer,
-                        [&](AccessAttr tensor) {
-                          printAccessBody(printer, tensor);
-                        });
+  llvm::interleaveComma(
+      getTensors().getAsRange<AccessAttr>(), printer,
+      [&](AccessAttr tensor) { printAccessBody(printer, tensor); });
   printer.printOptionalAttrDict((*this)->getAttrs(), {getTensorsAttrName()});
 }
 
@@ -966,18 +964,18 @@ LogicalResult CascadeChecker::checkBindings() {
     return error(cascade) << "has " << cascade.getInputs().size()
                           << " inputs but " << bindings.size()
                           << " input bindings";
-  for (auto [position, binding, input] :
-       llvm::enumerate(bindings.getAsRange<AccessAttr>(), cascade.getInputs())) {
+  for (auto [position, binding, input] : llvm::enumerate(
+           bindings.getAsRange<AccessAttr>(), cascade.getInputs())) {
     StringAttr name = binding.getTensor();
     auto type = cast<RankedTensorType>(input.getType());
     if (structure.tensors.contains(name))
-      return error(cascade) << "binds input tensor @" << name.getValue()
-                            << " twice";
+      return error(cascade)
+             << "binds input tensor @" << name.getValue() << " twice";
     ArrayRef<IndexTermAttr> terms = binding.getIndices();
     if (static_cast<int64_t>(terms.size()) != type.getRank())
-      return error(cascade) << "binding " << formatAccess(binding) << " names "
-                            << terms.size() << " rank(s) but input #"
-                            << position << " has type " << type;
+      return error(cascade)
+             << "binding " << formatAccess(binding) << " names " << terms.size()
+             << " rank(s) but input #" << position << " has type " << type;
     CascadeTensor tensor;
     tensor.name = name;
     tensor.kind = CascadeTensor::Kind::Input;
@@ -1038,10 +1036,9 @@ LogicalResult CascadeChecker::checkPartition(PartitionOp op) {
                      << " would never cover it and an iteration over "
                      << outer.getValue() << " would never terminate";
   int64_t extent = structure.rank(rank).extent;
-  CascadeRank outerRank{outer,
-                        ShapedType::isDynamic(extent)
-                            ? ShapedType::kDynamic
-                            : (extent + tile - 1) / tile};
+  CascadeRank outerRank{outer, ShapedType::isDynamic(extent)
+                                   ? ShapedType::kDynamic
+                                   : (extent + tile - 1) / tile};
   outerRank.parent = rank;
   outerRank.tile = tile;
   outerRank.isOuter = true;
@@ -1085,15 +1082,13 @@ LogicalResult CascadeChecker::checkUndefinedRead(Operation *reader,
   if (output && readsTransitively(tensor, output, visited))
     return error(reader) << "@" << output.getValue() << " reads @"
                          << tensor.getValue() << ", which reads @"
-                         << output.getValue()
-                         << ": the Einsums form a cycle";
+                         << output.getValue() << ": the Einsums form a cycle";
   return error(reader) << "reads @" << tensor.getValue()
                        << " before its definition; list Einsums in "
                           "dependence order";
 }
 
-LogicalResult CascadeChecker::checkAccess(Operation *reader,
-                                          AccessAttr access,
+LogicalResult CascadeChecker::checkAccess(Operation *reader, AccessAttr access,
                                           const ReadContext &context) {
   StringAttr name = access.getTensor();
   auto found = structure.tensors.find(name);
@@ -1104,11 +1099,10 @@ LogicalResult CascadeChecker::checkAccess(Operation *reader,
   if (terms.size() != tensor.ranks.size())
     return error(reader) << "reads " << formatAccess(access) << " with "
                          << terms.size() << " indices but @" << name.getValue()
-                         << " has " << tensor.ranks.size()
-                         << " dimensions " << formatRanks(tensor.ranks);
+                         << " has " << tensor.ranks.size() << " dimensions "
+                         << formatRanks(tensor.ranks);
 
-  for (auto [position, term, dimRank] :
-       llvm::enumerate(terms, tensor.ranks)) {
+  for (auto [position, term, dimRank] : llvm::enumerate(terms, tensor.ranks)) {
     if (tensor.kind == CascadeTensor::Kind::Running &&
         position == tensor.iterativeDim) {
       IterateOp owner = tensor.iterate;
@@ -1116,25 +1110,24 @@ LogicalResult CascadeChecker::checkAccess(Operation *reader,
       bool inside = context.iterate == owner;
       std::string final = extentName(iterative.getValue());
       if (!inside) {
+        // Outside (after) its iteration, only the final value exists.
         if (term.getKind() == IndexTermKind::Extent &&
-            term.getRank() == iterative && context.iterate == nullptr &&
-            iteratedRanks.contains(iterative))
+            term.getRank() == iterative)
           continue;
-        return error(reader)
-               << "reads running tensor " << formatAccess(access)
-               << " outside its iteration: after attn.iterate "
-               << iterative.getValue() << " it is read at its final index "
-               << final;
+        return error(reader) << "reads running tensor " << formatAccess(access)
+                             << " outside its iteration: after attn.iterate "
+                             << iterative.getValue()
+                             << " it is read at its final index " << final;
       }
       if (term.isRank() && term.getRank() == iterative)
         continue;
       if (term.getKind() == IndexTermKind::Offset &&
           term.getRank() == iterative && term.getOffset() == 1) {
         if (context.isRecurrence && context.output == name)
-          return error(reader) << "the recurrence of @" << name.getValue()
-                               << " reads its own result "
-                               << formatAccess(access)
-                               << ", which forms a cycle";
+          return error(reader)
+                 << "the recurrence of @" << name.getValue()
+                 << " reads its own result " << formatAccess(access)
+                 << ", which forms a cycle";
         if (!tensor.definition)
           return error(reader) << "reads " << formatAccess(access)
                                << " before the recurrence of @"
@@ -1142,20 +1135,21 @@ LogicalResult CascadeChecker::checkAccess(Operation *reader,
         continue;
       }
       return error(reader) << "reads running tensor " << formatAccess(access)
-                           << " at index #" << position << "; inside attn.iterate "
-                           << iterative.getValue() << " it is read at "
-                           << iterative.getValue() << " (current value) or "
-                           << iterative.getValue() << " + 1 (next value)";
+                           << " at index #" << position
+                           << "; inside attn.iterate " << iterative.getValue()
+                           << " it is read at " << iterative.getValue()
+                           << " (current value) or " << iterative.getValue()
+                           << " + 1 (next value)";
     }
 
     switch (term.getKind()) {
     case IndexTermKind::Rank:
       if (term.getRank() != dimRank)
-        return error(reader) << "reads " << formatAccess(access)
-                             << ": index #" << position << " is rank "
-                             << term.getRank().getValue() << " but dimension #"
-                             << position << " of @" << name.getValue()
-                             << " is rank " << dimRank.getValue();
+        return error(reader)
+               << "reads " << formatAccess(access) << ": index #" << position
+               << " is rank " << term.getRank().getValue() << " but dimension #"
+               << position << " of @" << name.getValue() << " is rank "
+               << dimRank.getValue();
       break;
     case IndexTermKind::Tiled: {
       auto partition = structure.partitions.find(dimRank);
@@ -1174,12 +1168,11 @@ LogicalResult CascadeChecker::checkAccess(Operation *reader,
     case IndexTermKind::HeadMap: {
       StringAttr query = term.getOperand();
       if (term.getRank() != dimRank)
-        return error(reader) << "reads " << formatAccess(access)
-                             << ": index #" << position << " maps to rank "
-                             << term.getRank().getValue()
-                             << " but dimension #" << position << " of @"
-                             << name.getValue() << " is rank "
-                             << dimRank.getValue();
+        return error(reader)
+               << "reads " << formatAccess(access) << ": index #" << position
+               << " maps to rank " << term.getRank().getValue()
+               << " but dimension #" << position << " of @" << name.getValue()
+               << " is rank " << dimRank.getValue();
       if (!isKnownRank(query))
         return error(reader) << "reads " << formatAccess(access)
                              << ": unknown rank " << query.getValue();
@@ -1217,8 +1210,7 @@ LogicalResult CascadeChecker::checkPointTerm(Operation *reader,
     for (auto &[parent, parts] : structure.partitions)
       if (parts == std::make_pair(term.getRank(), term.getOperand()))
         return success();
-    return error(reader) << "evaluates a rule at "
-                         << formatTerm(term)
+    return error(reader) << "evaluates a rule at " << formatTerm(term)
                          << " but no attn.partition defines those parts";
   case IndexTermKind::HeadMap:
     if (!isKnownRank(term.getRank()) || !isKnownRank(term.getOperand()))
@@ -1327,7 +1319,8 @@ LogicalResult CascadeChecker::checkExpression(Operation *reader,
            << stringifyMapKind(kind) << "'";
   MapArity arity = getArity(kind);
   size_t count = map.getOperands().size();
-  if (count < arity.minOperands || (arity.maxOperands && count > arity.maxOperands))
+  if (count < arity.minOperands ||
+      (arity.maxOperands && count > arity.maxOperands))
     return error(reader) << "'" << stringifyMapKind(kind) << "' has " << count
                          << " operand(s)";
   if (takesRule(kind) != static_cast<bool>(map.getRule()) ||
@@ -1412,8 +1405,8 @@ LogicalResult CascadeChecker::checkEinsum(EinsumOp op, IterateOp iterate) {
   }
 
   ReadContext context{iterate, name, isRecurrence};
-  if (failed(checkExpression(op, op.getMap(), /*wantCondition=*/false,
-                             context)))
+  if (failed(
+          checkExpression(op, op.getMap(), /*wantCondition=*/false, context)))
     return failure();
 
   EinsumDomain domain = getEinsumDomain(op);
@@ -1484,10 +1477,9 @@ LogicalResult CascadeChecker::checkIterate(IterateOp op) {
   std::string extent = extentName(rank.getValue());
   if (stop.getKind() != IndexTermKind::Extent || stop.getRank() != rank)
     return error(op) << "stops at " << rank.getValue() << " = "
-                     << formatTerm(stop)
-                     << "; the stop condition must be " << rank.getValue()
-                     << " = " << extent << ", the end of rank "
-                     << rank.getValue()
+                     << formatTerm(stop) << "; the stop condition must be "
+                     << rank.getValue() << " = " << extent
+                     << ", the end of rank " << rank.getValue()
                      << ", or the iteration would not terminate there";
   ArrayAttr running = op.getRunning();
   SmallVector<double> initial = llvm::map_to_vector(
@@ -1559,8 +1551,8 @@ LogicalResult CascadeChecker::checkYield(CascadeYieldOp op) {
     return error(op) << "yields " << tensors.size()
                      << " tensor(s) but the cascade has "
                      << cascade.getNumResults() << " result(s)";
-  for (auto [position, access, result] :
-       llvm::enumerate(tensors.getAsRange<AccessAttr>(), cascade.getResults())) {
+  for (auto [position, access, result] : llvm::enumerate(
+           tensors.getAsRange<AccessAttr>(), cascade.getResults())) {
     ReadContext context;
     if (failed(checkAccess(op, access, context)))
       return failure();
@@ -1579,17 +1571,16 @@ LogicalResult CascadeChecker::checkYield(CascadeYieldOp op) {
     }
     if (static_cast<int64_t>(dims.size()) != type.getRank())
       return error(op) << "yields " << formatAccess(access) << " with "
-                       << dims.size() << " dimension(s) as result #"
-                       << position << " of type " << type;
+                       << dims.size() << " dimension(s) as result #" << position
+                       << " of type " << type;
     for (auto [dim, rank] : llvm::enumerate(dims)) {
       int64_t extent = structure.rank(rank).extent;
       int64_t size = type.getDimSize(dim);
       if (!ShapedType::isDynamic(extent) && !ShapedType::isDynamic(size) &&
           extent != size)
-        return error(op) << "yields " << formatAccess(access)
-                         << " as result #" << position << " of type " << type
-                         << ", but rank " << rank.getValue() << " has extent "
-                         << extent;
+        return error(op) << "yields " << formatAccess(access) << " as result #"
+                         << position << " of type " << type << ", but rank "
+                         << rank.getValue() << " has extent " << extent;
     }
   }
   return success();
@@ -1649,7 +1640,9 @@ FailureOr<CascadeStructure> CascadeChecker::run() {
   for (Operation &op : body) {
     LogicalResult result =
         llvm::TypeSwitch<Operation *, LogicalResult>(&op)
-            .Case([&](PartitionOp partition) { return checkPartition(partition); })
+            .Case([&](PartitionOp partition) {
+              return checkPartition(partition);
+            })
             .Case([&](EinsumOp einsum) { return checkEinsum(einsum, nullptr); })
             .Case([&](IterateOp iterate) { return checkIterate(iterate); })
             .Case([&](CascadeYieldOp yield) { return checkYield(yield); })

@@ -801,57 +801,64 @@ Value StarAnchorAttr::buildTileIsFull(OpBuilder &builder, Location loc,
   }));
 }
 
-// Neighborhoods: along the outermost grid dimension (when it is not
-// dilated) each query's window is an interval that moves monotonically, and
-// every token of that slab of the grid is a candidate key. Exact for 1-D
-// grids.
+// Neighborhoods: along the outermost grid dimension each query's window is
+// an interval that moves monotonically, and every token of that slab of
+// the grid is a candidate key. With dilation d the window lives in the
+// query's dilation group (positions u * d + x mod d), whose length n' is
+// n / d or one more; the centre grows with n', so the shorter group bounds
+// the window from below and the longer from above. Exact for 1-D grids
+// without dilation.
 
-/// The window [lo, hi] of grid coordinate x along a non-dilated dimension
-/// of extent n (SYSTEMS.md section 3 with d = 1).
+/// Bounds [lo, hi] on the grid coordinates of the keys of coordinate x
+/// along a dimension of extent n (SYSTEMS.md section 3).
 static Band neighborhoodWindow(RuleEmitter &e, Value x, int64_t n, int64_t k,
-                               int64_t s, bool causal) {
+                               int64_t s, int64_t d, bool causal) {
+  Value u = e.div(x, e.constant(d));
   Value stride = e.constant(s);
-  Value strideStart = e.mul(e.div(x, stride), stride);
-  Value last = e.constant(n - 1);
+  Value strideStart = e.mul(e.div(u, stride), stride);
+  int64_t shortGroup = n / d, longGroup = (n + d - 1) / d;
+  Value lo, hi;
   if (causal) {
-    Value lead = e.min(e.add(strideStart, e.constant(s - 1)), last);
-    return {e.sub(lead, e.constant(k - 1)), x};
+    Value lead =
+        e.min(e.add(strideStart, e.constant(s - 1)), e.constant(shortGroup - 1));
+    lo = e.sub(lead, e.constant(k - 1));
+    hi = u;
+  } else {
+    int64_t left = k / 2, right = k / 2 + (k % 2) - 1;
+    auto centre = [&](int64_t groupLength) {
+      Value lead = e.min(e.add(strideStart, e.constant(s / 2)),
+                         e.constant(groupLength - 1));
+      return e.min(e.max(lead, e.constant(left)),
+                   e.constant(groupLength - 1 - right));
+    };
+    lo = e.sub(centre(shortGroup), e.constant(left));
+    hi = e.add(centre(longGroup), e.constant(right));
   }
-  int64_t left = k / 2, right = k / 2 + (k % 2) - 1;
-  Value lead = e.min(e.add(strideStart, e.constant(s / 2)), last);
-  Value centre = e.min(e.max(lead, e.constant(left)), e.constant(n - 1 - right));
-  return {e.sub(centre, e.constant(left)), e.add(centre, e.constant(right))};
+  Value dilation = e.constant(d);
+  return {e.mul(lo, dilation),
+          e.add(e.mul(hi, dilation), e.constant(d - 1))};
 }
 
-/// The flat key band of query i from the outermost dimension; none when
-/// that dimension is dilated.
-static std::optional<Band> neighborhoodBand(RuleEmitter &e,
-                                            NeighborhoodAttr attr, Value i) {
-  if (attr.getDilationAt(0) != 1)
-    return std::nullopt;
+/// The flat key band of query i from the outermost dimension.
+static Band neighborhoodBand(RuleEmitter &e, NeighborhoodAttr attr, Value i) {
   ArrayRef<int64_t> grid = attr.getGrid();
   int64_t inner = 1;
   for (int64_t extent : grid.drop_front())
     inner *= extent;
   Value slab = e.constant(inner);
-  Band window = neighborhoodWindow(e, e.div(i, slab), grid[0],
-                                   attr.getKernel()[0], attr.getStrideAt(0),
-                                   attr.getCausalAt(0));
-  return Band{e.mul(window.lo, slab),
-              e.sub(e.mul(e.add(window.hi, e.constant(1)), slab),
-                    e.constant(1))};
+  Band window = neighborhoodWindow(
+      e, e.div(i, slab), grid[0], attr.getKernel()[0], attr.getStrideAt(0),
+      attr.getDilationAt(0), attr.getCausalAt(0));
+  return {e.mul(window.lo, slab),
+          e.sub(e.mul(e.add(window.hi, e.constant(1)), slab), e.constant(1))};
 }
 
 void NeighborhoodAttr::buildKeyTileRanges(
     OpBuilder &builder, Location loc, const TileIndices &tile,
     SmallVectorImpl<KeyTileRange> &ranges) const {
   TileEmitter e(builder, loc, tile);
-  if (getDilationAt(0) != 1) {
-    ranges.push_back(e.allKeyTiles());
-    return;
-  }
   ranges.push_back(
-      e.tilesOfBand([&](Value i) { return *neighborhoodBand(e, *this, i); }));
+      e.tilesOfBand([&](Value i) { return neighborhoodBand(e, *this, i); }));
 }
 Value NeighborhoodAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
                                          const TileIndices &) const {
@@ -862,7 +869,7 @@ Value NeighborhoodAttr::buildTileIsFull(OpBuilder &builder, Location loc,
   TileEmitter e(builder, loc, tile);
   if (getGrid().size() != 1 || getDilationAt(0) != 1)
     return e.boolean(false);
-  return e.bandIsFull([&](Value i) { return *neighborhoodBand(e, *this, i); });
+  return e.bandIsFull([&](Value i) { return neighborhoodBand(e, *this, i); });
 }
 
 // Block lists and block masks: every key tile is a candidate; the data

@@ -27,8 +27,8 @@
 #include "attn/Dialect/AttnOps.h"
 #include "attn/Passes/Passes.h"
 
-#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNCOUNTPASSES
@@ -82,9 +82,8 @@ private:
                         [&](StringAttr r) { return related.contains(r); });
   }
   bool touches(AccessAttr access) const {
-    return llvm::any_of(access.getIndices(), [&](IndexTermAttr term) {
-      return touches(term);
-    });
+    return llvm::any_of(access.getIndices(),
+                        [&](IndexTermAttr term) { return touches(term); });
   }
 
   /// The state an access reads: running tensors have one per version.
@@ -130,9 +129,9 @@ private:
       if (fiberReads.contains(name) && state->pass == pass)
         streamed.insert(state->streamed.begin(), state->streamed.end());
 
-    bool outputTouches = llvm::any_of(
-        op.getIndices().getAsRange<IndexTermAttr>(),
-        [&](IndexTermAttr term) { return touches(term); });
+    bool outputTouches =
+        llvm::any_of(op.getIndices().getAsRange<IndexTermAttr>(),
+                     [&](IndexTermAttr term) { return touches(term); });
     if (!fiberReads.empty()) {
       passes = std::max(passes, pass);
       if (currentIteration) {
@@ -199,8 +198,7 @@ SmallVector<StringAttr> traversedRanks(CascadeOp cascade,
   llvm::SmallDenseSet<StringAttr> traversed;
   auto mark = [&](StringAttr rank) {
     traversed.insert(rank);
-    if (const CascadeRank &info = structure.rank(rank);
-        info.isPartitionPart())
+    if (const CascadeRank &info = structure.rank(rank); info.isPartitionPart())
       traversed.insert(info.parent);
   };
   cascade.getBody().walk([&](Operation *op) {
@@ -217,8 +215,7 @@ SmallVector<StringAttr> traversedRanks(CascadeOp cascade,
   return ranks;
 }
 
-struct AttnCountPassesPass
-    : impl::AttnCountPassesBase<AttnCountPassesPass> {
+struct AttnCountPassesPass : impl::AttnCountPassesBase<AttnCountPassesPass> {
   void runOnOperation() override {
     getOperation()->walk([&](CascadeOp cascade) {
       FailureOr<CascadeStructure> structure = analyzeCascade(cascade);
@@ -228,9 +225,9 @@ struct AttnCountPassesPass
       }
       for (StringAttr rank : traversedRanks(cascade, *structure)) {
         unsigned passes = PassCounter(*structure, rank).count(cascade);
-        emitRemark(cascade.getLoc()) << "cascade " << cascade.getCascadeName() << ": "
-                             << passes << " passes over rank "
-                             << rank.getValue();
+        emitRemark(cascade.getLoc())
+            << "cascade " << cascade.getCascadeName() << ": " << passes
+            << " passes over rank " << rank.getValue();
       }
     });
   }

@@ -78,10 +78,9 @@ void decompose(AttentionOp op, StringRef name) {
   Location loc = op.getLoc();
   ThreePassBuilder cascade(builder, loc);
 
-  SmallVector<Attribute> bindings = {
-      cascade.access("Q", {"b", "h", "p", "e"}),
-      cascade.access("K", {"b", "g", "m", "e"}),
-      cascade.access("V", {"b", "g", "m", "f"})};
+  SmallVector<Attribute> bindings = {cascade.access("Q", {"b", "h", "p", "e"}),
+                                     cascade.access("K", {"b", "g", "m", "e"}),
+                                     cascade.access("V", {"b", "g", "m", "f"})};
   auto cascadeOp = CascadeOp::create(
       builder, loc, op->getResultTypes(),
       ValueRange{op.getQuery(), op.getKey(), op.getValue()}, op.getData(),
@@ -93,12 +92,12 @@ void decompose(AttentionOp op, StringRef name) {
   double negativeInfinity = -std::numeric_limits<double>::infinity();
   SmallVector<IndexTermAttr> point = rankTerms(context, {"b", "h", "p", "m"});
   AccessAttr scores = cascade.access("QK", {"b", "h", "p", "m"});
-  cascade.einsum(scores,
-                 makeMap(MapKind::Mul,
-                         {cascade.access("Q", {"b", "h", "p", "e"}),
-                          cascade.keyValueAccess("K", "e"),
-                          cascade.constant(op.getEffectiveScale())}),
-                 ReduceKind::Sum, "e");
+  cascade.einsum(
+      scores,
+      makeMap(MapKind::Mul, {cascade.access("Q", {"b", "h", "p", "e"}),
+                             cascade.keyValueAccess("K", "e"),
+                             cascade.constant(op.getEffectiveScale())}),
+      ReduceKind::Sum, "e");
 
   // Score mods in order, then the score region, then the mask: S' is
   // computed on every element and the mask replaces what it drops by -inf.
@@ -130,16 +129,16 @@ void decompose(AttentionOp op, StringRef name) {
   cascade.einsum(denominator, numerator, ReduceKind::Sum, "m");
   cascade.einsum(probability,
                  makeMap(MapKind::DivOrZero, {numerator, denominator}));
-  cascade.einsum(output,
-                 makeMap(MapKind::Mul,
-                         {probability, cascade.keyValueAccess("V", "f")}),
-                 ReduceKind::Sum, "m");
+  cascade.einsum(
+      output,
+      makeMap(MapKind::Mul, {probability, cascade.keyValueAccess("V", "f")}),
+      ReduceKind::Sum, "m");
   SmallVector<Attribute> yielded = {output};
   if (op.getLse()) {
     AccessAttr lse = cascade.access("LSE", {"b", "h", "p"});
-    cascade.einsum(lse, makeMap(MapKind::Add,
-                                {maximum, makeMap(MapKind::Log,
-                                                  {denominator})}));
+    cascade.einsum(
+        lse,
+        makeMap(MapKind::Add, {maximum, makeMap(MapKind::Log, {denominator})}));
     yielded.push_back(lse);
   }
   CascadeYieldOp::create(builder, loc, builder.getArrayAttr(yielded));

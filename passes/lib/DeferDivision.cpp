@@ -87,8 +87,8 @@ bool canAbsorb(EinsumOp consumer, StringAttr quotient,
 
 std::optional<Deferral> matchDeferral(CascadeOp cascade, EinsumOp division) {
   auto map = dyn_cast<MapAttr>(division.getMap());
-  if (!map || (map.getKind() != MapKind::Div &&
-               map.getKind() != MapKind::DivOrZero) ||
+  if (!map ||
+      (map.getKind() != MapKind::Div && map.getKind() != MapKind::DivOrZero) ||
       isa<IterateOp>(division->getParentOp()))
     return std::nullopt;
   auto numerator = dyn_cast<AccessAttr>(map.getOperands()[0]);
@@ -150,8 +150,7 @@ std::string sumName(EinsumOp consumer, StringAttr quotient,
   return name;
 }
 
-void applyDeferral(const Deferral &deferral,
-                   const CascadeStructure &structure,
+void applyDeferral(const Deferral &deferral, const CascadeStructure &structure,
                    llvm::StringSet<> &taken) {
   EinsumOp division = deferral.division;
   StringAttr quotient = division.getTensorAttr();
@@ -162,11 +161,11 @@ void applyDeferral(const Deferral &deferral,
     EinsumDomain domain = getEinsumDomain(consumer);
     std::string name =
         sumName(consumer, quotient, deferral.numerator, structure, taken);
-    SmallVector<IndexTermAttr> outputTerms = llvm::to_vector(
-        consumer.getIndices().getAsRange<IndexTermAttr>());
+    SmallVector<IndexTermAttr> outputTerms =
+        llvm::to_vector(consumer.getIndices().getAsRange<IndexTermAttr>());
     AccessAttr sum = makeAccess(context, name, outputTerms);
-    Attribute summed = rewriteExpression(
-        consumer.getMap(), [&](Attribute node) -> Attribute {
+    Attribute summed =
+        rewriteExpression(consumer.getMap(), [&](Attribute node) -> Attribute {
           auto access = dyn_cast<AccessAttr>(node);
           if (access && access.getTensor() == quotient)
             return deferral.numerator;
@@ -174,8 +173,7 @@ void applyDeferral(const Deferral &deferral,
         });
     createEinsum(builder, consumer.getLoc(), sum, summed, ReduceKind::Sum,
                  domain.reducedRanks);
-    consumer.setMapAttr(
-        makeMap(divisionKind, {sum, deferral.denominator}));
+    consumer.setMapAttr(makeMap(divisionKind, {sum, deferral.denominator}));
     consumer.removeReducerAttr();
     consumer.removeReducedAttr();
   }

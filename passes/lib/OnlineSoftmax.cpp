@@ -82,7 +82,7 @@ bool isSumOfNumerator(Attribute map, StringAttr numerator,
   return numeratorReads == 1;
 }
 
-FailureOr<SoftmaxPattern> matchPattern(CascadeOp cascade,
+FailureOr<SoftmaxPattern> matchSoftmax(CascadeOp cascade,
                                        const CascadeStructure &structure) {
   for (Operation &op : cascade.getBody().front())
     if (isa<IterateOp, PartitionOp>(op))
@@ -323,9 +323,8 @@ void OnlineSoftmaxRewriter::run() {
   StringAttr localMax = str(names.fresh(localName(maximum.getValue())));
   StringAttr rescale = str(names.fresh("PRM"));
   llvm::DenseMap<StringAttr, StringAttr> finals = {{maximum, runningMax}};
-  SmallVector<Attribute> running = {
-      makeAccess(context, runningMax.getValue(),
-                 withIterative(maximumTerms, current))};
+  SmallVector<Attribute> running = {makeAccess(
+      context, runningMax.getValue(), withIterative(maximumTerms, current))};
   SmallVector<double> initial = {-std::numeric_limits<double>::infinity()};
   SmallVector<std::pair<StringAttr, StringAttr>> sumNames;
   for (EinsumOp sum : pattern.sums) {
@@ -388,8 +387,8 @@ void OnlineSoftmaxRewriter::run() {
                                  withIterative(outputTerms(sum), current)),
                  perTile(sum.getMap()), ReduceKind::Sum, {inner});
 
-  AccessAttr rescaleAt = AccessAttr::get(
-      context, rescale, withIterative(maximumTerms, current));
+  AccessAttr rescaleAt =
+      AccessAttr::get(context, rescale, withIterative(maximumTerms, current));
   createEinsum(builder, loc, rescaleAt,
                makeMap(MapKind::ExpDiff, {maxAt(current), maxAt(next)}));
   for (auto [sum, sumName] : llvm::zip_equal(pattern.sums, sumNames)) {
@@ -449,9 +448,10 @@ void OnlineSoftmaxRewriter::run() {
     if (auto einsum = dyn_cast<EinsumOp>(op))
       einsum.setMapAttr(readFinal(einsum.getMap()));
     if (auto yield = dyn_cast<CascadeYieldOp>(op)) {
-      SmallVector<Attribute> yielded = llvm::map_to_vector(
-          yield.getTensors(),
-          [&](Attribute access) { return readFinal(access); });
+      SmallVector<Attribute> yielded =
+          llvm::map_to_vector(yield.getTensors(), [&](Attribute access) {
+            return readFinal(access);
+          });
       yield.setTensorsAttr(ArrayAttr::get(context, yielded));
     }
   }
@@ -477,7 +477,7 @@ struct AttnOnlineSoftmaxPass
         cascade.emitError() << "attn-online-softmax: the cascade is malformed";
         return signalPassFailure();
       }
-      FailureOr<SoftmaxPattern> pattern = matchPattern(cascade, *structure);
+      FailureOr<SoftmaxPattern> pattern = matchSoftmax(cascade, *structure);
       if (failed(pattern))
         return signalPassFailure();
       OnlineSoftmaxRewriter(cascade, *structure, *pattern, tileSize).run();

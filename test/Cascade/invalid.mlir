@@ -431,3 +431,58 @@ func.func @tiled_extent(%a: tensor<?xf32>) -> tensor<f32> {
   }
   return %z : tensor<f32>
 }
+
+// -----
+
+// Inside its iteration, a running tensor has no final value yet.
+func.func @final_inside(%a: tensor<?xf32>) -> tensor<f32> {
+  %z = attn.cascade "final_inside" ins(@A[k] = %a : tensor<?xf32>) -> tensor<f32> {
+    attn.partition k = k1 * 4 + k0
+    attn.iterate k1 stop(k1 = K1) running(@R[k1] = 0.0) {
+      // expected-error @+1 {{'attn.einsum' op reads running tensor @R[K1] at index #0; inside attn.iterate k1 it is read at k1 (current value) or k1 + 1 (next value)}}
+      attn.einsum @L[k1] = add(@A[k1 * K0 + k0], @R[K1]) reduce(sum: k0)
+      attn.einsum @R[k1 + 1] = add(@R[k1], @L[k1])
+    }
+    attn.einsum @Z[] = @R[K1]
+    attn.cascade_yield @Z[]
+  }
+  return %z : tensor<f32>
+}
+
+// -----
+
+func.func @foreign_op(%a: tensor<?xf32>) -> tensor<?xf32> {
+  %z = attn.cascade "foreign_op" ins(@A[k] = %a : tensor<?xf32>) -> tensor<?xf32> {
+    // expected-error @+1 {{'arith.constant' op cannot appear in an attn.cascade body, which holds attn.partition, attn.einsum, attn.iterate and attn.cascade_yield}}
+    %c = arith.constant 1.0 : f32
+    attn.cascade_yield @A[k]
+  }
+  return %z : tensor<?xf32>
+}
+
+// -----
+
+// A rank name must be lower case: upper case spells an extent.
+func.func @upper_rank(%a: tensor<?xf32>) -> tensor<?xf32> {
+  %z = attn.cascade "upper_rank" ins(@A[k] = %a : tensor<?xf32>) -> tensor<?xf32> {
+    // expected-error @+1 {{expected a rank name (lower-case identifier), got 'K'}}
+    attn.partition K = k1 * 4 + k0
+    attn.cascade_yield @A[k]
+  }
+  return %z : tensor<?xf32>
+}
+
+// -----
+
+// Custom regions have attn.attention's signatures.
+// expected-error @+2 {{'attn.cascade' op 'mask' region must take (b, h, i, j : index), got ('index', 'index', 'index')}}
+func.func @region_signature(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %o = attn.cascade "region_signature" ins(@Q[b, h, p, e] = %q : tensor<1x2x8x4xf32>, @K[b, g, m, e] = %k : tensor<1x2x8x4xf32>, @V[b, g, m, f] = %v : tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+    attn.cascade_yield @Q[b, h, p, e]
+  } mask {
+  ^bb0(%b: index, %h: index, %i: index):
+    %t = arith.constant true
+    attn.yield %t : i1
+  }
+  return %o : tensor<1x2x8x4xf32>
+}

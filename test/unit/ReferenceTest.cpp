@@ -8,7 +8,6 @@
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Dialect/AttnOps.h"
 #include "attn/Reference/Compare.h"
-#include "attn/Reference/EntryPoint.h"
 #include "attn/Reference/Inputs.h"
 #include "attn/Reference/Npy.h"
 #include "attn/Reference/Reference.h"

@@ -283,6 +283,60 @@ std::optional<double> maskDensity(AttentionOp op, const ProblemSizes &sizes,
   return static_cast<double>(kept) / static_cast<double>(total);
 }
 
+/// The sizes of a timed run: bound as bindSizes binds them, but without the
+/// reference interpreter's limits, since no reference is evaluated.
+FailureOr<ProblemSizes> bindTimedSizes(const SpecOperands &spec,
+                                       const SizeRequest &request,
+                                       Location loc) {
+  auto resolve = [&](StringRef flag, ArrayRef<int64_t> typeSizes,
+                     std::optional<int64_t> requested,
+                     std::optional<int64_t> fallback) -> FailureOr<int64_t> {
+    for (int64_t typeSize : typeSizes) {
+      if (ShapedType::isDynamic(typeSize))
+        continue;
+      if (requested && *requested != typeSize)
+        return emitError(loc) << "--" << flag << " " << *requested
+                              << " contradicts the spec's static size "
+                              << typeSize;
+      return typeSize;
+    }
+    if (requested && *requested < 1)
+      return emitError(loc) << "--" << flag << " must be >= 1, got "
+                            << *requested;
+    if (requested)
+      return *requested;
+    if (fallback)
+      return *fallback;
+    return emitError(loc) << "the spec leaves this size dynamic: pass --"
+                          << flag;
+  };
+  FailureOr<int64_t> batch = resolve(
+      "batch",
+      {spec.query.getDimSize(0), spec.key.getDimSize(0),
+       spec.value.getDimSize(0)},
+      request.batch, std::nullopt);
+  if (failed(batch))
+    return failure();
+  FailureOr<int64_t> seqQ =
+      resolve("seq-q", {spec.query.getDimSize(2)}, request.seqQ, std::nullopt);
+  if (failed(seqQ))
+    return failure();
+  FailureOr<int64_t> seqKV =
+      resolve("seq-kv", {spec.key.getDimSize(2), spec.value.getDimSize(2)},
+              request.seqKV, *seqQ);
+  if (failed(seqKV))
+    return failure();
+  ProblemSizes sizes;
+  sizes.batch = *batch;
+  sizes.seqQ = *seqQ;
+  sizes.seqKV = *seqKV;
+  sizes.queryHeads = spec.query.getDimSize(1);
+  sizes.kvHeads = spec.key.getDimSize(1);
+  sizes.headDimQK = spec.query.getDimSize(3);
+  sizes.headDimV = spec.value.getDimSize(3);
+  return sizes;
+}
+
 void printComparison(const Comparison &comparison) {
   llvm::raw_ostream &os = llvm::outs();
   os << "o_rel_err=" << formatDouble(comparison.outputRelErr);
@@ -340,7 +394,8 @@ int mlir::attn::runHostTarget(const HostRunRequest &request,
     return 1;
   Location loc = entry->function.getLoc();
   FailureOr<ProblemSizes> sizes =
-      bindSizes(entry->operands, request.sizes, loc);
+      request.check ? bindSizes(entry->operands, request.sizes, loc)
+                    : bindTimedSizes(entry->operands, request.sizes, loc);
   if (failed(sizes))
     return 1;
   FailureOr<Bindings> inputs =

@@ -106,8 +106,8 @@ AccessAttr makeAccess(MLIRContext *context, StringRef tensor,
                       ArrayRef<IndexTermAttr> indices);
 SmallVector<IndexTermAttr> rankTerms(MLIRContext *context,
                                      ArrayRef<StringRef> ranks);
-MapAttr makeMap(MapKind kind, ArrayRef<Attribute> operands,
-                Attribute rule = {}, ArrayRef<IndexTermAttr> point = {});
+MapAttr makeMap(MapKind kind, ArrayRef<Attribute> operands, Attribute rule = {},
+                ArrayRef<IndexTermAttr> point = {});
 EinsumOp createEinsum(OpBuilder &builder, Location loc, AccessAttr output,
                       Attribute map,
                       std::optional<ReduceKind> reducer = std::nullopt,

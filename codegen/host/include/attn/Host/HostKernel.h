@@ -53,7 +53,8 @@ FailureOr<KernelSpec> analyzeKernelSpec(func::FuncOp function);
 /// attn.attention op, in module order; an error when there is none.
 FailureOr<llvm::SmallVector<KernelSpec>> collectKernelSpecs(ModuleOp module);
 
-/// Query tile rows and key tile columns of the host schedule.
+/// Query tile rows and key tile columns of the host schedule; blockKV must
+/// be a multiple of 8 (the kernel's vector width).
 struct HostTiling {
   int64_t blockQ = 64;
   int64_t blockKV = 64;

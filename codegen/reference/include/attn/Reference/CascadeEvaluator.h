@@ -1,4 +1,5 @@
-//===- CascadeEvaluator.h - float64 evaluation of Einsum cascades -*- C++ -*-===//
+//===- CascadeEvaluator.h - float64 evaluation of Einsum cascades -*- C++
+//-*-===//
 //
 // Executes an attn.cascade literally: every Einsum over every point of its
 // ranks (the points past the end of a partitioned rank do not exist), every

@@ -28,9 +28,9 @@ llvm::FailureOr<bool> evaluateMaskRegion(Region &region, int64_t b, int64_t h,
 
 /// Evaluates a score region (arguments s : f32, b, h, i, j : index; yields
 /// f32) on the score `s`.
-llvm::FailureOr<double> evaluateScoreRegion(Region &region, double s,
-                                            int64_t b, int64_t h, int64_t i,
-                                            int64_t j, const Bindings &inputs,
+llvm::FailureOr<double> evaluateScoreRegion(Region &region, double s, int64_t b,
+                                            int64_t h, int64_t i, int64_t j,
+                                            const Bindings &inputs,
                                             ValueRange dataOperands);
 
 } // namespace mlir::attn::reference
