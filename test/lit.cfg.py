@@ -15,4 +15,4 @@ config.substitutions.append(("%examples", os.path.join(config.attn_src_root, "ex
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["attn-opt", "attn-run"], [config.attn_tools_dir])
+llvm_config.add_tool_substitutions(["attn-opt", "attn-run", "attn-bundle-info"], [config.attn_tools_dir])

@@ -63,10 +63,10 @@ static LogicalResult addEntryWrapper(ModuleOp module,
   std::string cifaceName = "_mlir_ciface_" + entryPoint.kernel;
   auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);
   if (!ciface)
-    return module.emitError() << "host lowering produced no C interface '"
+    return emitError(module.getLoc()) << "host lowering produced no C interface '"
                               << cifaceName << "'";
   if (module.lookupSymbol(entryPoint.entry))
-    return module.emitError() << "host entry symbol '" << entryPoint.entry
+    return emitError(module.getLoc()) << "host entry symbol '" << entryPoint.entry
                               << "' clashes with a generated function";
   MLIRContext *context = module.getContext();
   Location loc = ciface.getLoc();
@@ -97,7 +97,7 @@ mlir::attn::host::lowerHostKernelsToLLVM(ModuleOp module,
   for (const HostEntryPoint &entry : entries) {
     auto kernel = module.lookupSymbol<func::FuncOp>(entry.kernel);
     if (!kernel)
-      return module.emitError() << "no host kernel named @" << entry.kernel;
+      return emitError(module.getLoc()) << "no host kernel named @" << entry.kernel;
     kernel->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     UnitAttr::get(context));
   }
@@ -106,7 +106,7 @@ mlir::attn::host::lowerHostKernelsToLLVM(ModuleOp module,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (failed(pm.run(module)) || failed(expandForHost(module)))
-    return module.emitError() << "host lowering failed before LLVM conversion";
+    return emitError(module.getLoc()) << "host lowering failed before LLVM conversion";
 
   PassManager lower(context);
   lower.addPass(createSCFToControlFlowPass());
@@ -122,7 +122,7 @@ mlir::attn::host::lowerHostKernelsToLLVM(ModuleOp module,
   lower.addPass(createUBToLLVMConversionPass());
   lower.addPass(createReconcileUnrealizedCastsPass());
   if (failed(lower.run(module)))
-    return module.emitError() << "host lowering to the LLVM dialect failed";
+    return emitError(module.getLoc()) << "host lowering to the LLVM dialect failed";
 
   for (const HostEntryPoint &entry : entries)
     if (failed(addEntryWrapper(module, entry)))
@@ -188,6 +188,15 @@ createHostTargetMachine(const HostCodegenOptions &options, Location loc) {
   }
   std::string cpu = options.cpu;
   std::string features;
+  // LLVM only warns about an unknown CPU name; reject it instead.
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (cpu != "native" && !subtarget->isCPUStringValid(cpu)) {
+    emitError(loc) << "unknown host CPU '" << cpu
+                   << "' (use 'native' or an LLVM CPU name such as "
+                      "'x86-64-v3')";
+    return nullptr;
+  }
   if (cpu == "native") {
     cpu = llvm::sys::getHostCPUName().str();
     std::vector<std::string> enabled;
@@ -205,14 +214,6 @@ createHostTargetMachine(const HostCodegenOptions &options, Location loc) {
   if (!machine)
     emitError(loc) << "LLVM cannot generate code for CPU '" << cpu
                    << "' on '" << triple.str() << "'";
-  // An unknown CPU name only prints a warning in LLVM; reject it instead.
-  else if (options.cpu != "native" &&
-           !machine->getMCSubtargetInfo()->isCPUStringValid(cpu)) {
-    emitError(loc) << "unknown host CPU '" << cpu
-                   << "' (use 'native' or an LLVM CPU name such as "
-                      "'x86-64-v3')";
-    return nullptr;
-  }
   return machine;
 }
 

@@ -386,18 +386,19 @@ namespace {
 /// accumulators a contraction keeps per row.
 constexpr int64_t kVectorWidth = 8;
 constexpr int64_t kAccumulators = 4;
+/// The scratch tiles' stack budget, well inside common thread stacks.
+constexpr int64_t kMaxScratchBytes = 1 << 20;
 
 /// Emits one kernel body. Scratch tiles are stack buffers allocated once at
 /// the entry. The contractions and the row updates run on vectors along
 /// key columns (a key tile is a whole number of vectors) and along F.
 class KernelEmitter {
 public:
-  KernelEmitter(const KernelSpec &spec, const HostTiling &tiling,
-                func::FuncOp kernel)
-      : spec(spec), op(spec.attention), tiling(tiling), kernel(kernel),
+  KernelEmitter(AttentionOp op, const HostTiling &tiling, func::FuncOp kernel)
+      : op(op), tiling(tiling), kernel(kernel),
         b(kernel.getLoc(), kernel.getContext()) {}
 
-  LogicalResult emit();
+  void emit();
 
 private:
   // Small builders.
@@ -447,11 +448,12 @@ private:
 
   /// The score mods (attributes, then the score region) and the mask
   /// (attribute AND region) at `at`, applied to `score`.
-  FailureOr<Value> emitScoreMods(Value score, const ElementIndices &at);
-  FailureOr<Value> emitKeep(const ElementIndices &at);
+  Value emitScoreMods(Value score, const ElementIndices &at);
+  Value emitKeep(const ElementIndices &at);
   /// Inlines a custom region's body with its arguments bound to `arguments`;
   /// returns the yielded value.
-  FailureOr<Value> inlineRegion(Region &region, ValueRange arguments);
+  /// (analyzeKernelSpec has checked how it reads data operands.)
+  Value inlineRegion(Region &region, ValueRange arguments);
 
   void emitQueryTile(Value batchIndex, Value h, Value kvHead,
                      Value queryTile);
@@ -459,10 +461,15 @@ private:
   /// empty tiles and applying the element rule only to partial ones.
   void emitVisits(Value batchIndex, Value h, Value kvHead, Value rowBegin,
                   Value rows);
-  /// One key tile of the 1-pass cascade; `applyMask` emits the element rule.
-  LogicalResult emitKeyTile(Value batchIndex, Value h, Value kvHead,
-                            Value rowBegin, Value rows, Value colBegin,
-                            bool applyMask);
+  /// One key tile of the 1-pass cascade. The element rule runs where the
+  /// tile is not known to be full: `full` is an i1 (constant or not), or
+  /// null when every tile needs the rule.
+  void emitKeyTile(Value batchIndex, Value h, Value kvHead, Value rowBegin,
+                   Value rows, Value colBegin, Value full);
+  /// S' = the score mods and, with `applyMask`, the mask, for the tile's
+  /// rows and columns.
+  void emitElementRules(Value batchIndex, Value h, Value rowBegin, Value rows,
+                        Value colBegin, Value cols, bool applyMask);
   /// Whether the block-indexed data operands are large enough for this
   /// call; null when no operand needs checking.
   Value emitDataExtentsFit();
@@ -473,7 +480,6 @@ private:
   void ifElse(Value condition, function_ref<void()> thenBody,
               function_ref<void()> elseBody);
 
-  const KernelSpec &spec;
   AttentionOp op;
   const HostTiling &tiling;
   func::FuncOp kernel;
@@ -490,7 +496,6 @@ private:
   Value queryTileBuf, keyTileBuf, valueTileBuf, scoreTileBuf, numeratorBuf,
       runningMaxBuf, runningSumBuf;
   bool hasScoreMods = false;
-  LogicalResult status = success();
 };
 } // namespace
 
@@ -522,8 +527,7 @@ SmallVector<Value> KernelEmitter::reduceMany(
   return llvm::to_vector_of<Value>(loop.getResults());
 }
 
-FailureOr<Value> KernelEmitter::inlineRegion(Region &region,
-                                             ValueRange arguments) {
+Value KernelEmitter::inlineRegion(Region &region, ValueRange arguments) {
   Block &block = region.front();
   IRMapping mapping;
   mapping.map(block.getArguments(), arguments);
@@ -569,8 +573,7 @@ FailureOr<Value> KernelEmitter::inlineRegion(Region &region,
   return mapping.lookup(yield.getValues().front());
 }
 
-FailureOr<Value> KernelEmitter::emitScoreMods(Value score,
-                                              const ElementIndices &at) {
+Value KernelEmitter::emitScoreMods(Value score, const ElementIndices &at) {
   for (ScoreModAttrInterface mod : op.getScoreMods())
     score = mod.buildApply(b, b.getLoc(), score, at);
   if (!op.getScoreRegion().empty())
@@ -578,17 +581,15 @@ FailureOr<Value> KernelEmitter::emitScoreMods(Value score,
   return score;
 }
 
-FailureOr<Value> KernelEmitter::emitKeep(const ElementIndices &at) {
+Value KernelEmitter::emitKeep(const ElementIndices &at) {
   Value keep;
   if (MaskAttrInterface mask = op.getMaskRule())
     keep = mask.buildKeep(b, b.getLoc(), at);
   if (!op.getMaskRegion().empty()) {
-    FailureOr<Value> regionKeep =
+    Value regionKeep =
         inlineRegion(op.getMaskRegion(), {at.b, at.h, at.i, at.j});
-    if (failed(regionKeep))
-      return failure();
-    keep = keep ? Value(arith::AndIOp::create(b, keep, *regionKeep))
-                : *regionKeep;
+    keep = keep ? Value(arith::AndIOp::create(b, keep, regionKeep))
+                : regionKeep;
   }
   return keep;
 }
@@ -645,32 +646,24 @@ void KernelEmitter::emitVisits(Value batchIndex, Value h, Value kvHead,
     tile.colBegin = colBegin;
     tile.colEnd = arith::MinSIOp::create(
         b, arith::AddIOp::create(b, colBegin, blockKV), seqKV);
-    auto keyTile = [&](bool applyMask) {
-      if (failed(emitKeyTile(batchIndex, h, kvHead, rowBegin, rows, colBegin,
-                             applyMask)))
-        status = failure();
+    auto keyTile = [&](Value full) {
+      emitKeyTile(batchIndex, h, kvHead, rowBegin, rows, colBegin, full);
     };
     if (!mask) {
-      keyTile(/*applyMask=*/hasRegion);
+      // Without a mask every tile is full; a custom mask region alone
+      // makes every tile partial.
+      keyTile(hasRegion ? Value() : Value(arith::ConstantIntOp::create(
+                                        b, b.getI1Type(), 1)));
       continue;
     }
     Value empty = mask.buildTileIsEmpty(b, b.getLoc(), tile);
     // A custom mask region may drop elements of a tile the attribute keeps
     // whole, so with one every visited tile is partial.
     Value full = hasRegion ? Value() : mask.buildTileIsFull(b, b.getLoc(), tile);
-    auto classify = [&]() {
-      if (!full || matchPattern(full, m_Zero()))
-        return keyTile(/*applyMask=*/true);
-      if (matchPattern(full, m_One()))
-        return keyTile(/*applyMask=*/false);
-      ifElse(
-          full, [&]() { keyTile(/*applyMask=*/false); },
-          [&]() { keyTile(/*applyMask=*/true); });
-    };
     if (matchPattern(empty, m_Zero()))
-      classify();
+      keyTile(full);
     else
-      ifElse(empty, [] {}, classify);
+      ifElse(empty, [] {}, [&]() { keyTile(full); });
   }
 }
 
@@ -725,10 +718,36 @@ void KernelEmitter::emitQueryTile(Value batchIndex, Value h, Value kvHead,
   });
 }
 
-LogicalResult KernelEmitter::emitKeyTile(Value batchIndex, Value h,
-                                         Value kvHead, Value rowBegin,
-                                         Value rows, Value colBegin,
-                                         bool applyMask) {
+void KernelEmitter::emitElementRules(Value batchIndex, Value h,
+                                     Value rowBegin, Value rows,
+                                     Value colBegin, Value cols,
+                                     bool applyMask) {
+  Value zero = index(0);
+  forEach(zero, rows, [&](Value r) {
+    forEach(zero, cols, [&](Value c) {
+      ElementIndices at;
+      at.b = batchIndex;
+      at.h = h;
+      at.i = arith::AddIOp::create(b, rowBegin, r);
+      at.j = arith::AddIOp::create(b, colBegin, c);
+      at.batch = batchSize;
+      at.queryHeads = queryHeads;
+      at.kvHeads = kvHeads;
+      at.seqQ = seqQ;
+      at.seqKV = seqKV;
+      at.data = data;
+      Value score = emitScoreMods(load(scoreTileBuf, {r, c}), at);
+      if (applyMask)
+        score = arith::SelectOp::create(b, emitKeep(at), score,
+                                        negativeInfinity());
+      store(score, scoreTileBuf, {r, c});
+    });
+  });
+}
+
+void KernelEmitter::emitKeyTile(Value batchIndex, Value h, Value kvHead,
+                                Value rowBegin, Value rows, Value colBegin,
+                                Value full) {
   Value blockKV = index(tiling.blockKV);
   Value cols = arith::MinSIOp::create(
       b, blockKV, arith::SubIOp::create(b, seqKV, colBegin));
@@ -775,42 +794,30 @@ LogicalResult KernelEmitter::emitKeyTile(Value batchIndex, Value h,
     }
   });
 
-  // S' = score mods, then the mask; columns past the sequence end are -inf,
-  // so that the row updates below run over whole vectors.
-  LogicalResult result = success();
+  // S' = score mods, then the mask where the tile is not known to be full.
+  auto rules = [&](bool applyMask) {
+    emitElementRules(batchIndex, h, rowBegin, rows, colBegin, cols, applyMask);
+  };
+  if (!full || matchPattern(full, m_Zero())) {
+    rules(/*applyMask=*/true);
+  } else if (!matchPattern(full, m_One())) {
+    ifElse(
+        full,
+        [&]() {
+          if (hasScoreMods)
+            rules(/*applyMask=*/false);
+        },
+        [&]() { rules(/*applyMask=*/true); });
+  } else if (hasScoreMods) {
+    rules(/*applyMask=*/false);
+  }
+  // Columns past the sequence end are -inf, so that the row updates below
+  // run over whole vectors.
   forEach(zero, rows, [&](Value r) {
-    if (hasScoreMods || applyMask)
-      forEach(zero, cols, [&](Value c) {
-        ElementIndices at;
-        at.b = batchIndex;
-        at.h = h;
-        at.i = arith::AddIOp::create(b, rowBegin, r);
-        at.j = arith::AddIOp::create(b, colBegin, c);
-        at.batch = batchSize;
-        at.queryHeads = queryHeads;
-        at.kvHeads = kvHeads;
-        at.seqQ = seqQ;
-        at.seqKV = seqKV;
-        at.data = data;
-        Value score = load(scoreTileBuf, {r, c});
-        FailureOr<Value> modified = emitScoreMods(score, at);
-        FailureOr<Value> keep =
-            applyMask ? emitKeep(at) : FailureOr<Value>(Value());
-        if (failed(modified) || failed(keep)) {
-          result = failure();
-          return;
-        }
-        Value masked = *modified;
-        if (*keep)
-          masked = arith::SelectOp::create(b, *keep, masked, negativeInfinity());
-        store(masked, scoreTileBuf, {r, c});
-      });
     forEach(cols, blockKV, [&](Value c) {
       store(negativeInfinity(), scoreTileBuf, {r, c});
     });
   });
-  if (failed(result))
-    return failure();
 
   // The online-softmax update of each row.
   forEach(zero, rows, [&](Value r) {
@@ -892,10 +899,9 @@ LogicalResult KernelEmitter::emitKeyTile(Value batchIndex, Value h,
       store(sum, numeratorBuf, {r, f});
     });
   });
-  return success();
 }
 
-LogicalResult KernelEmitter::emit() {
+void KernelEmitter::emit() {
   Block *entry = kernel.addEntryBlock();
   b.setInsertionPointToStart(entry);
   auto arguments = entry->getArguments();
@@ -947,7 +953,6 @@ LogicalResult KernelEmitter::emit() {
   else
     attention();
   func::ReturnOp::create(b);
-  return status;
 }
 
 /// Block lists and block masks are indexed by query (and key) block, whose
@@ -1027,10 +1032,23 @@ mlir::attn::host::buildHostKernel(const KernelSpec &spec,
   AttentionOp op = spec.attention;
   if (tiling.blockQ < 1 || tiling.blockKV < 1 ||
       tiling.blockKV % kVectorWidth != 0)
-    return op.emitError() << "host tiles need block-q >= 1 and block-kv a "
+    return emitError(op.getLoc()) << "host tiles need block-q >= 1 and block-kv a "
                           << "positive multiple of " << kVectorWidth
                           << ", got block-q = " << tiling.blockQ
                           << " and block-kv = " << tiling.blockKV;
+  // Scratch tiles live on the caller's stack (see KernelEmitter).
+  AttentionShape shape = op.getShape();
+  int64_t e = shape.headDimQK, f = shape.headDimV;
+  int64_t bq = tiling.blockQ, bk = tiling.blockKV;
+  if (llvm::any_of(ArrayRef<int64_t>{bq, bk, e, f},
+                   [](int64_t extent) { return extent > kMaxScratchBytes; }) ||
+      4 * (bq * e + e * bk + bk * f + bq * bk + bq * f + 2 * bq) >
+          kMaxScratchBytes)
+    return emitError(op.getLoc())
+           << "host tiles of " << bq << " x " << bk << " with E = " << e
+           << " and F = " << f << " need more than the "
+           << kMaxScratchBytes / 1024 << " KiB of stack the host kernel may "
+           << "use; choose smaller block-q or block-kv";
   SmallVector<Type> argumentTypes;
   for (const KernelArgument &argument : spec.arguments)
     argumentTypes.push_back(memrefTypeOf(argument));
@@ -1038,9 +1056,6 @@ mlir::attn::host::buildHostKernel(const KernelSpec &spec,
   auto kernel = func::FuncOp::create(
       builder, op.getLoc(), kernelName,
       builder.getFunctionType(argumentTypes, /*results=*/{}));
-  if (failed(KernelEmitter(spec, tiling, kernel).emit())) {
-    kernel.erase();
-    return failure();
-  }
+  KernelEmitter(op, tiling, kernel).emit();
   return kernel;
 }

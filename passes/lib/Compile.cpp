@@ -121,27 +121,23 @@ private:
 } // namespace
 
 LogicalResult AttnCompilePass::checkOptions() {
-  ModuleOp module = getOperation();
+  Location loc = getOperation().getLoc();
   if (targets.empty())
-    return module.emitError()
+    return emitError(loc)
            << "attn-compile needs targets=<list> (supported: host)";
   for (const std::string &target : targets)
     if (target != "host")
-      return module.emitError() << "attn-compile: unknown target '" << target
-                                << "' (supported: host)";
+      return emitError(loc) << "attn-compile: unknown target '" << target
+                            << "' (supported: host)";
   if (emit != "bundle" && emit != "host-loops" && emit != "host-llvm")
-    return module.emitError() << "attn-compile: emit must be bundle, "
-                              << "host-loops or host-llvm, got '" << emit
-                              << "'";
+    return emitError(loc) << "attn-compile: emit must be bundle, host-loops "
+                          << "or host-llvm, got '" << emit.getValue() << "'";
   if (emit != "bundle" && !output.empty())
-    return module.emitError() << "attn-compile: output= writes a bundle, "
-                              << "which emit=" << emit << " does not produce";
-  if (blockQ < 1 || blockKV < 1)
-    return module.emitError() << "attn-compile: block-q and block-kv must be "
-                              << ">= 1, got " << blockQ << " and " << blockKV;
+    return emitError(loc) << "attn-compile: output= writes a bundle, which "
+                          << "emit=" << emit.getValue() << " does not produce";
   if (optLevel > 3)
-    return module.emitError()
-           << "attn-compile: opt-level must be 0 to 3, got " << optLevel;
+    return emitError(loc) << "attn-compile: opt-level must be 0 to 3, got "
+                          << optLevel.getValue();
   return success();
 }
 
@@ -224,7 +220,6 @@ LogicalResult AttnCompilePass::compile() {
   }
   std::string error;
   if (!bundle::writeFile(result, output, error))
-    return module.emitError() << "attn-compile: cannot write the bundle '"
-                              << output << "': " << error;
+    return emitError(module.getLoc()) << "attn-compile: " << error;
   return success();
 }

@@ -356,8 +356,13 @@ int mlir::attn::runHostTarget(const HostRunRequest &request,
   const std::string &path = request.bundlePath;
   bundle::Bundle model;
   std::string error;
-  if (bundle::readFile(path, model, error) != bundle::ReadStatus::Ok) {
-    printError("cannot read bundle " + path + ": " + error);
+  bundle::ReadStatus read = bundle::readFile(path, model, error);
+  if (read != bundle::ReadStatus::Ok) {
+    printError("cannot read bundle " + path + ": " + error +
+               (read == bundle::ReadStatus::Invalid
+                    ? " (--target host runs a bundle: compile the spec with "
+                      "attn-opt --attn-compile=\"targets=host output=...\")"
+                    : ""));
     return 1;
   }
   const bundle::Kernel *kernel =

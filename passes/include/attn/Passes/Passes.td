@@ -24,7 +24,7 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
            "Query tile rows of the host schedule">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
-           "Key tile columns of the host schedule">,
+           "Key tile columns of the host schedule (a multiple of 8)">,
     Option<"hostCpu", "host-cpu", "std::string", /*default=*/"\"native\"",
            "CPU of the host binary: native or an LLVM CPU name (x86-64-v3)">,
     Option<"optLevel", "opt-level", "unsigned", /*default=*/"3",

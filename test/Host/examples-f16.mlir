@@ -1,0 +1,4 @@
+// CI: every example spec, with its float tensors in f16, compiled for the
+// host and checked against the float64 reference at ragged sizes.
+// RUN: bash %S/check-examples.sh f16 attn-opt attn-run %examples %t | FileCheck %s
+// CHECK: f16: {{[1-9][0-9]*}} checks, 0 failures

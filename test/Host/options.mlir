@@ -1,0 +1,30 @@
+// Bad attn-compile options and environments are diagnosed, never ignored.
+// RUN: not attn-opt %s --attn-compile 2>&1 | FileCheck %s --check-prefix=NO-TARGET
+// NO-TARGET: error: attn-compile needs targets=<list> (supported: host)
+// RUN: not attn-opt %s --attn-compile="targets=host,sm_90" 2>&1 | FileCheck %s --check-prefix=TARGET
+// TARGET: error: attn-compile: unknown target 'sm_90' (supported: host)
+// RUN: not attn-opt %s --attn-compile="targets=host emit=ptx" 2>&1 | FileCheck %s --check-prefix=EMIT
+// EMIT: error: attn-compile: emit must be bundle, host-loops or host-llvm, got 'ptx'
+// RUN: not attn-opt %s --attn-compile="targets=host emit=host-loops output=%t.atnb" 2>&1 | FileCheck %s --check-prefix=EMIT-OUTPUT
+// EMIT-OUTPUT: error: attn-compile: output= writes a bundle, which emit=host-loops does not produce
+// RUN: not attn-opt %s --attn-compile="targets=host opt-level=4" 2>&1 | FileCheck %s --check-prefix=OPT
+// OPT: error: attn-compile: opt-level must be 0 to 3, got 4
+// RUN: not attn-opt %s --attn-compile="targets=host block-kv=12" 2>&1 | FileCheck %s --check-prefix=TILE
+// RUN: not attn-opt %s --attn-compile="targets=host block-q=0" 2>&1 | FileCheck %s --check-prefix=TILE
+// TILE: error: host tiles need block-q >= 1 and block-kv a positive multiple of 8
+// Scratch tiles live on the stack, so their size is bounded.
+// RUN: not attn-opt %s --attn-compile="targets=host block-q=100000" 2>&1 | FileCheck %s --check-prefix=STACK
+// STACK: error: host tiles of 100000 x 64 with E = 8 and F = 8 need more than the 1024 KiB of stack the host kernel may use; choose smaller block-q or block-kv
+// RUN: not attn-opt %s --attn-compile="targets=host host-cpu=pentium9" 2>&1 | FileCheck %s --check-prefix=CPU
+// CPU: error: unknown host CPU 'pentium9' (use 'native' or an LLVM CPU name such as 'x86-64-v3')
+// RUN: not attn-opt %s --attn-compile="targets=host output=%t.missing/dir/x.atnb" 2>&1 | FileCheck %s --check-prefix=WRITE
+// WRITE: error: attn-compile: cannot write bundle file '{{.*}}x.atnb'
+// RUN: env ATTN_LD_LLD=%t.no-such-linker not attn-opt %s --attn-compile="targets=host" 2>&1 | FileCheck %s --check-prefix=LINKER
+// LINKER: error: the host target links with ld.lld, which was not found (looked for $ATTN_LD_LLD = {{.*}}no-such-linker); install lld-22 or set ATTN_LD_LLD
+// RUN: echo 'func.func @f() { return }' | not attn-opt --attn-compile="targets=host" 2>&1 | FileCheck %s --check-prefix=NONE
+// NONE: error: no function in the module contains an attn.attention op
+
+func.func @causal(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v {mask = #attn.causal} : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
