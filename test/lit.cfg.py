@@ -16,3 +16,21 @@ config.substitutions.append(("%examples", os.path.join(config.attn_src_root, "ex
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["attn-opt", "attn-run", "attn-bundle-info"], [config.attn_tools_dir])
+
+# NVIDIA: tests that assemble cubins need ptxas, found as attn-compile finds
+# it ($ATTN_CUDA_PATH/bin, /usr/local/cuda/bin, PATH); the others run anywhere.
+import shutil
+llvm_config.with_system_environment(["ATTN_CUDA_PATH"])
+_cuda_root = os.environ.get("ATTN_CUDA_PATH")
+if _cuda_root:
+    _ptxas = os.path.join(_cuda_root, "bin", "ptxas")
+elif os.access("/usr/local/cuda/bin/ptxas", os.X_OK):
+    _ptxas = "/usr/local/cuda/bin/ptxas"
+else:
+    _ptxas = shutil.which("ptxas")
+if _ptxas and os.access(_ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+
+# The MLIR-free attn-run (tools/attn-run), built as attn-run-nomlir beside the
+# compiler.
+llvm_config.add_tool_substitutions(["attn-run-nomlir"], [config.attn_tools_dir])

@@ -527,7 +527,10 @@ SmallVector<Value> KernelEmitter::reduceMany(
   return llvm::to_vector_of<Value>(loop.getResults());
 }
 
-Value KernelEmitter::inlineRegion(Region &region, ValueRange arguments) {
+Value mlir::attn::host::inlineSpecRegion(OpBuilder &b, AttentionOp op,
+                                         Region &region, ValueRange arguments,
+                                         ArrayRef<Value> dataMemrefs) {
+  Location loc = op.getLoc();
   Block &block = region.front();
   IRMapping mapping;
   mapping.map(block.getArguments(), arguments);
@@ -547,7 +550,7 @@ Value KernelEmitter::inlineRegion(Region &region, ValueRange arguments) {
 
   // The copies still read the spec's data tensors; read the memrefs instead.
   DenseMap<Value, Value> memrefOf;
-  for (auto [tensor, memref] : llvm::zip_equal(op.getData(), data))
+  for (auto [tensor, memref] : llvm::zip_equal(op.getData(), dataMemrefs))
     memrefOf[tensor] = memref;
   SmallVector<Operation *> tensorReads;
   for (Operation *copy : copies)
@@ -562,15 +565,20 @@ Value KernelEmitter::inlineRegion(Region &region, ValueRange arguments) {
     Value memref = memrefOf.lookup(read->getOperand(0));
     Value replacement;
     if (auto extract = dyn_cast<tensor::ExtractOp>(read))
-      replacement = memref::LoadOp::create(b, memref, extract.getIndices());
+      replacement =
+          memref::LoadOp::create(b, loc, memref, extract.getIndices());
     else
       replacement = memref::DimOp::create(
-          b, memref, cast<tensor::DimOp>(read).getIndex());
+          b, loc, memref, cast<tensor::DimOp>(read).getIndex());
     read->getResult(0).replaceAllUsesWith(replacement);
     read->erase();
   }
   auto yield = cast<YieldOp>(block.getTerminator());
   return mapping.lookup(yield.getValues().front());
+}
+
+Value KernelEmitter::inlineRegion(Region &region, ValueRange arguments) {
+  return inlineSpecRegion(b, op, region, arguments, data);
 }
 
 Value KernelEmitter::emitScoreMods(Value score, const ElementIndices &at) {
@@ -975,20 +983,28 @@ static void collectBlockExtents(
   }
 }
 
-Value KernelEmitter::emitDataExtentsFit() {
+Value mlir::attn::host::buildDataExtentsFit(OpBuilder &b, Location loc,
+                                            AttentionOp op,
+                                            ArrayRef<Value> dataMemrefs,
+                                            Value seqQ, Value seqKV) {
   SmallVector<std::tuple<unsigned, unsigned, bool, int64_t>> needs;
   if (MaskAttrInterface mask = op.getMaskRule())
     collectBlockExtents(mask, needs);
   Value fits;
   for (auto [operand, dim, keys, block] : needs) {
+    Value blockSize = arith::ConstantIndexOp::create(b, loc, block);
     Value blocks =
-        arith::CeilDivSIOp::create(b, keys ? seqKV : seqQ, index(block));
-    Value extent = memref::DimOp::create(b, data[operand], dim);
-    Value fit = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, extent,
-                                      blocks);
-    fits = fits ? Value(arith::AndIOp::create(b, fits, fit)) : fit;
+        arith::CeilDivSIOp::create(b, loc, keys ? seqKV : seqQ, blockSize);
+    Value extent = memref::DimOp::create(b, loc, dataMemrefs[operand], dim);
+    Value fit = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                      extent, blocks);
+    fits = fits ? Value(arith::AndIOp::create(b, loc, fits, fit)) : fit;
   }
   return fits;
+}
+
+Value KernelEmitter::emitDataExtentsFit() {
+  return buildDataExtentsFit(b, b.getLoc(), op, data, seqQ, seqKV);
 }
 
 void KernelEmitter::emitPoisonedOutputs() {
@@ -1012,9 +1028,8 @@ void KernelEmitter::emitPoisonedOutputs() {
   });
 }
 
-/// The memref a kernel argument is passed as: its extents, dynamic strides
-/// and offset, except a unit last stride where the signature promises one.
-static MemRefType memrefTypeOf(const KernelArgument &argument) {
+MemRefType
+mlir::attn::host::kernelArgumentMemRefType(const KernelArgument &argument) {
   MLIRContext *context = argument.type.getContext();
   SmallVector<int64_t> strides(argument.extents.size(), ShapedType::kDynamic);
   if (argument.innermostContiguous && !strides.empty())
@@ -1051,7 +1066,7 @@ mlir::attn::host::buildHostKernel(const KernelSpec &spec,
            << "use; choose smaller block-q or block-kv";
   SmallVector<Type> argumentTypes;
   for (const KernelArgument &argument : spec.arguments)
-    argumentTypes.push_back(memrefTypeOf(argument));
+    argumentTypes.push_back(kernelArgumentMemRefType(argument));
   OpBuilder builder = OpBuilder::atBlockEnd(into.getBody());
   auto kernel = func::FuncOp::create(
       builder, op.getLoc(), kernelName,

@@ -6,12 +6,15 @@
 // dense row-major arrays over their ranks' extents (a running tensor's
 // iterative dimension has one more entry than the rank). Entries nobody
 // wrote hold NaN, so a mistake in the cascade semantics cannot pass a
-// comparison unnoticed.
+// comparison unnoticed. An iteration with a visit clause really skips the
+// steps of empty tiles and the mask tests on full ones, so a wrong tile
+// classification changes the result instead of hiding behind the select.
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Reference/CascadeEvaluator.h"
 
 #include "attn/Dialect/AttnCascade.h"
+#include "attn/Dialect/MaskRegionTiling.h"
 #include "attn/Reference/RegionEvaluator.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/SetVector.h"
@@ -58,6 +61,27 @@ struct Node {
   SmallVector<unsigned> operands;
   Attribute rule;
   SmallVector<Term> point;
+  /// A mask test of the running iteration's visit clause: known true on the
+  /// tiles the clause classifies full.
+  bool isVisitTest = false;
+};
+
+/// The tile classes of an iteration's visit clause at the bound sizes, one
+/// per (batch, head, query tile, key tile): O(tiles), never O(Sq * Skv).
+struct VisitTable {
+  SmallVector<Attribute> tests;
+  unsigned batchSlot = 0, headSlot = 0, queryTileSlot = 0, keyTileSlot = 0;
+  int64_t heads = 0, queryTiles = 0, keyTiles = 0;
+  std::vector<TileClass> classes;
+
+  size_t index(int64_t b, int64_t h, int64_t queryTile, int64_t keyTile) const {
+    return ((b * heads + h) * queryTiles + queryTile) * keyTiles + keyTile;
+  }
+  TileClass at(ArrayRef<int64_t> coordinates) const {
+    return classes[index(coordinates[batchSlot], coordinates[headSlot],
+                         coordinates[queryTileSlot],
+                         coordinates[keyTileSlot])];
+  }
 };
 
 /// A partition whose both parts are bound in an Einsum: the points with
@@ -81,6 +105,7 @@ private:
   LogicalResult allocate();
   LogicalResult runEinsum(EinsumOp einsum);
   LogicalResult runIterate(IterateOp iterate);
+  LogicalResult buildVisitTable(IterateOp iterate);
   FailureOr<Tensor64> readResult(AccessAttr access);
 
   unsigned slotOf(StringAttr rank) { return slots.lookup(rank); }
@@ -102,6 +127,10 @@ private:
   SmallVector<int64_t> coordinates;
   llvm::DenseMap<StringAttr, Storage> storages;
   MaskPoint sizes;
+  /// Set while an iteration with a visit clause runs.
+  std::optional<VisitTable> visit;
+  /// Whether the point being evaluated lies in a tile classified full.
+  bool inFullTile = false;
 };
 
 } // namespace
@@ -326,6 +355,7 @@ unsigned CascadeInterpreter::compile(Attribute expression,
     node.kind = Node::Kind::Map;
     node.map = map.getKind();
     node.rule = map.getRule();
+    node.isVisitTest = visit && llvm::is_contained(visit->tests, map);
     for (IndexTermAttr term : map.getPoint())
       node.point.push_back(compileTerm(term));
     for (Attribute operand : map.getOperands())
@@ -369,6 +399,8 @@ FailureOr<double> CascadeInterpreter::evaluate(ArrayRef<Node> nodes,
     return value;
   }
 
+  if (node.isVisitTest && inFullTile)
+    return 1.0;
   if (node.map == MapKind::Mask)
     return cast<MaskAttrInterface>(node.rule).keeps(pointAt(node)) ? 1.0 : 0.0;
   if (node.map == MapKind::MaskRegion) {
@@ -505,10 +537,41 @@ LogicalResult CascadeInterpreter::runEinsum(EinsumOp einsum) {
     }
   };
 
+  auto flatOutputIndex = [&]() -> FailureOr<int64_t> {
+    int64_t flat = 0;
+    for (auto [term, extent, stride] :
+         llvm::zip_equal(outputTerms, output.shape, output.strides)) {
+      int64_t index = evaluateTerm(term);
+      if (index < 0 || index >= extent)
+        return einsum.emitError()
+               << "reference: writes outside @" << einsum.getTensor();
+      flat += index * stride;
+    }
+    return flat;
+  };
+  const CascadeTensor &written = structure.tensor(einsum.getTensorAttr());
+  bool isRecurrence = written.kind == CascadeTensor::Kind::Running;
+
   std::optional<ReduceKind> reducer = einsum.getReducer();
   LogicalResult result = forEach(outer, [&]() -> LogicalResult {
     if (!exists())
       return success();
+    inFullTile = false;
+    if (visit) {
+      TileClass tileClass = visit->at(coordinates);
+      if (tileClass == TileClass::Empty) {
+        // A skipped step leaves the running tensors as they were.
+        if (isRecurrence) {
+          FailureOr<int64_t> flat = flatOutputIndex();
+          if (failed(flat))
+            return failure();
+          output.values[*flat] =
+              output.values[*flat - output.strides[written.iterativeDim]];
+        }
+        return success();
+      }
+      inFullTile = tileClass == TileClass::Full;
+    }
     double value;
     if (reducer) {
       value = *reducer == ReduceKind::Sum ? 0.0 : -kInfinity;
@@ -529,16 +592,10 @@ LogicalResult CascadeInterpreter::runEinsum(EinsumOp einsum) {
         return failure();
       value = *element;
     }
-    int64_t flat = 0;
-    for (auto [term, extent, stride] :
-         llvm::zip_equal(outputTerms, output.shape, output.strides)) {
-      int64_t index = evaluateTerm(term);
-      if (index < 0 || index >= extent)
-        return einsum.emitError()
-               << "reference: writes outside @" << einsum.getTensor();
-      flat += index * stride;
-    }
-    output.values[flat] = value;
+    FailureOr<int64_t> flat = flatOutputIndex();
+    if (failed(flat))
+      return failure();
+    output.values[*flat] = value;
     return success();
   });
   if (failed(result))
@@ -548,47 +605,140 @@ LogicalResult CascadeInterpreter::runEinsum(EinsumOp einsum) {
   return success();
 }
 
+LogicalResult CascadeInterpreter::buildVisitTable(IterateOp iterate) {
+  ArrayAttr tests = iterate.getVisitAttr();
+  MaskAttrInterface mask;
+  Region *region = nullptr;
+  for (auto test : tests.getAsRange<MapAttr>()) {
+    if (test.getKind() == MapKind::Mask)
+      mask = cast<MaskAttrInterface>(test.getRule());
+    else
+      region = &op.getMaskRegion();
+  }
+  ArrayRef<IndexTermAttr> point = cast<MapAttr>(tests[0]).getPoint();
+  StringAttr queryTile = point[2].getRank(), keyTile = point[3].getRank();
+  const CascadeRank &queryParts = structure.rank(queryTile);
+  const CascadeRank &keyParts = structure.rank(keyTile);
+  int64_t queryLength = extents[slotOf(queryParts.parent)];
+  int64_t keyLength = extents[slotOf(keyParts.parent)];
+  if (queryLength != sizes.seqQ || keyLength != sizes.seqKV)
+    return iterate.emitError()
+           << "reference: the visit clause tiles ranks "
+           << queryParts.parent.getValue() << " and "
+           << keyParts.parent.getValue() << " of lengths " << queryLength
+           << " and " << keyLength << ", but the mask sees Sq = " << sizes.seqQ
+           << " and Skv = " << sizes.seqKV;
+
+  TilingContext ctx;
+  ctx.batch = sizes.batch;
+  ctx.queryHeads = sizes.queryHeads;
+  ctx.kvHeads = sizes.kvHeads;
+  ctx.seqQ = sizes.seqQ;
+  ctx.seqKV = sizes.seqKV;
+  ctx.blockQ = queryParts.tile;
+  ctx.blockKV = keyParts.tile;
+  ctx.data = &reader;
+
+  VisitTable table;
+  table.tests.assign(tests.begin(), tests.end());
+  table.batchSlot = slotOf(point[0].getRank());
+  table.headSlot = slotOf(point[1].getRank());
+  table.queryTileSlot = slotOf(queryTile);
+  table.keyTileSlot = slotOf(keyTile);
+  int64_t batch = extents[table.batchSlot];
+  table.heads = extents[table.headSlot];
+  table.queryTiles = extents[table.queryTileSlot];
+  table.keyTiles = extents[table.keyTileSlot];
+  table.classes.assign(batch * table.heads * table.queryTiles * table.keyTiles,
+                       TileClass::Empty);
+  EffectiveMaskTiling tiling(mask, region);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < table.heads; ++h)
+      for (int64_t q = 0; q < table.queryTiles; ++q)
+        tiling.visitSet(ctx, b, h, q).forEachTile(
+            [&](int64_t k, TileClass tileClass) {
+              if (k < table.keyTiles)
+                table.classes[table.index(b, h, q, k)] = tileClass;
+            });
+  if (const std::optional<std::string> &bad = reader.firstBadAccess())
+    return iterate.emitError() << "reference: " << *bad;
+  visit = std::move(table);
+  return success();
+}
+
 LogicalResult CascadeInterpreter::runIterate(IterateOp iterate) {
+  if (iterate.getVisitAttr() && failed(buildVisitTable(iterate)))
+    return failure();
   unsigned slot = slotOf(iterate.getRankAttr());
-  for (int64_t step = 0; step < extents[slot]; ++step) {
+  LogicalResult result = success();
+  for (int64_t step = 0; step < extents[slot] && succeeded(result); ++step) {
     coordinates[slot] = step;
     for (Operation &nested : iterate.getBody().front())
-      if (failed(runEinsum(cast<EinsumOp>(nested))))
-        return failure();
+      if (failed(result = runEinsum(cast<EinsumOp>(nested))))
+        break;
   }
-  return success();
+  visit.reset();
+  inFullTile = false;
+  return result;
 }
 
 FailureOr<Tensor64> CascadeInterpreter::readResult(AccessAttr access) {
   Node node;
   bindAccess(node, access.getTensor());
-  SmallVector<unsigned> ranks;
+  /// One result dimension: a rank, or the two parts of a partitioned rank
+  /// (outer, inner) yielded as the rank itself.
+  struct ResultDim {
+    unsigned slot, innerSlot;
+    int64_t tile = 0;
+  };
+  SmallVector<ResultDim> dims;
   Tensor64 result;
   for (IndexTermAttr term : access.getIndices()) {
     node.terms.push_back(compileTerm(term));
-    if (term.isRank()) {
-      ranks.push_back(slotOf(term.getRank()));
-      result.shape.push_back(extents[ranks.back()]);
+    if (!term.isRank())
+      continue;
+    const CascadeRank &rank = structure.rank(term.getRank());
+    unsigned slot = slotOf(term.getRank());
+    if (rank.isPartitionPart() && !rank.isOuter && !dims.empty() &&
+        dims.back().tile == 0 &&
+        dims.back().slot ==
+            slotOf(structure.partitions.lookup(rank.parent).first)) {
+      dims.back().innerSlot = slot;
+      dims.back().tile = rank.tile;
+      result.shape.back() = extents[slotOf(rank.parent)];
+      continue;
     }
+    dims.push_back({slot, slot});
+    result.shape.push_back(extents[slot]);
   }
   result.values.reserve(numElements(result.shape));
   if (numElements(result.shape) == 0)
     return result;
-  for (unsigned slot : ranks)
-    coordinates[slot] = 0;
+  SmallVector<int64_t> position(dims.size(), 0);
+  auto place = [&]() {
+    for (auto [dim, at] : llvm::zip_equal(dims, position)) {
+      if (dim.tile == 0) {
+        coordinates[dim.slot] = at;
+        continue;
+      }
+      coordinates[dim.slot] = at / dim.tile;
+      coordinates[dim.innerSlot] = at % dim.tile;
+    }
+  };
   while (true) {
+    place();
     FailureOr<double> value = read(node);
     if (failed(value))
       return op.emitError() << "reference: cannot read result @"
                             << access.getTensor().getValue();
     result.values.push_back(*value);
-    int position = static_cast<int>(ranks.size()) - 1;
-    for (; position >= 0; --position) {
-      if (++coordinates[ranks[position]] < extents[ranks[position]])
+    int dim = static_cast<int>(dims.size()) - 1;
+    for (; dim >= 0; --dim) {
+      if (++position[dim] < result.shape[dim])
         break;
-      coordinates[ranks[position]] = 0;
+      position[dim] = 0;
     }
-    if (position < 0)
+    if (dim < 0)
       return result;
   }
 }

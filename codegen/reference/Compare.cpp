@@ -1,19 +1,14 @@
 //===- Compare.cpp - Comparing and summarizing results --------------------===//
 #include "attn/Reference/Compare.h"
 
+#include "support/Compare.h" // tools/attn-run: shared with attn-run
+
 #include <cmath>
 #include <limits>
 
 using namespace mlir::attn::reference;
 
 static constexpr double kInfinity = std::numeric_limits<double>::infinity();
-
-/// ||difference|| / ||reference||, with 0/0 = 0 and x/0 = inf.
-static double relativeError(double differenceSquares, double referenceSquares) {
-  if (referenceSquares == 0.0)
-    return differenceSquares == 0.0 ? 0.0 : kInfinity;
-  return std::sqrt(differenceSquares) / std::sqrt(referenceSquares);
-}
 
 static int64_t countNaNs(const Tensor64 &tensor) {
   int64_t count = 0;
@@ -22,76 +17,31 @@ static int64_t countNaNs(const Tensor64 &tensor) {
   return count;
 }
 
-/// Checks shapes and NaNs, the things no tolerance excuses.
-static bool comparable(llvm::StringRef name, const Tensor64 &reference,
-                       const Tensor64 &candidate, Comparison &comparison) {
-  if (reference.shape != candidate.shape) {
-    comparison.problems.push_back(name.str() + " shapes differ: " +
-                                  formatShape(reference.shape) + " vs " +
-                                  formatShape(candidate.shape));
-    return false;
-  }
-  bool clean = true;
-  for (auto [which, tensor] :
-       {std::pair<llvm::StringRef, const Tensor64 *>{"reference", &reference},
-        {"candidate", &candidate}}) {
-    if (int64_t nans = countNaNs(*tensor)) {
-      comparison.problems.push_back(which.str() + " " + name.str() + " has " +
-                                    std::to_string(nans) + " NaN(s)");
-      clean = false;
-    }
-  }
-  return clean;
+static ::attn::run::ArrayView view(const Tensor64 &tensor) {
+  return {{tensor.shape.begin(), tensor.shape.end()},
+          tensor.values.data(),
+          tensor.values.size()};
 }
 
+// The definition is shared with attn-run's bundle targets (LLVM-free).
 Comparison mlir::attn::reference::compareResults(const Results &reference,
                                                  const Results &candidate,
                                                  double tolerance) {
+  std::optional<::attn::run::ArrayView> referenceLse, candidateLse;
+  if (reference.lse && candidate.lse) {
+    referenceLse = view(*reference.lse);
+    candidateLse = view(*candidate.lse);
+  }
+  ::attn::run::Comparison shared = ::attn::run::compareOutputs(
+      view(reference.output), view(candidate.output),
+      referenceLse ? &*referenceLse : nullptr,
+      candidateLse ? &*candidateLse : nullptr, tolerance);
   Comparison comparison;
-  bool usable = comparable("O", reference.output, candidate.output, comparison);
-  if (usable) {
-    double differenceSquares = 0.0, referenceSquares = 0.0;
-    for (auto [expected, actual] :
-         llvm::zip_equal(reference.output.values, candidate.output.values)) {
-      differenceSquares += (actual - expected) * (actual - expected);
-      referenceSquares += expected * expected;
-    }
-    comparison.outputRelErr =
-        relativeError(differenceSquares, referenceSquares);
-  }
-
-  if (reference.lse && candidate.lse &&
-      comparable("LSE", *reference.lse, *candidate.lse, comparison)) {
-    double differenceSquares = 0.0, referenceSquares = 0.0;
-    int64_t misplaced = 0;
-    for (auto [expected, actual] :
-         llvm::zip_equal(reference.lse->values, candidate.lse->values)) {
-      bool expectedFinite = std::isfinite(expected);
-      if (expectedFinite != std::isfinite(actual) ||
-          (!expectedFinite && expected != actual)) {
-        ++misplaced;
-        continue;
-      }
-      if (!expectedFinite)
-        continue; // -inf in both: a fully masked row.
-      differenceSquares += (actual - expected) * (actual - expected);
-      referenceSquares += expected * expected;
-    }
-    if (misplaced)
-      comparison.problems.push_back(
-          "LSE: " + std::to_string(misplaced) +
-          " entries are infinite in one result but not equal in the other");
-    comparison.lseRelErr = relativeError(differenceSquares, referenceSquares);
-  } else if (reference.lse && candidate.lse) {
-    usable = false;
-  }
-
-  comparison.maxRelErr =
-      usable ? std::max(comparison.outputRelErr,
-                        comparison.lseRelErr.value_or(0.0))
-             : kInfinity;
-  comparison.passed =
-      comparison.problems.empty() && comparison.maxRelErr <= tolerance;
+  comparison.outputRelErr = shared.outputRelErr;
+  comparison.lseRelErr = shared.lseRelErr;
+  comparison.maxRelErr = shared.maxRelErr;
+  comparison.problems.assign(shared.problems.begin(), shared.problems.end());
+  comparison.passed = shared.passed;
   return comparison;
 }
 

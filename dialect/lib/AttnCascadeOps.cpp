@@ -760,7 +760,25 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
            << "the stop condition must test the iterative rank '"
            << rank.getValue() << "', got '" << tested.getValue() << "'";
   FailureOr<IndexTermAttr> stop = parseIndexTerm(parser);
-  if (failed(stop) || parser.parseRParen() || parser.parseKeyword("running"))
+  if (failed(stop) || parser.parseRParen())
+    return failure();
+  SmallVector<Attribute> visit;
+  if (succeeded(parser.parseOptionalKeyword("visit")) &&
+      parser.parseCommaSeparatedList(
+          OpAsmParser::Delimiter::Paren, [&]() -> ParseResult {
+            SMLoc testLoc = parser.getCurrentLocation();
+            FailureOr<Attribute> test = parseExpression(parser);
+            if (failed(test))
+              return failure();
+            if (!isa<MapAttr>(*test))
+              return parser.emitError(testLoc)
+                     << "expected a mask test (mask<...>[...] or "
+                        "mask_region[...]) in visit(...)";
+            visit.push_back(*test);
+            return success();
+          }))
+    return failure();
+  if (parser.parseKeyword("running"))
     return failure();
 
   SmallVector<Attribute> running;
@@ -785,6 +803,9 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
                       builder.getArrayAttr(running));
   result.addAttribute(getInitialAttrName(result.name),
                       builder.getF64ArrayAttr(initial));
+  if (!visit.empty())
+    result.addAttribute(getVisitAttrName(result.name),
+                        builder.getArrayAttr(visit));
   if (parser.parseOptionalAttrDictWithKeyword(result.attributes))
     return failure();
   Region *body = result.addRegion();
@@ -798,7 +819,15 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
 void IterateOp::print(OpAsmPrinter &printer) {
   printer << " " << getRank() << " stop(" << getRank() << " = ";
   printIndexTerm(printer.getStream(), getStop());
-  printer << ") running(";
+  printer << ")";
+  if (ArrayAttr visit = getVisitAttr()) {
+    printer << " visit(";
+    llvm::interleaveComma(visit, printer, [&](Attribute test) {
+      printExpression(printer, test);
+    });
+    printer << ")";
+  }
+  printer << " running(";
   llvm::interleaveComma(
       llvm::zip_equal(getRunning().getAsRange<AccessAttr>(),
                       getInitial().getAsValueRange<FloatAttr>()),
@@ -811,7 +840,8 @@ void IterateOp::print(OpAsmPrinter &printer) {
   printer << ")";
   printer.printOptionalAttrDictWithKeyword(
       (*this)->getAttrs(), {getRankAttrName(), getStopAttrName(),
-                            getRunningAttrName(), getInitialAttrName()});
+                            getRunningAttrName(), getInitialAttrName(),
+                            getVisitAttrName()});
   printer << " ";
   printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
 }
@@ -931,6 +961,7 @@ private:
   LogicalResult checkPartition(PartitionOp op);
   LogicalResult checkEinsum(EinsumOp op, IterateOp iterate);
   LogicalResult checkIterate(IterateOp op);
+  LogicalResult checkVisit(IterateOp op);
   LogicalResult checkYield(CascadeYieldOp op);
   LogicalResult checkAccess(Operation *reader, AccessAttr access,
                             const ReadContext &context);
@@ -1542,6 +1573,72 @@ LogicalResult CascadeChecker::checkIterate(IterateOp op) {
                        << access.getTensor().getValue() << " at "
                        << rank.getValue() << " + 1";
   }
+  return checkVisit(op);
+}
+
+LogicalResult CascadeChecker::checkVisit(IterateOp op) {
+  ArrayAttr visit = op.getVisitAttr();
+  if (!visit)
+    return success();
+  if (visit.empty())
+    return error(op) << "has an empty visit clause; omit it to visit every "
+                        "key tile";
+  ReadContext context{op, StringAttr(), false};
+  ArrayRef<IndexTermAttr> point;
+  bool sawMask = false, sawRegion = false;
+  for (Attribute test : visit) {
+    auto map = dyn_cast<MapAttr>(test);
+    if (!map || !isCondition(map.getKind()))
+      return error(op) << "visit clause lists "
+                       << (map ? "'" + stringifyMapKind(map.getKind()).str() +
+                                     "'"
+                               : std::string("a value"))
+                       << "; it takes mask tests (mask<...>[...] or "
+                          "mask_region[...])";
+    if (failed(checkExpression(op, test, /*wantCondition=*/true, context)))
+      return failure();
+    bool &seen = map.getKind() == MapKind::Mask ? sawMask : sawRegion;
+    if (seen)
+      return error(op) << "lists two '" << stringifyMapKind(map.getKind())
+                       << "' tests in its visit clause; combine mask "
+                          "attributes with #attn.and";
+    seen = true;
+    if (point.empty())
+      point = map.getPoint();
+    else if (point != map.getPoint())
+      return error(op) << "visit clause tests the points "
+                       << formatTerms(point) << " and "
+                       << formatTerms(map.getPoint())
+                       << "; its tests classify one (query tile, key tile) "
+                          "and must share one point";
+  }
+  IndexTermAttr query = point[2], key = point[3];
+  if (!point[0].isRank() || !point[1].isRank())
+    return error(op) << "visit point " << formatTerms(point)
+                     << " must name the batch and query-head ranks plainly";
+  if (query.getKind() != IndexTermKind::Tiled)
+    return error(op) << "visit point " << formatTerms(point)
+                     << " needs a partitioned query index (p1 * P0 + p0), got "
+                     << formatTerm(query) << "; run attn-tile first";
+  if (key.getKind() != IndexTermKind::Tiled || key.getRank() != op.getRankAttr())
+    return error(op) << "visit point " << formatTerms(point)
+                     << " needs the key index " << op.getRank() << " * "
+                     << "<tile> + <inner rank>, partitioned by the iterative "
+                        "rank, got "
+                     << formatTerm(key);
+  StringAttr tileRanks[] = {point[0].getRank(), point[1].getRank(),
+                            query.getRank()};
+  for (Operation &nested : op.getBody().front()) {
+    auto einsum = cast<EinsumOp>(nested);
+    EinsumDomain domain = getEinsumDomain(einsum);
+    for (StringAttr rank : tileRanks)
+      if (!llvm::is_contained(domain.outputRanks, rank))
+        return error(einsum)
+               << "does not carry rank " << rank.getValue()
+               << " in its output, but its attn.iterate visits tiles: each "
+                  "point of a visiting Einsum must lie in one (batch, head, "
+                  "query tile)";
+  }
   return success();
 }
 
@@ -1567,6 +1664,14 @@ LogicalResult CascadeChecker::checkYield(CascadeYieldOp op) {
       if (!term.isRank())
         return error(op) << "yields " << formatAccess(access)
                          << "; a yielded tensor is read with its own ranks";
+      // An inner partition part right after its outer part closes one
+      // result dimension: the partitioned rank.
+      const CascadeRank &rank = structure.rank(term.getRank());
+      if (rank.isPartitionPart() && !rank.isOuter && !dims.empty() &&
+          dims.back() == structure.partitions.lookup(rank.parent).first) {
+        dims.back() = rank.parent;
+        continue;
+      }
       dims.push_back(term.getRank());
     }
     if (static_cast<int64_t>(dims.size()) != type.getRank())

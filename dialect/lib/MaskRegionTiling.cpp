@@ -396,10 +396,14 @@ FailureOr<Interval> IntervalEvaluator::run(Region &region,
 //===----------------------------------------------------------------------===//
 
 EffectiveMaskTiling::EffectiveMaskTiling(AttentionOp op)
-    : mask(op.getMaskRule()) {
-  if (op.getMaskRegion().empty())
+    : EffectiveMaskTiling(op.getMaskRule(), &op.getMaskRegion()) {}
+
+EffectiveMaskTiling::EffectiveMaskTiling(MaskAttrInterface mask,
+                                         Region *maskRegion)
+    : mask(mask) {
+  if (!maskRegion || maskRegion->empty())
     return;
-  region = &op.getMaskRegion();
+  region = maskRegion;
   IntervalEvaluator evaluator;
   analyzable = succeeded(evaluator.run(*region, SmallVector<Interval>(4, Interval::all()),
                                        firstUnsupported));

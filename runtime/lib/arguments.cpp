@@ -123,6 +123,21 @@ Status checkLayout(const Signature &sig, int i, const DLTensor *t, int64_t eleme
     return mismatch(who() + " data pointer + byte_offset = " + buf + " is not aligned to " +
                     std::to_string(a.alignment) + " bytes");
   }
+  // Kernels copy innermost rows in aligned vectors, so every row must start
+  // as aligned as the first element: outer strides (in bytes) must be
+  // multiples of the alignment.
+  if (a.innermostContiguous && a.alignment > 1) {
+    int64_t elementBytes = (t->dtype.bits * t->dtype.lanes + 7) / 8;
+    for (int d = 0; d + 1 < rank; ++d) {
+      if (t->shape[d] == 1) continue;
+      int64_t strideBytes = strides[d] * elementBytes;
+      if (strideBytes % static_cast<int64_t>(a.alignment) != 0)
+        return mismatch(who() + " dimension " + std::to_string(d) + " has stride " +
+                        std::to_string(strides[d]) + " (" + std::to_string(strideBytes) +
+                        " bytes), which is not a multiple of its " +
+                        std::to_string(a.alignment) + "-byte alignment");
+    }
+  }
   return Status::success();
 }
 

@@ -52,6 +52,16 @@ Loaded open() {
   bind(d.cuMemFree, "cuMemFree_v2");
   bind(d.cuGetErrorName, "cuGetErrorName");
   bind(d.cuGetErrorString, "cuGetErrorString");
+  bind(d.cuDeviceGetName, "cuDeviceGetName");
+  bind(d.cuMemcpyHtoD, "cuMemcpyHtoD_v2");
+  bind(d.cuMemcpyDtoH, "cuMemcpyDtoH_v2");
+  bind(d.cuMemcpyDtoD, "cuMemcpyDtoD_v2");
+  bind(d.cuCtxSynchronize, "cuCtxSynchronize");
+  bind(d.cuEventCreate, "cuEventCreate");
+  bind(d.cuEventDestroy, "cuEventDestroy_v2");
+  bind(d.cuEventRecord, "cuEventRecord");
+  bind(d.cuEventSynchronize, "cuEventSynchronize");
+  bind(d.cuEventElapsedTime, "cuEventElapsedTime");
   if (!missing.empty()) {
     out.status = Status::error(ATTN_ERROR_NO_CUDA_DRIVER,
                                std::string("CUDA driver ") + kDriverLibrary +

@@ -177,6 +177,18 @@ TEST_F(Validation, Alignment) {
   EXPECT_EQ(select(), ATTN_OK) << attn_last_error();
 }
 
+TEST_F(Validation, RowsMustKeepTheAlignment) {
+  // Row stride 68 bf16 elements = 136 bytes: the first row is aligned, the
+  // second is not.
+  q.strides = {4 * 8 * 68, 8 * 68, 68, 1};
+  q.refresh();
+  expectMismatch("argument 0 ('q') dimension 2 has stride 68 (136 bytes), which is not a "
+                 "multiple of its 16-byte alignment");
+  q.strides = {4 * 8 * 72, 8 * 72, 72, 1};
+  q.refresh();
+  EXPECT_EQ(select(), ATTN_OK) << attn_last_error();
+}
+
 TEST_F(Validation, NullDataOfANonEmptyTensor) {
   k.t.data = nullptr;
   expectMismatch("argument 1 ('k') has NULL data but 4096 elements");

@@ -1,10 +1,10 @@
 // Bad attn-compile options and environments are diagnosed, never ignored.
 // RUN: not attn-opt %s --attn-compile 2>&1 | FileCheck %s --check-prefix=NO-TARGET
-// NO-TARGET: error: attn-compile needs targets=<list> (supported: host)
-// RUN: not attn-opt %s --attn-compile="targets=host,sm_90" 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: error: attn-compile: unknown target 'sm_90' (supported: host)
-// RUN: not attn-opt %s --attn-compile="targets=host emit=ptx" 2>&1 | FileCheck %s --check-prefix=EMIT
-// EMIT: error: attn-compile: emit must be bundle, host-loops or host-llvm, got 'ptx'
+// NO-TARGET: error: attn-compile needs targets=<list> (supported: host, sm_80, sm_90)
+// RUN: not attn-opt %s --attn-compile="targets=host,sm_75" 2>&1 | FileCheck %s --check-prefix=TARGET
+// TARGET: error: attn-compile: unknown target 'sm_75' (supported: host, sm_80, sm_90)
+// RUN: not attn-opt %s --attn-compile="targets=host emit=sass" 2>&1 | FileCheck %s --check-prefix=EMIT
+// EMIT: error: attn-compile: emit must be bundle, host-loops, host-llvm, gpu, nvvm or ptx, got 'sass'
 // RUN: not attn-opt %s --attn-compile="targets=host emit=host-loops output=%t.atnb" 2>&1 | FileCheck %s --check-prefix=EMIT-OUTPUT
 // EMIT-OUTPUT: error: attn-compile: output= writes a bundle, which emit=host-loops does not produce
 // RUN: not attn-opt %s --attn-compile="targets=host opt-level=4" 2>&1 | FileCheck %s --check-prefix=OPT

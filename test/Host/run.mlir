@@ -6,18 +6,18 @@
 // RUN: attn-run %t.atnb --target host --batch 2 --seq-q 64 --runs 3 | FileCheck %s --check-prefix=TIME
 // TIME: kernel causal: B=2 Hq=2 Hkv=2 Sq=64 Skv=64 E=8 F=8
 // TIME-NEXT: runs=3 median_ms={{[0-9.e+-]+}}
-// TIME-NEXT: density=0.507812 useful_gflops={{[0-9.e+-]+}}
+// TIME-NEXT: density=0.507812 useful_gflops={{[0-9.e+-]+}} tflops={{[0-9.e+-]+}} (density counted by the compiler)
 
 // RUN: not attn-run %t.missing --target host --batch 1 --seq-q 4 --check 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: error: cannot read bundle {{.*}}missing: cannot open bundle file
 // RUN: not attn-run %s --target host --batch 1 --seq-q 4 --check 2>&1 | FileCheck %s --check-prefix=NOT-BUNDLE
-// NOT-BUNDLE: not an attn bundle{{.*}}(--target host runs a bundle: compile the spec with attn-opt --attn-compile="targets=host output=...")
+// NOT-BUNDLE: not an attn bundle{{.*}}(--target host and cuda run a bundle: compile the spec with attn-opt --attn-compile="targets=host output=...")
 // RUN: not attn-run %t.atnb --target host --function nope --batch 1 --seq-q 4 --check 2>&1 | FileCheck %s --check-prefix=KERNEL
 // KERNEL: error: bundle {{.*}} has no kernel 'nope' (it has: causal)
 // RUN: not attn-run %t.atnb --target host --batch 1 --seq-q 4 --check --runs 2 2>&1 | FileCheck %s --check-prefix=RUNS
-// RUNS: error: --runs must be >= 1 and applies only without --check
+// RUNS: error: --runs and --useful-density apply only without --check
 // RUN: not attn-run %t.atnb --target host --batch 1 --seq-q 4 --dump %t.dump 2>&1 | FileCheck %s --check-prefix=DUMP
-// DUMP: error: --target host generates its inputs and compares with the reference itself
+// DUMP: error: --dump and --equivalent apply to --target ref
 // RUN: not attn-run %t.atnb --target host --seq-q 4 --check 2>&1 | FileCheck %s --check-prefix=BATCH
 // BATCH: error: {{.*}}batch
 

@@ -3,16 +3,18 @@
 // attn-run SPEC.mlir --target ref [--batch B] [--seq-q SQ] [--seq-kv SKV]
 //                    [--seed S | --inputs DIR] [--function NAME]
 //                    [--equivalent OTHER.mlir [--tolerance T]] [--dump DIR]
-// attn-run BUNDLE --target host [--batch B] [--seq-q SQ] [--seq-kv SKV]
-//                    [--seed S] [--function NAME]
-//                    [--check [--tolerance T] | --runs N]     (HostTarget.cpp)
+// attn-run BUNDLE --target host|cuda [--batch B] [--seq-q SQ] [--seq-kv SKV]
+//                    [--seed S | --inputs DIR] [--function NAME] [--device N]
+//                    [--check [--tolerance T] | --runs N [--useful-density X]]
 //
 // `--target ref` evaluates the spec with the float64 reference interpreter.
-// The sizes, the inputs and the comparison are target-independent, so the
-// compiled targets (host, cuda) reuse them and differ only in how they run.
+// The compiled targets run a bundle through the runtime (support/, shared
+// with the MLIR-free attn-run of attn-run-standalone.cpp); the spec the
+// bundle carries supplies their inputs, reference and density
+// (CompilerOracle.cpp).
 //
 //===----------------------------------------------------------------------===//
-#include "HostTarget.h"
+#include "CompilerOracle.h"
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Reference/Compare.h"
 #include "attn/Reference/EntryPoint.h"
@@ -42,7 +44,7 @@ using namespace mlir::attn::reference;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Target { Reference, Host };
+enum class Target { Reference, Host, Cuda };
 
 cl::OptionCategory category("attn-run options");
 
@@ -54,7 +56,10 @@ cl::opt<Target> target(
                           "the float64 reference interpreter"),
                clEnumValN(Target::Host, "host",
                           "the host binary of a compiled bundle (the "
-                          "positional argument), through the attn runtime")),
+                          "positional argument), through the attn runtime"),
+               clEnumValN(Target::Cuda, "cuda",
+                          "the CUDA binary of a compiled bundle for the "
+                          "device, through the attn runtime")),
     cl::cat(category));
 cl::opt<std::string> functionName(
     "function",
@@ -74,7 +79,9 @@ cl::opt<uint64_t> seed("seed", cl::desc("Seed of the generated inputs"),
 cl::opt<std::string>
     inputsDirectory("inputs",
                     cl::desc("Read q.npy, k.npy, v.npy, data<N>.npy from this "
-                             "directory instead of generating inputs"),
+                             "directory instead of generating inputs (host, "
+                             "cuda: and the expected o.npy, lse.npy if "
+                             "present)"),
                     cl::value_desc("dir"), cl::cat(category));
 cl::opt<std::string>
     dumpDirectory("dump",
@@ -89,15 +96,25 @@ cl::opt<double> tolerance("tolerance",
                           cl::desc("Largest relative error that passes"),
                           cl::init(1e-12), cl::cat(category));
 cl::opt<bool> check("check",
-                    cl::desc("--target host: compare with the float64 "
-                             "reference and print max_rel_err and PASS/FAIL "
+                    cl::desc("--target host/cuda: compare with --inputs' "
+                             "o.npy, else the float64 reference (small "
+                             "problems), else (cuda) the bundle's host "
+                             "binary, and print max_rel_err and PASS/FAIL "
                              "(default tolerance 1e-5 for f32, 1e-2 for "
                              "bf16/f16); without it, time the kernel"),
                     cl::cat(category));
 cl::opt<unsigned> runs("runs",
-                       cl::desc("--target host without --check: timed runs "
-                                "whose median is reported"),
-                       cl::init(10), cl::cat(category));
+                       cl::desc("--target host/cuda without --check: timed "
+                                "runs whose median is reported (default 10 "
+                                "on the host, 30 and at least 20 on cuda)"),
+                       cl::cat(category));
+cl::opt<double> usefulDensity(
+    "useful-density",
+    cl::desc("Without --check: the fraction of (b, h, i, j) the mask keeps, "
+             "for useful TFLOP/s (default: counted from the spec)"),
+    cl::value_desc("x"), cl::cat(category));
+cl::opt<int> deviceOrdinal("device", cl::desc("--target cuda: the device"),
+                           cl::init(0), cl::cat(category));
 } // namespace
 
 static void printError(const Twine &message) {
@@ -265,32 +282,55 @@ int main(int argc, char **argv) {
                formatDouble(tolerance));
     return 1;
   }
-  if (!inputsDirectory.empty() && seed.getNumOccurrences()) {
+  if (target == Target::Reference && !inputsDirectory.empty() &&
+      seed.getNumOccurrences()) {
     printError("--seed chooses generated inputs; it cannot be combined with "
                "--inputs");
     return 1;
   }
-  bool hostCheck = target == Target::Host && check;
-  if (tolerance.getNumOccurrences() && equivalentPath.empty() && !hostCheck) {
-    printError("--tolerance applies only with --equivalent or --target host "
-               "--check");
+  bool bundleTarget = target == Target::Host || target == Target::Cuda;
+  if (tolerance.getNumOccurrences() && equivalentPath.empty() &&
+      !(bundleTarget && check)) {
+    printError("--tolerance applies only with --equivalent or --target "
+               "host/cuda --check");
     return 1;
   }
-  if (target != Target::Host &&
-      (check.getNumOccurrences() || runs.getNumOccurrences())) {
-    printError("--check and --runs apply only to --target host");
+  if (!bundleTarget &&
+      (check.getNumOccurrences() || runs.getNumOccurrences() ||
+       usefulDensity.getNumOccurrences() ||
+       deviceOrdinal.getNumOccurrences())) {
+    printError("--check, --runs, --useful-density and --device apply only "
+               "to --target host and cuda");
     return 1;
   }
-  if (target == Target::Host &&
-      (!inputsDirectory.empty() || !dumpDirectory.empty() ||
-       !equivalentPath.empty())) {
-    printError("--target host generates its inputs and compares with the "
-               "reference itself; --inputs, --dump and --equivalent apply "
-               "to --target ref");
+  if (bundleTarget && (!dumpDirectory.empty() || !equivalentPath.empty())) {
+    printError("--dump and --equivalent apply to --target ref (--target "
+               "host and cuda compare with the reference themselves)");
     return 1;
   }
-  if (runs == 0 || (check && runs.getNumOccurrences())) {
-    printError("--runs must be >= 1 and applies only without --check");
+  if (check && (runs.getNumOccurrences() || usefulDensity.getNumOccurrences())) {
+    printError("--runs and --useful-density apply only without --check");
+    return 1;
+  }
+  if (runs.getNumOccurrences() && runs < (target == Target::Cuda
+                                              ? ::attn::run::kMinCudaRuns
+                                              : 1u)) {
+    printError("--runs must be >= " +
+               Twine(target == Target::Cuda ? ::attn::run::kMinCudaRuns : 1) +
+               (target == Target::Cuda ? " for --target cuda (the median of "
+                                         "at least that many runs)"
+                                       : ""));
+    return 1;
+  }
+  if (usefulDensity.getNumOccurrences() &&
+      !(usefulDensity > 0.0 && usefulDensity <= 1.0)) {
+    printError("--useful-density must be in (0, 1], got " +
+               formatDouble(usefulDensity));
+    return 1;
+  }
+  if (deviceOrdinal < 0 ||
+      (deviceOrdinal.getNumOccurrences() && target != Target::Cuda)) {
+    printError("--device must be >= 0 and applies only to --target cuda");
     return 1;
   }
 
@@ -307,17 +347,34 @@ int main(int argc, char **argv) {
   switch (target) {
   case Target::Reference:
     return runReference(context, sourceMgr);
-  case Target::Host: {
-    HostRunRequest request;
+  case Target::Host:
+  case Target::Cuda: {
+    ::attn::run::RunRequest request;
     request.bundlePath = inputPath;
-    request.functionName = functionName;
-    request.sizes = sizeRequest();
+    request.kernelName = functionName;
+    request.target = target == Target::Host ? ::attn::run::Target::Host
+                                            : ::attn::run::Target::Cuda;
+    SizeRequest sizes = sizeRequest();
+    request.batch = sizes.batch;
+    request.seqQ = sizes.seqQ;
+    request.seqKV = sizes.seqKV;
     request.seed = seed;
+    request.inputsDirectory = inputsDirectory;
     request.check = check;
     if (tolerance.getNumOccurrences())
       request.tolerance = tolerance;
-    request.runs = runs;
-    return runHostTarget(request, context, sourceMgr);
+    if (runs.getNumOccurrences())
+      request.runs = runs;
+    if (usefulDensity.getNumOccurrences())
+      request.usefulDensity = usefulDensity;
+    request.device = deviceOrdinal;
+    ::attn::run::OracleFactory oracle =
+        [&](const ::attn::bundle::Bundle &model,
+            const ::attn::bundle::Kernel &kernel) {
+          return makeCompilerOracle(model, kernel, inputPath, context,
+                                    sourceMgr);
+        };
+    return ::attn::run::runBundle(request, &oracle);
   }
   }
   llvm_unreachable("unknown target");

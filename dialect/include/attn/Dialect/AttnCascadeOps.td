@@ -211,12 +211,41 @@ def Attn_IterateOp : Attn_Op<"iterate", [HasParent<"::mlir::attn::CascadeOp">,
     entry at m1 = 0 is the initial value, and exactly one Einsum of the body
     (the recurrence) writes entry m1 + 1. After the iteration, the final
     value is read at index M1.
+
+    An optional visit clause (written by attn-sparsify) restricts the steps
+    to the key tiles that the mask tests keep something in:
+    ```mlir
+    attn.iterate m1 stop(m1 = M1)
+        visit(mask<#attn.causal>[b, h, p1 * P0 + p0, m1 * M0 + m0])
+        running(...) { ... }
+    ```
+    The tests (at most one mask<...> and one mask_region, at one point whose
+    query and key indices are partitioned, the key's outer part being the
+    iterative rank) classify each (query tile, key tile) through the mask
+    algebra (MaskAttrInterface::visitSet, the region over index intervals).
+    For a query tile, a step on an empty key tile is skipped: every running
+    tensor keeps its value (m1 + 1 holds what m1 held), which is what the
+    body would compute there. On a full tile every test is known to keep
+    every element, so a select on one of the tests takes its first operand
+    without evaluating the test. Every Einsum of the body must carry the
+    point's batch, head and query-tile ranks, so each of its points lies in
+    one tile.
   }];
   let arguments = (ins StrAttr:$rank, Attn_IndexTermAttr:$stop,
                        TypedArrayAttrBase<Attn_AccessAttr,
                                           "running tensors">:$running,
-                       F64ArrayAttr:$initial);
+                       F64ArrayAttr:$initial,
+                       OptionalAttr<TypedArrayAttrBase<Attn_MapAttr,
+                                          "mask tests">>:$visit);
   let regions = (region SizedRegion<1>:$body);
+  let builders = [
+    // An iteration that visits every key tile (no visit clause).
+    OpBuilder<(ins "::mlir::StringAttr":$rank,
+                   "::mlir::attn::IndexTermAttr":$stop,
+                   "::mlir::ArrayAttr":$running, "::mlir::ArrayAttr":$initial),
+    [{ build($_builder, $_state, rank, stop, running, initial,
+             ::mlir::ArrayAttr()); }]>
+  ];
   let hasCustomAssemblyFormat = 1;
 }
 
@@ -225,7 +254,10 @@ def Attn_CascadeYieldOp : Attn_Op<"cascade_yield", [Terminator,
   let summary = "names the tensors a cascade returns";
   let description = [{
     `attn.cascade_yield @AV[b, h, p, f], @LSE[b, h, p]`: one access per
-    result, with the result's dimensions in the listed rank order.
+    result, with the result's dimensions in the listed rank order. The two
+    parts of a partitioned rank, outer then inner and adjacent
+    (`@AV[b, h, p1, p0, f]`), give one result dimension: the partitioned
+    rank (p = p1 * P0 + p0), as attn-tile leaves the query rank.
   }];
   let arguments = (ins TypedArrayAttrBase<Attn_AccessAttr,
                                           "yielded tensors">:$tensors);

@@ -19,6 +19,9 @@ namespace mlir::attn {
 class EffectiveMaskTiling {
 public:
   explicit EffectiveMaskTiling(AttentionOp op);
+  /// A mask attribute and a mask region (either may be null) kept together,
+  /// as a cascade's visit clause names them.
+  EffectiveMaskTiling(MaskAttrInterface mask, Region *region);
 
   bool hasRegion() const { return region != nullptr; }
   /// True when there is no region or its ops are all evaluated over

@@ -15,12 +15,20 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
     the spec's text) is written there; the IR is left unchanged.
     `emit=host-loops` or `emit=host-llvm` instead replaces the module by the
     host kernels at that stage, for inspection and tests.
+    `targets=sm_80,sm_90` build one gpu.func per spec (codegen/nvidia),
+    lower it to NVVM, serialize PTX through gpu-module-to-binary and
+    assemble cubins with ptxas when one is found (docs/nvidia.md).
+    `emit=gpu` or `emit=nvvm` replace the module by the gpu.modules before
+    or after lowering; `emit=ptx` prints the PTX (to `output` if given) and
+    leaves the module unchanged. `report-resources` prints ptxas' registers,
+    shared memory and spills per kernel and chip.
   }];
   let options = [
     ListOption<"targets", "targets", "std::string",
-               "Targets to compile for (supported: host)">,
+               "Targets to compile for (supported: host, sm_80, sm_90)">,
     Option<"output", "output", "std::string", /*default=*/"",
-           "Bundle file to write (nothing is written when empty)">,
+           "Bundle file to write (nothing is written when empty); with "
+           "emit=ptx, the PTX file">,
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
            "Query tile rows of the host schedule">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
@@ -30,7 +38,19 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
     Option<"optLevel", "opt-level", "unsigned", /*default=*/"3",
            "LLVM optimization level of the host binary (0 to 3)">,
     Option<"emit", "emit", "std::string", /*default=*/"\"bundle\"",
-           "bundle (default), host-loops or host-llvm">,
+           "bundle (default), host-loops, host-llvm, gpu, nvvm or ptx">,
+    Option<"gpuBlockQ", "gpu-block-q", "int64_t", /*default=*/"0",
+           "Query rows per GPU thread block (0: the kernel's default)">,
+    Option<"gpuBlockKV", "gpu-block-kv", "int64_t", /*default=*/"0",
+           "Key columns per GPU key tile (0: the kernel's default)">,
+    Option<"gpuWarps", "gpu-warps", "int64_t", /*default=*/"0",
+           "Warps per GPU thread block (0: the kernel's default)">,
+    Option<"gpuStages", "gpu-stages", "int64_t", /*default=*/"0",
+           "K/V shared-memory stages of the GPU kernel (0: the kernel's "
+           "default)">,
+    Option<"reportResources", "report-resources", "bool", /*default=*/"false",
+           "Print registers, shared memory and spills per GPU kernel and "
+           "chip (needs ptxas)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
@@ -39,6 +59,29 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
     "::mlir::ub::UBDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
+def AttnLowerNvidia : Pass<"attn-lower-nvidia", "::mlir::ModuleOp"> {
+  let summary = "Lower the module's gpu.modules to NVVM, PTX and cubin";
+  let description = [{
+    Runs attn-compile's NVIDIA back end on gpu.modules that are already in
+    the module (hand-written or edited kernels, e.g. the output of
+    `attn-compile="emit=gpu"`): `emit=nvvm` replaces them by their NVVM
+    form; `emit=ptx` prints the PTX of each module and chip (to `output` if
+    given) and leaves the module unchanged. `report-resources` assembles
+    each module with ptxas and prints `kernel <entry> <chip>: registers=R
+    shared=B spill_stores=S spill_loads=L` (static shared memory only).
+  }];
+  let options = [
+    ListOption<"targets", "targets", "std::string",
+               "Chips to compile for (supported: sm_80, sm_90)">,
+    Option<"emit", "emit", "std::string", /*default=*/"\"ptx\"",
+           "nvvm or ptx (default)">,
+    Option<"output", "output", "std::string", /*default=*/"",
+           "File for the PTX (default: standard output)">,
+    Option<"reportResources", "report-resources", "bool", /*default=*/"false",
+           "Print ptxas' registers, shared memory and spills per kernel">,
   ];
 }
 
@@ -121,6 +164,51 @@ def AttnOnlineSoftmax : Pass<"attn-online-softmax"> {
   let options = [
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
            "Keys per tile (M0), >= 1">,
+  ];
+}
+
+def AttnTile : Pass<"attn-tile"> {
+  let summary = "Partition the query rank of a 1-pass cascade into tiles";
+  let description = [{
+    On a 1-pass cascade (attn-online-softmax), adds
+    `attn.partition p = p1 * P0 + p0` with P0 = `block-q` and stores every
+    tensor over p as a tensor over (p1, p0); the query input and the mask
+    and score rules read position p1 * P0 + p0 and the results yield
+    (p1, p0) as their p dimension. The iteration over the key tiles and its
+    running tensors stay, so the cascade still makes one pass over the keys.
+    `block-kv` > 0 re-chooses the key tile M0. See docs/cascades.md.
+  }];
+  let options = [
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
+           "Queries per tile (P0), >= 1">,
+    Option<"blockKV", "block-kv", "int64_t", /*default=*/"0",
+           "Keys per tile (M0), >= 1; 0 keeps the tile of attn-online-softmax">,
+  ];
+}
+
+def AttnSparsify : Pass<"attn-sparsify"> {
+  let summary = "Visit only the key tiles a tiled cascade's mask keeps";
+  let description = [{
+    On a tiled 1-pass cascade whose scores are masked by
+    `select(mask<...>[b, h, p1 * P0 + p0, m1 * M0 + m0], x, -inf)` (and/or
+    `mask_region`), adds a visit clause naming those mask tests to the
+    iteration over the key tiles: for each (batch, head, query tile) it
+    steps only through the key tiles the mask's closed-form visit set
+    (MaskAttrInterface::visitSet) holds, and skips the tests on the tiles
+    it classifies full. Masks that read data get their visit lists from the
+    operand when the cascade runs. With `count` it also emits, per query
+    head (batch row 0), the remark
+    `cascade <name> head <h>: visited V/T partial P full F` at the static
+    lengths or `seq-q`/`seq-kv` (data operands read from constants). See
+    docs/sparsity.md.
+  }];
+  let options = [
+    Option<"count", "count", "bool", /*default=*/"false",
+           "Emit the visited, partial and full tile counts per query head">,
+    Option<"seqQ", "seq-q", "int64_t", /*default=*/"0",
+           "Query length to count at (required when dynamic)">,
+    Option<"seqKV", "seq-kv", "int64_t", /*default=*/"0",
+           "Key length to count at (required when dynamic)">,
   ];
 }
 

@@ -53,6 +53,26 @@ FailureOr<KernelSpec> analyzeKernelSpec(func::FuncOp function);
 /// attn.attention op, in module order; an error when there is none.
 FailureOr<llvm::SmallVector<KernelSpec>> collectKernelSpecs(ModuleOp module);
 
+/// The memref type a kernel argument is passed as (host and GPU kernels):
+/// its extents, dynamic strides and offset, except a unit last stride where
+/// the signature promises one.
+MemRefType kernelArgumentMemRefType(const KernelArgument &argument);
+
+/// Clones a custom region of `op` (mask or score) at `builder`'s insertion
+/// point with its block arguments bound to `arguments`, reading the data
+/// operands from `dataMemrefs` (position k holds data operand #k) instead of
+/// the spec's tensors; returns the yielded value. analyzeKernelSpec has
+/// checked that the region reads data only through tensor.extract/tensor.dim.
+Value inlineSpecRegion(OpBuilder &builder, AttentionOp op, Region &region,
+                       ValueRange arguments, ArrayRef<Value> dataMemrefs);
+
+/// Block lists and block masks are indexed by query (and key) block, whose
+/// count the signature cannot tie to Sq (Skv): the i1 "every such data
+/// operand is large enough for this call", or null when none needs checking.
+Value buildDataExtentsFit(OpBuilder &builder, Location loc, AttentionOp op,
+                          ArrayRef<Value> dataMemrefs, Value seqQ,
+                          Value seqKV);
+
 /// Query tile rows and key tile columns of the host schedule; blockKV must
 /// be a multiple of 8 (the kernel's vector width).
 struct HostTiling {

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""The NVIDIA benchmark, on the GPU machine (after bench/prepare.sh here):
+
+    python3 bench/run.py PREPARED --anchors DIR_OR_FILE [--out DIR] [--no-anchors]
+
+For each case of PREPARED/cases.tsv (bf16, B=2, H=16, S=16384, D=128,
+forward): a quick check of the CUDA kernel against the bundle's host binary
+at a ragged size, then attn-run's timing (CUDA events, median of 30 runs
+after warm-up, inputs rotated past twice the L2) with the compiler's useful
+density. Then the same five cases of ../shared/bench/anchors.py (its case()
+only: FlexAttention and the SDPA backends), in the same process. Prints one
+table and writes it as markdown to OUT (default $OUT or .) as bench.md.
+"""
+import argparse
+import datetime
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+
+B, H, S, D = 2, 16, 16384, 128
+CHECK_ARGS = ["--batch", "1", "--seq-q", "1000", "--seq-kv", "1333"]
+
+
+def attn_run(prepared, name, extra):
+    cmd = [os.path.join(prepared, "bin", "attn-run"),
+           os.path.join(prepared, "bundles", name + ".atnb"), "--target", "cuda"] + extra
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def field(text, key):
+    m = re.search(r"\b" + key + r"=([^\s]+)", text)
+    return m.group(1) if m else None
+
+
+def run_ours(prepared, cases, log):
+    results = {}
+    for name, density, bar in cases:
+        rc, out = attn_run(prepared, name, ["--check"] + CHECK_ARGS)
+        log.write(f"## {name} check\n{out}\n")
+        check = "PASS" if rc == 0 else "FAIL"
+        rc, out = attn_run(prepared, name, ["--batch", str(B), "--seq-q", str(S), "--seq-kv", str(S),
+                                            "--runs", "30", "--useful-density", density])
+        log.write(f"## {name} timing\n{out}\n")
+        ms, tflops = field(out, "median_ms"), field(out, "tflops")
+        if rc != 0 or ms is None or tflops is None:
+            err = next((l for l in out.splitlines() if "error" in l), out.strip()[-200:])
+            results[name] = dict(check=check, error=err)
+        else:
+            results[name] = dict(check=check, ms=float(ms), tflops=float(tflops))
+        print(name, results[name], flush=True)
+    return results
+
+
+def run_anchors(path, log):
+    if os.path.isdir(path):
+        path = os.path.join(path, "anchors.py")
+    spec = importlib.util.spec_from_file_location("anchors", path)
+    anchors = importlib.util.module_from_spec(spec)
+    # torch.compile re-imports the module of a score_mod by name.
+    sys.modules["anchors"] = anchors
+    spec.loader.exec_module(anchors)
+    plan = {
+        "dense": dict(name="full", sdpa="full"),
+        "causal": dict(name="causal", mask_mod=anchors.causal, sdpa="causal"),
+        "sliding_window_1024": dict(name="sliding1024", mask_mod=anchors.sliding(1024)),
+        "s2": dict(name="s2_dkernel_l16_v8", mask_mod=anchors.s2(16, 8)),
+        "causal_softcap50": dict(name="causal_softcap50", mask_mod=anchors.causal,
+                                 score_mod=anchors.softcap(50.0)),
+    }
+    results = {}
+    for ours, kwargs in plan.items():
+        kwargs = dict(kwargs)
+        name = kwargs.pop("name")
+        before = len(anchors.rows)
+        try:
+            anchors.case(name, B, H, S, D, **kwargs)
+        except Exception as e:  # an anchor failing must not hide the others
+            log.write(f"anchor {name} failed: {e}\n")
+        rows = anchors.rows[before:]
+        results[ours] = dict(density=rows[0]["density"] if rows else None,
+                             impls={r["impl"]: r["tflops"] for r in rows})
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("prepared")
+    parser.add_argument("--anchors", help="anchors.py or its folder")
+    parser.add_argument("--no-anchors", action="store_true")
+    parser.add_argument("--out", default=os.environ.get("OUT", "."))
+    args = parser.parse_args()
+    if not args.no_anchors and not args.anchors:
+        parser.error("--anchors PATH is required (or --no-anchors)")
+    with open(os.path.join(args.prepared, "cases.tsv")) as f:
+        cases = [line.rstrip("\n").split("\t") for line in f][1:]
+    os.makedirs(args.out, exist_ok=True)
+    try:
+        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True).stdout.strip()
+    except FileNotFoundError:
+        gpu = "no nvidia-smi"
+    with open(os.path.join(args.out, "bench.log"), "w") as log:
+        ours = run_ours(args.prepared, cases, log)
+        anchors = {} if args.no_anchors else run_anchors(args.anchors, log)
+
+    impls = ["flex", "sdpa_cudnn", "sdpa_flash", "sdpa_mem_eff"]
+    lines = ["# attn NVIDIA benchmark", "",
+             f"{gpu}; {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; bf16 forward, "
+             f"B={B}, H={H}, S={S}, D={D}. TFLOP/s on useful work, 4*B*H*D*kept pairs / time; "
+             "ours: median of 30 CUDA-event timings after 5 warm-ups, inputs rotated past 2x L2; "
+             "anchors: triton do_bench median, same process. Density: ours from the compiler's "
+             "sparsity report (exact), anchors' from anchors.py's sampled count of its own mask.", "",
+             "| case | density (ours / anchor) | check | ms | TFLOP/s | bar | bar met | "
+             + " | ".join(impls) + " | ours / best anchor |",
+             "|---" * (8 + len(impls)) + "|"]
+    for name, density, bar in cases:
+        o = ours[name]
+        a = anchors.get(name, dict(density=None, impls={}))
+        cells = [str(a["impls"].get(i, "-")) for i in impls]
+        best = max(a["impls"].values(), default=None)
+        if "error" in o:
+            lines.append(f"| {name} | {density} / {a['density'] or '-'} | {o['check']} | - | - | {bar} | no: {o['error']} | "
+                         + " | ".join(cells) + " | - |")
+            continue
+        met = "yes" if o["tflops"] >= float(bar) else "NO"
+        ratio = f"{o['tflops'] / best:.2f}" if best else "-"
+        lines.append(f"| {name} | {density} / {a['density'] or '-'} | {o['check']} | {o['ms']:.3f} | {o['tflops']:.1f} | "
+                     f"{bar} | {met} | " + " | ".join(cells) + f" | {ratio} |")
+    table = "\n".join(lines) + "\n"
+    print(table)
+    with open(os.path.join(args.out, "bench.md"), "w") as f:
+        f.write(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

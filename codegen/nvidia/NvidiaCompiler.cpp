@@ -1,0 +1,452 @@
+//===- NvidiaCompiler.cpp - gpu.modules to PTX and cubin ------------------===//
+#include "attn/Nvidia/NvidiaCompiler.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/Regex.h"
+#include <cstdlib>
+
+using namespace mlir;
+using namespace mlir::attn::nvidia;
+
+ArrayRef<StringRef> mlir::attn::nvidia::supportedChips() {
+  static const StringRef chips[] = {"sm_80", "sm_90"};
+  return chips;
+}
+
+std::string mlir::attn::nvidia::supportedChipList() {
+  return llvm::join(supportedChips(), ", ");
+}
+
+// PTX ISA 8.0 (CUDA 12.0) covers sm_90 and everything the kernels use; a
+// driver of CUDA 12.0 or newer can JIT it.
+StringRef mlir::attn::nvidia::ptxFeatures() { return "+ptx80"; }
+
+void mlir::attn::nvidia::registerNvidiaCompilerDependencies(
+    DialectRegistry &registry) {
+  registry.insert<affine::AffineDialect, arith::ArithDialect,
+                  cf::ControlFlowDialect, func::FuncDialect, gpu::GPUDialect,
+                  index::IndexDialect, LLVM::LLVMDialect, math::MathDialect,
+                  memref::MemRefDialect, nvgpu::NVGPUDialect,
+                  NVVM::NVVMDialect, scf::SCFDialect, ub::UBDialect,
+                  vector::VectorDialect>();
+  // convert-gpu-to-nvvm converts the other dialects through their
+  // ConvertToLLVM interfaces, which must be registered.
+  arith::registerConvertArithToLLVMInterface(registry);
+  cf::registerConvertControlFlowToLLVMInterface(registry);
+  registerConvertFuncToLLVMInterface(registry);
+  index::registerConvertIndexToLLVMInterface(registry);
+  registerConvertMemRefToLLVMInterface(registry);
+  registerConvertNVVMToLLVMInterface(registry);
+  ub::registerConvertUBToLLVMInterface(registry);
+  vector::registerConvertVectorToLLVMInterface(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+}
+
+//===----------------------------------------------------------------------===//
+// Lowering to NVVM
+//===----------------------------------------------------------------------===//
+
+/// Rewrites math functions into arithmetic before the conversion, so that
+/// no kernel calls libdevice: f16/bf16 math is done in f32, transcendental
+/// f32 functions become MLIR's polynomial approximations and the rest is
+/// expanded into those. Functions that are one instruction stay
+/// (useIntrinsicsForLibdevice).
+static LogicalResult expandMath(gpu::GPUModuleOp module) {
+  RewritePatternSet patterns(module.getContext());
+  auto all = [](StringRef) { return true; };
+  populateMathF32ExpansionPatterns(patterns, all);
+  populateMathPolynomialApproximationPatterns(patterns, all);
+  // Functions with no approximation of their own are rewritten into ones
+  // with one; the rest (sqrt, fma, floor, ...) are LLVM intrinsics NVPTX
+  // selects instructions for.
+  math::populateExpansionPatterns(patterns, {"sinh", "cosh", "tan", "asinh",
+                                             "acosh", "atanh", "powf", "fpowi",
+                                             "rsqrt"});
+  return applyPatternsGreedily(module, std::move(patterns));
+}
+
+/// convert-gpu-to-nvvm lowers even the math functions that are single PTX
+/// instructions to libdevice calls (and forbids the LLVM intrinsics while it
+/// runs). These calls become the intrinsics, which NVPTX selects the
+/// instructions for: exp2 f32 is ex2.approx.f32 (relative error about
+/// 2^-22), the instruction the online softmax is built on.
+static void useIntrinsicsForLibdevice(gpu::GPUModuleOp module) {
+  static const llvm::StringMap<StringRef> intrinsics = {
+      {"__nv_exp2f", "llvm.intr.exp2"},         {"__nv_fabsf", "llvm.intr.fabs"},
+      {"__nv_fabs", "llvm.intr.fabs"},          {"__nv_sqrtf", "llvm.intr.sqrt"},
+      {"__nv_sqrt", "llvm.intr.sqrt"},          {"__nv_floorf", "llvm.intr.floor"},
+      {"__nv_floor", "llvm.intr.floor"},        {"__nv_ceilf", "llvm.intr.ceil"},
+      {"__nv_ceil", "llvm.intr.ceil"},          {"__nv_truncf", "llvm.intr.trunc"},
+      {"__nv_trunc", "llvm.intr.trunc"},        {"__nv_roundf", "llvm.intr.round"},
+      {"__nv_round", "llvm.intr.round"},        {"__nv_rintf", "llvm.intr.roundeven"},
+      {"__nv_rint", "llvm.intr.roundeven"},     {"__nv_fmaf", "llvm.intr.fma"},
+      {"__nv_fma", "llvm.intr.fma"},            {"__nv_copysignf", "llvm.intr.copysign"},
+      {"__nv_copysign", "llvm.intr.copysign"},  {"__nv_fminf", "llvm.intr.minnum"},
+      {"__nv_fmin", "llvm.intr.minnum"},        {"__nv_fmaxf", "llvm.intr.maxnum"},
+      {"__nv_fmax", "llvm.intr.maxnum"}};
+  llvm::StringSet<> replaced;
+  module.walk([&](LLVM::CallOp call) {
+    std::optional<StringRef> callee = call.getCallee();
+    if (!callee || !intrinsics.contains(*callee))
+      return;
+    OpBuilder builder(call);
+    OperationState state(call.getLoc(), intrinsics.lookup(*callee));
+    state.addOperands(call.getArgOperands());
+    state.addTypes(call.getResultTypes());
+    call.getResult().replaceAllUsesWith(builder.create(state)->getResult(0));
+    replaced.insert(*callee);
+    call.erase();
+  });
+  for (const auto &name : replaced)
+    if (auto declaration = module.lookupSymbol<LLVM::LLVMFuncOp>(name.getKey()))
+      if (declaration.symbolKnownUseEmpty(module))
+        declaration.erase();
+}
+
+/// After the conversion only LLVM and NVVM operations may remain, and no
+/// function may be external: attn links no device library.
+static LogicalResult checkLowered(gpu::GPUModuleOp module) {
+  WalkResult result = module.getBodyRegion().walk([&](Operation *op) {
+    if (auto function = dyn_cast<LLVM::LLVMFuncOp>(op);
+        function && function.isExternal()) {
+      function.emitError()
+          << "the lowered NVIDIA kernel calls '" << function.getSymName()
+          << "', which is not defined: attn links no device library (math "
+          << "functions are expanded for f16, bf16 and f32 only)";
+      return WalkResult::interrupt();
+    }
+    // Casts are left only around an operation that failed to convert, which
+    // is the one to name.
+    if (!isa<LLVM::LLVMDialect, NVVM::NVVMDialect>(op->getDialect()) &&
+        !isa<UnrealizedConversionCastOp>(op)) {
+      op->emitError() << "'" << op->getName()
+                      << "' could not be lowered to NVVM";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (result.wasInterrupted())
+    return failure();
+  WalkResult cast = module.walk([](UnrealizedConversionCastOp op) {
+    op.emitError() << "a type conversion of the NVVM lowering was left "
+                   << "unresolved";
+    return WalkResult::interrupt();
+  });
+  return failure(cast.wasInterrupted());
+}
+
+LogicalResult mlir::attn::nvidia::lowerGpuModulesToNVVM(ModuleOp module) {
+  MLIRContext *context = module.getContext();
+  for (auto gpuModule : module.getOps<gpu::GPUModuleOp>())
+    if (failed(expandMath(gpuModule)))
+      return gpuModule.emitError() << "math expansion did not converge";
+
+  PassManager pm(context);
+  OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
+  gpu.addPass(createCanonicalizerPass());
+  gpu.addPass(createCSEPass());
+  gpu.addPass(createConvertNVGPUToNVVMPass());
+  gpu.addPass(createConvertVectorToSCFPass());
+  gpu.addPass(createSCFToControlFlowPass());
+  gpu.addPass(createConvertNVVMToLLVMPass());
+  gpu.addPass(memref::createExpandStridedMetadataPass());
+  gpu.addPass(createLowerAffinePass());
+  ConvertGpuOpsToNVVMOpsOptions options;
+  options.indexBitwidth = 64;
+  options.useBarePtrCallConv = false;
+  gpu.addPass(createConvertGpuOpsToNVVMOps(options));
+  gpu.addPass(createCanonicalizerPass());
+  gpu.addPass(createCSEPass());
+  gpu.addPass(createReconcileUnrealizedCastsPass());
+  if (failed(pm.run(module)))
+    return emitError(module.getLoc()) << "lowering the GPU kernels to NVVM failed";
+  for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
+    useIntrinsicsForLibdevice(gpuModule);
+    if (failed(checkLowered(gpuModule)))
+      return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// PTX
+//===----------------------------------------------------------------------===//
+
+/// The serializer looks for libdevice in the CUDA toolkit it is given (or
+/// that $CUDA_HOME and friends name) and reports a missing one as an error
+/// it then ignores. attn's kernels never call libdevice (expandMath), so
+/// these reports are dropped instead of failing the compilation.
+static bool isLibdeviceLookupReport(Diagnostic &diagnostic) {
+  std::string message = diagnostic.str();
+  StringRef text(message);
+  return text.starts_with("CUDA path: ") || text.starts_with("LibDevice path: ");
+}
+
+/// PTX for each chip through gpu-module-to-binary (format=isa).
+static FailureOr<SmallVector<std::string>>
+serializeToPtx(gpu::GPUModuleOp module, ArrayRef<std::string> chips) {
+  MLIRContext *context = module.getContext();
+  OwningOpRef<ModuleOp> holder = ModuleOp::create(module.getLoc());
+  (*holder)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                     UnitAttr::get(context));
+  OpBuilder builder = OpBuilder::atBlockEnd(holder->getBody());
+  auto copy = cast<gpu::GPUModuleOp>(builder.clone(*module));
+  SmallVector<Attribute> targets;
+  for (const std::string &chip : chips)
+    targets.push_back(NVVM::NVVMTargetAttr::get(
+        context, /*optLevel=*/3, "nvptx64-nvidia-cuda", chip, ptxFeatures()));
+  copy.setTargetsAttr(builder.getArrayAttr(targets));
+
+  LogicalResult serialized = failure();
+  {
+    ScopedDiagnosticHandler dropLibdeviceReports(
+        context, [](Diagnostic &diagnostic) {
+          return success(isLibdeviceLookupReport(diagnostic));
+        });
+    gpu::TargetOptions options(/*toolkitPath=*/{}, /*librariesToLink=*/{},
+                               /*cmdOptions=*/{}, /*elfSection=*/{},
+                               gpu::CompilationTarget::Assembly);
+    serialized = gpu::transformGpuModulesToBinaries(*holder, nullptr, options);
+  }
+  if (failed(serialized))
+    return module.emitError() << "serializing @" << module.getName()
+                              << " to PTX failed";
+  auto binaries = holder->getOps<gpu::BinaryOp>();
+  if (!llvm::hasSingleElement(binaries))
+    return module.emitError() << "gpu-module-to-binary produced no binary for @"
+                              << module.getName();
+  gpu::BinaryOp binary = *binaries.begin();
+  SmallVector<std::string> ptx;
+  for (Attribute attribute : binary.getObjects()) {
+    auto object = cast<gpu::ObjectAttr>(attribute);
+    ptx.push_back(object.getObject().getValue().str());
+  }
+  if (ptx.size() != chips.size())
+    return module.emitError() << "gpu-module-to-binary produced " << ptx.size()
+                              << " objects for " << chips.size() << " chips";
+  return ptx;
+}
+
+//===----------------------------------------------------------------------===//
+// ptxas
+//===----------------------------------------------------------------------===//
+
+FailureOr<std::optional<std::string>>
+mlir::attn::nvidia::findPtxas(Location loc) {
+  if (const char *root = std::getenv("ATTN_CUDA_PATH"); root && *root) {
+    llvm::SmallString<256> path(root);
+    llvm::sys::path::append(path, "bin", "ptxas");
+    if (!llvm::sys::fs::can_execute(path))
+      return emitError(loc) << "$ATTN_CUDA_PATH is '" << root
+                            << "', but there is no executable " << path;
+    return std::optional<std::string>(path.str().str());
+  }
+  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
+    return std::optional<std::string>("/usr/local/cuda/bin/ptxas");
+  if (llvm::ErrorOr<std::string> found = llvm::sys::findProgramByName("ptxas"))
+    return std::optional<std::string>(*found);
+  return std::optional<std::string>();
+}
+
+namespace {
+/// A temporary file removed when this goes out of scope.
+struct TemporaryFile {
+  llvm::SmallString<128> path;
+  ~TemporaryFile() {
+    if (!path.empty())
+      llvm::sys::fs::remove(path);
+  }
+  LogicalResult create(StringRef prefix, StringRef suffix) {
+    return failure(
+        bool(llvm::sys::fs::createTemporaryFile(prefix, suffix, path)));
+  }
+};
+} // namespace
+
+/// Reads the per-entry lines of `ptxas -v`:
+///   ptxas info    : Compiling entry function 'k' for 'sm_90'
+///   ptxas info    : Function properties for k
+///       16 bytes stack frame, 8 bytes spill stores, 8 bytes spill loads
+///   ptxas info    : Used 168 registers, used 1 barriers, 1024 bytes smem, ...
+static SmallVector<KernelResources> parsePtxasReport(StringRef log) {
+  SmallVector<KernelResources> kernels;
+  llvm::Regex entry("Compiling entry function '([^']+)'");
+  llvm::Regex frame("([0-9]+) bytes stack frame, ([0-9]+) bytes spill stores, "
+                    "([0-9]+) bytes spill loads");
+  llvm::Regex registers("Used ([0-9]+) registers");
+  llvm::Regex shared("([0-9]+) bytes smem");
+  SmallVector<StringRef> lines;
+  log.split(lines, '\n');
+  for (StringRef line : lines) {
+    SmallVector<StringRef> match;
+    if (entry.match(line, &match)) {
+      kernels.push_back({});
+      kernels.back().entry = match[1].str();
+      continue;
+    }
+    if (kernels.empty())
+      continue;
+    KernelResources &current = kernels.back();
+    if (frame.match(line, &match)) {
+      llvm::to_integer(match[1], current.stackFrameBytes);
+      llvm::to_integer(match[2], current.spillStoreBytes);
+      llvm::to_integer(match[3], current.spillLoadBytes);
+    }
+    if (registers.match(line, &match))
+      llvm::to_integer(match[1], current.registers);
+    if (shared.match(line, &match))
+      llvm::to_integer(match[1], current.staticSharedBytes);
+  }
+  return kernels;
+}
+
+/// Assembles `ptx` for `chip` with `ptxas -v`; fills the cubin and the
+/// resource report of `binary`.
+static LogicalResult assemble(gpu::GPUModuleOp module, StringRef ptxas,
+                              ChipBinary &binary) {
+  Location loc = module.getLoc();
+  TemporaryFile ptxFile, cubinFile, logFile;
+  if (failed(ptxFile.create("attn-kernel", "ptx")) ||
+      failed(cubinFile.create("attn-kernel", "cubin")) ||
+      failed(logFile.create("attn-ptxas", "log")))
+    return emitError(loc) << "cannot create temporary files for ptxas";
+  {
+    std::error_code error;
+    llvm::raw_fd_ostream stream(ptxFile.path, error);
+    if (error)
+      return emitError(loc) << "cannot write " << ptxFile.path << ": "
+                            << error.message();
+    stream << binary.ptx;
+  }
+  std::string arch = "-arch=" + binary.chip;
+  StringRef arguments[] = {ptxas, arch, "-O3", "-v", ptxFile.path, "-o",
+                           cubinFile.path};
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logFile.path),
+                                          StringRef(logFile.path)};
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(ptxas, arguments, std::nullopt,
+                                         redirects, 0, 0, &message);
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> log =
+      llvm::MemoryBuffer::getFile(logFile.path);
+  StringRef logText = log ? (*log)->getBuffer() : StringRef();
+  if (status != 0) {
+    InFlightDiagnostic diagnostic =
+        emitError(loc) << "ptxas (" << ptxas << ") failed on @"
+                       << module.getName() << " for " << binary.chip;
+    if (status < 0)
+      diagnostic << ": " << message;
+    else
+      diagnostic << " with exit code " << status;
+    diagnostic << "; its log:\n" << logText.rtrim();
+    return diagnostic;
+  }
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> cubin =
+      llvm::MemoryBuffer::getFile(cubinFile.path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!cubin || (*cubin)->getBufferSize() == 0)
+    return emitError(loc) << "ptxas (" << ptxas << ") wrote no cubin for @"
+                          << module.getName() << " (" << binary.chip << ")";
+  StringRef bytes = (*cubin)->getBuffer();
+  binary.cubin.assign(bytes.begin(), bytes.end());
+  binary.resources = parsePtxasReport(logText);
+  return success();
+}
+
+FailureOr<SmallVector<ChipBinary>>
+mlir::attn::nvidia::compileGpuModule(gpu::GPUModuleOp module,
+                                     ArrayRef<std::string> chips,
+                                     std::optional<StringRef> ptxas) {
+  FailureOr<SmallVector<std::string>> ptx = serializeToPtx(module, chips);
+  if (failed(ptx))
+    return failure();
+  SmallVector<ChipBinary> binaries;
+  for (auto [chip, text] : llvm::zip_equal(chips, *ptx)) {
+    ChipBinary binary;
+    binary.chip = chip;
+    binary.ptx = std::move(text);
+    if (ptxas && failed(assemble(module, *ptxas, binary)))
+      return failure();
+    binaries.push_back(std::move(binary));
+  }
+  return binaries;
+}
+
+void mlir::attn::nvidia::printResources(llvm::raw_ostream &os, StringRef name,
+                                        StringRef chip,
+                                        const KernelResources &resources,
+                                        int64_t dynamicSharedBytes) {
+  os << "kernel " << name << " " << chip
+     << ": registers=" << resources.registers
+     << " shared=" << resources.staticSharedBytes + dynamicSharedBytes
+     << " spill_stores=" << resources.spillStoreBytes
+     << " spill_loads=" << resources.spillLoadBytes << "\n";
+}
+
+std::string mlir::attn::nvidia::ptxBanner(StringRef what, StringRef chip) {
+  return ("// attn: " + what + " for " + chip + "\n").str();
+}
+
+LogicalResult mlir::attn::nvidia::writeTextOutput(StringRef text,
+                                                  StringRef path,
+                                                  Location loc) {
+  if (path.empty()) {
+    llvm::outs() << text;
+    llvm::outs().flush();
+    return success();
+  }
+  std::error_code error;
+  llvm::raw_fd_ostream stream(path, error);
+  if (!error) {
+    stream << text;
+    stream.close();
+    error = stream.error();
+  }
+  if (error)
+    return emitError(loc) << "cannot write '" << path << "': "
+                          << error.message();
+  return success();
+}

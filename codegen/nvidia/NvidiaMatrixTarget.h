@@ -1,0 +1,114 @@
+//===- NvidiaMatrixTarget.h - The GPU kernel's target seam ------*- C++ -*-===//
+//
+// Everything the flash-attention kernel emitter needs to know about one GPU
+// family: warp width, the matrix instruction and its fragment layouts,
+// shared-memory staging (async copies, swizzle, fragment loads), barriers and
+// lane shuffles. NvidiaKernel.cpp emits the loops, the online softmax, masks
+// and epilogue through this class only, so an AMD target (wave64, MFMA, LDS)
+// replaces this class and keeps the rest.
+//
+// Fragments are those of mma.sync.m16n8k16 with fp32 accumulation. With
+// lane = 4 g + t:
+//   A (16 x 16, row-major): registers (row g, k 2t..2t+1), (row g+8, k 2t..),
+//     (row g, k 2t+8..), (row g+8, k 2t+8..), each two packed 16-bit values;
+//   B (16 x 8, k-major):    registers (k 2t..2t+1, col g), (k 2t+8.., col g);
+//   C (16 x 8, f32):        elements (g, 2t), (g, 2t+1), (g+8, 2t), (g+8, 2t+1).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_NVIDIA_NVIDIAMATRIXTARGET_H
+#define ATTN_NVIDIA_NVIDIAMATRIXTARGET_H
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace mlir::attn::nvidia {
+
+/// Registers of one fragment (A: 4 packed pairs, B: 2 packed pairs, C: 4 f32).
+using Fragment = llvm::SmallVector<Value, 4>;
+
+class NvidiaMatrixTarget {
+public:
+  static constexpr int64_t kWarpSize = 32;
+  /// The matrix instruction's tile: M x N x K.
+  static constexpr int64_t kTileM = 16, kTileN = 8, kTileK = 16;
+  /// Elements of one asynchronous copy / one ldmatrix row (16 bytes).
+  static constexpr int64_t kChunkElements = 8;
+  /// Rows after which the shared-memory swizzle pattern repeats.
+  static constexpr int64_t kSwizzleRows = 8;
+
+  /// `elementType` is the 16-bit input type (f16 or bf16).
+  NvidiaMatrixTarget(ImplicitLocOpBuilder &b, Type elementType);
+
+  /// Lane-invariant setup at the kernel's entry: thread, lane and warp ids.
+  void emitThreadIds();
+  Value threadId() const { return thread; }
+  Value warpId() const { return warp; }
+  /// Row (g) and column pair (t) of this lane inside fragments.
+  Value fragmentRow() const { return laneRow; }
+  Value fragmentColumnPair() const { return laneColumnPair; }
+  /// The block's id along x, y, z.
+  Value blockId(int dimension);
+
+  /// A `shape` view of dynamic shared memory starting `byteOffset` bytes in.
+  Value sharedView(int64_t byteOffset, ArrayRef<int64_t> shape);
+
+  /// The physical column of 16-byte chunk `chunk` in row `row` of a staged
+  /// tile: chunks are XOR-swizzled by the row so that the 8 rows an ldmatrix
+  /// reads fall into different banks.
+  Value swizzledColumn(Value row, Value chunk);
+
+  /// Copies the 16 bytes at `source[sourceIndices]` to
+  /// `shared[sharedIndices]` asynchronously, or zeros when `valid` is false.
+  void copyChunkAsync(Value shared, ValueRange sharedIndices, Value source,
+                      ValueRange sourceIndices, Value valid);
+  /// Closes the group of copies issued since the previous one (possibly
+  /// empty) and waits until at most `pending` groups are in flight.
+  void commitCopies();
+  void waitCopies(int64_t pending);
+  void barrier();
+
+  /// ldmatrix on a staged tile whose last two dimensions are (rows, columns),
+  /// `prefix` indexing the leading ones (the stage):
+  /// A fragment of rows [row0, row0 + 16), k chunks [2 kstep, 2 kstep + 2).
+  Fragment loadA(Value tile, ValueRange prefix, Value row0, int64_t kStep);
+  /// B fragments of the k steps kStep and kStep + 1 for the 8 columns that
+  /// are rows [row0, row0 + 8) of a row-major (column, k) tile such as K.
+  std::pair<Fragment, Fragment> loadBPairAlongK(Value tile, ValueRange prefix,
+                                                Value row0, int64_t kStep);
+  /// B fragments of column blocks n and n + 1 (8 columns each) for the k
+  /// step whose 16 k are rows [row0, row0 + 16) of a row-major (k, column)
+  /// tile such as V.
+  std::pair<Fragment, Fragment>
+  loadBPairTransposed(Value tile, ValueRange prefix, Value row0, int64_t n);
+
+  /// C + A B.
+  Fragment multiplyAccumulate(const Fragment &a, const Fragment &bFragment,
+                              const Fragment &c);
+  Fragment zeroAccumulator();
+  /// The A fragment of a 16 x 16 block whose halves (columns 0-7 and 8-15)
+  /// are the C fragments `left` and `right`, rounded to the input type.
+  Fragment packA(const Fragment &left, const Fragment &right);
+
+  /// `value` combined with the values of the lanes that share its fragment
+  /// row (the 4 lanes of a quad), by `combine`.
+  Value reduceAcrossRow(Value value,
+                        function_ref<Value(Value, Value)> combine);
+
+  /// Stores two adjacent f32 values rounded to `memref`'s element type.
+  void storePair(Value first, Value second, Value memref, ValueRange indices);
+
+private:
+  Value index(int64_t value);
+
+  ImplicitLocOpBuilder &b;
+  Type elementType;
+  Value thread, warp, lane, laneRow, laneColumnPair;
+  /// Per-lane parts of ldmatrix addresses: lane % 8, lane % 16, lane / 8,
+  /// lane / 16.
+  Value laneMod8, laneMod16, laneDiv8, laneDiv16;
+  Value sharedBase;
+};
+
+} // namespace mlir::attn::nvidia
+
+#endif // ATTN_NVIDIA_NVIDIAMATRIXTARGET_H

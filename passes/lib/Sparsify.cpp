@@ -1,0 +1,284 @@
+//===- Sparsify.cpp - Visit only the key tiles the mask keeps -------------===//
+//
+// attn-sparsify gives the iteration over the key tiles of a tiled 1-pass
+// cascade a visit clause naming the mask tests its scores are selected by.
+// The clause means: per (batch, head, query tile), step only through the key
+// tiles in the tests' visit set (closed-form unions of strided ranges from
+// MaskAttrInterface::visitSet; from the data operand at run time for masks
+// that read data), and skip the tests on the tiles classified full. A skipped
+// step is exact because the tests select -inf: a tile of -inf scores leaves
+// the running maximum, sum and numerator unchanged.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Dialect/AttnCascade.h"
+#include "attn/Dialect/AttnOps.h"
+#include "attn/Dialect/MaskRegionTiling.h"
+#include "attn/Passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/raw_ostream.h"
+#include <algorithm>
+#include <cmath>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNSPARSIFY
+#include "attn/Passes/Passes.h.inc"
+
+namespace {
+
+/// Data operands defined by dense constants, for counting at compile time.
+class ConstantDataReader final : public DataOperandReader {
+public:
+  /// Fails when some operand `mask` reads is not a dense integer or float
+  /// constant.
+  LogicalResult read(CascadeOp cascade, ArrayRef<unsigned> operands) {
+    tensors.resize(cascade.getData().size());
+    for (unsigned operand : operands) {
+      auto constant =
+          cascade.getData()[operand].getDefiningOp<arith::ConstantOp>();
+      auto elements =
+          constant ? dyn_cast<DenseElementsAttr>(constant.getValue()) : nullptr;
+      if (!elements)
+        return failure();
+      Constant &tensor = tensors[operand];
+      llvm::append_range(tensor.shape, elements.getType().getShape());
+      if (isa<IntegerType>(elements.getElementType()))
+        for (const APInt &value : elements.getValues<APInt>())
+          tensor.values.push_back(static_cast<double>(value.getSExtValue()));
+      else if (isa<FloatType>(elements.getElementType()))
+        for (const APFloat &value : elements.getValues<APFloat>())
+          tensor.values.push_back(value.convertToDouble());
+      else
+        return failure();
+    }
+    return success();
+  }
+
+  int64_t dimSize(unsigned operand, unsigned dim) const override {
+    return tensors[operand].shape[dim];
+  }
+  int64_t readInt(unsigned operand, ArrayRef<int64_t> indices) const override {
+    return static_cast<int64_t>(readFloat(operand, indices));
+  }
+  double readFloat(unsigned operand, ArrayRef<int64_t> indices) const override {
+    const Constant &tensor = tensors[operand];
+    int64_t flat = 0;
+    for (auto [index, extent] : llvm::zip_equal(indices, tensor.shape)) {
+      // The masks' verifiers bound their reads by the operand shapes; clamp
+      // anyway so a malformed constant cannot read out of bounds.
+      flat = flat * extent + std::clamp<int64_t>(index, 0, extent - 1);
+    }
+    return tensor.values[flat];
+  }
+
+private:
+  struct Constant {
+    SmallVector<int64_t> shape;
+    std::vector<double> values;
+  };
+  SmallVector<Constant> tensors;
+};
+
+/// The mask tests of a tiled iteration's body and where they are selected.
+struct MaskedScores {
+  SmallVector<Attribute> tests;
+  ArrayRef<IndexTermAttr> point;
+};
+
+bool isMinusInfinity(Attribute value) {
+  auto constant = dyn_cast<FloatAttr>(value);
+  return constant && std::isinf(constant.getValueAsDouble()) &&
+         constant.getValueAsDouble() < 0;
+}
+
+/// Finds the mask tests of `iterate`'s body. Each must be the condition of
+/// `select(test, x, -inf)` making up the whole map of its Einsum (possibly
+/// nested in such selects), all at one point with partitioned query and key
+/// indices; anything else is diagnosed.
+FailureOr<MaskedScores> findMaskedScores(CascadeOp cascade, IterateOp iterate,
+                                         const CascadeStructure &structure) {
+  auto fail = [&](Operation *at) {
+    return at->emitError() << "attn-sparsify: cascade '"
+                           << cascade.getCascadeName() << "': ";
+  };
+  MaskedScores found;
+  for (Operation &nested : iterate.getBody().front()) {
+    auto einsum = cast<EinsumOp>(nested);
+    // Peel the selects that make up the map; a test anywhere else is
+    // diagnosed below.
+    SmallVector<Attribute> peeled;
+    Attribute expression = einsum.getMap();
+    while (auto select = dyn_cast<MapAttr>(expression)) {
+      if (select.getKind() != MapKind::Select)
+        break;
+      Attribute test = select.getOperands()[0];
+      if (!isMinusInfinity(select.getOperands()[2]))
+        return fail(einsum)
+               << "the mask test selects something other than -inf where it "
+                  "drops a key, so skipping empty tiles would change the "
+                  "result";
+      peeled.push_back(test);
+      expression = select.getOperands()[1];
+    }
+    bool stray = false;
+    walkMaps(einsum.getMap(), [&](MapAttr map) {
+      if ((map.getKind() == MapKind::Mask ||
+           map.getKind() == MapKind::MaskRegion) &&
+          !llvm::is_contained(peeled, map))
+        stray = true;
+    });
+    if (stray)
+      return fail(einsum) << "a mask test is used other than as "
+                             "select(test, scores, -inf) making up the "
+                             "Einsum's map";
+    for (Attribute test : peeled) {
+      auto map = cast<MapAttr>(test);
+      if (found.point.empty())
+        found.point = map.getPoint();
+      else if (found.point != map.getPoint())
+        return fail(einsum) << "the mask tests are evaluated at different "
+                               "points";
+      if (!llvm::is_contained(found.tests, test))
+        found.tests.push_back(test);
+    }
+  }
+  if (found.tests.empty())
+    return found;
+  IndexTermAttr query = found.point[2], key = found.point[3];
+  if (query.getKind() != IndexTermKind::Tiled)
+    return fail(cascade) << "its queries are not tiled (the mask reads query "
+                            "index '"
+                         << query.getRank().getValue()
+                         << "'); run attn-tile first";
+  if (key.getKind() != IndexTermKind::Tiled ||
+      key.getRank() != iterate.getRankAttr())
+    return fail(cascade) << "the mask's key index is not the key tile "
+                            "iterated by attn.iterate "
+                         << iterate.getRank();
+  return found;
+}
+
+struct AttnSparsifyPass : impl::AttnSparsifyBase<AttnSparsifyPass> {
+  using impl::AttnSparsifyBase<AttnSparsifyPass>::AttnSparsifyBase;
+
+  void runOnOperation() override {
+    if (seqQ < 0 || seqKV < 0 || (!count && (seqQ > 0 || seqKV > 0))) {
+      emitError(getOperation()->getLoc())
+          << "attn-sparsify: seq-q and seq-kv are lengths to count at: they "
+             "need count=true and must be >= 1, got seq-q="
+          << static_cast<int64_t>(seqQ)
+          << " seq-kv=" << static_cast<int64_t>(seqKV);
+      return signalPassFailure();
+    }
+    SmallVector<CascadeOp> cascades;
+    getOperation()->walk([&](CascadeOp op) { cascades.push_back(op); });
+    for (CascadeOp cascade : cascades)
+      if (failed(sparsify(cascade)))
+        return signalPassFailure();
+  }
+
+  LogicalResult sparsify(CascadeOp cascade) {
+    FailureOr<CascadeStructure> structure = analyzeCascade(cascade);
+    if (failed(structure))
+      return cascade.emitError() << "attn-sparsify: the cascade is malformed";
+    SmallVector<IterateOp> iterates;
+    for (Operation &op : cascade.getBody().front())
+      if (auto iterate = dyn_cast<IterateOp>(op))
+        iterates.push_back(iterate);
+    if (iterates.size() != 1)
+      return cascade.emitError()
+             << "attn-sparsify: cascade '" << cascade.getCascadeName()
+             << "' is not in the tiled 1-pass form (one attn.iterate over "
+                "the key tiles); run attn-online-softmax and attn-tile first";
+    IterateOp iterate = iterates.front();
+    FailureOr<MaskedScores> masked =
+        findMaskedScores(cascade, iterate, *structure);
+    if (failed(masked))
+      return failure();
+    // Without a mask every tile is full: there is nothing to skip.
+    if (masked->tests.empty())
+      return success();
+    iterate.setVisitAttr(ArrayAttr::get(cascade.getContext(), masked->tests));
+    if (failed(analyzeCascade(cascade, /*emitDiagnostics=*/true)))
+      return cascade.emitError()
+             << "attn-sparsify: the sparsified cascade is malformed";
+    if (count)
+      return countTiles(cascade, *structure, *masked);
+    return success();
+  }
+
+  /// Emits the visited/partial/full tile counts per query head at the
+  /// requested sizes, as the evaluator and the kernels would visit them.
+  LogicalResult countTiles(CascadeOp cascade, const CascadeStructure &structure,
+                           const MaskedScores &masked) {
+    MaskAttrInterface mask;
+    Region *region = nullptr;
+    for (auto test : llvm::map_range(masked.tests, [](Attribute attr) {
+           return cast<MapAttr>(attr);
+         })) {
+      if (test.getKind() == MapKind::Mask)
+        mask = cast<MaskAttrInterface>(test.getRule());
+      else
+        region = &cascade.getMaskRegion();
+    }
+    AttentionShape shape = cascade.getAttentionShape();
+    TilingContext ctx;
+    for (auto [name, extent, option, length] :
+         {std::tuple<StringRef, int64_t, int64_t, int64_t *>{
+              "seq-q", shape.seqQ, seqQ, &ctx.seqQ},
+          {"seq-kv", shape.seqKV, seqKV, &ctx.seqKV}}) {
+      if (ShapedType::isDynamic(extent) && option == 0)
+        return cascade.emitError()
+               << "attn-sparsify: cascade '" << cascade.getCascadeName()
+               << "' has a dynamic length; pass " << name
+               << "=N to count its tiles";
+      if (!ShapedType::isDynamic(extent) && option != 0 && option != extent)
+        return cascade.emitError()
+               << "attn-sparsify: " << name << "=" << option
+               << " differs from the cascade's static length " << extent;
+      *length = ShapedType::isDynamic(extent) ? option : extent;
+    }
+    if (ShapedType::isDynamic(shape.queryHeads) ||
+        ShapedType::isDynamic(shape.kvHeads))
+      return cascade.emitError() << "attn-sparsify: counting needs static "
+                                    "head counts";
+    ctx.batch = ShapedType::isDynamic(shape.batch) ? 1 : shape.batch;
+    ctx.queryHeads = shape.queryHeads;
+    ctx.kvHeads = shape.kvHeads;
+    ctx.blockQ = structure.rank(masked.point[2].getOperand()).tile;
+    ctx.blockKV = structure.rank(masked.point[3].getOperand()).tile;
+
+    SmallVector<unsigned> dataOperands;
+    if (mask)
+      mask.collectDataOperands(dataOperands);
+    ConstantDataReader data;
+    if (failed(data.read(cascade, dataOperands))) {
+      emitRemark(cascade.getLoc())
+          << "cascade " << cascade.getCascadeName()
+          << ": data-dependent visit lists (data operands that are not "
+             "constants); they are computed from the operands at run time";
+      return success();
+    }
+    ctx.data = &data;
+    EffectiveMaskTiling tiling(mask, region);
+    int64_t total = ctx.numQueryTiles() * ctx.numKeyTiles();
+    for (int64_t h = 0; h < ctx.queryHeads; ++h) {
+      int64_t visited = 0, partial = 0;
+      for (int64_t queryTile = 0; queryTile < ctx.numQueryTiles();
+           ++queryTile) {
+        VisitSet visits = tiling.visitSet(ctx, /*b=*/0, h, queryTile);
+        visited += visits.size();
+        partial += visits.count(TileClass::Partial);
+      }
+      emitRemark(cascade.getLoc())
+          << "cascade " << cascade.getCascadeName() << " head " << h
+          << ": visited " << visited << "/" << total << " partial " << partial
+          << " full " << visited - partial;
+    }
+    return success();
+  }
+};
+
+} // namespace
+} // namespace mlir::attn

@@ -1,0 +1,36 @@
+// Every f16/bf16 example compiles to PTX for sm_80 and sm_90 with the
+// instructions the kernel is built on: tensor-core mma.sync, asynchronous
+// copies, ldmatrix and ex2.approx, and no device-library call. (The f32
+// examples bias, natten_1d_dilated and swin_blocked are refused: see
+// errors.mlir.) With ptxas, every example also assembles: pipeline-cubin.mlir.
+// The checks run once per chip (two PTX modules per example).
+// RUN: attn-opt %examples/alibi.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/causal.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/custom_region.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/documents.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/documents_offsets.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/gemma2_27b_global.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/gemma2_local.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/gqa.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/hymba.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/longlora_shifted.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/lse.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
+
+// CHECK: // attn: kernel {{[a-z0-9_]+}}, entry attn_{{[a-z0-9_]+}} for sm_80
+// CHECK: .version 8.0
+// CHECK-NEXT: .target sm_80
+// CHECK: .visible .entry attn_
+// CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.{{bf16.bf16|f16.f16}}.f32
+// CHECK-DAG: cp.async.cg.shared.global
+// CHECK-DAG: ldmatrix.sync.aligned
+// CHECK-DAG: ex2.approx.f32
+// CHECK-NOT: __nv_
+// CHECK: // attn: kernel {{[a-z0-9_]+}}, entry attn_{{[a-z0-9_]+}} for sm_90
+// CHECK-NEXT: //
+// CHECK: .target sm_90
+// CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.{{bf16.bf16|f16.f16}}.f32
+// CHECK-DAG: cp.async.cg.shared.global
+// CHECK-DAG: ldmatrix.sync.aligned
+// CHECK-DAG: ex2.approx.f32
+// CHECK-NOT: __nv_
