@@ -8,7 +8,7 @@
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 prepared=${1:?usage: bench/prepare.sh PREPARED [COMPILER_BUILD]}
-build=${2:-$here/build-cudarun}
+build=${2:-$here/build}
 attn_opt=$build/bin/attn-opt
 [ -x "$attn_opt" ] || { echo "no attn-opt in $build" >&2; exit 2; }
 seq=16384

@@ -10,7 +10,7 @@
 #   mask needs it; only the expected outputs and data operands are kept: the
 #   device regenerates q, k, v from the same seed), and builds the MLIR-free
 #   attn-run and embed into PREPARED/bin, PREPARED/lib. COMPILER_BUILD is a
-#   compiler build folder (default build-cudarun).
+#   compiler build folder (default build).
 # device: runs every check with attn-run --target cuda --check:
 #   - "ref":    against the float64 reference outputs (ragged sizes);
 #   - "host":   against the bundle's host binary at B=2, Sq=333, Skv=517
@@ -30,7 +30,7 @@ host_sizes="2 333 517"      # B Sq Skv of the checks against the host binary
 static_examples="natten_1d_dilated natten_2d natten_3d"
 
 prepare() {
-  local build=${1:-$here/build-cudarun}
+  local build=${1:-$here/build}
   local attn_opt=$build/bin/attn-opt attn_run=$build/bin/attn-run
   [ -x "$attn_opt" ] && [ -x "$attn_run" ] || { echo "no attn-opt/attn-run in $build" >&2; exit 2; }
   rm -rf "$prepared" && mkdir -p "$prepared"/{bundles,refs,logs}
