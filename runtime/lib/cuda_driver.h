@@ -29,8 +29,6 @@ constexpr int kAttrL2CacheSize = 38;                 // CU_DEVICE_ATTRIBUTE_L2_C
 constexpr int kFuncAttrMaxDynamicSharedBytes = 8;    // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
 constexpr int kJitErrorLogBuffer = 5;                // CU_JIT_ERROR_LOG_BUFFER
 constexpr int kJitErrorLogBufferSizeBytes = 6;       // CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
-// Dynamic shared memory above this needs an explicit opt-in per function.
-constexpr unsigned kDefaultMaxDynamicSharedBytes = 48 * 1024;
 
 struct Driver {
   CUresult (*cuInit)(unsigned);

@@ -44,7 +44,10 @@ struct attn_bundle {
   struct CudaFunction {
     cuda::CUmodule module = nullptr;
     cuda::CUfunction function = nullptr;
-    unsigned sharedOptIn = cuda::kDefaultMaxDynamicSharedBytes;
+    // Dynamic shared memory this function may use, as last set with
+    // cuFuncSetAttribute. The driver's default (48 KiB less the kernel's
+    // static shared memory) is not known here, so any use sets it once.
+    unsigned sharedOptIn = 0;
   };
   struct KernelView {
     std::vector<std::vector<attn_dim>> dims; // per argument
