@@ -1,5 +1,6 @@
 //===- HostCompiler.cpp - Host kernels to a shared object -----------------===//
 #include "attn/Host/HostCompiler.h"
+#include "attn/Host/ExternalTool.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -142,21 +143,6 @@ mlir::attn::host::lowerHostKernelsToLLVM(ModuleOp module,
 // LLVM IR, object and shared object
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// A temporary file removed when this goes out of scope.
-struct TemporaryFile {
-  llvm::SmallString<128> path;
-  ~TemporaryFile() {
-    if (!path.empty())
-      llvm::sys::fs::remove(path);
-  }
-  LogicalResult create(StringRef prefix, StringRef suffix) {
-    return failure(
-        bool(llvm::sys::fs::createTemporaryFile(prefix, suffix, path)));
-  }
-};
-} // namespace
-
 /// The ld.lld to link with, in the order documented in HostCompiler.h.
 static std::optional<std::string> findLinker(std::string &searched) {
   if (const char *override = std::getenv("ATTN_LD_LLD"); override && *override) {
@@ -262,43 +248,23 @@ mlir::attn::host::buildSharedObject(ModuleOp module,
                           << "not found (looked for " << searched
                           << "); install lld-22 or set ATTN_LD_LLD";
 
-  TemporaryFile objectFile, sharedObject, linkerLog;
-  if (failed(objectFile.create("attn-host", "o")) ||
-      failed(sharedObject.create("attn-host", "so")) ||
-      failed(linkerLog.create("attn-host-ld", "log")))
-    return emitError(loc) << "cannot create temporary files for linking";
-  {
-    std::error_code error;
-    llvm::raw_fd_ostream out(objectFile.path, error);
-    if (error)
-      return emitError(loc) << "cannot write " << objectFile.path << ": "
-                            << error.message();
-    out.write(object.data(), object.size());
-  }
-  SmallVector<StringRef> arguments = {*linker,       "-shared",
-                                      "--build-id=none", "-o",
-                                      sharedObject.path, objectFile.path};
-  std::optional<StringRef> redirects[] = {std::nullopt,
-                                          StringRef(linkerLog.path),
-                                          StringRef(linkerLog.path)};
-  std::string executeError;
-  int status = llvm::sys::ExecuteAndWait(*linker, arguments, std::nullopt,
-                                         redirects, /*SecondsToWait=*/120,
-                                         /*MemoryLimit=*/0, &executeError);
-  if (status != 0) {
+  FailureOr<ExternalToolRun> run = runExternalTool(
+      loc, "linking", *linker,
+      {"-shared", "--build-id=none", "-o", "{output}", "{input}"},
+      StringRef(object.data(), object.size()), "o", "so",
+      /*secondsToWait=*/120);
+  if (failed(run))
+    return failure();
+  if (run->status != 0) {
     InFlightDiagnostic diagnostic = emitError(loc)
                                     << "linking the host shared object with "
                                     << *linker << " failed";
-    if (!executeError.empty())
-      diagnostic << ": " << executeError;
-    if (auto log = llvm::MemoryBuffer::getFile(linkerLog.path))
-      diagnostic << "\n" << (*log)->getBuffer();
+    if (!run->executeError.empty())
+      diagnostic << ": " << run->executeError;
+    diagnostic << "\n" << run->log;
     return diagnostic;
   }
-  auto bytes = llvm::MemoryBuffer::getFile(sharedObject.path);
-  if (!bytes)
-    return emitError(loc) << "cannot read the linked " << sharedObject.path
-                          << ": " << bytes.getError().message();
-  StringRef contents = (*bytes)->getBuffer();
-  return std::vector<uint8_t>(contents.begin(), contents.end());
+  if (run->output.empty())
+    return emitError(loc) << *linker << " wrote no shared object";
+  return std::move(run->output);
 }

@@ -1,5 +1,6 @@
 //===- NvidiaCompiler.cpp - gpu.modules to PTX and cubin ------------------===//
 #include "attn/Nvidia/NvidiaCompiler.h"
+#include "attn/Host/ExternalTool.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -343,21 +344,6 @@ mlir::attn::nvidia::findPtxas(Location loc) {
   return std::optional<std::string>();
 }
 
-namespace {
-/// A temporary file removed when this goes out of scope.
-struct TemporaryFile {
-  llvm::SmallString<128> path;
-  ~TemporaryFile() {
-    if (!path.empty())
-      llvm::sys::fs::remove(path);
-  }
-  LogicalResult create(StringRef prefix, StringRef suffix) {
-    return failure(
-        bool(llvm::sys::fs::createTemporaryFile(prefix, suffix, path)));
-  }
-};
-} // namespace
-
 /// Reads the per-entry lines of `ptxas -v`:
 ///   ptxas info    : Compiling entry function 'k' for 'sm_90'
 ///   ptxas info    : Function properties for k
@@ -400,49 +386,28 @@ static SmallVector<KernelResources> parsePtxasReport(StringRef log) {
 static LogicalResult assemble(gpu::GPUModuleOp module, StringRef ptxas,
                               ChipBinary &binary) {
   Location loc = module.getLoc();
-  TemporaryFile ptxFile, cubinFile, logFile;
-  if (failed(ptxFile.create("attn-kernel", "ptx")) ||
-      failed(cubinFile.create("attn-kernel", "cubin")) ||
-      failed(logFile.create("attn-ptxas", "log")))
-    return emitError(loc) << "cannot create temporary files for ptxas";
-  {
-    std::error_code error;
-    llvm::raw_fd_ostream stream(ptxFile.path, error);
-    if (error)
-      return emitError(loc) << "cannot write " << ptxFile.path << ": "
-                            << error.message();
-    stream << binary.ptx;
-  }
-  std::string arch = "-arch=" + binary.chip;
-  StringRef arguments[] = {ptxas, arch, "-O3", "-v", ptxFile.path, "-o",
-                           cubinFile.path};
-  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logFile.path),
-                                          StringRef(logFile.path)};
-  std::string message;
-  int status = llvm::sys::ExecuteAndWait(ptxas, arguments, std::nullopt,
-                                         redirects, 0, 0, &message);
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> log =
-      llvm::MemoryBuffer::getFile(logFile.path);
-  StringRef logText = log ? (*log)->getBuffer() : StringRef();
-  if (status != 0) {
+  FailureOr<mlir::attn::ExternalToolRun> run = mlir::attn::runExternalTool(
+      loc, "ptxas", ptxas,
+      {"-arch=" + binary.chip, "-O3", "-v", "{input}", "-o", "{output}"},
+      binary.ptx, "ptx", "cubin", /*secondsToWait=*/0);
+  if (failed(run))
+    return failure();
+  StringRef logText = run->log;
+  if (run->status != 0) {
     InFlightDiagnostic diagnostic =
         emitError(loc) << "ptxas (" << ptxas << ") failed on @"
                        << module.getName() << " for " << binary.chip;
-    if (status < 0)
-      diagnostic << ": " << message;
+    if (run->status < 0)
+      diagnostic << ": " << run->executeError;
     else
-      diagnostic << " with exit code " << status;
+      diagnostic << " with exit code " << run->status;
     diagnostic << "; its log:\n" << logText.rtrim();
     return diagnostic;
   }
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> cubin =
-      llvm::MemoryBuffer::getFile(cubinFile.path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
-  if (!cubin || (*cubin)->getBufferSize() == 0)
+  if (run->output.empty())
     return emitError(loc) << "ptxas (" << ptxas << ") wrote no cubin for @"
                           << module.getName() << " (" << binary.chip << ")";
-  StringRef bytes = (*cubin)->getBuffer();
-  binary.cubin.assign(bytes.begin(), bytes.end());
+  binary.cubin = std::move(run->output);
   binary.resources = parsePtxasReport(logText);
   return success();
 }
