@@ -15,7 +15,8 @@
 #   - "ref":    against the float64 reference outputs (ragged sizes);
 #   - "host":   against the bundle's host binary at B=2, Sq=333, Skv=517
 #               (examples without data operands);
-#   - "static": examples with static sequence lengths (NATTEN 1-D/2-D/3-D),
+#   - "static": examples with static sequence lengths (NATTEN 1-D/2-D/3-D,
+#               Swin, whose float bias attn-run generates from the seed),
 #               against the host binary at their own size;
 #   runs compute-sanitizer memcheck on causal and on S2 at ragged sizes, the
 #   embed example on the device, and writes the markdown report.
@@ -27,7 +28,7 @@ mode=${1:-} prepared=${2:-}
 
 ref_sizes="1 157 283"       # B Sq Skv of the float64 reference checks
 host_sizes="2 333 517"      # B Sq Skv of the checks against the host binary
-static_examples="natten_1d_dilated natten_2d natten_3d"
+static_examples="natten_1d_dilated natten_2d natten_3d swin_blocked"
 
 prepare() {
   local build=${1:-$here/build}

@@ -25,6 +25,7 @@
 #include "NvidiaMatrixTarget.h"
 #include "attn/Dialect/MaskLowering.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -43,13 +44,39 @@ constexpr double kLn2 = 0.6931471805599453;
 /// (sm_80 allows 163 KiB, sm_90 227 KiB).
 constexpr int64_t kMaxSharedBytes = 163 * 1024;
 /// Head dimensions whose rows are a whole number of swizzle periods of
-/// 16-byte chunks (8 chunks = 64 elements).
-constexpr int64_t kHeadDims[] = {64, 128, 256};
+/// 16-byte chunks (8 chunks = 128 bytes: 64 16-bit or 32 f32 elements).
+constexpr int64_t kHeadDims[] = {32, 64, 128, 256};
+constexpr int64_t kSwizzlePeriodBytes = 128;
 /// Up to this head dimension Q's fragments stay in registers for the whole
 /// block; above it they are re-read from shared memory per key tile.
 constexpr int64_t kMaxRegisterQueryDim = 128;
 
 using T = NvidiaMatrixTarget;
+
+/// Where Q and the K/V stages live in dynamic shared memory: apart, so that
+/// the first K/V tiles load while Q does.
+struct SharedLayout {
+  bool queryInRegisters = false;
+  int64_t keyOffset = 0, valueOffset = 0, bytes = 0;
+};
+
+SharedLayout sharedLayout(const AttentionShape &shape, const GpuTiling &tiling,
+                          Type elementType) {
+  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
+  int64_t queryTileBytes = tiling.blockQ * shape.headDimQK * elementBytes;
+  int64_t keyStageBytes =
+      tiling.stages * tiling.blockKV * shape.headDimQK * elementBytes;
+  int64_t valueStageBytes =
+      tiling.stages * tiling.blockKV * shape.headDimV * elementBytes;
+  SharedLayout layout;
+  // f32 A fragments take twice the registers of packed 16-bit ones.
+  layout.queryInRegisters =
+      shape.headDimQK <= kMaxRegisterQueryDim && !elementType.isF32();
+  layout.keyOffset = queryTileBytes;
+  layout.valueOffset = layout.keyOffset + keyStageBytes;
+  layout.bytes = layout.valueOffset + valueStageBytes;
+  return layout;
+}
 
 /// The running values of the online softmax a warp carries across key tiles:
 /// acc (F / 8 C fragments), then the max and sum of the lane's two rows.
@@ -99,6 +126,16 @@ private:
     return f32(-std::numeric_limits<float>::infinity());
   }
   Value minIndex(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
+  /// An index as the i32 of the element rules, and back.
+  Value narrow(Value x) {
+    return arith::IndexCastOp::create(b, b.getI32Type(), x);
+  }
+  Value narrowConstant(int64_t value) {
+    return arith::ConstantIntOp::create(b, b.getI32Type(), value);
+  }
+  Value widen(Value x) {
+    return arith::IndexCastOp::create(b, b.getIndexType(), x);
+  }
   Value lessThan(Value x, Value y) {
     return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
   }
@@ -124,7 +161,10 @@ private:
   TileIndices tileAt(Value keyTile);
   /// The key tile's empty test; null when the mask has none.
   Value tileIsEmpty(Value keyTile);
-  RunningState emitRange(const KeyTileRange &range, RunningState state);
+  /// The key tiles of `range`; `afterPrologue`, when given, runs once the
+  /// copies of the first tiles are issued.
+  RunningState emitRange(const KeyTileRange &range, RunningState state,
+                         function_ref<void()> afterPrologue = nullptr);
   RunningState emitKeyTile(Value keyTile, Value stage, RunningState state);
   /// x for every element of the warp's S fragments: S or the score mods of
   /// scale * S, then, where `full` is not true, the element rule.
@@ -149,6 +189,8 @@ private:
   SmallVector<Value> data;
   Value batchSize, queryHeads, kvHeads, seqQ, seqKV;
   Value batchIndex, head, kvHead, rowBegin, rowEnd;
+  /// b, h and the sizes in i32 for the element rules (i, j set per element).
+  ElementIndices narrowIndices;
   /// rowBegin + 16 warp + g: the first query row of this lane.
   Value warpRowBegin, warpRowOffset;
   int64_t headDimQK = 0, headDimV = 0;
@@ -192,14 +234,14 @@ void FlashKernelEmitter::copyTileAsync(Value shared, ValueRange prefix,
                                        int64_t columns, Value limit) {
   // Thread k copies chunk k % chunksPerRow of rows k / chunksPerRow,
   // + rowStep, ...; buildNvidiaKernel checked that this covers the tile.
-  int64_t chunksPerRow = columns / T::kChunkElements;
+  int64_t chunksPerRow = columns / target.chunkElements();
   int64_t rowStep = tiling.warps * T::kWarpSize / chunksPerRow;
   Value chunk = arith::RemUIOp::create(b, target.threadId(),
                                        index(chunksPerRow));
   Value firstOwnRow =
       arith::DivUIOp::create(b, target.threadId(), index(chunksPerRow));
   Value lastRow = arith::SubIOp::create(b, limit, index(1));
-  Value sourceColumn = mul(chunk, index(T::kChunkElements));
+  Value sourceColumn = mul(chunk, index(target.chunkElements()));
   for (int64_t step = 0; step < rows / rowStep; ++step) {
     Value row = add(firstOwnRow, index(step * rowStep));
     Value sourceRow = add(firstRow, row);
@@ -247,7 +289,8 @@ Value FlashKernelEmitter::emitKeep(const ElementIndices &at) {
     keep = mask.buildKeep(b, b.getLoc(), at);
   if (!op.getMaskRegion().empty()) {
     Value regionKeep = host::inlineSpecRegion(
-        b, op, op.getMaskRegion(), {at.b, at.h, at.i, at.j}, data);
+        b, op, op.getMaskRegion(),
+        {widen(at.b), widen(at.h), widen(at.i), widen(at.j)}, data);
     keep = keep ? Value(arith::AndIOp::create(b, keep, regionKeep))
                 : regionKeep;
   }
@@ -259,13 +302,14 @@ FlashKernelEmitter::emitElementRules(ArrayRef<Value> scores, Value colBegin,
                                      Value full) {
   // Rows past Sq read zeros and are never stored; columns past Skv exist
   // only on partial tiles. Rules read clamped coordinates so that data
-  // operands are read in bounds.
+  // operands are read in bounds. They compute in i32 (the runtime keeps
+  // every size below 2^30), which halves their instructions on GPUs.
   Value lastRow = arith::SubIOp::create(b, seqQ, index(1));
-  Value lastColumn = arith::SubIOp::create(b, seqKV, index(1));
-  Value rows[2] = {minIndex(queryRow(0), lastRow),
-                   minIndex(queryRow(1), lastRow)};
+  Value rows[2] = {narrow(minIndex(queryRow(0), lastRow)),
+                   narrow(minIndex(queryRow(1), lastRow))};
+  Value lastColumn = narrow(arith::SubIOp::create(b, seqKV, index(1)));
   Value laneColumn =
-      add(colBegin, mul(target.fragmentColumnPair(), index(2)));
+      narrow(add(colBegin, mul(target.fragmentColumnPair(), index(2))));
   auto rules = [&](bool applyMask) -> SmallVector<Value> {
     if (!modsPath && !applyMask)
       return SmallVector<Value>(scores);
@@ -273,29 +317,23 @@ FlashKernelEmitter::emitElementRules(ArrayRef<Value> scores, Value colBegin,
     SmallVector<Value> result;
     for (auto [position, score] : llvm::enumerate(scores)) {
       int64_t n = position / 4, element = position % 4;
-      Value j = add(laneColumn, index(T::kTileN * n + element % 2));
-      ElementIndices at;
-      at.b = batchIndex;
-      at.h = head;
+      Value j = arith::AddIOp::create(
+          b, laneColumn, narrowConstant(T::kTileN * n + element % 2));
+      ElementIndices at = narrowIndices;
       at.i = rows[element / 2];
-      at.j = applyMask ? minIndex(j, lastColumn) : j;
-      at.batch = batchSize;
-      at.queryHeads = queryHeads;
-      at.kvHeads = kvHeads;
-      at.seqQ = seqQ;
-      at.seqKV = seqKV;
-      at.data = data;
+      at.j = applyMask ? Value(arith::MinSIOp::create(b, j, lastColumn)) : j;
       Value x = score;
       if (modsPath) {
         x = arith::MulFOp::create(b, x, scaleValue);
         for (ScoreModAttrInterface mod : op.getScoreMods())
           x = mod.buildApply(b, b.getLoc(), x, at);
         if (!op.getScoreRegion().empty())
-          x = host::inlineSpecRegion(b, op, op.getScoreRegion(),
-                                     {x, at.b, at.h, at.i, at.j}, data);
+          x = host::inlineSpecRegion(
+              b, op, op.getScoreRegion(),
+              {x, widen(at.b), widen(at.h), widen(at.i), widen(at.j)}, data);
       }
       if (applyMask) {
-        Value keep = lessThan(j, seqKV);
+        Value keep = lessThan(j, narrowIndices.seqKV);
         if (Value rule = emitKeep(at))
           keep = arith::AndIOp::create(b, keep, rule);
         x = arith::SelectOp::create(b, keep, x, negativeInfinity());
@@ -418,7 +456,8 @@ RunningState FlashKernelEmitter::emitKeyTile(Value keyTile, Value stage,
 }
 
 RunningState FlashKernelEmitter::emitRange(const KeyTileRange &range,
-                                           RunningState state) {
+                                           RunningState state,
+                                           function_ref<void()> afterPrologue) {
   // Clip the range to [0, ceil(Skv / blockKV)) and count its tiles.
   Value step = index(range.step);
   Value keyTiles = arith::CeilDivSIOp::create(b, seqKV, index(tiling.blockKV));
@@ -460,6 +499,8 @@ RunningState FlashKernelEmitter::emitRange(const KeyTileRange &range,
   };
   for (int64_t visit = 0; visit + 1 < stages; ++visit)
     prefetch(index(visit));
+  if (afterPrologue)
+    afterPrologue();
 
   int64_t fragments = state.accumulators.size();
   auto loop = scf::ForOp::create(b, index(0), count, index(1),
@@ -559,7 +600,8 @@ void FlashKernelEmitter::emit() {
   AttentionShape shape = op.getShape();
   headDimQK = shape.headDimQK;
   headDimV = shape.headDimV;
-  queryInRegisters = headDimQK <= kMaxRegisterQueryDim;
+  SharedLayout layout = sharedLayout(shape, tiling, elementType);
+  queryInRegisters = layout.queryInRegisters;
   scale = op.getEffectiveScale();
   // Folding the scale into the exponent needs max(scale S) = scale max(S).
   modsPath = !op.getScoreMods().empty() || !op.getScoreRegion().empty() ||
@@ -579,28 +621,36 @@ void FlashKernelEmitter::emit() {
                                   index(shape.queryHeads / shape.kvHeads));
   rowBegin = mul(queryTile, index(tiling.blockQ));
   rowEnd = minIndex(add(rowBegin, index(tiling.blockQ)), seqQ);
+  narrowIndices.b = narrow(batchIndex);
+  narrowIndices.h = narrow(head);
+  narrowIndices.batch = narrow(batchSize);
+  narrowIndices.queryHeads = narrowConstant(shape.queryHeads);
+  narrowIndices.kvHeads = narrowConstant(shape.kvHeads);
+  narrowIndices.seqQ = narrow(seqQ);
+  narrowIndices.seqKV = narrow(seqKV);
+  narrowIndices.data = data;
   warpRowOffset = mul(target.warpId(), index(T::kTileM));
   warpRowBegin = add(add(rowBegin, warpRowOffset), target.fragmentRow());
 
-  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-  int64_t queryBytes = tiling.blockQ * headDimQK * elementBytes;
-  int64_t keyBytes = tiling.stages * tiling.blockKV * headDimQK * elementBytes;
   queryShared = target.sharedView(0, {tiling.blockQ, headDimQK});
-  keyShared =
-      target.sharedView(queryBytes, {tiling.stages, tiling.blockKV, headDimQK});
-  valueShared = target.sharedView(queryBytes + keyBytes,
+  keyShared = target.sharedView(layout.keyOffset,
+                                {tiling.stages, tiling.blockKV, headDimQK});
+  valueShared = target.sharedView(layout.valueOffset,
                                   {tiling.stages, tiling.blockKV, headDimV});
 
   auto attention = [&]() -> SmallVector<Value> {
     copyTileAsync(queryShared, {}, query, head, rowBegin, tiling.blockQ,
                   headDimQK, seqQ);
     target.commitCopies();
-    target.waitCopies(0);
-    target.barrier();
-    if (queryInRegisters)
+    // Q's copies are the oldest group: they complete while the first K/V
+    // tiles are in flight, and the key-tile loop's first wait covers them.
+    auto loadQueryFragments = [&] {
+      target.waitCopies(tiling.stages - 1);
+      target.barrier();
       for (int64_t kStep = 0; kStep < headDimQK / T::kTileK; ++kStep)
         queryFragments[kStep] =
             target.loadA(queryShared, {}, warpRowOffset, kStep);
+    };
 
     RunningState state;
     state.accumulators.assign(headDimV / T::kTileN, target.zeroAccumulator());
@@ -613,8 +663,11 @@ void FlashKernelEmitter::emit() {
       ranges.push_back(
           {index(0),
            arith::CeilDivSIOp::create(b, seqKV, index(tiling.blockKV)), 1});
-    for (const KeyTileRange &range : ranges)
-      state = emitRange(range, state);
+    for (auto [position, range] : llvm::enumerate(ranges))
+      state = emitRange(range, state,
+                        position == 0 && queryInRegisters
+                            ? function_ref<void()>(loadQueryFragments)
+                            : nullptr);
     emitEpilogue(state);
     return {};
   };
@@ -657,9 +710,19 @@ GpuTiling mlir::attn::nvidia::chooseTiling(const KernelSpec &spec) {
   AttentionOp op = spec.attention;
   AttentionShape shape = op.getShape();
   GpuTiling tiling;
+  int64_t headDim = std::max(shape.headDimQK, shape.headDimV);
+  // f32 tiles take twice the shared memory: 32 keys (16 at head dimension
+  // 256) keep two stages within sm_80's limit.
+  bool f32 = cast<RankedTensorType>(op.getQuery().getType())
+                 .getElementType()
+                 .isF32();
+  if (f32) {
+    tiling.blockKV = headDim > 128 ? 16 : 32;
+    return tiling;
+  }
   // 128 f32 accumulators per lane at head dimension 256 leave room for
   // 32-key score tiles only.
-  if (std::max(shape.headDimQK, shape.headDimV) > 128) {
+  if (headDim > 128) {
     tiling.blockKV = 32;
     return tiling;
   }
@@ -667,7 +730,8 @@ GpuTiling mlir::attn::nvidia::chooseTiling(const KernelSpec &spec) {
   // warps beat 64 x 64 on 4 for dense (306 vs 300 TFLOP/s) and causal (291
   // vs 288) masks without score mods, but lose on sparser masks (window
   // 1024: 189 vs 224; S2 with 64-key blocks: 40 vs 242), whose partial tiles
-  // grow with the tile, and with softcap (202 vs 212).
+  // grow with the tile, and with softcap (255 vs 264 with tanh.approx;
+  // docs/results/h200-sweep.md).
   MaskAttrInterface mask = op.getMaskRule();
   bool denseOrCausal = op.getMaskRegion().empty() &&
                        op.getScoreMods().empty() &&
@@ -690,19 +754,27 @@ mlir::attn::nvidia::buildNvidiaKernel(const KernelSpec &spec,
   // The op's verifier has checked that Q, K and V share the element type.
   Type elementType =
       cast<RankedTensorType>(op.getQuery().getType()).getElementType();
-  if (elementType.isF32())
-    return op.emitError() << "f32 inputs are not supported by the NVIDIA "
-                          << "target yet; use f16 or bf16";
-  if (!elementType.isF16() && !elementType.isBF16())
-    return op.emitError() << "the NVIDIA target needs f16 or bf16 inputs, "
-                          << "got " << elementType;
+  if (!elementType.isF16() && !elementType.isBF16() && !elementType.isF32())
+    return op.emitError() << "the NVIDIA target needs f16, bf16 or f32 "
+                          << "inputs, got " << elementType;
   AttentionShape shape = op.getShape();
+  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
+  auto supported = [&](int64_t dim) {
+    return llvm::is_contained(kHeadDims, dim) &&
+           dim * elementBytes % kSwizzlePeriodBytes == 0;
+  };
   for (auto [name, dim] : {std::pair{"E", shape.headDimQK},
                            std::pair{"F", shape.headDimV}})
-    if (!llvm::is_contained(kHeadDims, dim))
-      return op.emitError() << "head dimension " << name << " = " << dim
-                            << " is not supported by the NVIDIA target "
-                            << "(supported: 64, 128, 256)";
+    if (!supported(dim)) {
+      InFlightDiagnostic diagnostic = op.emitError();
+      diagnostic << "head dimension " << name << " = " << dim
+                 << " is not supported by the NVIDIA target for "
+                 << elementType << " inputs (supported:";
+      for (int64_t candidate : kHeadDims)
+        if (supported(candidate))
+          diagnostic << " " << candidate;
+      return diagnostic << ")";
+    }
 
   int64_t threads = tiling.warps * T::kWarpSize;
   if (tiling.warps < 1 || tiling.blockQ != T::kTileM * tiling.warps)
@@ -722,18 +794,15 @@ mlir::attn::nvidia::buildNvidiaKernel(const KernelSpec &spec,
        {std::tuple{tiling.blockQ, shape.headDimQK, "query"},
         std::tuple{tiling.blockKV, shape.headDimQK, "key"},
         std::tuple{tiling.blockKV, shape.headDimV, "value"}}) {
-    int64_t rowStep = threads / (columns / T::kChunkElements);
+    int64_t rowStep =
+        threads / (columns / T::chunkElementsOf(elementType));
     if (rows % rowStep != 0)
       return op.emitError()
              << "NVIDIA " << what << " tiles of " << rows << " rows cannot "
              << "be split evenly into 16-byte copies over " << threads
              << " threads; they need a multiple of " << rowStep << " rows";
   }
-  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-  int64_t sharedBytes =
-      elementBytes * (tiling.blockQ * shape.headDimQK +
-                      tiling.stages * tiling.blockKV *
-                          (shape.headDimQK + shape.headDimV));
+  int64_t sharedBytes = sharedLayout(shape, tiling, elementType).bytes;
   if (sharedBytes > kMaxSharedBytes)
     return op.emitError() << "NVIDIA tiles need " << sharedBytes
                           << " bytes of shared memory, more than the "
@@ -752,8 +821,20 @@ mlir::attn::nvidia::buildNvidiaKernel(const KernelSpec &spec,
       builder.getFunctionType(argumentTypes, /*results=*/{}));
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                   builder.getUnitAttr());
+  // The occupancy hint makes ptxas cap the registers per thread for that
+  // many blocks of the known size. (Without the hint the block size is left
+  // out: on H200 it made ptxas spill more in the 8-warp kernels.)
+  if (tiling.minBlocksPerMultiprocessor > 0) {
+    kernel.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+        {static_cast<int32_t>(threads), 1, 1}));
+    kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                    builder.getI32IntegerAttr(static_cast<int32_t>(
+                        tiling.minBlocksPerMultiprocessor)));
+  }
   FlashKernelEmitter(op, tiling, kernel, elementType).emit();
   multiplyByReciprocals(kernel);
+  if (!elementType.isF32())
+    useApproximateTanh(kernel);
 
   GpuLaunchShape launch;
   launch.blockQ = tiling.blockQ;

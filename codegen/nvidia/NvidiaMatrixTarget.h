@@ -7,12 +7,21 @@
 // and epilogue through this class only, so an AMD target (wave64, MFMA, LDS)
 // replaces this class and keeps the rest.
 //
-// Fragments are those of mma.sync.m16n8k16 with fp32 accumulation. With
-// lane = 4 g + t:
+// A k step is 16 deep. For f16/bf16 inputs fragments are those of
+// mma.sync.m16n8k16 with fp32 accumulation. With lane = 4 g + t:
 //   A (16 x 16, row-major): registers (row g, k 2t..2t+1), (row g+8, k 2t..),
 //     (row g, k 2t+8..), (row g+8, k 2t+8..), each two packed 16-bit values;
 //   B (16 x 8, k-major):    registers (k 2t..2t+1, col g), (k 2t+8.., col g);
 //   C (16 x 8, f32):        elements (g, 2t), (g, 2t+1), (g+8, 2t), (g+8, 2t+1).
+// For f32 inputs a k step is two mma.sync.m16n8k8 steps on TF32 operands,
+// each product taken three times (3xTF32: big.big + big.small + small.big
+// with x = big + small, about 22 significant bits, where one TF32 product
+// keeps 11). Their fragments hold single f32 values; the k order inside each
+// 8-deep half is permuted so that logical k t and t + 4 are the adjacent
+// columns 2t and 2t + 1, the order in which the C fragment holds a row. Then
+//   A (16 x 16): per half h, (g, 8h+2t), (g+8, 8h+2t), (g, 8h+2t+1),
+//     (g+8, 8h+2t+1): P's C fragments are A fragments without a shuffle;
+//   B (16 x 8):  per half h, (k 8h+2t, col g), (k 8h+2t+1, col g).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_NVIDIA_NVIDIAMATRIXTARGET_H
@@ -23,21 +32,29 @@
 
 namespace mlir::attn::nvidia {
 
-/// Registers of one fragment (A: 4 packed pairs, B: 2 packed pairs, C: 4 f32).
+/// Registers of one fragment. f16/bf16: A 4 packed pairs, B 2 packed pairs;
+/// f32: A 8 values, B 4 values; C always 4 f32.
 using Fragment = llvm::SmallVector<Value, 4>;
 
 class NvidiaMatrixTarget {
 public:
   static constexpr int64_t kWarpSize = 32;
-  /// The matrix instruction's tile: M x N x K.
+  /// The fragments' tile: M x N x K (one k step).
   static constexpr int64_t kTileM = 16, kTileN = 8, kTileK = 16;
-  /// Elements of one asynchronous copy / one ldmatrix row (16 bytes).
-  static constexpr int64_t kChunkElements = 8;
+  /// Bytes of one asynchronous copy (and one ldmatrix row).
+  static constexpr int64_t kChunkBytes = 16;
   /// Rows after which the shared-memory swizzle pattern repeats.
   static constexpr int64_t kSwizzleRows = 8;
 
-  /// `elementType` is the 16-bit input type (f16 or bf16).
+  /// Elements of `elementType` in one 16-byte chunk.
+  static int64_t chunkElementsOf(Type elementType) {
+    return kChunkBytes * 8 / elementType.getIntOrFloatBitWidth();
+  }
+
+  /// `elementType` is the input type: f16, bf16 or f32.
   NvidiaMatrixTarget(ImplicitLocOpBuilder &b, Type elementType);
+
+  int64_t chunkElements() const { return chunkElementsOf(elementType); }
 
   /// Lane-invariant setup at the kernel's entry: thread, lane and warp ids.
   void emitThreadIds();
@@ -99,6 +116,17 @@ public:
 
 private:
   Value index(int64_t value);
+  /// The physical column of element column `column` in row `row` of a
+  /// staged tile (swizzledColumn plus the offset inside the chunk).
+  Value swizzledElement(Value row, Value column);
+  /// Two adjacent f32 elements of a staged tile (row, column), column even.
+  std::pair<Value, Value> loadF32Pair(Value tile, ValueRange prefix, Value row,
+                                      Value column);
+  Value loadF32(Value tile, ValueRange prefix, Value row, Value column);
+  /// C + A B on one 8-deep half in TF32, three products (see the header).
+  Fragment multiplyAccumulate3xTF32(ArrayRef<Value> a, ArrayRef<Value> bHalf,
+                                    const Fragment &c);
+  bool splitF32() const { return elementType.isF32(); }
 
   ImplicitLocOpBuilder &b;
   Type elementType;
@@ -108,6 +136,11 @@ private:
   Value laneMod8, laneMod16, laneDiv8, laneDiv16;
   Value sharedBase;
 };
+
+/// Replaces every f32 math.tanh under `root` with the tanh.approx.f32
+/// instruction (one special-function op; relative error about 2^-11, below
+/// the rounding of 16-bit inputs and of P, but not of f32 ones).
+void useApproximateTanh(Operation *root);
 
 } // namespace mlir::attn::nvidia
 

@@ -25,13 +25,22 @@ using namespace mlir::attn;
 namespace {
 using Pred = arith::CmpIPredicate;
 
-/// Index arithmetic and data-operand loads at one location.
+/// Integer arithmetic and data-operand loads at one location. Rules compute
+/// in `type`: index, or the narrower integer type that the element indices
+/// of a caller come in (GPU kernels use i32); memrefs are indexed by index.
 class RuleEmitter {
 public:
-  RuleEmitter(OpBuilder &builder, Location loc) : b(loc, builder) {}
+  RuleEmitter(OpBuilder &builder, Location loc, Type type)
+      : b(loc, builder), type(type) {}
+  RuleEmitter(OpBuilder &builder, Location loc)
+      : RuleEmitter(builder, loc, builder.getIndexType()) {}
+  RuleEmitter(OpBuilder &builder, Location loc, const ElementIndices &at)
+      : RuleEmitter(builder, loc, at.i.getType()) {}
 
   Value constant(int64_t value) {
-    return arith::ConstantIndexOp::create(b, value);
+    if (type.isIndex())
+      return arith::ConstantIndexOp::create(b, value);
+    return arith::ConstantIntOp::create(b, type, value);
   }
   Value boolean(bool value) {
     return arith::ConstantIntOp::create(b, b.getI1Type(), value);
@@ -52,18 +61,29 @@ public:
     return arith::SelectOp::create(b, condition, x, y);
   }
   Value dim(Value memref, int64_t index) {
-    return memref::DimOp::create(b, memref, index);
+    Value extent = memref::DimOp::create(b, memref, index);
+    return type.isIndex() ? extent
+                          : Value(arith::IndexCastOp::create(b, type, extent));
   }
 
-  /// Element `indices` of an integer memref, as an index (sign-extended).
+  /// Element `indices` of an integer memref, in the rule's type
+  /// (sign-extended or truncated).
   Value loadIndex(Value memref, ValueRange indices) {
-    Value element = memref::LoadOp::create(b, memref, indices);
-    return arith::IndexCastOp::create(b, b.getIndexType(), element);
+    Value element = memref::LoadOp::create(b, memref, asIndices(indices));
+    if (type.isIndex())
+      return arith::IndexCastOp::create(b, type, element);
+    unsigned width = element.getType().getIntOrFloatBitWidth();
+    unsigned wanted = type.getIntOrFloatBitWidth();
+    if (width < wanted)
+      return arith::ExtSIOp::create(b, type, element);
+    if (width > wanted)
+      return arith::TruncIOp::create(b, type, element);
+    return element;
   }
 
   /// Element `indices` of a float memref, converted to `type`.
   Value loadFloat(Value memref, ValueRange indices, FloatType type) {
-    Value element = memref::LoadOp::create(b, memref, indices);
+    Value element = memref::LoadOp::create(b, memref, asIndices(indices));
     auto loaded = cast<FloatType>(element.getType());
     if (loaded.getWidth() < type.getWidth())
       return arith::ExtFOp::create(b, type, element);
@@ -75,10 +95,23 @@ public:
     return element;
   }
 
-  /// An index converted to the float type `type` (exact below 2^24 for f32).
-  Value toFloat(Value index, FloatType type) {
-    Value wide = arith::IndexCastOp::create(b, b.getI64Type(), index);
-    return arith::SIToFPOp::create(b, type, wide);
+  /// An integer converted to the float type `type` (exact below 2^24 for
+  /// f32).
+  Value toFloat(Value integer, FloatType type) {
+    if (integer.getType().isIndex())
+      integer = arith::IndexCastOp::create(b, b.getI64Type(), integer);
+    return arith::SIToFPOp::create(b, type, integer);
+  }
+
+  /// `indices` as memref indices.
+  SmallVector<Value> asIndices(ValueRange indices) {
+    SmallVector<Value> converted;
+    for (Value value : indices)
+      converted.push_back(value.getType().isIndex()
+                              ? value
+                              : Value(arith::IndexCastOp::create(
+                                    b, b.getIndexType(), value)));
+    return converted;
   }
   Value floatConstant(double value, FloatType type) {
     APFloat converted(value);
@@ -89,11 +122,12 @@ public:
   }
 
   ImplicitLocOpBuilder b;
+  Type type;
 };
 } // namespace
 
 Value ElementIndices::buildKVHead(OpBuilder &builder, Location loc) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, *this);
   return e.div(h, e.div(queryHeads, kvHeads));
 }
 
@@ -103,13 +137,13 @@ Value ElementIndices::buildKVHead(OpBuilder &builder, Location loc) const {
 
 Value CausalAttr::buildKeep(OpBuilder &builder, Location loc,
                             const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   return e.cmp(Pred::sle, at.j, at.i);
 }
 
 Value WindowAttr::buildKeep(OpBuilder &builder, Location loc,
                             const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value behind = e.cmp(Pred::slt, e.sub(at.i, at.j), e.constant(getLeft()));
   Value ahead = e.cmp(Pred::sle, e.sub(at.j, at.i), e.constant(getRight()));
   return e.both(behind, ahead);
@@ -117,7 +151,7 @@ Value WindowAttr::buildKeep(OpBuilder &builder, Location loc,
 
 Value SinksAttr::buildKeep(OpBuilder &builder, Location loc,
                            const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   return e.cmp(Pred::slt, at.j, e.constant(getCount()));
 }
 
@@ -127,7 +161,7 @@ Value SinksAttr::buildKeep(OpBuilder &builder, Location loc,
 
 Value PrefixLMAttr::buildKeep(OpBuilder &builder, Location loc,
                               const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value prefix = e.loadIndex(at.data[getOperand()], {at.b});
   return e.either(e.cmp(Pred::sle, at.j, at.i),
                   e.cmp(Pred::slt, at.j, prefix));
@@ -136,18 +170,18 @@ Value PrefixLMAttr::buildKeep(OpBuilder &builder, Location loc,
 /// The document of token `x` under the offsets layout: the last d with
 /// offsets[d] <= x, by binary search (as documentOfOffset in AttnAttrs.cpp).
 static Value buildDocumentOfOffset(RuleEmitter &e, Value offsets, Value x) {
-  Type index = e.b.getIndexType();
+  Type type = e.type;
   Value first = e.constant(0);
   Value last = e.sub(e.dim(offsets, 0), e.constant(1));
   auto search = scf::WhileOp::create(
-      e.b, TypeRange{index, index}, ValueRange{first, last},
+      e.b, TypeRange{type, type}, ValueRange{first, last},
       [&](OpBuilder &builder, Location loc, ValueRange bounds) {
-        RuleEmitter inner(builder, loc);
+        RuleEmitter inner(builder, loc, type);
         Value open = inner.cmp(Pred::slt, bounds[0], bounds[1]);
         scf::ConditionOp::create(builder, loc, open, bounds);
       },
       [&](OpBuilder &builder, Location loc, ValueRange bounds) {
-        RuleEmitter inner(builder, loc);
+        RuleEmitter inner(builder, loc, type);
         Value lo = bounds[0], hi = bounds[1];
         Value mid = inner.add(
             lo, inner.div(inner.add(inner.sub(hi, lo), inner.constant(1)),
@@ -164,7 +198,7 @@ static Value buildDocumentOfOffset(RuleEmitter &e, Value offsets, Value x) {
 
 Value DocumentsAttr::buildKeep(OpBuilder &builder, Location loc,
                                const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value documents = at.data[getOperand()];
   Value sameDocument;
   if (getLayout() == DocumentLayout::Offsets) {
@@ -185,7 +219,7 @@ Value DocumentsAttr::buildKeep(OpBuilder &builder, Location loc,
 
 Value S2Attr::buildKeep(OpBuilder &builder, Location loc,
                         const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value causal = e.cmp(Pred::sle, at.j, at.i);
   Value kvHead =
       getHomoHead() ? e.constant(0) : at.buildKVHead(e.b, e.b.getLoc());
@@ -205,7 +239,7 @@ Value S2Attr::buildKeep(OpBuilder &builder, Location loc,
 
 Value ShiftedGroupsAttr::buildKeep(OpBuilder &builder, Location loc,
                                    const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value causal = e.cmp(Pred::sle, at.j, at.i);
   Value unshifted =
       e.cmp(Pred::slt, at.h, e.div(at.queryHeads, e.constant(2)));
@@ -219,7 +253,7 @@ Value ShiftedGroupsAttr::buildKeep(OpBuilder &builder, Location loc,
 
 Value StarAnchorAttr::buildKeep(OpBuilder &builder, Location loc,
                                 const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value block = e.constant(getBlock());
   Value blockI = e.div(at.i, block), blockJ = e.div(at.j, block);
   Value local = e.both(e.cmp(Pred::eq, blockJ, blockI),
@@ -271,7 +305,7 @@ static Value buildNeighborhood1D(RuleEmitter &e, Value xq, Value xk, int64_t n,
 
 Value NeighborhoodAttr::buildKeep(OpBuilder &builder, Location loc,
                                   const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   ArrayRef<int64_t> grid = getGrid();
   Value restQ = at.i, restK = at.j;
   Value keep = e.boolean(true);
@@ -294,7 +328,7 @@ Value NeighborhoodAttr::buildKeep(OpBuilder &builder, Location loc,
 
 Value BlockListAttr::buildKeep(OpBuilder &builder, Location loc,
                                const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value list = at.data[getOperand()];
   Value queryBlock = e.div(at.i, e.constant(getBlockQ()));
   Value keyBlock = e.div(at.j, e.constant(getBlockKv()));
@@ -302,7 +336,7 @@ Value BlockListAttr::buildKeep(OpBuilder &builder, Location loc,
       e.b, e.constant(0), e.dim(list, 3), e.constant(1),
       ValueRange{e.boolean(false)},
       [&](OpBuilder &builder, Location loc, Value slot, ValueRange found) {
-        RuleEmitter inner(builder, loc);
+        RuleEmitter inner(builder, loc, e.type);
         Value listed = inner.loadIndex(list, {at.b, at.h, queryBlock, slot});
         Value match = inner.cmp(Pred::eq, listed, keyBlock);
         scf::YieldOp::create(builder, loc,
@@ -313,7 +347,7 @@ Value BlockListAttr::buildKeep(OpBuilder &builder, Location loc,
 
 Value BlockMaskAttr::buildKeep(OpBuilder &builder, Location loc,
                                const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value entry = e.loadIndex(at.data[getOperand()],
                             {at.b, at.h, e.div(at.i, e.constant(getBlockQ())),
                              e.div(at.j, e.constant(getBlockKv()))});
@@ -326,7 +360,7 @@ Value BlockMaskAttr::buildKeep(OpBuilder &builder, Location loc,
 
 Value AndAttr::buildKeep(OpBuilder &builder, Location loc,
                          const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value keep;
   for (MaskAttrInterface mask : getMasks()) {
     Value operand = mask.buildKeep(e.b, loc, at);
@@ -337,7 +371,7 @@ Value AndAttr::buildKeep(OpBuilder &builder, Location loc,
 
 Value OrAttr::buildKeep(OpBuilder &builder, Location loc,
                         const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value keep;
   for (MaskAttrInterface mask : getMasks()) {
     Value operand = mask.buildKeep(e.b, loc, at);
@@ -362,7 +396,7 @@ Value SoftcapAttr::buildApply(OpBuilder &builder, Location loc, Value score,
 
 Value AlibiAttr::buildApply(OpBuilder &builder, Location loc, Value score,
                             const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   auto type = cast<FloatType>(score.getType());
   // slope_h = 2^(-max_bias * (h + 1) / Hq)
   Value headRank = e.toFloat(e.add(at.h, e.constant(1)), type);
@@ -380,7 +414,7 @@ Value AlibiAttr::buildApply(OpBuilder &builder, Location loc, Value score,
 
 Value BiasAttr::buildApply(OpBuilder &builder, Location loc, Value score,
                            const ElementIndices &at) const {
-  RuleEmitter e(builder, loc);
+  RuleEmitter e(builder, loc, at);
   Value bias = at.data[getOperand()];
   // Size-1 batch and head dimensions broadcast.
   Value one = e.constant(1), zero = e.constant(0);

@@ -225,7 +225,8 @@ LogicalResult AttnCompilePass::checkOptions() {
        {std::pair<StringRef, int64_t>{"gpu-block-q", gpuBlockQ},
         {"gpu-block-kv", gpuBlockKV},
         {"gpu-warps", gpuWarps},
-        {"gpu-stages", gpuStages}})
+        {"gpu-stages", gpuStages},
+        {"gpu-min-blocks", gpuMinBlocks}})
     if (value < 0)
       return emitError(loc) << "attn-compile: " << name << " must be >= 1 "
                             << "(or 0 for the kernel's default), got "
@@ -312,6 +313,8 @@ AttnCompilePass::buildGpuKernels(ArrayRef<host::KernelSpec> specs,
       tiling.warps = gpuWarps;
     if (gpuStages)
       tiling.stages = gpuStages;
+    if (gpuMinBlocks)
+      tiling.minBlocksPerMultiprocessor = gpuMinBlocks;
     FailureOr<nvidia::GpuLaunchShape> shape =
         nvidia::buildNvidiaKernel(spec, tiling, kernel.entry, gpuModule);
     if (failed(shape))

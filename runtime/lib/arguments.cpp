@@ -168,6 +168,9 @@ int Signature::symbolIndex(std::string_view name) const {
   return -1;
 }
 
+/// The largest extent of any dimension on a GPU target.
+constexpr int64_t kMaxGpuExtent = int64_t(1) << 30;
+
 Status bindArguments(const Signature &sig, const DLTensor *const *args, int nargs,
                      DLDeviceType deviceType, const std::string &what, bool inputsOnly,
                      BoundArgs *out) {
@@ -220,6 +223,11 @@ Status bindArguments(const Signature &sig, const DLTensor *const *args, int narg
       auto dimWho = [&] { return who() + " dimension " + std::to_string(d); };
       if (extent < 0)
         return mismatch(dimWho() + " has negative extent " + std::to_string(extent));
+      // GPU kernels evaluate mask rules and score mods on 32-bit indices.
+      if (deviceType != kDLCPU && extent > kMaxGpuExtent)
+        return mismatch(dimWho() + " is " + std::to_string(extent) +
+                        ", more than GPU kernels support (2^30: their mask rules "
+                        "compute in 32-bit integers)");
       const bundle::Dim &dim = a.dims[d];
       int s = sig.dimSymbol[i][d];
       if (s < 0) {

@@ -93,6 +93,16 @@ TEST_F(Validation, AllCudaTensorsOnOneDevice) {
   expectMismatch("argument 1 ('k') is on device 1, but argument 0 ('q') is on device 0", "cuda");
 }
 
+TEST_F(Validation, GpuExtentsStayBelow2To30) {
+  toCuda();
+  // Checked before the driver is opened, so this holds on machines without one.
+  k.shape[2] = (int64_t(1) << 30) + 1;
+  k.refresh();
+  expectMismatch("argument 1 ('k') dimension 2 is 1073741825, more than GPU kernels support "
+                 "(2^30: their mask rules compute in 32-bit integers)",
+                 "cuda");
+}
+
 TEST_F(Validation, Dtype) {
   q.t.dtype = kF16;
   expectMismatch("argument 0 ('q') has dtype (code 2, bits 16, lanes 1), expected bf16");

@@ -35,6 +35,10 @@
 // DOCS: PASS
 // RUN: not attn-run-nomlir %t/b.atnb --function docs --target host --batch 2 --seq-q 40 --check 2>&1 | FileCheck %s --check-prefix=NODATA
 // NODATA: error: kernel 'docs' reads data operand 'data0', whose valid values only the compiler knows: pass --inputs DIR
+// A float data operand (a bias) takes any value: it is generated like q, k, v.
+// RUN: attn-run-nomlir %t/b.atnb --function bias --target host --batch 2 --seq-q 40 --runs 1 | FileCheck %s --check-prefix=BIAS
+// BIAS: kernel bias: B=2 Hq=2 Hkv=2 Sq=40 Skv=40 E=8 F=8
+// BIAS-NEXT: runs=1 median_ms=
 
 // Timing: median and useful TFLOP/s from --useful-density.
 // RUN: attn-run-nomlir %t/b.atnb --function lse --target host --batch 2 --seq-q 64 --runs 3 --useful-density 0.5 | FileCheck %s --check-prefix=TIME
@@ -81,4 +85,9 @@ func.func @lse(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x
 func.func @docs(%q: tensor<?x2x?x8xbf16>, %k: tensor<?x2x?x8xbf16>, %v: tensor<?x2x?x8xbf16>, %ids: tensor<?x?xi32>) -> tensor<?x2x?x8xbf16> {
   %o = attn.attention %q, %k, %v data(%ids : tensor<?x?xi32>) {mask = #attn.documents<operand = 0, layout = ids, causal = true>} : tensor<?x2x?x8xbf16>, tensor<?x2x?x8xbf16>, tensor<?x2x?x8xbf16> -> tensor<?x2x?x8xbf16>
   return %o : tensor<?x2x?x8xbf16>
+}
+
+func.func @bias(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>, %bias: tensor<1x2x40x40xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v data(%bias : tensor<1x2x40x40xf32>) {score_mod = #attn.bias<operand = 0>} : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
 }

@@ -10,10 +10,13 @@
 // CHECK-DAG: gpu.block_id x
 // CHECK-DAG: gpu.block_id y
 // CHECK-DAG: gpu.block_id z
-// The Q tile: zero-filled async copies, then A fragments.
+// The Q tile: zero-filled async copies, then the first K/V tile's copies,
+// then a wait for Q alone (one group left in flight) and its A fragments.
 // CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
 // CHECK: nvvm.cp.async.commit.group
-// CHECK: nvvm.cp.async.wait.group 0
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.wait.group 1
 // CHECK: gpu.barrier
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
 // The key-tile loop: the next tile's copies, then this tile's products.

@@ -15,6 +15,15 @@
 // REPORT: error: attn-compile: report-resources needs an NVIDIA target and emit=bundle or emit=ptx
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 gpu-warps=-2" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // NEGATIVE: error: attn-compile: gpu-warps must be >= 1 (or 0 for the kernel's default), got -2
+// RUN: not attn-opt %s --attn-compile="targets=sm_90 gpu-min-blocks=-1" 2>&1 | FileCheck %s --check-prefix=NEGATIVE-BLOCKS
+// NEGATIVE-BLOCKS: error: attn-compile: gpu-min-blocks must be >= 1 (or 0 for the kernel's default), got -1
+// gpu-min-blocks gives ptxas the block size and the occupancy hint.
+// RUN: attn-opt %s --attn-compile="targets=sm_90 emit=ptx" -o /dev/null | FileCheck %s --check-prefix=NO-HINT
+// NO-HINT-NOT: .maxntid
+// NO-HINT-NOT: .minnctapersm
+// RUN: attn-opt %s --attn-compile="targets=sm_90 emit=ptx gpu-min-blocks=3" -o /dev/null | FileCheck %s --check-prefix=HINT
+// HINT: .maxntid 128, 1, 1
+// HINT-NEXT: .minnctapersm 3
 // Tilings the kernel cannot run are the emitter's to refuse; its diagnostic surfaces.
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 emit=gpu gpu-block-kv=24" 2>&1 | FileCheck %s --check-prefix=TILING
 // TILING: error: {{.*}}24

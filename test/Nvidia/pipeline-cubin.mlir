@@ -1,4 +1,4 @@
-// With ptxas, every f16/bf16 example assembles for sm_80 and sm_90 and
+// With ptxas, every example assembles for sm_80 and sm_90 and
 // ptxas reports its resources.
 // REQUIRES: ptxas
 // RUN: attn-opt %examples/alibi.mlir --attn-compile="targets=sm_80,sm_90 report-resources" -o /dev/null | FileCheck %s
@@ -25,6 +25,9 @@
 // RUN: attn-opt %examples/sparge_block_mask.mlir --attn-compile="targets=sm_80,sm_90 report-resources" -o /dev/null | FileCheck %s
 // RUN: attn-opt %examples/sqa.mlir --attn-compile="targets=sm_80,sm_90 report-resources" -o /dev/null | FileCheck %s
 // RUN: attn-opt %examples/star_attention.mlir --attn-compile="targets=sm_80,sm_90 report-resources" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/bias.mlir --attn-compile="targets=sm_80,sm_90 report-resources" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/natten_1d_dilated.mlir --attn-compile="targets=sm_80,sm_90 report-resources" -o /dev/null | FileCheck %s
+// RUN: attn-opt %examples/swin_blocked.mlir --attn-compile="targets=sm_80,sm_90 report-resources" -o /dev/null | FileCheck %s
 
 // CHECK: kernel {{[a-z0-9_]+}} sm_80: registers={{[1-9][0-9]*}} shared={{[1-9][0-9]*}} spill_stores={{[0-9]+}} spill_loads={{[0-9]+}}
 // CHECK-NEXT: kernel {{[a-z0-9_]+}} sm_90: registers={{[1-9][0-9]*}} shared={{[1-9][0-9]*}} spill_stores={{[0-9]+}} spill_loads={{[0-9]+}}

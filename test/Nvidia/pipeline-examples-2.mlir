@@ -1,8 +1,9 @@
 // Every f16/bf16 example compiles to PTX for sm_80 and sm_90 with the
 // instructions the kernel is built on: tensor-core mma.sync, asynchronous
 // copies, ldmatrix and ex2.approx, and no device-library call. (The f32
-// examples bias, natten_1d_dilated and swin_blocked are refused: see
-// errors.mlir.) With ptxas, every example also assembles: pipeline-cubin.mlir.
+// examples bias, natten_1d_dilated and swin_blocked use TF32 products:
+// pipeline-examples-f32.mlir.) With ptxas, every example also assembles:
+// pipeline-cubin.mlir.
 // The checks run once per chip (two PTX modules per example).
 // RUN: attn-opt %examples/moba_block_list.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s
 // RUN: attn-opt %examples/mqa.mlir --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s

@@ -453,15 +453,18 @@ bool loadInputs(const bundle::Kernel &kernel, const RunRequest &request,
   return true;
 }
 
-/// Normal(0, 1) values for q, k and v not read from files, rounded to the
-/// argument's type. For checks (`exact`): the very values `attn-run SPEC
-/// --target ref --seed S` generates (streams 0, 1, 2). For timing, where
-/// only the distribution matters, each 2^20-element chunk draws from its own
-/// stream, so that all cores generate.
-void generateQKV(const bundle::Kernel &kernel, const Signature &signature,
-                 uint64_t seed, bool exact, Problem &problem) {
-  int streams[] = {signature.query, signature.key, signature.value};
-  for (uint64_t stream = 0; stream < 3; ++stream) {
+/// Normal(0, 1) values for q, k, v and float data operands not read from
+/// files, rounded to the argument's type. For checks (`exact`): q, k and v
+/// are the very values `attn-run SPEC --target ref --seed S` generates
+/// (streams 0, 1, 2). For timing, where only the distribution matters, each
+/// 2^20-element chunk draws from its own stream, so that all cores generate.
+void generateInputs(const bundle::Kernel &kernel, const Signature &signature,
+                    uint64_t seed, bool exact, Problem &problem) {
+  std::vector<int> streams = {signature.query, signature.key, signature.value};
+  for (int position : signature.data)
+    if (isFloat(kernel.args[position].dtype))
+      streams.push_back(position);
+  for (uint64_t stream = 0; stream < streams.size(); ++stream) {
     int position = streams[stream];
     Array &array = problem.arguments[position];
     int64_t count = elementCount(array.shape);
@@ -1023,20 +1026,25 @@ int attn::run::runBundle(const RunRequest &request,
   const std::vector<int64_t> &v = problem.arguments[signature.value].shape;
   problem.sizes = {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
   if (fromFiles) {
-    generateQKV(*kernel, signature, request.seed, request.check, problem);
+    generateInputs(*kernel, signature, request.seed, request.check, problem);
   } else {
     if (oracle) {
       if (!oracle->generateInputs(request.seed, problem))
         return 1;
-    } else if (!signature.data.empty()) {
-      printError("kernel '" + kernel->name + "' reads data operand '" +
-                 kernel->args[signature.data.front()].name +
-                 "', whose valid values only the compiler knows: pass "
-                 "--inputs DIR (attn-run SPEC --target ref --dump DIR "
-                 "writes them)");
-      return 1;
     } else {
-      generateQKV(*kernel, signature, request.seed, request.check, problem);
+      // Any finite value is valid in a float data operand (a bias); integer
+      // ones (document ids, block lists) follow rules only the spec knows.
+      for (int position : signature.data)
+        if (!isFloat(kernel->args[position].dtype)) {
+          printError("kernel '" + kernel->name + "' reads data operand '" +
+                     kernel->args[position].name +
+                     "', whose valid values only the compiler knows: pass "
+                     "--inputs DIR (attn-run SPEC --target ref --dump DIR "
+                     "writes them)");
+          return 1;
+        }
+      generateInputs(*kernel, signature, request.seed, request.check,
+                     problem);
     }
   }
 

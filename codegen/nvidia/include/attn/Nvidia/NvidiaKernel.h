@@ -26,6 +26,9 @@ struct GpuTiling {
   int64_t warps = 4;
   /// K/V shared-memory stages (2 = double buffering).
   int64_t stages = 2;
+  /// Thread blocks that should fit on one multiprocessor at once (0: no
+  /// hint). ptxas then caps the registers per thread to let them fit.
+  int64_t minBlocksPerMultiprocessor = 0;
 };
 
 /// How a launch follows from the runtime sizes: grid = (ceil(Sq / blockQ),
