@@ -392,7 +392,7 @@ constexpr int64_t kMaxScratchBytes = 1 << 20;
 /// Emits one kernel body. Scratch tiles are stack buffers allocated once at
 /// the entry. The contractions and the row updates run on vectors along
 /// key columns (a key tile is a whole number of vectors) and along F.
-class KernelEmitter {
+class KernelEmitter : KernelOperands {
 public:
   KernelEmitter(AttentionOp op, const HostTiling &tiling, func::FuncOp kernel)
       : op(op), tiling(tiling), kernel(kernel),
@@ -485,9 +485,6 @@ private:
   func::FuncOp kernel;
   ImplicitLocOpBuilder b;
 
-  // Kernel arguments as memrefs.
-  Value query, key, value, output, lse;
-  SmallVector<Value> data;
   // Runtime sizes.
   Value batchSize, queryHeads, kvHeads, seqQ, seqKV;
   int64_t headDimQK = 0, headDimV = 0;
@@ -525,6 +522,21 @@ SmallVector<Value> KernelEmitter::reduceMany(
       body(loop.getInductionVar(), loop.getRegionIterArgs());
   scf::YieldOp::create(b, next);
   return llvm::to_vector_of<Value>(loop.getResults());
+}
+
+KernelOperands mlir::attn::host::bindKernelOperands(AttentionOp op,
+                                                   ValueRange arguments) {
+  KernelOperands operands;
+  operands.query = arguments[0];
+  operands.key = arguments[1];
+  operands.value = arguments[2];
+  size_t dataCount = op.getData().size();
+  for (size_t position = 0; position < dataCount; ++position)
+    operands.data.push_back(arguments[3 + position]);
+  operands.output = arguments[3 + dataCount];
+  if (op.getLse())
+    operands.lse = arguments[4 + dataCount];
+  return operands;
 }
 
 Value mlir::attn::host::inlineSpecRegion(OpBuilder &b, AttentionOp op,
@@ -912,16 +924,8 @@ void KernelEmitter::emitKeyTile(Value batchIndex, Value h, Value kvHead,
 void KernelEmitter::emit() {
   Block *entry = kernel.addEntryBlock();
   b.setInsertionPointToStart(entry);
-  auto arguments = entry->getArguments();
-  query = arguments[0];
-  key = arguments[1];
-  value = arguments[2];
-  size_t dataCount = op.getData().size();
-  for (size_t index = 0; index < dataCount; ++index)
-    data.push_back(arguments[3 + index]);
-  output = arguments[3 + dataCount];
-  if (op.getLse())
-    lse = arguments[4 + dataCount];
+  static_cast<KernelOperands &>(*this) =
+      bindKernelOperands(op, entry->getArguments());
 
   AttentionShape shape = op.getShape();
   headDimQK = shape.headDimQK;

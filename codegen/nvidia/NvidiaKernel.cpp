@@ -106,7 +106,7 @@ struct RunningState {
   }
 };
 
-class FlashKernelEmitter {
+class FlashKernelEmitter : host::KernelOperands {
 public:
   FlashKernelEmitter(AttentionOp op, const GpuTiling &tiling,
                      gpu::GPUFuncOp kernel, Type elementType)
@@ -185,8 +185,6 @@ private:
   NvidiaMatrixTarget target;
   Type elementType;
 
-  Value query, key, value, output, lse;
-  SmallVector<Value> data;
   Value batchSize, queryHeads, kvHeads, seqQ, seqKV;
   Value batchIndex, head, kvHead, rowBegin, rowEnd;
   /// b, h and the sizes in i32 for the element rules (i, j set per element).
@@ -586,16 +584,8 @@ void FlashKernelEmitter::emitPoisonedOutputs() {
 void FlashKernelEmitter::emit() {
   Block &entry = kernel.getBody().front();
   b.setInsertionPointToStart(&entry);
-  auto arguments = entry.getArguments();
-  query = arguments[0];
-  key = arguments[1];
-  value = arguments[2];
-  size_t dataCount = op.getData().size();
-  for (size_t position = 0; position < dataCount; ++position)
-    data.push_back(arguments[3 + position]);
-  output = arguments[3 + dataCount];
-  if (op.getLse())
-    lse = arguments[4 + dataCount];
+  static_cast<host::KernelOperands &>(*this) =
+      host::bindKernelOperands(op, entry.getArguments());
 
   AttentionShape shape = op.getShape();
   headDimQK = shape.headDimQK;

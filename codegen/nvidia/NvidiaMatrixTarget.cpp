@@ -37,6 +37,7 @@ void NvidiaMatrixTarget::emitThreadIds() {
   warp = arith::DivUIOp::create(b, thread, index(kWarpSize));
   laneRow = arith::DivUIOp::create(b, lane, index(4));
   laneColumnPair = arith::RemUIOp::create(b, lane, index(4));
+  laneEvenColumn = arith::MulIOp::create(b, laneColumnPair, index(2));
   laneMod8 = arith::RemUIOp::create(b, lane, index(8));
   laneMod16 = arith::RemUIOp::create(b, lane, index(16));
   laneDiv8 = arith::DivUIOp::create(b, lane, index(8));
@@ -142,7 +143,7 @@ Fragment NvidiaMatrixTarget::loadA(Value tile, ValueRange prefix, Value row0,
     rows[1] = arith::AddIOp::create(b, rows[1], index(8));
     for (int64_t half = 0; half < 2; ++half) {
       Value column = arith::AddIOp::create(
-          b, arith::MulIOp::create(b, laneColumnPair, index(2)),
+          b, laneEvenColumn,
           index(kTileK * kStep + 8 * half));
       auto [top0, top1] = loadF32Pair(tile, prefix, rows[0], column);
       auto [bottom0, bottom1] = loadF32Pair(tile, prefix, rows[1], column);
@@ -171,7 +172,7 @@ NvidiaMatrixTarget::loadBPairAlongK(Value tile, ValueRange prefix, Value row0,
     for (int64_t step = 0; step < 2; ++step)
       for (int64_t half = 0; half < 2; ++half) {
         Value column = arith::AddIOp::create(
-            b, arith::MulIOp::create(b, laneColumnPair, index(2)),
+            b, laneEvenColumn,
             index(kTileK * (kStep + step) + 8 * half));
         auto [first, second] = loadF32Pair(tile, prefix, row, column);
         steps[step].append({first, second});
@@ -201,7 +202,7 @@ NvidiaMatrixTarget::loadBPairTransposed(Value tile, ValueRange prefix,
       for (int64_t half = 0; half < 2; ++half) {
         Value row = arith::AddIOp::create(
             b, arith::AddIOp::create(
-                   b, row0, arith::MulIOp::create(b, laneColumnPair, index(2))),
+                   b, row0, laneEvenColumn),
             index(8 * half));
         blocks[block].push_back(loadF32(tile, prefix, row, column));
         blocks[block].push_back(loadF32(

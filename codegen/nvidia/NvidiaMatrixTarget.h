@@ -131,6 +131,8 @@ private:
   ImplicitLocOpBuilder &b;
   Type elementType;
   Value thread, warp, lane, laneRow, laneColumnPair;
+  /// 2 t: the first column of the lane's pairs (f32 fragments).
+  Value laneEvenColumn;
   /// Per-lane parts of ldmatrix addresses: lane % 8, lane % 16, lane / 8,
   /// lane / 16.
   Value laneMod8, laneMod16, laneDiv8, laneDiv16;

@@ -723,8 +723,17 @@ double usefulFlops(const ProblemSizes &sizes, double density) {
          density;
 }
 
-void printThroughput(const ProblemSizes &sizes, double medianMs,
-                     std::optional<double> density, const char *source) {
+/// Useful TFLOP/s of a median time, at the density of --useful-density or,
+/// without it, the one the compiler counts (when there is a compiler).
+void printThroughput(const RunRequest &request, SpecOracle *oracle,
+                     const Problem &problem, double medianMs) {
+  std::optional<double> density = request.usefulDensity;
+  const char *source = "--useful-density";
+  if (!density && oracle) {
+    density = oracle->density(problem);
+    source = "counted by the compiler";
+  }
+  const ProblemSizes &sizes = problem.sizes;
   if (!density) {
     double flops = usefulFlops(sizes, 1.0);
     std::cout << "density=unknown (pass --useful-density) "
@@ -870,13 +879,7 @@ int runCuda(const RunRequest &request, const bundle::Kernel &kernel,
             << " min_ms=" << formatNumber(*std::min_element(
                                  milliseconds.begin(), milliseconds.end()))
             << "\n";
-  std::optional<double> density = request.usefulDensity;
-  const char *source = "--useful-density";
-  if (!density && oracle) {
-    density = oracle->density(problem);
-    source = "counted by the compiler";
-  }
-  printThroughput(problem.sizes, medianMs, density, source);
+  printThroughput(request, oracle, problem, medianMs);
   return 0;
 }
 
@@ -919,13 +922,7 @@ int runHost(const RunRequest &request, const bundle::Kernel &kernel,
   double medianMs = median(milliseconds);
   std::cout << "runs=" << runs << " median_ms=" << formatNumber(medianMs)
             << "\n";
-  std::optional<double> density = request.usefulDensity;
-  const char *source = "--useful-density";
-  if (!density && oracle) {
-    density = oracle->density(problem);
-    source = "counted by the compiler";
-  }
-  printThroughput(problem.sizes, medianMs, density, source);
+  printThroughput(request, oracle, problem, medianMs);
   return 0;
 }
 

@@ -58,6 +58,14 @@ FailureOr<llvm::SmallVector<KernelSpec>> collectKernelSpecs(ModuleOp module);
 /// the signature promises one.
 MemRefType kernelArgumentMemRefType(const KernelArgument &argument);
 
+/// A kernel's memref arguments in the order of analyzeKernelSpec: q, k, v,
+/// the data operands, o, then lse when `op` has one.
+struct KernelOperands {
+  Value query, key, value, output, lse;
+  SmallVector<Value> data;
+};
+KernelOperands bindKernelOperands(AttentionOp op, ValueRange arguments);
+
 /// Clones a custom region of `op` (mask or score) at `builder`'s insertion
 /// point with its block arguments bound to `arguments`, reading the data
 /// operands from `dataMemrefs` (position k holds data operand #k) instead of
