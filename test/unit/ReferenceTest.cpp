@@ -7,10 +7,10 @@
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Dialect/AttnOps.h"
-#include "attn/Reference/Compare.h"
-#include "attn/Reference/Inputs.h"
-#include "attn/Reference/Npy.h"
-#include "attn/Reference/Reference.h"
+#include "attn/Interpreter/Compare.h"
+#include "attn/Interpreter/Inputs.h"
+#include "attn/Interpreter/Npy.h"
+#include "attn/Interpreter/Reference.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -34,7 +34,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-using namespace mlir::attn::reference;
+using namespace mlir::attn::interpreter;
 
 namespace {
 

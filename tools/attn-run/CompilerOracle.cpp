@@ -2,8 +2,8 @@
 #include "CompilerOracle.h"
 
 #include "attn/Dialect/MaskRegionTiling.h"
-#include "attn/Reference/Compare.h"
-#include "attn/Reference/EntryPoint.h"
+#include "attn/Interpreter/Compare.h"
+#include "attn/Interpreter/EntryPoint.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
@@ -11,7 +11,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-using namespace mlir::attn::reference;
+using namespace mlir::attn::interpreter;
 namespace run = ::attn::run;
 namespace bundle = ::attn::bundle;
 

@@ -16,8 +16,8 @@
 //===----------------------------------------------------------------------===//
 #include "CompilerOracle.h"
 #include "attn/Dialect/AttnDialect.h"
-#include "attn/Reference/Compare.h"
-#include "attn/Reference/EntryPoint.h"
+#include "attn/Interpreter/Compare.h"
+#include "attn/Interpreter/EntryPoint.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -40,7 +40,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-using namespace mlir::attn::reference;
+using namespace mlir::attn::interpreter;
 namespace cl = llvm::cl;
 
 namespace {

@@ -7,10 +7,10 @@
 //===----------------------------------------------------------------------===//
 #include "BundleRunner.h"
 
-#include "Compare.h"
+#include "attn/Support/Compare.h"
 #include "CudaDevice.h"
-#include "FloatBits.h"
-#include "SeededRandom.h"
+#include "attn/Support/FloatBits.h"
+#include "attn/Support/SeededRandom.h"
 #include "attn/runtime.h"
 
 #include <algorithm>

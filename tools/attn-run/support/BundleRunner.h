@@ -15,7 +15,7 @@
 #ifndef ATTN_RUN_SUPPORT_BUNDLERUNNER_H
 #define ATTN_RUN_SUPPORT_BUNDLERUNNER_H
 
-#include "Npy.h"
+#include "attn/Support/Npy.h"
 #include "attn/bundle.h"
 
 #include <functional>
@@ -25,6 +25,9 @@
 #include <vector>
 
 namespace attn::run {
+
+// The file formats and comparisons attn-run reads and prints.
+using namespace ::attn::support;
 
 enum class Target { Host, Cuda };
 

@@ -5,12 +5,12 @@
 // in the Euclidean norm over all elements.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_REFERENCE_COMPARE_H
-#define ATTN_REFERENCE_COMPARE_H
+#ifndef ATTN_INTERPRETER_COMPARE_H
+#define ATTN_INTERPRETER_COMPARE_H
 
-#include "attn/Reference/Reference.h"
+#include "attn/Interpreter/Reference.h"
 
-namespace mlir::attn::reference {
+namespace mlir::attn::interpreter {
 
 struct Comparison {
   /// ||O_candidate - O_reference|| / ||O_reference||.
@@ -41,6 +41,6 @@ struct ResultSummary {
 
 ResultSummary summarize(const Results &results);
 
-} // namespace mlir::attn::reference
+} // namespace mlir::attn::interpreter
 
-#endif // ATTN_REFERENCE_COMPARE_H
+#endif // ATTN_INTERPRETER_COMPARE_H

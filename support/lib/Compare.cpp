@@ -1,14 +1,14 @@
 //===- Compare.cpp - Relative error of results, without LLVM --------------===//
-#include "Compare.h"
+#include "attn/Support/Compare.h"
 
-#include "Npy.h"
+#include "attn/Support/Npy.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 
-using namespace attn::run;
+using namespace attn::support;
 
 namespace {
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
@@ -49,7 +49,7 @@ bool comparable(const std::string &name, const ArrayView &reference,
 }
 } // namespace
 
-Comparison attn::run::compareOutputs(const ArrayView &referenceOutput,
+Comparison attn::support::compareOutputs(const ArrayView &referenceOutput,
                                      const ArrayView &candidateOutput,
                                      const ArrayView *referenceLse,
                                      const ArrayView *candidateLse,
@@ -105,13 +105,13 @@ Comparison attn::run::compareOutputs(const ArrayView &referenceOutput,
   return comparison;
 }
 
-std::string attn::run::formatNumber(double value) {
+std::string attn::support::formatNumber(double value) {
   char text[64];
   std::snprintf(text, sizeof(text), "%.6g", value);
   return text;
 }
 
-std::string attn::run::formatComparison(const Comparison &comparison) {
+std::string attn::support::formatComparison(const Comparison &comparison) {
   std::string text = "o_rel_err=" + formatNumber(comparison.outputRelErr);
   if (comparison.lseRelErr)
     text += " lse_rel_err=" + formatNumber(*comparison.lseRelErr);

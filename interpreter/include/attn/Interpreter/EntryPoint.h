@@ -7,14 +7,14 @@
 // it. Bindings are per argument in that same order.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_REFERENCE_ENTRYPOINT_H
-#define ATTN_REFERENCE_ENTRYPOINT_H
+#ifndef ATTN_INTERPRETER_ENTRYPOINT_H
+#define ATTN_INTERPRETER_ENTRYPOINT_H
 
-#include "attn/Reference/Inputs.h"
+#include "attn/Interpreter/Inputs.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
-namespace mlir::attn::reference {
+namespace mlir::attn::interpreter {
 
 struct EntryPoint {
   func::FuncOp function;
@@ -36,6 +36,6 @@ FailureOr<EntryPoint> analyzeEntryPoint(func::FuncOp function);
 FailureOr<Results> evaluateEntryPoint(const EntryPoint &entry,
                                       const Bindings &inputs);
 
-} // namespace mlir::attn::reference
+} // namespace mlir::attn::interpreter
 
-#endif // ATTN_REFERENCE_ENTRYPOINT_H
+#endif // ATTN_INTERPRETER_ENTRYPOINT_H

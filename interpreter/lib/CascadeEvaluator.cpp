@@ -11,11 +11,11 @@
 // classification changes the result instead of hiding behind the select.
 //
 //===----------------------------------------------------------------------===//
-#include "attn/Reference/CascadeEvaluator.h"
+#include "attn/Interpreter/CascadeEvaluator.h"
 
 #include "attn/Dialect/AttnCascade.h"
 #include "attn/Dialect/MaskRegionTiling.h"
-#include "attn/Reference/RegionEvaluator.h"
+#include "attn/Interpreter/RegionEvaluator.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/SetVector.h"
 #include <cmath>
@@ -23,7 +23,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-using namespace mlir::attn::reference;
+using namespace mlir::attn::interpreter;
 
 namespace {
 
@@ -770,13 +770,13 @@ FailureOr<SmallVector<Tensor64>> CascadeInterpreter::run() {
   return results;
 }
 
-FailureOr<SmallVector<Tensor64>> mlir::attn::reference::evaluateCascadeResults(
+FailureOr<SmallVector<Tensor64>> mlir::attn::interpreter::evaluateCascadeResults(
     CascadeOp op, ArrayRef<const Tensor64 *> inputs, const Bindings &context) {
   return CascadeInterpreter(op, inputs, context).run();
 }
 
 FailureOr<Results>
-mlir::attn::reference::evaluateCascade(CascadeOp op, const Bindings &inputs) {
+mlir::attn::interpreter::evaluateCascade(CascadeOp op, const Bindings &inputs) {
   if (op.getInputs().size() != 3 || op.getNumResults() < 1 ||
       op.getNumResults() > 2)
     return op.emitError()

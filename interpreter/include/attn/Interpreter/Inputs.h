@@ -4,15 +4,15 @@
 // for the spec's data operands, and loads or dumps inputs as .npy files.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_REFERENCE_INPUTS_H
-#define ATTN_REFERENCE_INPUTS_H
+#ifndef ATTN_INTERPRETER_INPUTS_H
+#define ATTN_INTERPRETER_INPUTS_H
 
-#include "attn/Reference/Reference.h"
+#include "attn/Interpreter/Reference.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Location.h"
 #include "llvm/ADT/StringRef.h"
 
-namespace mlir::attn::reference {
+namespace mlir::attn::interpreter {
 
 /// What input generation and loading need to know about a spec: the operand
 /// types and the rules that read the data operands.
@@ -61,7 +61,7 @@ FailureOr<ProblemSizes> sizesOfBindings(const Bindings &inputs,
 
 /// Fresh inputs for `spec` at `sizes`: Q, K, V drawn from normal(0, 1) and
 /// rounded to their element type; every data operand filled with values that
-/// are valid for the rule reading it (see docs/reference.md). The same seed
+/// are valid for the rule reading it (see docs/interpreter.md). The same seed
 /// always gives the same inputs.
 FailureOr<Bindings> generateBindings(const SpecOperands &spec,
                                      const ProblemSizes &sizes, uint64_t seed,
@@ -84,6 +84,6 @@ LogicalResult dumpRun(llvm::StringRef directory, const SpecOperands &spec,
                       const Bindings &inputs, const Results &results,
                       Location loc);
 
-} // namespace mlir::attn::reference
+} // namespace mlir::attn::interpreter
 
-#endif // ATTN_REFERENCE_INPUTS_H
+#endif // ATTN_INTERPRETER_INPUTS_H

@@ -1,20 +1,20 @@
 //===- Npy.h - NumPy .npy files without LLVM --------------------*- C++ -*-===//
 //
 // Little-endian f16, f32, f64, i32 and i64 arrays in C order, held as
-// doubles. The float64 reference (codegen/reference) and attn-run share it;
+// doubles. The float64 interpreter (interpreter/) and attn-run share it;
 // the MLIR-free attn-run reads the inputs and expected outputs that
 // `attn-run SPEC --target ref --dump DIR` writes.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_RUN_SUPPORT_NPY_H
-#define ATTN_RUN_SUPPORT_NPY_H
+#ifndef ATTN_SUPPORT_NPY_H
+#define ATTN_SUPPORT_NPY_H
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace attn::run {
+namespace attn::support {
 
 /// A row-major array of doubles (integers are stored exactly up to 2^53).
 struct Array {
@@ -62,6 +62,6 @@ std::string writeNpy(const std::string &path,
                      const std::vector<int64_t> &shape,
                      const std::vector<double> &values, NpyDType dtype);
 
-} // namespace attn::run
+} // namespace attn::support
 
-#endif // ATTN_RUN_SUPPORT_NPY_H
+#endif // ATTN_SUPPORT_NPY_H

@@ -1,8 +1,8 @@
 //===- Inputs.cpp - Sizes and inputs for reference runs -------------------===//
-#include "attn/Reference/Inputs.h"
+#include "attn/Interpreter/Inputs.h"
 
-#include "attn/Reference/Npy.h"
-#include "support/SeededRandom.h" // tools/attn-run: shared with attn-run
+#include "attn/Interpreter/Npy.h"
+#include "attn/Support/SeededRandom.h": shared with attn-run
 
 #include "mlir/IR/AttrTypeSubElements.h"
 #include "mlir/IR/Diagnostics.h"
@@ -19,7 +19,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-using namespace mlir::attn::reference;
+using namespace mlir::attn::interpreter;
 
 SpecOperands SpecOperands::of(AttentionOp op) {
   SpecOperands spec;
@@ -145,7 +145,7 @@ static LogicalResult checkLimits(const ProblemSizes &sizes, Location loc) {
   return success();
 }
 
-FailureOr<ProblemSizes> mlir::attn::reference::bindSizes(
+FailureOr<ProblemSizes> mlir::attn::interpreter::bindSizes(
     const SpecOperands &spec, const SizeRequest &request, Location loc) {
   ProblemSizes sizes;
   FailureOr<int64_t> batch = resolveSize(
@@ -178,7 +178,7 @@ FailureOr<ProblemSizes> mlir::attn::reference::bindSizes(
   return sizes;
 }
 
-FailureOr<ProblemSizes> mlir::attn::reference::sizesOfBindings(
+FailureOr<ProblemSizes> mlir::attn::interpreter::sizesOfBindings(
     const Bindings &inputs, const SizeRequest &request, Location loc) {
   for (auto [name, tensor] : {std::pair<StringRef, const Tensor64 *>{
                                   "q.npy", &inputs.query},
@@ -215,10 +215,10 @@ FailureOr<ProblemSizes> mlir::attn::reference::sizesOfBindings(
 
 // Seeded random numbers, shared with the MLIR-free attn-run so that a GPU
 // machine regenerates the very inputs of a reference run.
-using Random = ::attn::run::SeededRandom;
-using ::attn::run::streamSeed;
+using Random = ::attn::support::SeededRandom;
+using ::attn::support::streamSeed;
 
-void mlir::attn::reference::roundToElementType(Tensor64 &tensor,
+void mlir::attn::interpreter::roundToElementType(Tensor64 &tensor,
                                                Type elementType) {
   auto floatType = dyn_cast<FloatType>(elementType);
   if (!floatType)
@@ -552,7 +552,7 @@ static FailureOr<Tensor64> generateData(unsigned index, RankedTensorType type,
   return data;
 }
 
-FailureOr<Bindings> mlir::attn::reference::generateBindings(
+FailureOr<Bindings> mlir::attn::interpreter::generateBindings(
     const SpecOperands &spec, const ProblemSizes &sizes, uint64_t seed,
     Location loc) {
   if (sizes.batch < 1 || sizes.seqQ < 1 || sizes.seqKV < 1)
@@ -623,7 +623,7 @@ static FailureOr<Tensor64> loadInput(StringRef directory, StringRef file,
   return std::move(array->tensor);
 }
 
-FailureOr<Bindings> mlir::attn::reference::loadBindings(
+FailureOr<Bindings> mlir::attn::interpreter::loadBindings(
     StringRef directory, const SpecOperands &spec, Location loc) {
   if (!llvm::sys::fs::is_directory(directory))
     return emitError(loc) << "--inputs: '" << directory
@@ -661,7 +661,7 @@ static LogicalResult writeFile(StringRef directory, StringRef file,
   return success();
 }
 
-LogicalResult mlir::attn::reference::dumpRun(StringRef directory,
+LogicalResult mlir::attn::interpreter::dumpRun(StringRef directory,
                                              const SpecOperands &spec,
                                              const Bindings &inputs,
                                              const Results &results,

@@ -8,8 +8,8 @@
 // --seed S` used.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_RUN_SUPPORT_SEEDEDRANDOM_H
-#define ATTN_RUN_SUPPORT_SEEDEDRANDOM_H
+#ifndef ATTN_SUPPORT_SEEDEDRANDOM_H
+#define ATTN_SUPPORT_SEEDEDRANDOM_H
 
 #include <cmath>
 #include <cstdint>
@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-namespace attn::run {
+namespace attn::support {
 
 class SeededRandom {
 public:
@@ -68,6 +68,6 @@ inline uint64_t streamSeed(uint64_t seed, uint64_t stream) {
   return z ^ (z >> 31);
 }
 
-} // namespace attn::run
+} // namespace attn::support
 
-#endif // ATTN_RUN_SUPPORT_SEEDEDRANDOM_H
+#endif // ATTN_SUPPORT_SEEDEDRANDOM_H

@@ -5,8 +5,8 @@
 // Speed is irrelevant here; being obviously right is the point.
 //
 //===----------------------------------------------------------------------===//
-#include "attn/Reference/Reference.h"
-#include "attn/Reference/RegionEvaluator.h"
+#include "attn/Interpreter/Reference.h"
+#include "attn/Interpreter/RegionEvaluator.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include <cmath>
@@ -14,7 +14,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-using namespace mlir::attn::reference;
+using namespace mlir::attn::interpreter;
 
 namespace {
 /// The concrete sizes of one call, read off the bindings.
@@ -141,7 +141,7 @@ static LogicalResult checkRulesAtSizes(AttentionOp op, const CallSizes &sizes,
   return success();
 }
 
-FailureOr<Results> mlir::attn::reference::evaluateAttention(
+FailureOr<Results> mlir::attn::interpreter::evaluateAttention(
     AttentionOp op, const Bindings &inputs) {
   FailureOr<CallSizes> checked = checkBindings(op, inputs);
   if (failed(checked) || failed(checkRulesAtSizes(op, *checked, inputs)))

@@ -5,12 +5,12 @@
 // widen exactly. attn-run stores inputs and reads outputs of those types.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_RUN_SUPPORT_FLOATBITS_H
-#define ATTN_RUN_SUPPORT_FLOATBITS_H
+#ifndef ATTN_SUPPORT_FLOATBITS_H
+#define ATTN_SUPPORT_FLOATBITS_H
 
 #include <cstdint>
 
-namespace attn::run {
+namespace attn::support {
 
 /// A binary16-like format: 1 sign bit, `exponentBits`, `mantissaBits`.
 struct HalfFormat {
@@ -23,6 +23,6 @@ inline constexpr HalfFormat kBF16{8, 7};
 uint16_t roundToHalf(double value, HalfFormat format);
 double widenHalf(uint16_t bits, HalfFormat format);
 
-} // namespace attn::run
+} // namespace attn::support
 
-#endif // ATTN_RUN_SUPPORT_FLOATBITS_H
+#endif // ATTN_SUPPORT_FLOATBITS_H

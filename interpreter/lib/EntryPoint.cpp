@@ -1,19 +1,19 @@
 //===- EntryPoint.cpp - The function a reference run executes -------------===//
-#include "attn/Reference/EntryPoint.h"
-#include "attn/Reference/CascadeEvaluator.h"
+#include "attn/Interpreter/EntryPoint.h"
+#include "attn/Interpreter/CascadeEvaluator.h"
 
 #include "mlir/IR/Diagnostics.h"
 
 using namespace mlir;
 using namespace mlir::attn;
-using namespace mlir::attn::reference;
+using namespace mlir::attn::interpreter;
 
 static bool isProducer(Operation *op) {
   return isa_and_present<AttentionOp, CascadeOp>(op);
 }
 
 FailureOr<func::FuncOp>
-mlir::attn::reference::findEntryFunction(ModuleOp module, StringRef name) {
+mlir::attn::interpreter::findEntryFunction(ModuleOp module, StringRef name) {
   if (!name.empty()) {
     auto function = module.lookupSymbol<func::FuncOp>(name);
     if (!function)
@@ -37,7 +37,7 @@ mlir::attn::reference::findEntryFunction(ModuleOp module, StringRef name) {
 }
 
 FailureOr<EntryPoint>
-mlir::attn::reference::analyzeEntryPoint(func::FuncOp function) {
+mlir::attn::interpreter::analyzeEntryPoint(func::FuncOp function) {
   StringRef name = function.getSymName();
   Region &body = function.getBody();
   if (!body.hasOneBlock())
@@ -102,7 +102,7 @@ mlir::attn::reference::analyzeEntryPoint(func::FuncOp function) {
 }
 
 FailureOr<Results>
-mlir::attn::reference::evaluateEntryPoint(const EntryPoint &entry,
+mlir::attn::interpreter::evaluateEntryPoint(const EntryPoint &entry,
                                           const Bindings &inputs) {
   if (auto attention = dyn_cast<AttentionOp>(entry.producer))
     return evaluateAttention(attention, inputs);

@@ -6,8 +6,8 @@
 // attn-run's targets both use it.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_RUN_SUPPORT_COMPARE_H
-#define ATTN_RUN_SUPPORT_COMPARE_H
+#ifndef ATTN_SUPPORT_COMPARE_H
+#define ATTN_SUPPORT_COMPARE_H
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace attn::run {
+namespace attn::support {
 
 /// A read-only view of a row-major array of doubles.
 struct ArrayView {
@@ -52,6 +52,6 @@ std::string formatComparison(const Comparison &comparison);
 /// "%.6g".
 std::string formatNumber(double value);
 
-} // namespace attn::run
+} // namespace attn::support
 
-#endif // ATTN_RUN_SUPPORT_COMPARE_H
+#endif // ATTN_SUPPORT_COMPARE_H

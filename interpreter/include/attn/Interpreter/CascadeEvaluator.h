@@ -9,15 +9,15 @@
 // from agree up to rounding.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_REFERENCE_CASCADEEVALUATOR_H
-#define ATTN_REFERENCE_CASCADEEVALUATOR_H
+#ifndef ATTN_INTERPRETER_CASCADEEVALUATOR_H
+#define ATTN_INTERPRETER_CASCADEEVALUATOR_H
 
 #include "attn/Dialect/AttnOps.h"
-#include "attn/Reference/Reference.h"
+#include "attn/Interpreter/Reference.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/LogicalResult.h"
 
-namespace mlir::attn::reference {
+namespace mlir::attn::interpreter {
 
 /// Evaluates a cascade whose inputs are the query, key and value (the form
 /// attn-decompose produces) on `inputs`; the first result is `output` and
@@ -32,6 +32,6 @@ llvm::FailureOr<llvm::SmallVector<Tensor64>>
 evaluateCascadeResults(CascadeOp op, llvm::ArrayRef<const Tensor64 *> inputs,
                        const Bindings &context);
 
-} // namespace mlir::attn::reference
+} // namespace mlir::attn::interpreter
 
-#endif // ATTN_REFERENCE_CASCADEEVALUATOR_H
+#endif // ATTN_INTERPRETER_CASCADEEVALUATOR_H

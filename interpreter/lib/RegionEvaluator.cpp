@@ -7,7 +7,7 @@
 // and unsigned operations behave as the compiled code would.
 //
 //===----------------------------------------------------------------------===//
-#include "attn/Reference/RegionEvaluator.h"
+#include "attn/Interpreter/RegionEvaluator.h"
 
 #include "attn/Dialect/AttnOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -23,7 +23,7 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-using namespace mlir::attn::reference;
+using namespace mlir::attn::interpreter;
 using llvm::APInt;
 
 namespace {
@@ -494,7 +494,7 @@ static SmallVector<Scalar> indexArguments(ArrayRef<int64_t> indices) {
   return arguments;
 }
 
-FailureOr<bool> mlir::attn::reference::evaluateMaskRegion(
+FailureOr<bool> mlir::attn::interpreter::evaluateMaskRegion(
     Region &region, int64_t b, int64_t h, int64_t i, int64_t j,
     const Bindings &inputs, ValueRange dataOperands) {
   RegionInterpreter interpreter(inputs, dataOperands);
@@ -508,7 +508,7 @@ FailureOr<bool> mlir::attn::reference::evaluateMaskRegion(
   return keep->integer.isOne();
 }
 
-FailureOr<double> mlir::attn::reference::evaluateScoreRegion(
+FailureOr<double> mlir::attn::interpreter::evaluateScoreRegion(
     Region &region, double s, int64_t b, int64_t h, int64_t i, int64_t j,
     const Bindings &inputs, ValueRange dataOperands) {
   SmallVector<Scalar> arguments = {Scalar::ofFloat(s)};

@@ -6,9 +6,9 @@
 // raw elements.
 //
 //===----------------------------------------------------------------------===//
-#include "Npy.h"
+#include "attn/Support/Npy.h"
 
-#include "FloatBits.h"
+#include "attn/Support/FloatBits.h"
 
 #include <cerrno>
 #include <cmath>
@@ -17,7 +17,7 @@
 #include <optional>
 #include <sstream>
 
-using namespace attn::run;
+using namespace attn::support;
 
 namespace {
 constexpr std::string_view kMagic("\x93NUMPY", 6);
@@ -179,21 +179,21 @@ std::optional<NpyDType> dtypeOfDescriptor(const std::string &descr) {
 }
 } // namespace
 
-std::string attn::run::formatShape(const std::vector<int64_t> &shape) {
+std::string attn::support::formatShape(const std::vector<int64_t> &shape) {
   std::string text = "[";
   for (size_t dim = 0; dim < shape.size(); ++dim)
     text += (dim ? ", " : "") + std::to_string(shape[dim]);
   return text + "]";
 }
 
-int64_t attn::run::elementCount(const std::vector<int64_t> &shape) {
+int64_t attn::support::elementCount(const std::vector<int64_t> &shape) {
   int64_t count = 1;
   for (int64_t extent : shape)
     count *= extent;
   return count;
 }
 
-const char *attn::run::npyDescriptor(NpyDType dtype) {
+const char *attn::support::npyDescriptor(NpyDType dtype) {
   switch (dtype) {
   case NpyDType::F16:
     return "<f2";
@@ -209,11 +209,11 @@ const char *attn::run::npyDescriptor(NpyDType dtype) {
   return "?";
 }
 
-bool attn::run::isIntegerDType(NpyDType dtype) {
+bool attn::support::isIntegerDType(NpyDType dtype) {
   return dtype == NpyDType::I32 || dtype == NpyDType::I64;
 }
 
-std::string attn::run::parseNpy(std::string_view bytes,
+std::string attn::support::parseNpy(std::string_view bytes,
                                 const std::string &name, int64_t maxElements,
                                 const std::string &limitName, NpyArray &out) {
   auto fail = [&](const std::string &message) { return name + ": " + message; };
@@ -303,7 +303,7 @@ std::string attn::run::parseNpy(std::string_view bytes,
   return "";
 }
 
-std::string attn::run::readNpy(const std::string &path, int64_t maxElements,
+std::string attn::support::readNpy(const std::string &path, int64_t maxElements,
                                const std::string &limitName, NpyArray &out) {
   std::ifstream file(path, std::ios::binary);
   if (!file)
@@ -316,7 +316,7 @@ std::string attn::run::readNpy(const std::string &path, int64_t maxElements,
   return parseNpy(bytes, path, maxElements, limitName, out);
 }
 
-std::string attn::run::serializeNpy(const std::vector<int64_t> &shape,
+std::string attn::support::serializeNpy(const std::vector<int64_t> &shape,
                                     const std::vector<double> &values,
                                     NpyDType dtype, std::string &out) {
   if (static_cast<int64_t>(values.size()) != elementCount(shape))
@@ -385,7 +385,7 @@ std::string attn::run::serializeNpy(const std::vector<int64_t> &shape,
   return "";
 }
 
-std::string attn::run::writeNpy(const std::string &path,
+std::string attn::support::writeNpy(const std::string &path,
                                 const std::vector<int64_t> &shape,
                                 const std::vector<double> &values,
                                 NpyDType dtype) {

@@ -5,8 +5,8 @@
 // Every level of the compiler is checked against these results.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_REFERENCE_REFERENCE_H
-#define ATTN_REFERENCE_REFERENCE_H
+#ifndef ATTN_INTERPRETER_REFERENCE_H
+#define ATTN_INTERPRETER_REFERENCE_H
 
 #include "attn/Dialect/AttnOps.h"
 #include "attn/Dialect/MaskSemantics.h"
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-namespace mlir::attn::reference {
+namespace mlir::attn::interpreter {
 
 struct Tensor64 { llvm::SmallVector<int64_t> shape; std::vector<double> values; /* row-major */ };
 struct Bindings { Tensor64 query, key, value; std::vector<Tensor64> data; };   // data operands, ints stored as doubles
@@ -34,7 +34,7 @@ struct Results { Tensor64 output; std::optional<Tensor64> lse; };
 llvm::FailureOr<Results> evaluateAttention(AttentionOp op, const Bindings &inputs);
 
 // The helpers below are inline so that the region and cascade evaluators
-// (library AttnReferenceEval, which AttnReference links) can use them too.
+// can use them too.
 
 /// Number of elements of a tensor with this shape (1 for rank 0).
 inline int64_t numElements(llvm::ArrayRef<int64_t> shape) {
@@ -121,6 +121,6 @@ private:
   mutable std::optional<std::string> badAccess;
 };
 
-} // namespace mlir::attn::reference
+} // namespace mlir::attn::interpreter
 
-#endif // ATTN_REFERENCE_REFERENCE_H
+#endif // ATTN_INTERPRETER_REFERENCE_H

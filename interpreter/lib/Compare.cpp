@@ -1,12 +1,12 @@
 //===- Compare.cpp - Comparing and summarizing results --------------------===//
-#include "attn/Reference/Compare.h"
+#include "attn/Interpreter/Compare.h"
 
-#include "support/Compare.h" // tools/attn-run: shared with attn-run
+#include "attn/Support/Compare.h": shared with attn-run
 
 #include <cmath>
 #include <limits>
 
-using namespace mlir::attn::reference;
+using namespace mlir::attn::interpreter;
 
 static constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
@@ -17,22 +17,22 @@ static int64_t countNaNs(const Tensor64 &tensor) {
   return count;
 }
 
-static ::attn::run::ArrayView view(const Tensor64 &tensor) {
+static ::attn::support::ArrayView view(const Tensor64 &tensor) {
   return {{tensor.shape.begin(), tensor.shape.end()},
           tensor.values.data(),
           tensor.values.size()};
 }
 
 // The definition is shared with attn-run's bundle targets (LLVM-free).
-Comparison mlir::attn::reference::compareResults(const Results &reference,
+Comparison mlir::attn::interpreter::compareResults(const Results &reference,
                                                  const Results &candidate,
                                                  double tolerance) {
-  std::optional<::attn::run::ArrayView> referenceLse, candidateLse;
+  std::optional<::attn::support::ArrayView> referenceLse, candidateLse;
   if (reference.lse && candidate.lse) {
     referenceLse = view(*reference.lse);
     candidateLse = view(*candidate.lse);
   }
-  ::attn::run::Comparison shared = ::attn::run::compareOutputs(
+  ::attn::support::Comparison shared = ::attn::support::compareOutputs(
       view(reference.output), view(candidate.output),
       referenceLse ? &*referenceLse : nullptr,
       candidateLse ? &*candidateLse : nullptr, tolerance);
@@ -45,7 +45,7 @@ Comparison mlir::attn::reference::compareResults(const Results &reference,
   return comparison;
 }
 
-ResultSummary mlir::attn::reference::summarize(const Results &results) {
+ResultSummary mlir::attn::interpreter::summarize(const Results &results) {
   ResultSummary summary;
   const Tensor64 &output = results.output;
   summary.rows = output.shape.empty()

@@ -1,7 +1,7 @@
 // attn-run's LLVM-free support library against LLVM: f16/bf16 rounding and
 // widening against APFloat, and .npy round trips of every dtype.
-#include "support/FloatBits.h"
-#include "support/Npy.h"
+#include "attn/Support/FloatBits.h"
+#include "attn/Support/Npy.h"
 
 #include "llvm/ADT/APFloat.h"
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <random>
 
-using namespace attn::run;
+using namespace attn::support;
 
 namespace {
 uint16_t roundWithAPFloat(double value, const llvm::fltSemantics &semantics) {

@@ -7,16 +7,16 @@
 // diagnosed on that op and yields failure.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_REFERENCE_REGIONEVALUATOR_H
-#define ATTN_REFERENCE_REGIONEVALUATOR_H
+#ifndef ATTN_INTERPRETER_REGIONEVALUATOR_H
+#define ATTN_INTERPRETER_REGIONEVALUATOR_H
 
-#include "attn/Reference/Reference.h"
+#include "attn/Interpreter/Reference.h"
 #include "mlir/IR/Region.h"
 #include "mlir/IR/ValueRange.h"
 #include "llvm/Support/LogicalResult.h"
 #include <cstdint>
 
-namespace mlir::attn::reference {
+namespace mlir::attn::interpreter {
 
 /// Evaluates a mask region (arguments b, h, i, j : index; yields i1).
 /// `dataOperands` are the op's `data` operands, bound in order to
@@ -33,6 +33,6 @@ llvm::FailureOr<double> evaluateScoreRegion(Region &region, double s, int64_t b,
                                             const Bindings &inputs,
                                             ValueRange dataOperands);
 
-} // namespace mlir::attn::reference
+} // namespace mlir::attn::interpreter
 
-#endif // ATTN_REFERENCE_REGIONEVALUATOR_H
+#endif // ATTN_INTERPRETER_REGIONEVALUATOR_H

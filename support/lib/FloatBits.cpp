@@ -5,13 +5,13 @@
 // nearbyint rounds it to even in the default rounding mode.
 //
 //===----------------------------------------------------------------------===//
-#include "FloatBits.h"
+#include "attn/Support/FloatBits.h"
 
 #include <cmath>
 
-using namespace attn::run;
+using namespace attn::support;
 
-uint16_t attn::run::roundToHalf(double value, HalfFormat format) {
+uint16_t attn::support::roundToHalf(double value, HalfFormat format) {
   const int bias = (1 << (format.exponentBits - 1)) - 1;
   const int minExponent = 1 - bias;
   const uint16_t exponentMask = static_cast<uint16_t>(
@@ -55,7 +55,7 @@ uint16_t attn::run::roundToHalf(double value, HalfFormat format) {
          mantissa;
 }
 
-double attn::run::widenHalf(uint16_t bits, HalfFormat format) {
+double attn::support::widenHalf(uint16_t bits, HalfFormat format) {
   const int bias = (1 << (format.exponentBits - 1)) - 1;
   const unsigned mantissaMask = (1u << format.mantissaBits) - 1;
   const unsigned exponentAllOnes = (1u << format.exponentBits) - 1;

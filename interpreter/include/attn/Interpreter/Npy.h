@@ -4,13 +4,13 @@
 // i32 and i64 arrays in C order. Anything else is rejected with a reason.
 //
 //===----------------------------------------------------------------------===//
-#ifndef ATTN_REFERENCE_NPY_H
-#define ATTN_REFERENCE_NPY_H
+#ifndef ATTN_INTERPRETER_NPY_H
+#define ATTN_INTERPRETER_NPY_H
 
-#include "attn/Reference/Reference.h"
+#include "attn/Interpreter/Reference.h"
 #include "llvm/Support/Error.h"
 
-namespace mlir::attn::reference {
+namespace mlir::attn::interpreter {
 
 enum class NpyDType { F16, F32, F64, I32, I64 };
 
@@ -40,6 +40,6 @@ llvm::Expected<std::string> serializeNpy(const Tensor64 &tensor,
 llvm::Error writeNpy(llvm::StringRef path, const Tensor64 &tensor,
                      NpyDType dtype);
 
-} // namespace mlir::attn::reference
+} // namespace mlir::attn::interpreter
 
-#endif // ATTN_REFERENCE_NPY_H
+#endif // ATTN_INTERPRETER_NPY_H
