@@ -2,14 +2,18 @@
 """The NVIDIA benchmark, on the GPU machine (after bench/prepare.sh here):
 
     python3 bench/run.py PREPARED --anchors DIR_OR_FILE [--out DIR] [--no-anchors]
+                         [--baseline PREPARED_BASELINE]
 
 For each case of PREPARED/cases.tsv (bf16, B=2, H=16, S=16384, D=128,
 forward): a quick check of the CUDA kernel against the bundle's host binary
 at a ragged size, then attn-run's timing (CUDA events, median of 30 runs
 after warm-up, inputs rotated past twice the L2) with the compiler's useful
-density. Then the same five cases of ../shared/bench/anchors.py (its case()
-only: FlexAttention and the SDPA backends), in the same process. Prints one
-table and writes it as markdown to OUT (default $OUT or .) as bench.md.
+density. With --baseline, the same cases of another bench/prepare.sh folder
+(an earlier compiler's bundles) are timed right after each of ours, so that
+a change is measured against what it replaces in one run. Then the same five
+cases of ../shared/bench/anchors.py (its case() only: FlexAttention and the
+SDPA backends), in the same process. Prints one table and writes it as
+markdown to OUT (default $OUT or .) as bench.md.
 """
 import argparse
 import datetime
@@ -35,23 +39,29 @@ def field(text, key):
     return m.group(1) if m else None
 
 
-def run_ours(prepared, cases, log):
-    results = {}
+def time_case(prepared, name, density, log, label):
+    rc, out = attn_run(prepared, name, ["--check"] + CHECK_ARGS)
+    log.write(f"## {name} {label} check\n{out}\n")
+    check = "PASS" if rc == 0 else "FAIL"
+    rc, out = attn_run(prepared, name, ["--batch", str(B), "--seq-q", str(S), "--seq-kv", str(S),
+                                        "--runs", "30", "--useful-density", density])
+    log.write(f"## {name} {label} timing\n{out}\n")
+    ms, tflops = field(out, "median_ms"), field(out, "tflops")
+    if rc != 0 or ms is None or tflops is None:
+        err = next((l for l in out.splitlines() if "error" in l), out.strip()[-200:])
+        return dict(check=check, error=err)
+    return dict(check=check, ms=float(ms), tflops=float(tflops))
+
+
+def run_ours(prepared, cases, log, baseline=None):
+    results, base = {}, {}
     for name, density, bar in cases:
-        rc, out = attn_run(prepared, name, ["--check"] + CHECK_ARGS)
-        log.write(f"## {name} check\n{out}\n")
-        check = "PASS" if rc == 0 else "FAIL"
-        rc, out = attn_run(prepared, name, ["--batch", str(B), "--seq-q", str(S), "--seq-kv", str(S),
-                                            "--runs", "30", "--useful-density", density])
-        log.write(f"## {name} timing\n{out}\n")
-        ms, tflops = field(out, "median_ms"), field(out, "tflops")
-        if rc != 0 or ms is None or tflops is None:
-            err = next((l for l in out.splitlines() if "error" in l), out.strip()[-200:])
-            results[name] = dict(check=check, error=err)
-        else:
-            results[name] = dict(check=check, ms=float(ms), tflops=float(tflops))
+        results[name] = time_case(prepared, name, density, log, "ours")
         print(name, results[name], flush=True)
-    return results
+        if baseline:
+            base[name] = time_case(baseline, name, density, log, "baseline")
+            print(name, "baseline", base[name], flush=True)
+    return results, base
 
 
 def run_anchors(path, log):
@@ -91,6 +101,7 @@ def main():
     parser.add_argument("--anchors", help="anchors.py or its folder")
     parser.add_argument("--no-anchors", action="store_true")
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
+    parser.add_argument("--baseline", help="a bench/prepare.sh folder of another compiler to time alongside")
     args = parser.parse_args()
     if not args.no_anchors and not args.anchors:
         parser.error("--anchors PATH is required (or --no-anchors)")
@@ -103,7 +114,7 @@ def main():
     except FileNotFoundError:
         gpu = "no nvidia-smi"
     with open(os.path.join(args.out, "bench.log"), "w") as log:
-        ours = run_ours(args.prepared, cases, log)
+        ours, base = run_ours(args.prepared, cases, log, args.baseline)
         anchors = {} if args.no_anchors else run_anchors(args.anchors, log)
 
     impls = ["flex", "sdpa_cudnn", "sdpa_flash", "sdpa_mem_eff"]
@@ -114,21 +125,29 @@ def main():
              "anchors: triton do_bench median, same process. Density: ours from the compiler's "
              "sparsity report (exact), anchors' from anchors.py's sampled count of its own mask.", "",
              "| case | density (ours / anchor) | check | ms | TFLOP/s | bar | bar met | "
+             + ("baseline TFLOP/s | ours / baseline | " if args.baseline else "")
              + " | ".join(impls) + " | ours / best anchor |",
-             "|---" * (8 + len(impls)) + "|"]
+             "|---" * (8 + (2 if args.baseline else 0) + len(impls)) + "|"]
     for name, density, bar in cases:
         o = ours[name]
         a = anchors.get(name, dict(density=None, impls={}))
         cells = [str(a["impls"].get(i, "-")) for i in impls]
         best = max(a["impls"].values(), default=None)
+        versus = ""
+        if args.baseline:
+            b = base.get(name, {})
+            if "tflops" in b and "tflops" in o:
+                versus = f"{b['tflops']:.1f} ({b['check']}) | {o['tflops'] / b['tflops']:.3f} | "
+            else:
+                versus = f"{b.get('error', '-')} | - | "
         if "error" in o:
             lines.append(f"| {name} | {density} / {a['density'] or '-'} | {o['check']} | - | - | {bar} | no: {o['error']} | "
-                         + " | ".join(cells) + " | - |")
+                         + versus + " | ".join(cells) + " | - |")
             continue
         met = "yes" if o["tflops"] >= float(bar) else "NO"
         ratio = f"{o['tflops'] / best:.2f}" if best else "-"
         lines.append(f"| {name} | {density} / {a['density'] or '-'} | {o['check']} | {o['ms']:.3f} | {o['tflops']:.1f} | "
-                     f"{bar} | {met} | " + " | ".join(cells) + f" | {ratio} |")
+                     f"{bar} | {met} | " + versus + " | ".join(cells) + f" | {ratio} |")
     table = "\n".join(lines) + "\n"
     print(table)
     with open(os.path.join(args.out, "bench.md"), "w") as f:

@@ -1,6 +1,6 @@
 //===- HostCompiler.cpp - Host kernels to a shared object -----------------===//
 #include "attn/Host/HostCompiler.h"
-#include "attn/Host/ExternalTool.h"
+#include "attn/Target/ExternalTool.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -103,8 +103,13 @@ mlir::attn::host::lowerHostKernelsToLLVM(ModuleOp module,
                     UnitAttr::get(context));
   }
 
+  // CSE first: the schedule emitter writes constants where it uses them,
+  // and the canonicalizer's top-down folding is quadratic in their number.
   PassManager pm(context);
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  GreedyRewriteConfig bottomUp;
+  bottomUp.setUseTopDownTraversal(false);
+  pm.addPass(createCanonicalizerPass(bottomUp));
   pm.addPass(createCSEPass());
   if (failed(pm.run(module)) || failed(expandForHost(module)))
     return emitError(module.getLoc()) << "host lowering failed before LLVM conversion";

@@ -1,6 +1,6 @@
 //===- NvidiaCompiler.cpp - gpu.modules to PTX and cubin ------------------===//
 #include "attn/Nvidia/NvidiaCompiler.h"
-#include "attn/Host/ExternalTool.h"
+#include "attn/Target/ExternalTool.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -239,6 +239,8 @@ LogicalResult mlir::attn::nvidia::lowerGpuModulesToNVVM(ModuleOp module) {
 
   PassManager pm(context);
   OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
+  // CSE first: the schedule emitter writes constants where it uses them.
+  gpu.addPass(createCSEPass());
   gpu.addPass(createCanonicalizerPass());
   gpu.addPass(createCSEPass());
   gpu.addPass(createConvertNVGPUToNVVMPass());

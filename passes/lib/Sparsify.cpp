@@ -6,8 +6,10 @@
 // tiles in the tests' visit set (closed-form unions of strided ranges from
 // MaskAttrInterface::visitSet; from the data operand at run time for masks
 // that read data), and skip the tests on the tiles classified full. A skipped
-// step is exact because the tests select -inf: a tile of -inf scores leaves
-// the running maximum, sum and numerator unchanged.
+// step must be exact: the pass evaluates the body on a tile where every test
+// keeps nothing and requires every running tensor to come out unchanged
+// (softmax: -inf scores leave the running maximum, sum and numerator as they
+// were; sigmoid attention: zero weights add nothing to the numerator).
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/AttnCascade.h"
@@ -17,9 +19,11 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/raw_ostream.h"
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNSPARSIFY
@@ -86,16 +90,168 @@ struct MaskedScores {
   ArrayRef<IndexTermAttr> point;
 };
 
-bool isMinusInfinity(Attribute value) {
-  auto constant = dyn_cast<FloatAttr>(value);
-  return constant && std::isinf(constant.getValueAsDouble()) &&
-         constant.getValueAsDouble() < 0;
-}
+/// What a tensor of the iteration's body holds on a key tile where every
+/// mask test keeps nothing: a known constant, the value a running tensor
+/// held before the step, or anything.
+struct SkippedValue {
+  enum class Kind { Unknown, Constant, Previous } kind = Kind::Unknown;
+  double constant = 0.0;
+  StringAttr running;
 
-/// Finds the mask tests of `iterate`'s body. Each must be the condition of
-/// `select(test, x, -inf)` making up the whole map of its Einsum (possibly
-/// nested in such selects), all at one point with partitioned query and key
-/// indices; anything else is diagnosed.
+  static SkippedValue of(double value) {
+    return {Kind::Constant, value, StringAttr()};
+  }
+  static SkippedValue previous(StringAttr running) {
+    return {Kind::Previous, 0.0, running};
+  }
+  bool isConstant(double value) const {
+    return kind == Kind::Constant && constant == value;
+  }
+  bool operator==(const SkippedValue &other) const {
+    return kind == other.kind &&
+           (kind != Kind::Constant || constant == other.constant) &&
+           running == other.running;
+  }
+};
+
+/// Evaluates the body of `iterate` on a tile where every test of `tests`
+/// keeps nothing (each select on a test takes its third operand), to decide
+/// whether skipping such a tile is exact: every running tensor must come
+/// out as it went in. Values are assumed finite (0 * x = 0), and a running
+/// maximum's rescaling exp_diff(R, R) is taken as 1: a row whose maximum is
+/// still -inf has added only zeros to the sums it rescales.
+class SkipNeutrality {
+public:
+  SkipNeutrality(IterateOp iterate, ArrayRef<Attribute> tests)
+      : iterate(iterate), tests(tests) {}
+
+  /// The first running tensor a skipped tile would change, or null.
+  StringAttr changedRunningTensor() {
+    for (AccessAttr access : iterate.getRunning().getAsRange<AccessAttr>())
+      running.insert(access.getTensor());
+    for (EinsumOp einsum : iterate.getBody().getOps<EinsumOp>()) {
+      SkippedValue value = evaluate(einsum.getMap());
+      if (std::optional<ReduceKind> reducer = einsum.getReducer()) {
+        bool keeps = (*reducer == ReduceKind::Sum && value.isConstant(0.0)) ||
+                     (*reducer == ReduceKind::Max &&
+                      value.isConstant(-kInfinity));
+        if (!keeps)
+          value = SkippedValue();
+      }
+      StringAttr tensor = einsum.getTensorAttr();
+      if (running.contains(tensor)) {
+        next[tensor] = value;
+        if (!(value == SkippedValue::previous(tensor)))
+          return tensor;
+        continue;
+      }
+      values[tensor] = value;
+    }
+    return StringAttr();
+  }
+
+private:
+  static constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+  SkippedValue read(AccessAttr access) {
+    StringAttr tensor = access.getTensor();
+    StringAttr iterative = iterate.getRankAttr();
+    for (IndexTermAttr term : access.getIndices()) {
+      if (!running.contains(tensor))
+        break;
+      if (term.getRank() != iterative)
+        continue;
+      if (term.getKind() == IndexTermKind::Rank)
+        return SkippedValue::previous(tensor);
+      if (term.getKind() == IndexTermKind::Offset) {
+        auto it = next.find(tensor);
+        return it == next.end() ? SkippedValue() : it->second;
+      }
+    }
+    auto it = values.find(tensor);
+    return it == values.end() ? SkippedValue() : it->second;
+  }
+
+  SkippedValue evaluate(Attribute expression) {
+    if (auto constant = dyn_cast<FloatAttr>(expression))
+      return SkippedValue::of(constant.getValueAsDouble());
+    if (auto access = dyn_cast<AccessAttr>(expression))
+      return read(access);
+    auto map = cast<MapAttr>(expression);
+    ArrayRef<Attribute> operands = map.getOperands();
+    if (map.getKind() == MapKind::Select &&
+        llvm::is_contained(tests, operands[0]))
+      return evaluate(operands[2]);
+    SmallVector<SkippedValue> values;
+    for (Attribute operand : operands)
+      values.push_back(evaluate(operand));
+    auto allConstant = [&] {
+      return llvm::all_of(values, [](const SkippedValue &value) {
+        return value.kind == SkippedValue::Kind::Constant;
+      });
+    };
+    // The operands other than those equal to `identity`: the result is
+    // the one left, if one is.
+    auto dropIdentity = [&](double identity) -> SkippedValue {
+      SmallVector<SkippedValue> rest;
+      for (const SkippedValue &value : values)
+        if (!value.isConstant(identity))
+          rest.push_back(value);
+      if (rest.empty())
+        return SkippedValue::of(identity);
+      return rest.size() == 1 ? rest.front() : SkippedValue();
+    };
+    switch (map.getKind()) {
+    case MapKind::Add:
+      if (allConstant()) {
+        double sum = 0.0;
+        for (const SkippedValue &value : values)
+          sum += value.constant;
+        return SkippedValue::of(sum);
+      }
+      return dropIdentity(0.0);
+    case MapKind::Mul:
+      if (llvm::any_of(values, [](const SkippedValue &value) {
+            return value.isConstant(0.0);
+          }))
+        return SkippedValue::of(0.0);
+      return dropIdentity(1.0);
+    case MapKind::Max:
+      return dropIdentity(-kInfinity);
+    case MapKind::Min:
+      return dropIdentity(kInfinity);
+    case MapKind::Sub:
+      if (values[1].isConstant(0.0))
+        return values[0];
+      break;
+    case MapKind::Exp:
+      if (values[0].kind == SkippedValue::Kind::Constant)
+        return SkippedValue::of(std::exp(values[0].constant));
+      break;
+    case MapKind::ExpDiff:
+      if (values[0].isConstant(-kInfinity) || values[1].isConstant(-kInfinity))
+        return SkippedValue::of(0.0);
+      if (values[0].kind == SkippedValue::Kind::Previous && values[0] == values[1])
+        return SkippedValue::of(1.0);
+      break;
+    case MapKind::DivOrZero:
+      if (values[0].isConstant(0.0))
+        return SkippedValue::of(0.0);
+      break;
+    default:
+      break;
+    }
+    return SkippedValue();
+  }
+
+  IterateOp iterate;
+  ArrayRef<Attribute> tests;
+  DenseSet<StringAttr> running;
+  DenseMap<StringAttr, SkippedValue> values, next;
+};
+
+/// Finds the mask tests of `iterate`'s body: conditions of selects, all at
+/// one point with partitioned query and key indices.
 FailureOr<MaskedScores> findMaskedScores(CascadeOp cascade, IterateOp iterate,
                                          const CascadeStructure &structure) {
   auto fail = [&](Operation *at) {
@@ -103,45 +259,22 @@ FailureOr<MaskedScores> findMaskedScores(CascadeOp cascade, IterateOp iterate,
                            << cascade.getCascadeName() << "': ";
   };
   MaskedScores found;
-  for (Operation &nested : iterate.getBody().front()) {
-    auto einsum = cast<EinsumOp>(nested);
-    // Peel the selects that make up the map; a test anywhere else is
-    // diagnosed below.
-    SmallVector<Attribute> peeled;
-    Attribute expression = einsum.getMap();
-    while (auto select = dyn_cast<MapAttr>(expression)) {
-      if (select.getKind() != MapKind::Select)
-        break;
-      Attribute test = select.getOperands()[0];
-      if (!isMinusInfinity(select.getOperands()[2]))
-        return fail(einsum)
-               << "the mask test selects something other than -inf where it "
-                  "drops a key, so skipping empty tiles would change the "
-                  "result";
-      peeled.push_back(test);
-      expression = select.getOperands()[1];
-    }
-    bool stray = false;
+  for (EinsumOp einsum : iterate.getBody().getOps<EinsumOp>()) {
+    LogicalResult result = success();
     walkMaps(einsum.getMap(), [&](MapAttr map) {
-      if ((map.getKind() == MapKind::Mask ||
-           map.getKind() == MapKind::MaskRegion) &&
-          !llvm::is_contained(peeled, map))
-        stray = true;
-    });
-    if (stray)
-      return fail(einsum) << "a mask test is used other than as "
-                             "select(test, scores, -inf) making up the "
-                             "Einsum's map";
-    for (Attribute test : peeled) {
-      auto map = cast<MapAttr>(test);
+      if (failed(result) || (map.getKind() != MapKind::Mask &&
+                             map.getKind() != MapKind::MaskRegion))
+        return;
       if (found.point.empty())
         found.point = map.getPoint();
       else if (found.point != map.getPoint())
-        return fail(einsum) << "the mask tests are evaluated at different "
-                               "points";
-      if (!llvm::is_contained(found.tests, test))
-        found.tests.push_back(test);
-    }
+        result = fail(einsum) << "the mask tests are evaluated at different "
+                                 "points";
+      if (!llvm::is_contained(found.tests, Attribute(map)))
+        found.tests.push_back(map);
+    });
+    if (failed(result))
+      return failure();
   }
   if (found.tests.empty())
     return found;
@@ -156,6 +289,14 @@ FailureOr<MaskedScores> findMaskedScores(CascadeOp cascade, IterateOp iterate,
     return fail(cascade) << "the mask's key index is not the key tile "
                             "iterated by attn.iterate "
                          << iterate.getRank();
+  if (StringAttr changed =
+          SkipNeutrality(iterate, found.tests).changedRunningTensor())
+    return fail(iterate)
+           << "skipping a key tile where the mask keeps nothing would "
+              "change running tensor @"
+           << changed.getValue()
+           << " (a tile of dropped keys must leave every running tensor as "
+              "it was: select -inf into a running maximum, or 0 into a sum)";
   return found;
 }
 

@@ -2,7 +2,7 @@
 // construct and a non-zero exit.
 // RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-compile="targets=host"
 
-// expected-error@+1 {{@two must contain exactly one attn.attention op to be compiled, found 2}}
+// expected-error@+1 {{@two must contain exactly one attn.attention or attn.cascade op to be compiled, found 2}}
 func.func @two(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32> {
   %a = attn.attention %q, %k, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32> -> tensor<1x2x8x8xf32>
   %b = attn.attention %a, %k, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32> -> tensor<1x2x8x8xf32>
@@ -13,7 +13,7 @@ func.func @two(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x
 
 func.func @extra_op(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32> {
   %o = attn.attention %q, %k, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32> -> tensor<1x2x8x8xf32>
-  // expected-error@+1 {{@extra_op may hold only one attn.attention, constants and func.return to be compiled, but it holds 'arith.addf'}}
+  // expected-error@+1 {{@extra_op may hold only one attn.attention or attn.cascade, constants and func.return to be compiled, but it holds 'arith.addf'}}
   %r = arith.addf %o, %o : tensor<1x2x8x8xf32>
   return %r : tensor<1x2x8x8xf32>
 }
@@ -21,7 +21,7 @@ func.func @extra_op(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor
 // -----
 
 func.func @swapped(%k: tensor<1x2x8x8xf32>, %q: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32> {
-  // expected-error@+1 {{the query of attn.attention must be argument #0 of @swapped (compiled specs take query, key, value, data... in order)}}
+  // expected-error@+1 {{the query of the attention must be argument #0 of @swapped (compiled specs take query, key, value, data... in order)}}
   %o = attn.attention %q, %k, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32> -> tensor<1x2x8x8xf32>
   return %o : tensor<1x2x8x8xf32>
 }
@@ -30,7 +30,7 @@ func.func @swapped(%k: tensor<1x2x8x8xf32>, %q: tensor<1x2x8x8xf32>, %v: tensor<
 
 func.func @lse_dropped(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32> {
   %o, %lse = attn.attention %q, %k, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32> -> tensor<1x2x8x8xf32>, tensor<1x2x8xf32>
-  // expected-error@+1 {{@lse_dropped must return (output, lse) of its attn.attention op to be compiled}}
+  // expected-error@+1 {{@lse_dropped must return (output, lse) of its attention to be compiled}}
   return %o : tensor<1x2x8x8xf32>
 }
 
@@ -40,7 +40,7 @@ func.func @lse_dropped(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: ten
 func.func @region_slice(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x8xf32>, %t: tensor<8xf32>) -> tensor<1x2x8x8xf32> {
   %o = attn.attention %q, %k, %v data(%t : tensor<8xf32>) : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32> -> tensor<1x2x8x8xf32> score {
   ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
-    // expected-error@+1 {{the host target lets custom regions read data operand #0 only through tensor.extract and tensor.dim, not 'tensor.extract_slice'}}
+    // expected-error@+1 {{compiled kernels let custom regions read data operand #0 only through tensor.extract and tensor.dim, not 'tensor.extract_slice'}}
     %slice = tensor.extract_slice %t[0] [1] [1] : tensor<8xf32> to tensor<1xf32>
     %c0 = arith.constant 0 : index
     %x = tensor.extract %slice[%c0] : tensor<1xf32>
@@ -73,7 +73,7 @@ func.func @"a.b"(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>, %v: tensor<1x
 // Sizes the rules tie together must agree: the ids make Sq = 6, the bias
 // rows 5.
 func.func @ids_mismatch(%q: tensor<1x2x?x8xf32>, %k: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x8xf32>, %ids: tensor<1x6xi32>, %bias: tensor<1x2x5x?xf32>) -> tensor<1x2x?x8xf32> {
-  // expected-error@+1 {{cannot be compiled for the host: '#attn.bias' needs dimension 2 of 'data1' (5) to equal the query length Sq (6)}}
+  // expected-error@+1 {{cannot be compiled: '#attn.bias' needs dimension 2 of 'data1' (5) to equal the query length Sq (6)}}
   %o = attn.attention %q, %k, %v data(%ids, %bias : tensor<1x6xi32>, tensor<1x2x5x?xf32>) {mask = #attn.documents<operand = 0>, score_mod = #attn.bias<operand = 1>} : tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32> -> tensor<1x2x?x8xf32>
   return %o : tensor<1x2x?x8xf32>
 }

@@ -4,17 +4,18 @@
 // RUN: not attn-opt %s --attn-compile="targets=host,sm_75" 2>&1 | FileCheck %s --check-prefix=TARGET
 // TARGET: error: attn-compile: unknown target 'sm_75' (supported: host, sm_80, sm_90)
 // RUN: not attn-opt %s --attn-compile="targets=host emit=sass" 2>&1 | FileCheck %s --check-prefix=EMIT
-// EMIT: error: attn-compile: emit must be bundle, host-loops, host-llvm, gpu, nvvm or ptx, got 'sass'
+// EMIT: error: attn-compile: emit must be bundle, host-loops, host-llvm, gpu, nvvm, ptx, got 'sass'
 // RUN: not attn-opt %s --attn-compile="targets=host emit=host-loops output=%t.atnb" 2>&1 | FileCheck %s --check-prefix=EMIT-OUTPUT
 // EMIT-OUTPUT: error: attn-compile: output= writes a bundle, which emit=host-loops does not produce
 // RUN: not attn-opt %s --attn-compile="targets=host opt-level=4" 2>&1 | FileCheck %s --check-prefix=OPT
 // OPT: error: attn-compile: opt-level must be 0 to 3, got 4
-// RUN: not attn-opt %s --attn-compile="targets=host block-kv=12" 2>&1 | FileCheck %s --check-prefix=TILE
-// RUN: not attn-opt %s --attn-compile="targets=host block-q=0" 2>&1 | FileCheck %s --check-prefix=TILE
-// TILE: error: host tiles need block-q >= 1 and block-kv a positive multiple of 8
-// Scratch tiles live on the stack, so their size is bounded.
-// RUN: not attn-opt %s --attn-compile="targets=host block-q=100000" 2>&1 | FileCheck %s --check-prefix=STACK
-// STACK: error: host tiles of 100000 x 64 with E = 8 and F = 8 need more than the 1024 KiB of stack the host kernel may use; choose smaller block-q or block-kv
+// RUN: not attn-opt %s --attn-compile="targets=host block-kv=-3" 2>&1 | FileCheck %s --check-prefix=TILE-KV
+// RUN: not attn-opt %s --attn-compile="targets=host block-q=0" 2>&1 | FileCheck %s --check-prefix=TILE-Q
+// TILE-KV: error: attn-compile: block-kv must be >= 1, got -3
+// TILE-Q: error: attn-compile: block-q must be >= 1, got 0
+// A lane keeps a key tile's probabilities on the stack, so its size is bounded.
+// RUN: not attn-opt %s --attn-compile="targets=host block-kv=5000" 2>&1 | FileCheck %s --check-prefix=STACK
+// STACK: error: host key tiles of 5000 keys exceed the 4096 the host kernel keeps on its stack; choose a smaller block-kv
 // RUN: not attn-opt %s --attn-compile="targets=host host-cpu=pentium9" 2>&1 | FileCheck %s --check-prefix=CPU
 // CPU: error: unknown host CPU 'pentium9' (use 'native' or an LLVM CPU name such as 'x86-64-v3')
 // RUN: not attn-opt %s --attn-compile="targets=host output=%t.missing/dir/x.atnb" 2>&1 | FileCheck %s --check-prefix=WRITE
@@ -22,7 +23,7 @@
 // RUN: env ATTN_LD_LLD=%t.no-such-linker not attn-opt %s --attn-compile="targets=host" 2>&1 | FileCheck %s --check-prefix=LINKER
 // LINKER: error: the host target links with ld.lld, which was not found (looked for $ATTN_LD_LLD = {{.*}}no-such-linker); install lld-22 or set ATTN_LD_LLD
 // RUN: echo 'func.func @f() { return }' | not attn-opt --attn-compile="targets=host" 2>&1 | FileCheck %s --check-prefix=NONE
-// NONE: error: no function in the module contains an attn.attention op
+// NONE: error: no function in the module contains an attn.attention or attn.cascade op
 
 func.func @causal(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
   %o = attn.attention %q, %k, %v {mask = #attn.causal} : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>

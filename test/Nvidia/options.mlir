@@ -5,14 +5,20 @@
 // RUN: not attn-opt %s --attn-compile="targets=sm_90,host,sm_90" 2>&1 | FileCheck %s --check-prefix=TWICE
 // TWICE: error: attn-compile: target 'sm_90' is listed twice
 // RUN: not attn-opt %s --attn-compile="targets=host emit=ptx" 2>&1 | FileCheck %s --check-prefix=NO-GPU
-// NO-GPU: error: attn-compile: emit=ptx shows the NVIDIA targets, but targets= lists none (sm_80, sm_90)
+// NO-GPU: error: attn-compile: emit=ptx shows the NVIDIA target (sm_80, sm_90), which targets= does not list
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 emit=host-loops" 2>&1 | FileCheck %s --check-prefix=NO-HOST
-// NO-HOST: error: attn-compile: emit=host-loops shows the host target, which targets= does not list
+// NO-HOST: error: attn-compile: emit=host-loops shows the host target (host), which targets= does not list
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 emit=gpu output=%t.atnb" 2>&1 | FileCheck %s --check-prefix=OUTPUT
 // OUTPUT: error: attn-compile: output= writes a bundle, which emit=gpu does not produce
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 emit=nvvm report-resources" 2>&1 | FileCheck %s --check-prefix=REPORT
-// RUN: not attn-opt %s --attn-compile="targets=host report-resources" 2>&1 | FileCheck %s --check-prefix=REPORT
-// REPORT: error: attn-compile: report-resources needs an NVIDIA target and emit=bundle or emit=ptx
+// REPORT: error: attn-compile: report-resources needs emit=bundle or emit=ptx
+// An option of a target that targets= does not list is an error, not ignored.
+// RUN: not attn-opt %s --attn-compile="targets=host report-resources" 2>&1 | FileCheck %s --check-prefix=REPORT-HOST
+// RUN: not attn-opt %s --attn-compile="targets=host gpu-warps=8" 2>&1 | FileCheck %s --check-prefix=WARPS-HOST
+// REPORT-HOST: error: attn-compile: report-resources is an option of the NVIDIA target (sm_80, sm_90), which targets= does not list
+// WARPS-HOST: error: attn-compile: gpu-warps is an option of the NVIDIA target (sm_80, sm_90), which targets= does not list
+// RUN: not attn-opt %s --attn-compile="targets=sm_90 block-kv=32" 2>&1 | FileCheck %s --check-prefix=HOST-OPTION
+// HOST-OPTION: error: attn-compile: block-kv is an option of the host target (host), which targets= does not list
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 gpu-warps=-2" 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // NEGATIVE: error: attn-compile: gpu-warps must be >= 1 (or 0 for the kernel's default), got -2
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 gpu-min-blocks=-1" 2>&1 | FileCheck %s --check-prefix=NEGATIVE-BLOCKS

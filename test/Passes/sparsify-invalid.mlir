@@ -37,13 +37,14 @@ func.func @three_pass(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tens
 
 // -----
 
-// A mask that selects 0 instead of -inf: a skipped tile would not be neutral.
+// A mask that selects 0 into a running maximum: a skipped tile would not be
+// neutral.
 func.func @selects_zero(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tensor<?x4x?x8xf32>) -> tensor<?x4x?xf32> {
   %o = attn.cascade "selects_zero" ins(@Q[b, h, p, e] = %q : tensor<?x4x?x8xf32>, @K[b, g, m, e] = %k : tensor<?x4x?x8xf32>, @V[b, g, m, f] = %v : tensor<?x4x?x8xf32>) -> tensor<?x4x?xf32> {
     attn.partition p = p1 * 4 + p0
     attn.partition m = m1 * 8 + m0
+    // expected-error @+1 {{attn-sparsify: cascade 'selects_zero': skipping a key tile where the mask keeps nothing would change running tensor @RM (a tile of dropped keys must leave every running tensor as it was: select -inf into a running maximum, or 0 into a sum)}}
     attn.iterate m1 stop(m1 = M1) running(@RM[b, h, p1, p0, m1] = -inf) {
-      // expected-error @+1 {{attn-sparsify: cascade 'selects_zero': the mask test selects something other than -inf where it drops a key, so skipping empty tiles would change the result}}
       attn.einsum @BS[b, h, p1, p0, m1, m0] = select(mask<#attn.causal>[b, h, p1 * P0 + p0, m1 * M0 + m0], @K[b, g(h), m1 * M0 + m0, e], 0.0) reduce(max: e)
       attn.einsum @LM[b, h, p1, p0, m1] = @BS[b, h, p1, p0, m1, m0] reduce(max: m0)
       attn.einsum @RM[b, h, p1, p0, m1 + 1] = max(@RM[b, h, p1, p0, m1], @LM[b, h, p1, p0, m1])
@@ -56,13 +57,14 @@ func.func @selects_zero(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: te
 
 // -----
 
-// A mask test used as a value inside other arithmetic.
+// A mask test nested in other arithmetic: exp(-inf) = 0 would reach the
+// running maximum.
 func.func @nested_test(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tensor<?x4x?x8xf32>) -> tensor<?x4x?xf32> {
   %o = attn.cascade "nested_test" ins(@Q[b, h, p, e] = %q : tensor<?x4x?x8xf32>, @K[b, g, m, e] = %k : tensor<?x4x?x8xf32>, @V[b, g, m, f] = %v : tensor<?x4x?x8xf32>) -> tensor<?x4x?xf32> {
     attn.partition p = p1 * 4 + p0
     attn.partition m = m1 * 8 + m0
+    // expected-error @+1 {{attn-sparsify: cascade 'nested_test': skipping a key tile where the mask keeps nothing would change running tensor @RM}}
     attn.iterate m1 stop(m1 = M1) running(@RM[b, h, p1, p0, m1] = -inf) {
-      // expected-error @+1 {{attn-sparsify: cascade 'nested_test': a mask test is used other than as select(test, scores, -inf) making up the Einsum's map}}
       attn.einsum @BS[b, h, p1, p0, m1, m0] = exp(select(mask<#attn.causal>[b, h, p1 * P0 + p0, m1 * M0 + m0], @K[b, g(h), m1 * M0 + m0, e], -inf)) reduce(max: e)
       attn.einsum @LM[b, h, p1, p0, m1] = @BS[b, h, p1, p0, m1, m0] reduce(max: m0)
       attn.einsum @RM[b, h, p1, p0, m1 + 1] = max(@RM[b, h, p1, p0, m1], @LM[b, h, p1, p0, m1])

@@ -3,6 +3,12 @@
 // RUN: attn-opt --attn-decompose --attn-defer-division --attn-online-softmax=tile-size=8 --attn-tile=block-q=4 --attn-sparsify --attn-sparsify %s | FileCheck %s
 // RUN: attn-opt --attn-decompose --attn-defer-division --attn-online-softmax=tile-size=8 --attn-tile=block-q=4 --attn-sparsify --attn-count-passes %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=PASSES
 
+// Skipping is decided by what a tile of dropped keys does to the running
+// tensors, not by the select's constant: sigmoid attention drops keys with
+// weight 0, which adds nothing to its running numerator.
+// RUN: attn-opt --attn-tile=block-q=32 --attn-sparsify %examples/cascades/sigmoid.mlir | FileCheck %s --check-prefix=SIGMOID
+// SIGMOID: attn.iterate m1 stop(m1 = M1) visit(mask<#attn.causal>[b, h, p1 * P0 + p0, m1 * M0 + m0]) running(@RNV[b, h, p1, p0, f, m1] = 0.0)
+
 // The iteration over the key tiles visits, per (batch, head, query tile),
 // only the tiles the causal mask keeps something in; the select stays for
 // the partial ones.

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Dialect/AttnOps.h"
+#include "attn/Interpreter/CascadeEvaluator.h"
 #include "attn/Interpreter/Compare.h"
 #include "attn/Interpreter/Inputs.h"
 #include "attn/Interpreter/Npy.h"
@@ -20,6 +21,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -823,6 +825,105 @@ TEST_F(ReferenceTest, GenerationRejectsConflictingReaders) {
 //===----------------------------------------------------------------------===//
 // .npy files and comparison
 //===----------------------------------------------------------------------===//
+
+//===----------------------------------------------------------------------===//
+// Cascades beyond softmax (examples/cascades), against their formulas
+//===----------------------------------------------------------------------===//
+
+/// Parses an example spec file and returns its cascade.
+CascadeOp parseExampleCascade(MLIRContext &context, OwningOpRef<ModuleOp> &module,
+                              llvm::StringRef name) {
+  std::string path = std::string(ATTN_EXAMPLES_DIR) + "/cascades/" + name.str();
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer) {
+    ADD_FAILURE() << "cannot read " << path;
+    return nullptr;
+  }
+  module = parseSourceString<ModuleOp>((*buffer)->getBuffer(),
+                                       ParserConfig(&context));
+  if (!module) {
+    ADD_FAILURE() << path << " did not parse";
+    return nullptr;
+  }
+  CascadeOp op;
+  module->walk([&](CascadeOp found) { op = found; });
+  return op;
+}
+
+TEST_F(ReferenceTest, SigmoidAttentionCascade) {
+  // examples/cascades/sigmoid.mlir: 8 heads, D = 64, scale 1/8, bias
+  // -log(1024), causal; no normalisation over the keys.
+  CascadeOp op = parseExampleCascade(context, module, "sigmoid.mlir");
+  ASSERT_TRUE(op);
+  Problem p{2, 8, 8, 13, 21, 64, 64};
+  Bindings in = randomBindings(p, 11);
+  FailureOr<Results> results = evaluateCascade(op, in);
+  ASSERT_TRUE(succeeded(results)) << llvm::join(diagnostics, "\n");
+  std::vector<double> expected(p.batch * p.queryHeads * p.seqQ * p.headDimV);
+  auto at = [&](const Tensor64 &t, int64_t b, int64_t h, int64_t i,
+                int64_t d) {
+    return t.values[((b * t.shape[1] + h) * t.shape[2] + i) * t.shape[3] + d];
+  };
+  for (int64_t b = 0; b < p.batch; ++b)
+    for (int64_t h = 0; h < p.queryHeads; ++h)
+      for (int64_t i = 0; i < p.seqQ; ++i)
+        for (int64_t j = 0; j <= std::min(i, p.seqKV - 1); ++j) {
+          double s = 0;
+          for (int64_t e = 0; e < p.headDimQK; ++e)
+            s += at(in.query, b, h, i, e) * at(in.key, b, h, j, e);
+          double weight = 1.0 / (1.0 + std::exp(-(0.125 * s - std::log(1024.0))));
+          for (int64_t f = 0; f < p.headDimV; ++f)
+            expected[((b * p.queryHeads + h) * p.seqQ + i) * p.headDimV + f] +=
+                weight * at(in.value, b, h, j, f);
+        }
+  EXPECT_LT(relativeError(expected, results->output.values), kTolerance);
+}
+
+TEST_F(ReferenceTest, SoftmaxPlusOneCascade) {
+  // examples/cascades/softmax_plus_one.mlir: 16 query heads on 4 KV heads,
+  // D = 128, causal; P = exp(S) / (1 + sum exp(S)), LSE = log(1 + sum).
+  CascadeOp op = parseExampleCascade(context, module, "softmax_plus_one.mlir");
+  ASSERT_TRUE(op);
+  Problem p{1, 16, 4, 13, 21, 128, 128};
+  Bindings in = randomBindings(p, 12);
+  // Scores large enough that some rows give the virtual key little weight
+  // and others much.
+  for (double &x : in.query.values)
+    x *= 3.0;
+  FailureOr<Results> results = evaluateCascade(op, in);
+  ASSERT_TRUE(succeeded(results)) << llvm::join(diagnostics, "\n");
+  ASSERT_TRUE(results->lse.has_value());
+  std::vector<double> output(p.batch * p.queryHeads * p.seqQ * p.headDimV);
+  std::vector<double> lse(p.batch * p.queryHeads * p.seqQ);
+  auto at = [&](const Tensor64 &t, int64_t b, int64_t h, int64_t i,
+                int64_t d) {
+    return t.values[((b * t.shape[1] + h) * t.shape[2] + i) * t.shape[3] + d];
+  };
+  double scale = 1.0 / std::sqrt(128.0);
+  for (int64_t b = 0; b < p.batch; ++b)
+    for (int64_t h = 0; h < p.queryHeads; ++h) {
+      int64_t g = h / 4;
+      for (int64_t i = 0; i < p.seqQ; ++i) {
+        int64_t row = (b * p.queryHeads + h) * p.seqQ + i;
+        double denominator = 1.0;
+        std::vector<double> numerator(p.headDimV, 0.0);
+        for (int64_t j = 0; j <= std::min(i, p.seqKV - 1); ++j) {
+          double s = 0;
+          for (int64_t e = 0; e < p.headDimQK; ++e)
+            s += at(in.query, b, h, i, e) * at(in.key, b, g, j, e);
+          double w = std::exp(scale * s);
+          denominator += w;
+          for (int64_t f = 0; f < p.headDimV; ++f)
+            numerator[f] += w * at(in.value, b, g, j, f);
+        }
+        for (int64_t f = 0; f < p.headDimV; ++f)
+          output[row * p.headDimV + f] = numerator[f] / denominator;
+        lse[row] = std::log(denominator);
+      }
+    }
+  EXPECT_LT(relativeError(output, results->output.values), kTolerance);
+  EXPECT_LT(relativeError(lse, results->lse->values), kTolerance);
+}
 
 TEST(NpyTest, RoundTripsEveryDType) {
   Tensor64 tensor{{2, 3}, {0.5, -1.25, 3.0, 0.0, 7.0, -2.0}};

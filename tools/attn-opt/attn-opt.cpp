@@ -1,6 +1,7 @@
 //===- attn-opt.cpp - mlir-opt for the attn dialect -----------------------===//
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Dialect/AttnOps.h"
+#include "attn/Compiler/Passes.h"
 #include "attn/Passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -25,6 +26,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::attn::registerAttnPasses();
+  mlir::attn::registerCompilerPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<mlir::attn::AttnDialect, mlir::arith::ArithDialect,

@@ -29,7 +29,7 @@ struct HostEntryPoint {
 struct HostCodegenOptions {
   /// The CPU to generate code for: "native" (the compiling machine's CPU and
   /// features) or an LLVM CPU name such as "x86-64-v3".
-  std::string cpu = "native";
+  std::string cpu = "x86-64";
   /// LLVM optimization level, 0 to 3.
   unsigned optLevel = 3;
 };

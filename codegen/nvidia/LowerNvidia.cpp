@@ -5,7 +5,7 @@
 // lowering that do not depend on the kernel emitter (docs/nvidia.md).
 //
 //===----------------------------------------------------------------------===//
-#include "attn/Passes/Passes.h"
+#include "attn/Nvidia/Passes.h"
 
 #include "attn/Nvidia/NvidiaCompiler.h"
 
@@ -13,7 +13,7 @@
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNLOWERNVIDIA
-#include "attn/Passes/Passes.h.inc"
+#include "attn/Nvidia/Passes.h.inc"
 } // namespace mlir::attn
 
 using namespace mlir;

@@ -1,5 +1,5 @@
 //===- ExternalTool.cpp - Run a compiler tool on bytes --------------------===//
-#include "attn/Host/ExternalTool.h"
+#include "attn/Target/ExternalTool.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FileSystem.h"

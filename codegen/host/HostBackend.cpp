@@ -1,0 +1,146 @@
+//===- HostBackend.cpp - The host target of attn-compile ------------------===//
+//
+// targets=host: each spec's tiled program becomes a func.func on memrefs
+// (the schedule emitter through HostScheduleTarget), the module is lowered
+// to LLVM, and one shared object holds every kernel (HostCompiler.h).
+// Options: block-q, block-kv (tiles), host-cpu, opt-level. Stages:
+// emit=host-loops (the kernels before LLVM), emit=host-llvm (after).
+//
+//===----------------------------------------------------------------------===//
+#include "HostTarget.h"
+#include "attn/Host/HostCompiler.h"
+#include "attn/Schedule/ScheduleEmitter.h"
+#include "attn/Target/TargetBackend.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::host;
+
+namespace {
+constexpr int64_t kDefaultBlockQ = 64;
+constexpr int64_t kDefaultBlockKV = 64;
+
+class HostBackend final : public TargetBackend {
+public:
+  StringRef name() const override { return "host"; }
+  ArrayRef<StringRef> targets() const override {
+    static constexpr StringRef kTargets[] = {"host"};
+    return kTargets;
+  }
+  ArrayRef<StringRef> optionNames() const override {
+    static constexpr StringRef kOptions[] = {"block-q", "block-kv", "host-cpu",
+                                             "opt-level"};
+    return kOptions;
+  }
+  ArrayRef<EmitStage> emitStages() const override {
+    static const EmitStage kStages[] = {{"host-loops", false},
+                                        {"host-llvm", false}};
+    return kStages;
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<affine::AffineDialect, cf::ControlFlowDialect,
+                    index::IndexDialect, LLVM::LLVMDialect, ub::UBDialect>();
+  }
+
+  LogicalResult checkRequest(const CompileRequest &request,
+                             Location loc) const override {
+    for (StringRef option : {"block-q", "block-kv"})
+      if (failed(readIntegerOption(request, option, 1, ">= 1", loc)))
+        return failure();
+    FailureOr<std::optional<int64_t>> level =
+        readIntegerOption(request, "opt-level", 0, "0 to 3", loc);
+    if (failed(level))
+      return failure();
+    if (*level && **level > 3)
+      return emitError(loc) << "attn-compile: opt-level must be 0 to 3, got "
+                            << **level;
+    return success();
+  }
+
+  Tiles chooseTiles(const KernelSpec &, const CompileRequest &request) const
+      override {
+    Tiles tiles{kDefaultBlockQ, kDefaultBlockKV};
+    auto read = [&](StringRef option, int64_t &into) {
+      auto it = request.options.find(option);
+      if (it != request.options.end())
+        StringRef(it->second).getAsInteger(10, into);
+    };
+    read("block-q", tiles.blockQ);
+    read("block-kv", tiles.blockKV);
+    return tiles;
+  }
+
+  LogicalResult compile(ArrayRef<TiledSpec> specs,
+                        const CompileRequest &request, Location loc,
+                        CompileOutput &output) override {
+    OwningOpRef<ModuleOp> kernels = ModuleOp::create(loc);
+    SmallVector<HostEntryPoint> entries;
+    for (const TiledSpec &tiled : specs) {
+      HostScheduleTarget target;
+      if (failed(target.checkProgram(tiled.program, tiled.spec)))
+        return failure();
+      SmallVector<Type> argumentTypes;
+      for (const KernelArgument &argument : tiled.spec.arguments)
+        argumentTypes.push_back(kernelArgumentMemRefType(argument));
+      std::string kernelName = "__attn_host_" + tiled.name;
+      OpBuilder builder = OpBuilder::atBlockEnd(kernels->getBody());
+      Location kernelLoc = tiled.program.cascade.getLoc();
+      auto kernel = func::FuncOp::create(
+          builder, kernelLoc, kernelName,
+          builder.getFunctionType(argumentTypes, /*results=*/{}));
+      Block *entry = kernel.addEntryBlock();
+      ImplicitLocOpBuilder b(kernelLoc, builder.getContext());
+      b.setInsertionPointToStart(entry);
+      schedule::emitScheduledKernel(b, tiled.spec, tiled.program, target,
+                                    entry->getArguments());
+      func::ReturnOp::create(b);
+      target.finalize(kernel);
+      entries.push_back({kernelName, tiled.name});
+    }
+    if (request.emit == "host-loops") {
+      output.replacement = std::move(kernels);
+      return success();
+    }
+    if (failed(lowerHostKernelsToLLVM(*kernels, entries)))
+      return failure();
+    if (request.emit == "host-llvm") {
+      output.replacement = std::move(kernels);
+      return success();
+    }
+    HostCodegenOptions codegen;
+    if (auto it = request.options.find("host-cpu"); it != request.options.end())
+      codegen.cpu = it->second;
+    if (auto it = request.options.find("opt-level");
+        it != request.options.end())
+      StringRef(it->second).getAsInteger(10, codegen.optLevel);
+    FailureOr<std::vector<uint8_t>> sharedObject =
+        buildSharedObject(*kernels, codegen);
+    if (failed(sharedObject))
+      return failure();
+    for (const HostEntryPoint &entry : entries) {
+      ::attn::bundle::Binary binary;
+      binary.target = "host";
+      binary.kind = ::attn::bundle::BinaryKind::HostSharedObject;
+      binary.conv = ::attn::bundle::CallingConv::HostCIface;
+      binary.entry = entry.entry;
+      binary.data = *sharedObject;
+      output.binaries.push_back({std::move(binary)});
+    }
+    return success();
+  }
+};
+} // namespace
+
+namespace mlir::attn {
+/// Called through the build's target list (compiler/lib/Targets.cpp).
+void registerHostTarget(TargetRegistry &registry) {
+  registry.add(std::make_unique<HostBackend>());
+}
+} // namespace mlir::attn

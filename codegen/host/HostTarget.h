@@ -1,0 +1,70 @@
+//===- HostTarget.h - The schedule on a CPU ---------------------*- C++ -*-===//
+//
+// The host's ScheduleTarget: loops over the work items, one lane per query
+// row (a loop over the tile's rows), each lane holding its row of a score or
+// output accumulator in registers (one f32 per column). No staging: the
+// products read Q, K and V where they are, as vector dot products (Q K^T)
+// and vector multiply-adds along the value's columns (P V).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_HOST_HOSTTARGET_H
+#define ATTN_HOST_HOSTTARGET_H
+
+#include "attn/Schedule/ScheduleTarget.h"
+
+namespace mlir::attn::host {
+
+class HostScheduleTarget final : public schedule::ScheduleTarget {
+public:
+  LogicalResult checkProgram(const schedule::TileProgram &program,
+                             const KernelSpec &spec) override;
+
+  void forEachWorkItem(ImplicitLocOpBuilder &b,
+                       const schedule::KernelContext &kernel,
+                       function_ref<void(const schedule::WorkItem &)> body)
+      override;
+  void forEachLane(ImplicitLocOpBuilder &b,
+                   const schedule::KernelContext &kernel,
+                   const schedule::WorkItem &item,
+                   function_ref<void()> body) override;
+
+  schedule::FragmentLayout accumulatorLayout(int64_t columns) const override;
+  Value laneRow(ImplicitLocOpBuilder &b) override { return lane; }
+  Value laneColumn(ImplicitLocOpBuilder &b) override;
+  Value shuffleXor(ImplicitLocOpBuilder &b, Value value,
+                   int64_t xorMask) override;
+  Type ruleIndexType(Builder &b) const override { return b.getIndexType(); }
+
+  int64_t stages() const override { return 1; }
+  void copyQueryTile(ImplicitLocOpBuilder &, const schedule::KernelContext &,
+                     const schedule::WorkItem &) override {}
+  void prepareQueryOperand(ImplicitLocOpBuilder &,
+                           const schedule::KernelContext &,
+                           const schedule::WorkItem &) override {}
+  void copyKeyValueTile(ImplicitLocOpBuilder &, const schedule::KernelContext &,
+                        const schedule::WorkItem &,
+                        const schedule::KeyTile &) override {}
+  void commitCopies(ImplicitLocOpBuilder &) override {}
+  void waitCopies(ImplicitLocOpBuilder &, int64_t) override {}
+  void barrier(ImplicitLocOpBuilder &) override {}
+
+  SmallVector<Value> multiplyQueryKey(ImplicitLocOpBuilder &b,
+                                      const schedule::KernelContext &kernel,
+                                      const schedule::WorkItem &item,
+                                      const schedule::KeyTile &tile) override;
+  SmallVector<Value> multiplyValue(ImplicitLocOpBuilder &b,
+                                   const schedule::KernelContext &kernel,
+                                   const schedule::WorkItem &item,
+                                   const schedule::KeyTile &tile,
+                                   ArrayRef<Value> probabilities,
+                                   ArrayRef<Value> accumulator) override;
+
+private:
+  /// The lane's row, and the stack buffer P goes through on its way into
+  /// the P V loop (allocated once, at the kernel's entry).
+  Value lane, probabilityBuffer;
+};
+
+} // namespace mlir::attn::host
+
+#endif // ATTN_HOST_HOSTTARGET_H

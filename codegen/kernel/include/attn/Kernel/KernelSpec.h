@@ -1,0 +1,100 @@
+//===- KernelSpec.h - The kernel ABI every target shares --------*- C++ -*-===//
+//
+// What a compiled kernel looks like from the outside, independent of the
+// target: a spec function @f(q, k, v, data...) returning O (and the LSE) of
+// the one attention-shaped attn.cascade in its body becomes a kernel taking
+// one memref per argument (q, k, v, data..., o, lse), computing the outputs
+// in place. The bundle records this signature (docs/runtime.md); attn-run
+// and the runtime bind tensors by it.
+//
+// An attn.attention is compiled through its cascade (attn-decompose), so the
+// analysis here sees cascades only: hand-written ones and decomposed ones
+// are the same to it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_KERNEL_KERNELSPEC_H
+#define ATTN_KERNEL_KERNELSPEC_H
+
+#include "attn/Dialect/AttnOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallVector.h"
+#include <string>
+
+namespace mlir::attn {
+
+/// One argument of a compiled kernel, as callers see it.
+struct KernelArgument {
+  /// "q", "k", "v", "data<N>", "o" or "lse" (the names attn-run's .npy files
+  /// use).
+  std::string name;
+  RankedTensorType type;
+  bool isOutput = false;
+  /// Per dimension: empty when the extent is static, else the name of the
+  /// runtime size it carries ("B", "Sq", "Skv", ...). Equal names must have
+  /// equal values, which is what keeps the kernel's reads in bounds.
+  llvm::SmallVector<std::string> dimSizes;
+  /// Static extents; ShapedType::kDynamic where dimSizes names a size.
+  llvm::SmallVector<int64_t> extents;
+  /// The last dimension must have stride 1 (Q, K, V, O and LSE).
+  bool innermostContiguous = false;
+};
+
+/// A spec function the code generators compile, with its kernel signature.
+struct KernelSpec {
+  // Op handles are mutable: MLIR's op accessors are not const.
+  mutable func::FuncOp function;
+  /// The attention-shaped cascade whose results the function returns.
+  mutable CascadeOp cascade;
+  /// Inputs in function-argument order (q, k, v, data...), then the outputs
+  /// (o, then lse when the cascade returns one).
+  llvm::SmallVector<KernelArgument> arguments;
+
+  unsigned numData() const { return cascade.getData().size(); }
+  bool hasLse() const { return cascade.getResults().size() == 2; }
+};
+
+/// Checks that `function` holds one attention-shaped attn.cascade (inputs
+/// query [B, Hq, Sq, E], key [B, Hkv, Skv, E], value [B, Hkv, Skv, F] on
+/// its first three arguments, then its data operands; results O
+/// [B, Hq, Sq, F] and optionally LSE [B, Hq, Sq], returned in that order)
+/// and that custom regions read data operands only through tensor.extract
+/// and tensor.dim; derives the kernel signature. Emits an error on failure.
+FailureOr<KernelSpec> analyzeKernelSpec(func::FuncOp function);
+
+/// The kernel specs of every function of `module` that holds an
+/// attn.cascade, in module order; an error when there is none.
+FailureOr<llvm::SmallVector<KernelSpec>> collectKernelSpecs(ModuleOp module);
+
+/// The memref type a kernel argument is passed as (every target): its
+/// extents, dynamic strides and offset, except a unit last stride where the
+/// signature promises one.
+MemRefType kernelArgumentMemRefType(const KernelArgument &argument);
+
+/// A kernel's memref arguments in signature order.
+struct KernelOperands {
+  Value query, key, value, output, lse;
+  SmallVector<Value> data;
+};
+KernelOperands bindKernelOperands(const KernelSpec &spec, ValueRange arguments);
+
+/// Clones a custom region of `cascade` (mask or score) at `builder`'s
+/// insertion point with its block arguments bound to `arguments`, reading
+/// the data operands from `dataMemrefs` (position k holds data operand #k)
+/// instead of the spec's tensors; returns the yielded value.
+/// analyzeKernelSpec has checked that the region reads data only through
+/// tensor.extract/tensor.dim.
+Value inlineSpecRegion(OpBuilder &builder, CascadeOp cascade, Region &region,
+                       ValueRange arguments, ArrayRef<Value> dataMemrefs);
+
+/// Block lists and block masks are indexed by query (and key) block, whose
+/// count the signature cannot tie to Sq (Skv): the i1 "every data operand
+/// `mask` reads by block is large enough for this call", or null when none
+/// needs checking.
+Value buildDataExtentsFit(OpBuilder &builder, Location loc,
+                          MaskAttrInterface mask, ArrayRef<Value> dataMemrefs,
+                          Value seqQ, Value seqKV);
+
+} // namespace mlir::attn
+
+#endif // ATTN_KERNEL_KERNELSPEC_H

@@ -1,0 +1,283 @@
+//===- NvidiaBackend.cpp - The NVIDIA targets of attn-compile -------------===//
+//
+// targets=sm_80,sm_90: each spec's tiled program becomes one gpu.func in a
+// gpu.module (the schedule emitter through NvidiaScheduleTarget), lowered to
+// NVVM, serialized to PTX per chip and assembled to cubins when ptxas is
+// found (NvidiaCompiler.h). Options: gpu-block-q, gpu-block-kv, gpu-warps,
+// gpu-stages, gpu-min-blocks, report-resources. Stages: emit=gpu, nvvm,
+// ptx. docs/nvidia.md describes the kernels.
+//
+//===----------------------------------------------------------------------===//
+#include "NvidiaScheduleTarget.h"
+#include "attn/Nvidia/NvidiaCompiler.h"
+#include "attn/Nvidia/Passes.h"
+#include "attn/Schedule/ScheduleEmitter.h"
+#include "attn/Target/TargetBackend.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::nvidia;
+namespace bundle = ::attn::bundle;
+
+namespace {
+
+/// The launch of a kernel: grid (ceil(Sq / blockQ), Hq, B) over the
+/// query's dimensions (named sizes or static extents), block (threads, 1,
+/// 1), dynamic shared memory.
+bundle::LaunchConfig gpuLaunch(const KernelArgument &query, int64_t blockQ,
+                               int64_t threads, int64_t sharedBytes) {
+  auto extent = [&](size_t dim, int64_t divisor) {
+    bundle::Factor factor;
+    factor.divisor = divisor;
+    if (query.dimSizes[dim].empty())
+      factor.constant = query.extents[dim];
+    else
+      factor.size = query.dimSizes[dim];
+    return bundle::Expr{{factor}};
+  };
+  bundle::LaunchConfig launch;
+  launch.grid = {extent(2, blockQ), extent(1, 1), extent(0, 1)};
+  launch.block = {bundle::Expr::constant(threads), bundle::Expr{},
+                  bundle::Expr{}};
+  launch.sharedMemBytes = bundle::Expr::constant(sharedBytes);
+  return launch;
+}
+
+class NvidiaBackend final : public TargetBackend {
+public:
+  StringRef name() const override { return "NVIDIA"; }
+  ArrayRef<StringRef> targets() const override { return supportedChips(); }
+  ArrayRef<StringRef> optionNames() const override {
+    static constexpr StringRef kOptions[] = {
+        "gpu-block-q", "gpu-block-kv",   "gpu-warps",
+        "gpu-stages",  "gpu-min-blocks", "report-resources"};
+    return kOptions;
+  }
+  ArrayRef<EmitStage> emitStages() const override {
+    static const EmitStage kStages[] = {
+        {"gpu", false}, {"nvvm", false}, {"ptx", true}};
+    return kStages;
+  }
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registerNvidiaCompilerDependencies(registry);
+  }
+  void registerPasses() const override { registerNvidiaPasses(); }
+
+  LogicalResult checkRequest(const CompileRequest &request,
+                             Location loc) const override {
+    // 0 keeps the kernel's default.
+    for (StringRef option : {"gpu-block-q", "gpu-block-kv", "gpu-warps",
+                             "gpu-stages", "gpu-min-blocks"})
+      if (failed(readIntegerOption(request, option, 0,
+                                   ">= 1 (or 0 for the kernel's default)",
+                                   loc)))
+        return failure();
+    if (reportsResources(request) && request.emit != "bundle" &&
+        request.emit != "ptx")
+      return emitError(loc) << "attn-compile: report-resources needs "
+                               "emit=bundle or emit=ptx";
+    return success();
+  }
+
+  void constrainArguments(std::vector<bundle::Arg> &arguments) const override {
+    // The kernels stage Q, K and V and store O with 16-byte accesses.
+    for (bundle::Arg &arg : arguments)
+      if (llvm::is_contained({"q", "k", "v", "o"}, arg.name))
+        arg.withAlignment(16);
+  }
+
+  Tiles chooseTiles(const KernelSpec &spec,
+                    const CompileRequest &request) const override {
+    GpuTiling tiling = tilingFor(spec, request);
+    return Tiles{tiling.blockQ, tiling.blockKV};
+  }
+
+  LogicalResult compile(ArrayRef<TiledSpec> specs,
+                        const CompileRequest &request, Location loc,
+                        CompileOutput &output) override;
+
+private:
+  static bool reportsResources(const CompileRequest &request) {
+    auto it = request.options.find("report-resources");
+    return it != request.options.end() && it->second != "false" &&
+           it->second != "0";
+  }
+  static GpuTiling tilingFor(const KernelSpec &spec,
+                             const CompileRequest &request) {
+    GpuTiling tiling = chooseTiling(spec);
+    for (auto [option, field] :
+         {std::pair<StringRef, int64_t *>{"gpu-block-q", &tiling.blockQ},
+          {"gpu-block-kv", &tiling.blockKV},
+          {"gpu-warps", &tiling.warps},
+          {"gpu-stages", &tiling.stages},
+          {"gpu-min-blocks", &tiling.minBlocksPerMultiprocessor}}) {
+      auto it = request.options.find(option);
+      int64_t value = 0;
+      if (it != request.options.end() &&
+          !StringRef(it->second).getAsInteger(10, value) && value > 0)
+        *field = value;
+    }
+    return tiling;
+  }
+  /// The ptxas to use, or none (with a remark) when there is none and
+  /// nothing needs one.
+  FailureOr<std::optional<std::string>>
+  ptxasForCubins(const CompileRequest &request, Location loc);
+};
+
+} // namespace
+
+FailureOr<std::optional<std::string>>
+NvidiaBackend::ptxasForCubins(const CompileRequest &request, Location loc) {
+  FailureOr<std::optional<std::string>> ptxas = findPtxas(loc);
+  if (failed(ptxas) || *ptxas)
+    return ptxas;
+  if (reportsResources(request))
+    return emitError(loc) << "attn-compile: report-resources needs ptxas "
+                          << "(set $ATTN_CUDA_PATH, install /usr/local/cuda "
+                          << "or put ptxas on PATH)";
+  emitRemark(loc) << "attn-compile: no ptxas ($ATTN_CUDA_PATH unset, no "
+                  << "/usr/local/cuda/bin/ptxas, none on PATH), so the "
+                  << "NVIDIA binaries are PTX only; the driver compiles "
+                  << "them at load time";
+  return ptxas;
+}
+
+LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
+                                     const CompileRequest &request,
+                                     Location loc, CompileOutput &output) {
+  OwningOpRef<ModuleOp> kernels = ModuleOp::create(loc);
+  (*kernels)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                      UnitAttr::get(kernels->getContext()));
+  struct Built {
+    std::string moduleName, entry;
+    int64_t blockQ, threads, sharedBytes;
+  };
+  SmallVector<Built> built;
+  for (const TiledSpec &tiled : specs) {
+    GpuTiling tiling = tilingFor(tiled.spec, request);
+    Type elementType = tiled.spec.arguments[0].type.getElementType();
+    NvidiaScheduleTarget target(tiling, elementType);
+    if (failed(target.checkProgram(tiled.program, tiled.spec)))
+      return failure();
+    Location kernelLoc = tiled.program.cascade.getLoc();
+    OpBuilder builder = OpBuilder::atBlockEnd(kernels->getBody());
+    auto gpuModule = gpu::GPUModuleOp::create(builder, kernelLoc, tiled.name);
+    SmallVector<Type> argumentTypes;
+    for (const KernelArgument &argument : tiled.spec.arguments)
+      argumentTypes.push_back(kernelArgumentMemRefType(argument));
+    Block &moduleBody = gpuModule.getBodyRegion().front();
+    builder = moduleBody.mightHaveTerminator()
+                  ? OpBuilder::atBlockTerminator(&moduleBody)
+                  : OpBuilder::atBlockEnd(&moduleBody);
+    std::string entry = "attn_" + tiled.name;
+    auto kernel = gpu::GPUFuncOp::create(
+        builder, kernelLoc, entry,
+        builder.getFunctionType(argumentTypes, /*results=*/{}));
+    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                    builder.getUnitAttr());
+    int64_t threads = tiling.warps * NvidiaMatrixTarget::kWarpSize;
+    // The occupancy hint makes ptxas cap the registers per thread for that
+    // many blocks of the known size. (Without the hint the block size is
+    // left out: on H200 it made ptxas spill more in the 8-warp kernels.)
+    if (tiling.minBlocksPerMultiprocessor > 0) {
+      kernel.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+          {static_cast<int32_t>(threads), 1, 1}));
+      kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                      builder.getI32IntegerAttr(static_cast<int32_t>(
+                          tiling.minBlocksPerMultiprocessor)));
+    }
+    ImplicitLocOpBuilder b(kernelLoc, builder.getContext());
+    b.setInsertionPointToStart(&kernel.getBody().front());
+    schedule::emitScheduledKernel(b, tiled.spec, tiled.program, target,
+                                  kernel.getArguments());
+    gpu::ReturnOp::create(b);
+    target.finalize(kernel);
+    built.push_back({tiled.name, entry, tiling.blockQ, threads,
+                     target.sharedMemoryBytes(tiled.spec)});
+  }
+  if (request.emit == "gpu") {
+    output.replacement = std::move(kernels);
+    return success();
+  }
+  if (failed(lowerGpuModulesToNVVM(*kernels)))
+    return failure();
+  if (request.emit == "nvvm") {
+    output.replacement = std::move(kernels);
+    return success();
+  }
+
+  bool report = reportsResources(request);
+  std::optional<std::string> ptxas;
+  if (request.emit == "bundle" || report) {
+    FailureOr<std::optional<std::string>> found = ptxasForCubins(request, loc);
+    if (failed(found))
+      return failure();
+    ptxas = *found;
+  }
+  std::string ptxText, reportText;
+  llvm::raw_string_ostream reportStream(reportText);
+  for (auto [tiled, kernel] : llvm::zip_equal(specs, built)) {
+    auto gpuModule = kernels->lookupSymbol<gpu::GPUModuleOp>(kernel.moduleName);
+    FailureOr<SmallVector<ChipBinary>> binaries = compileGpuModule(
+        gpuModule, request.targets,
+        ptxas ? std::optional<StringRef>(*ptxas) : std::nullopt);
+    if (failed(binaries))
+      return failure();
+    bundle::LaunchConfig launch = gpuLaunch(
+        tiled.spec.arguments[0], kernel.blockQ, kernel.threads,
+        kernel.sharedBytes);
+    std::vector<bundle::Binary> forSpec;
+    for (ChipBinary &binary : *binaries) {
+      if (report) {
+        const KernelResources *resources = llvm::find_if(
+            binary.resources, [&](const KernelResources &candidate) {
+              return candidate.entry == kernel.entry;
+            });
+        if (resources == binary.resources.end())
+          return emitError(loc)
+                 << "attn-compile: ptxas reported no resources for "
+                 << kernel.entry << " (" << binary.chip << ")";
+        printResources(reportStream, tiled.name, binary.chip, *resources,
+                       kernel.sharedBytes);
+      }
+      if (request.emit == "ptx") {
+        ptxText += ptxBanner(
+            ("kernel " + tiled.name + ", entry " + kernel.entry), binary.chip);
+        ptxText += binary.ptx;
+        continue;
+      }
+      auto addBinary = [&](bundle::BinaryKind kind, StringRef data) {
+        bundle::Binary gpuBinary;
+        gpuBinary.target = binary.chip;
+        gpuBinary.kind = kind;
+        gpuBinary.conv = bundle::CallingConv::GpuExpandedMemref;
+        gpuBinary.entry = kernel.entry;
+        gpuBinary.data.assign(data.begin(), data.end());
+        gpuBinary.launch = launch;
+        forSpec.push_back(std::move(gpuBinary));
+      };
+      if (!binary.cubin.empty())
+        addBinary(bundle::BinaryKind::Cubin,
+                  StringRef(reinterpret_cast<const char *>(binary.cubin.data()),
+                            binary.cubin.size()));
+      addBinary(bundle::BinaryKind::Ptx, binary.ptx);
+    }
+    output.binaries.push_back(std::move(forSpec));
+  }
+  if (request.emit == "ptx" &&
+      failed(writeTextOutput(ptxText, request.output, loc)))
+    return failure();
+  return writeTextOutput(reportText, "", loc);
+}
+
+namespace mlir::attn {
+/// Called through the build's target list (compiler/lib/Targets.cpp).
+void registerNvidiaTarget(TargetRegistry &registry) {
+  registry.add(std::make_unique<NvidiaBackend>());
+}
+} // namespace mlir::attn

@@ -1,0 +1,119 @@
+//===- NvidiaScheduleTarget.h - The schedule on mma.sync GPUs ---*- C++ -*-===//
+//
+// The NVIDIA ScheduleTarget for sm_80 and later (used on sm_90 until a
+// Hopper target exists): one thread block per work item, each warp owning
+// 16 query rows; both products on mma.sync (m16n8k16 for f16/bf16, 3xTF32
+// m16n8k8 for f32, NvidiaMatrixTarget.h); K/V tiles staged `stages` deep in
+// XOR-swizzled shared memory by cp.async, Q staged once and kept in
+// registers up to head dimension 128.
+//
+// Accumulator layout (mma.sync's C fragment, lane = 4 g + t): register
+// 4 n + e holds row g + 8 (e / 2), column 8 n + 2 t + e % 2; the four lanes
+// of a quad share rows (XOR distances 1 and 2).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_NVIDIA_NVIDIASCHEDULETARGET_H
+#define ATTN_NVIDIA_NVIDIASCHEDULETARGET_H
+
+#include "NvidiaMatrixTarget.h"
+#include "attn/Schedule/ScheduleTarget.h"
+#include <memory>
+
+namespace mlir::attn::nvidia {
+
+/// The schedule of one kernel; chooseTiling gives the defaults.
+struct GpuTiling {
+  /// Query rows per thread block (16 per warp).
+  int64_t blockQ = 64;
+  /// Key columns per key tile (a multiple of 16).
+  int64_t blockKV = 64;
+  int64_t warps = 4;
+  /// K/V shared-memory stages (2 = double buffering).
+  int64_t stages = 2;
+  /// Thread blocks that should fit on one multiprocessor at once (0: no
+  /// hint); ptxas then caps the registers per thread.
+  int64_t minBlocksPerMultiprocessor = 0;
+};
+
+class NvidiaScheduleTarget final : public schedule::ScheduleTarget {
+public:
+  NvidiaScheduleTarget(const GpuTiling &tiling, Type elementType);
+  ~NvidiaScheduleTarget() override;
+
+  /// Dynamic shared memory a block of this schedule uses.
+  int64_t sharedMemoryBytes(const KernelSpec &spec) const;
+
+  LogicalResult checkProgram(const schedule::TileProgram &program,
+                             const KernelSpec &spec) override;
+
+  void forEachWorkItem(ImplicitLocOpBuilder &b,
+                       const schedule::KernelContext &kernel,
+                       function_ref<void(const schedule::WorkItem &)> body)
+      override;
+  void forEachLane(ImplicitLocOpBuilder &b,
+                   const schedule::KernelContext &kernel,
+                   const schedule::WorkItem &item,
+                   function_ref<void()> body) override {
+    body();
+  }
+
+  schedule::FragmentLayout accumulatorLayout(int64_t columns) const override;
+  Value laneRow(ImplicitLocOpBuilder &b) override { return warpRowOffsetAndRow; }
+  Value laneColumn(ImplicitLocOpBuilder &b) override { return laneEvenColumn; }
+  Value shuffleXor(ImplicitLocOpBuilder &b, Value value,
+                   int64_t xorMask) override;
+  Type ruleIndexType(Builder &b) const override { return b.getI32Type(); }
+
+  int64_t stages() const override { return tiling.stages; }
+  void copyQueryTile(ImplicitLocOpBuilder &b,
+                     const schedule::KernelContext &kernel,
+                     const schedule::WorkItem &item) override;
+  void prepareQueryOperand(ImplicitLocOpBuilder &b,
+                           const schedule::KernelContext &kernel,
+                           const schedule::WorkItem &item) override;
+  void copyKeyValueTile(ImplicitLocOpBuilder &b,
+                        const schedule::KernelContext &kernel,
+                        const schedule::WorkItem &item,
+                        const schedule::KeyTile &tile) override;
+  void commitCopies(ImplicitLocOpBuilder &b) override;
+  void waitCopies(ImplicitLocOpBuilder &b, int64_t pending) override;
+  void barrier(ImplicitLocOpBuilder &b) override;
+
+  SmallVector<Value> multiplyQueryKey(ImplicitLocOpBuilder &b,
+                                      const schedule::KernelContext &kernel,
+                                      const schedule::WorkItem &item,
+                                      const schedule::KeyTile &tile) override;
+  SmallVector<Value> multiplyValue(ImplicitLocOpBuilder &b,
+                                   const schedule::KernelContext &kernel,
+                                   const schedule::WorkItem &item,
+                                   const schedule::KeyTile &tile,
+                                   ArrayRef<Value> probabilities,
+                                   ArrayRef<Value> accumulator) override;
+
+  void finalize(Operation *kernel) override;
+
+private:
+  /// Copies rows [firstRow, firstRow + rows) of `source[batch, head]` into
+  /// the staged tile `shared` (prefixed by `prefix`), zero rows at and past
+  /// `limit`.
+  void copyTileAsync(ImplicitLocOpBuilder &b, Value shared, ValueRange prefix,
+                     Value source, Value batch, Value head, Value firstRow,
+                     int64_t rows, int64_t columns, Value limit);
+  bool queryInRegisters(int64_t headDimQK) const;
+
+  GpuTiling tiling;
+  Type elementType;
+  std::unique_ptr<NvidiaMatrixTarget> matrix;
+  Value queryShared, keyShared, valueShared;
+  /// 16 warp + g and 2 t: the lane's first row and column.
+  Value warpRowOffset, warpRowOffsetAndRow, laneEvenColumn;
+  SmallVector<Fragment> queryFragments;
+};
+
+/// The default schedule for `spec` (by head dimension, element type and
+/// mask).
+GpuTiling chooseTiling(const KernelSpec &spec);
+
+} // namespace mlir::attn::nvidia
+
+#endif // ATTN_NVIDIA_NVIDIASCHEDULETARGET_H

@@ -1,0 +1,1697 @@
+//===- ScheduleEmitter.cpp - The one tiled-schedule emitter ---------------===//
+//
+// Per work item (a query tile of one batch row and query head):
+//
+//   ranges = the mask's key-tile ranges for the tile (closed form)
+//   per lane:
+//     copy the query tile; running tensors = their initial values
+//     for each range, for each key tile n of it (copies of tile
+//         n + stages - 1 in flight while n is computed):
+//       empty tile: the running tensors keep their values
+//       otherwise, in the cascade's order, each Einsum of the body:
+//         products on the matrix unit, element-wise maps (mask tests only
+//         where the tile is partial), row reductions, recurrences
+//     the epilogue's Einsums, then the stores of O and the LSE
+//
+// Two optimizations keep generated kernels as fast as hand-written ones:
+//
+// * Pending factors. A value is carried as (v, c) standing for c * v, so the
+//   constant of `QK = mul(Q, K, c)` rides along through selects, maxima and
+//   reductions (which commute with a positive factor) to the first
+//   exponential, where exp(c x - c m) becomes one exp2 of a multiply-add.
+//   Running tensors keep one factor for the whole iteration, found by a
+//   small fixed point over the body (inferRunningFactors).
+//
+// * Lane-partial sums. A sum over the tile's keys that only feeds linear
+//   recurrences (RD = SLD + RD * PRM) stays a per-lane partial sum; the
+//   lanes sharing a row combine it once, in the epilogue.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Schedule/ScheduleEmitter.h"
+
+#include "attn/Dialect/AttnCascade.h"
+#include "attn/Dialect/MaskLowering.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseSet.h"
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::schedule;
+
+ScheduleTarget::~ScheduleTarget() = default;
+
+Value ScheduleTarget::exp2(ImplicitLocOpBuilder &b, Value x) {
+  return math::Exp2Op::create(b, x);
+}
+
+namespace {
+
+constexpr double kLog2E = 1.4426950408889634;
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+/// Elements of O one vector store writes at most.
+constexpr int64_t kMaxStoreElements = 8;
+
+/// A value with a pending constant factor: it stands for factor * value.
+/// Constants are kept apart (no Value) so that they can adapt to the factor
+/// of the values they combine with.
+struct Scaled {
+  Value value;
+  double factor = 1.0;
+  std::optional<double> constant;
+
+  static Scaled of(Value value, double factor = 1.0) {
+    return {value, factor, std::nullopt};
+  }
+  static Scaled constantOf(double constant) { return {Value(), 1.0, constant}; }
+  bool isConstant() const { return constant.has_value(); }
+};
+
+/// The registers of one tensor of the tile and their common factor.
+struct TileValue {
+  SmallVector<Value> registers;
+  double factor = 1.0;
+};
+
+/// Where an element-wise expression is evaluated: a register of a
+/// per-score or per-output accumulator (`element`, in row slot `slot`), or
+/// a row slot of a per-row tensor (element == slot).
+struct Site {
+  TileShape shape = TileShape::Row;
+  int64_t element = 0;
+  int64_t slot = 0;
+  /// The tile is known full: every mask test holds, keys are in bounds.
+  bool fullTile = false;
+};
+
+/// The factor a map's result carries given the factors of its operands
+/// (`constants[i]` is set for constant operands, whose factor is 1), or
+/// nullopt when the operands must be materialized (factor 1) first. The
+/// emitter and the inference of running tensors' factors both decide here.
+std::optional<double> resultFactor(MapKind kind, ArrayRef<double> factors,
+                                   ArrayRef<std::optional<double>> constants) {
+  auto sharedFactor = [&](size_t first, bool positive) -> std::optional<double> {
+    std::optional<double> shared;
+    for (size_t position = first; position < factors.size(); ++position) {
+      if (constants[position])
+        continue;
+      if (shared && *shared != factors[position])
+        return std::nullopt;
+      shared = factors[position];
+    }
+    if (!shared)
+      return 1.0;
+    if (positive ? *shared <= 0.0 : *shared == 0.0)
+      return std::nullopt;
+    return shared;
+  };
+  switch (kind) {
+  case MapKind::Add:
+  case MapKind::Sub:
+    return sharedFactor(0, /*positive=*/false);
+  case MapKind::Max:
+  case MapKind::Min:
+    return sharedFactor(0, /*positive=*/true);
+  case MapKind::Select:
+    return sharedFactor(1, /*positive=*/false);
+  case MapKind::ExpDiff:
+    if (!sharedFactor(0, /*positive=*/true))
+      return std::nullopt;
+    return 1.0;
+  case MapKind::Mul: {
+    double product = 1.0;
+    for (auto [factor, constant] : llvm::zip_equal(factors, constants))
+      product *= constant ? *constant : factor;
+    return product;
+  }
+  case MapKind::Div:
+  case MapKind::DivOrZero: {
+    double divisor = constants[1] ? *constants[1] : factors[1];
+    if (divisor == 0.0 || !std::isfinite(divisor))
+      return std::nullopt;
+    return (constants[0] ? 1.0 : factors[0]) / divisor;
+  }
+  case MapKind::Neg:
+    return constants[0] ? 1.0 : -factors[0];
+  default:
+    return 1.0;
+  }
+}
+
+bool isRuleKind(MapKind kind) {
+  return kind == MapKind::Mask || kind == MapKind::MaskRegion ||
+         kind == MapKind::ScoreMod || kind == MapKind::ScoreRegion;
+}
+
+bool containsRules(Attribute expression) {
+  bool found = false;
+  walkMaps(expression, [&](MapAttr map) { found |= isRuleKind(map.getKind()); });
+  return found;
+}
+
+class ScheduleEmitter {
+public:
+  ScheduleEmitter(ImplicitLocOpBuilder &b, const KernelSpec &spec,
+                  const TileProgram &program, ScheduleTarget &target)
+      : b(b), spec(spec), program(program), target(target),
+        cascade(program.cascade) {}
+
+  void emit(ValueRange arguments);
+
+private:
+  //===--- Small builders -------------------------------------------------===//
+  Value index(int64_t value) { return arith::ConstantIndexOp::create(b, value); }
+  Value f32(double value) {
+    return arith::ConstantFloatOp::create(b, b.getF32Type(),
+                                          APFloat(static_cast<float>(value)));
+  }
+  Value ruleConstant(int64_t value) {
+    return arith::ConstantOp::create(b, b.getIntegerAttr(ruleType, value));
+  }
+  Value toRule(Value value) {
+    return ruleType.isIndex() ? value
+                              : Value(arith::IndexCastOp::create(b, ruleType,
+                                                                 value));
+  }
+  Value toIndex(Value value) {
+    return value.getType().isIndex()
+               ? value
+               : Value(arith::IndexCastOp::create(b, b.getIndexType(), value));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value minIndex(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
+  Value lessThan(Value x, Value y) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, x, y);
+  }
+  static bool isConstantI1(Value value, bool expected) {
+    return value && (expected ? matchPattern(value, m_One())
+                              : matchPattern(value, m_Zero()));
+  }
+  SmallVector<Value> ifElse(Value condition, TypeRange types,
+                            function_ref<SmallVector<Value>()> thenBody,
+                            function_ref<SmallVector<Value>()> elseBody);
+  void ifThen(Value condition, function_ref<void()> body);
+
+  //===--- Pending factors ------------------------------------------------===//
+  void inferRunningFactors();
+  std::optional<double> inferFactor(Attribute expression,
+                                    const DenseMap<StringAttr, double> &known,
+                                    bool &unknown);
+  void findLanePartialSums();
+  /// The value a per-score expression holds at keys past Skv (every mask
+  /// test fails there), when the analysis can tell.
+  std::optional<double> outsideValueOf(Attribute expression);
+  /// Whether, with the product's keys past Skv set to `product` (or left
+  /// as computed), every row reduction and value product sees its identity
+  /// there; fills outsideValues.
+  bool outsideIsNeutral(std::optional<double> product);
+  /// Chooses what keys past Skv hold so that as few selects as possible
+  /// keep them out of reductions and products.
+  void analyzeOutsideValues();
+  Value materialize(const Scaled &value);
+  /// The Value standing for `value` at factor `factor` (`value` has that
+  /// factor unless it is a constant).
+  Value rawAt(const Scaled &value, double factor);
+  TileValue materialized(const TileValue &value);
+
+  //===--- Element-wise evaluation ----------------------------------------===//
+  Scaled evaluate(Attribute expression, const Site &site);
+  Scaled evaluateMap(MapAttr map, const Site &site);
+  Scaled read(AccessAttr access, const Site &site);
+  bool isRowOnly(Attribute expression);
+  /// The key index of an accumulator register, in the rule type.
+  Value keyIndex(int64_t element, bool clamp);
+  ElementIndices elementAt(const Site &site);
+  Value emitTest(MapAttr test, const Site &site);
+  /// exp(x - m) and 0 when m = -inf, for raw x and m at factor `factor`.
+  Value expDiff(Value x, Value m, double factor);
+
+  //===--- Tile operations ------------------------------------------------===//
+  /// An expression of shape `shape` at every register; `fullTile` as in
+  /// Site.
+  TileValue computeElements(Attribute expression, TileShape shape,
+                            bool fullTile);
+  /// computeElements, with mask tests applied only where the tile is not
+  /// known full.
+  TileValue computeMap(Attribute expression, TileShape shape);
+  TileValue computeRowReduce(const TileOp &op);
+  TileValue computeValueProduct(const TileOp &product,
+                                const TileValue *accumulator);
+  /// `value`'s registers, with `neutral` (at the value's factor) for keys
+  /// past Skv when the tile is not known in bounds.
+  SmallVector<Value> existing(const TileValue &value, double neutral,
+                              std::optional<double> outside);
+  /// The butterfly of the layout's lane masks over each row slot.
+  SmallVector<Value> reduceAcrossLanes(ArrayRef<Value> slots,
+                                       ReduceKind reduction);
+  void assign(StringAttr tensor, TileValue value);
+
+  //===--- Structure ------------------------------------------------------===//
+  struct RunningState {
+    SmallVector<TileValue> tensors; // in runningNames order
+    SmallVector<Value> flatten() const;
+    RunningState withRegisters(ValueRange registers) const;
+  };
+  void emitWorkItem(const WorkItem &item);
+  SmallVector<KeyTileRange> visitRanges(const WorkItem &item);
+  TileIndices tileIndices(const WorkItem &item, Value keyTile);
+  Value tileIsEmpty(const WorkItem &item, Value keyTile);
+  void emitLane(const WorkItem &item, ArrayRef<KeyTileRange> ranges);
+  RunningState initialState();
+  RunningState emitRange(const WorkItem &item, const KeyTileRange &range,
+                         RunningState state,
+                         function_ref<void()> afterPrologue);
+  RunningState emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
+                           const RunningState &state);
+  void emitEpilogue(const WorkItem &item, const RunningState &finals);
+  void storeOutputs(const WorkItem &item, const TileValue &output,
+                    const TileValue *lse);
+  void emitPoison(const WorkItem &item);
+  void resetCaches();
+
+  ImplicitLocOpBuilder &b;
+  const KernelSpec &spec;
+  const TileProgram &program;
+  ScheduleTarget &target;
+  CascadeOp cascade;
+
+  KernelContext kernel;
+  FragmentLayout scoreLayout, outputLayout;
+  Type ruleType;
+  SmallVector<StringAttr> runningNames;
+  DenseMap<StringAttr, double> runningFactor;
+  /// Row sums and running tensors kept as per-lane partial sums.
+  llvm::DenseSet<StringAttr> lanePartial;
+  /// Every mask rule the program applies (for the data-extent check).
+  SmallVector<MaskAttrInterface> maskRules;
+  /// What per-score tensors hold at keys past Skv, where known, and what
+  /// the query-key product's such keys are set to (nullopt: left as
+  /// computed).
+  DenseMap<StringAttr, double> outsideValues;
+  std::optional<double> productOutside;
+  DenseMap<Attribute, bool> rowOnly;
+
+  // Per lane: the rows of the lane's slots (index) and the clamped ones the
+  // rules read (rule type), b, h and the sizes in the rule type.
+  SmallVector<Value> rowOfSlot, ruleRowOfSlot;
+  ElementIndices ruleBase;
+  Value laneColumn;
+
+  // Per key tile (or epilogue).
+  const WorkItem *currentItem = nullptr;
+  KeyTile currentTile;
+  Value tileColumn, tileInBounds, tileFull, lastKeyRule;
+  DenseMap<StringAttr, TileValue> values, previousValues, nextValues;
+  // Caches of values computed in the current block; CacheScope restores
+  // them when a branch ends, so nothing escapes the block defining it.
+  struct Caches {
+    DenseMap<std::pair<Attribute, int64_t>, Scaled> rows;
+    DenseMap<std::pair<Value, uint64_t>, Value> shifts;
+    DenseMap<Value, Value> inverses;
+    /// Key indices by 2 * register + clamped.
+    DenseMap<int64_t, Value> keys;
+    DenseMap<std::pair<StringAttr, uint64_t>, SmallVector<Value>> existing;
+  } caches;
+  struct CacheScope {
+    CacheScope(ScheduleEmitter &emitter)
+        : emitter(emitter), saved(emitter.caches) {}
+    ~CacheScope() { emitter.caches = std::move(saved); }
+    ScheduleEmitter &emitter;
+    Caches saved;
+  };
+  /// Tensors by name while computing the epilogue (finals) or a tile.
+  bool inEpilogue = false;
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Small builders
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value>
+ScheduleEmitter::ifElse(Value condition, TypeRange types,
+                        function_ref<SmallVector<Value>()> thenBody,
+                        function_ref<SmallVector<Value>()> elseBody) {
+  auto branch = scf::IfOp::create(b, types, condition, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  for (auto [block, body] :
+       {std::pair{branch.thenBlock(), thenBody},
+        std::pair{branch.elseBlock(), elseBody}}) {
+    if (block->mightHaveTerminator())
+      block->getTerminator()->erase();
+    b.setInsertionPointToEnd(block);
+    CacheScope scope(*this);
+    scf::YieldOp::create(b, body());
+  }
+  return llvm::to_vector_of<Value>(branch.getResults());
+}
+
+void ScheduleEmitter::ifThen(Value condition, function_ref<void()> body) {
+  if (isConstantI1(condition, true)) {
+    body();
+    return;
+  }
+  if (isConstantI1(condition, false))
+    return;
+  auto branch = scf::IfOp::create(b, condition, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(branch.thenBlock()->getTerminator());
+  CacheScope scope(*this);
+  body();
+}
+
+void ScheduleEmitter::resetCaches() { caches = Caches(); }
+
+//===----------------------------------------------------------------------===//
+// Pending factors
+//===----------------------------------------------------------------------===//
+
+std::optional<double>
+ScheduleEmitter::inferFactor(Attribute expression,
+                             const DenseMap<StringAttr, double> &known,
+                             bool &unknown) {
+  if (isa<FloatAttr>(expression))
+    return std::nullopt; // A constant: adapts to anything.
+  if (auto access = dyn_cast<AccessAttr>(expression)) {
+    auto it = known.find(access.getTensor());
+    if (it != known.end())
+      return it->second;
+    unknown = true;
+    return std::nullopt;
+  }
+  auto map = cast<MapAttr>(expression);
+  MapKind kind = map.getKind();
+  if (kind == MapKind::Mask || kind == MapKind::MaskRegion)
+    return std::nullopt;
+  SmallVector<double> factors;
+  SmallVector<std::optional<double>> constants;
+  bool anyUnknown = false;
+  std::optional<double> someKnown;
+  for (Attribute operand : map.getOperands()) {
+    bool operandUnknown = false;
+    std::optional<double> factor = inferFactor(operand, known, operandUnknown);
+    anyUnknown |= operandUnknown;
+    if (auto constant = dyn_cast<FloatAttr>(operand))
+      constants.push_back(constant.getValueAsDouble());
+    else
+      constants.push_back(std::nullopt);
+    factors.push_back(factor.value_or(1.0));
+    if (factor && !operandUnknown && !constants.back())
+      someKnown = factor;
+  }
+  if (anyUnknown) {
+    // An unknown factor takes that of the values it meets where factors
+    // must agree; anything else stays unknown.
+    bool agrees = llvm::is_contained({MapKind::Add, MapKind::Sub, MapKind::Max,
+                                      MapKind::Min, MapKind::Select},
+                                     kind);
+    if (!agrees || !someKnown) {
+      unknown = true;
+      return std::nullopt;
+    }
+    for (auto [factor, constant] : llvm::zip_equal(factors, constants))
+      if (!constant)
+        factor = *someKnown;
+  }
+  if (kind == MapKind::Select) {
+    // The test is not a value.
+    factors[0] = 1.0;
+    constants[0] = 1.0;
+  }
+  std::optional<double> result = resultFactor(kind, factors, constants);
+  return result ? result : std::optional<double>(1.0);
+}
+
+void ScheduleEmitter::inferRunningFactors() {
+  // A fixed point: running tensors start unknown, take the factor their
+  // recurrence gives, and fall back to 1 when that does not settle.
+  DenseMap<StringAttr, double> known;
+  for (int round = 0; round < 4; ++round) {
+    DenseMap<StringAttr, double> factors = known;
+    bool changed = false;
+    for (const TileOp &op : program.body) {
+      std::optional<double> factor;
+      bool unknown = false;
+      switch (op.kind) {
+      case TileOpKind::QueryKeyProduct:
+        factor = op.scale;
+        break;
+      case TileOpKind::ValueProduct: {
+        auto it = factors.find(op.probabilities);
+        if (it == factors.end())
+          unknown = true;
+        else
+          factor = it->second * op.scale;
+        break;
+      }
+      case TileOpKind::RowReduce:
+        factor = inferFactor(op.expression, factors, unknown);
+        if (factor && op.reduction == ReduceKind::Max && *factor <= 0.0)
+          factor = 1.0;
+        break;
+      case TileOpKind::Map:
+        factor = inferFactor(op.expression, factors, unknown);
+        break;
+      }
+      if (unknown || !factor)
+        continue;
+      const TileTensor &tensor = program.tensor(op.result);
+      if (!tensor.running) {
+        factors[op.result] = *factor;
+        continue;
+      }
+      auto it = known.find(op.result);
+      if (it == known.end()) {
+        known[op.result] = *factor;
+        changed = true;
+      } else if (it->second != *factor && it->second != 1.0) {
+        it->second = 1.0; // Conflicting: carry the plain value.
+        changed = true;
+      }
+    }
+    if (!changed)
+      break;
+  }
+  for (StringAttr name : runningNames) {
+    double factor = known.lookup(name);
+    double initial = program.tensor(name).initial;
+    // The initial value is stored divided by the factor; keep factors that
+    // make that exact for the usual initials (0, -inf) or any finite one.
+    runningFactor[name] =
+        known.count(name) && factor != 0.0 && std::isfinite(factor) &&
+                (std::isinf(initial) ? factor > 0.0 : true)
+            ? factor
+            : 1.0;
+  }
+}
+
+void ScheduleEmitter::findLanePartialSums() {
+  if (scoreLayout.rowLaneXorMasks.empty())
+    return; // One lane holds each row whole: nothing to save.
+  // Readers of each tensor: (op index, number of reads).
+  DenseMap<StringAttr, SmallVector<size_t>> readers;
+  auto noteReads = [&](ArrayRef<TileOp> ops, size_t offset) {
+    for (auto [position, op] : llvm::enumerate(ops)) {
+      auto note = [&](Attribute expression) {
+        walkAccesses(expression, [&](AccessAttr access) {
+          readers[access.getTensor()].push_back(offset + position);
+        });
+      };
+      if (op.expression)
+        note(op.expression);
+      if (op.kind == TileOpKind::ValueProduct)
+        readers[op.probabilities].push_back(offset + position);
+    }
+  };
+  noteReads(program.body, 0);
+  noteReads(program.epilogue, program.body.size());
+
+  // R[m1 + 1] = add(X, mul(R[m1], U)) (either order) with X a row sum and
+  // U any per-row expression not involving X or R: R stays a lane-partial
+  // sum if its only other readers are the epilogue's (after a lane
+  // reduction) and X's only reader is R's recurrence.
+  for (const TileOp &op : program.body) {
+    const TileTensor &tensor = program.tensor(op.result);
+    if (!tensor.running || tensor.shape != TileShape::Row ||
+        op.kind != TileOpKind::Map)
+      continue;
+    auto sum = dyn_cast<MapAttr>(op.expression);
+    if (!sum || sum.getKind() != MapKind::Add || sum.getOperands().size() != 2)
+      continue;
+    for (unsigned side = 0; side < 2; ++side) {
+      auto partial = dyn_cast<AccessAttr>(sum.getOperands()[side]);
+      auto scaled = dyn_cast<MapAttr>(sum.getOperands()[1 - side]);
+      if (!partial || !scaled || scaled.getKind() != MapKind::Mul ||
+          scaled.getOperands().size() != 2)
+        continue;
+      const TileOp *reduce = nullptr;
+      for (const TileOp &candidate : program.body)
+        if (candidate.result == partial.getTensor() &&
+            candidate.kind == TileOpKind::RowReduce &&
+            candidate.reduction == ReduceKind::Sum)
+          reduce = &candidate;
+      if (!reduce || readers[partial.getTensor()].size() != 1)
+        continue;
+      bool recurrenceForm = false;
+      for (unsigned factorSide = 0; factorSide < 2; ++factorSide) {
+        auto self = dyn_cast<AccessAttr>(scaled.getOperands()[factorSide]);
+        Attribute uniform = scaled.getOperands()[1 - factorSide];
+        bool usesPartial = false;
+        walkAccesses(uniform, [&](AccessAttr access) {
+          usesPartial |= access.getTensor() == op.result ||
+                         access.getTensor() == partial.getTensor() ||
+                         lanePartial.contains(access.getTensor());
+        });
+        recurrenceForm |= self && self.getTensor() == op.result &&
+                          runningReadOf(self, program) ==
+                              RunningRead::Previous &&
+                          !usesPartial;
+      }
+      if (!recurrenceForm)
+        continue;
+      // Every reader of R other than its recurrence is in the epilogue.
+      bool onlyEpilogue = llvm::all_of(readers[op.result], [&](size_t reader) {
+        return reader >= program.body.size() ||
+               program.body[reader].result == op.result;
+      });
+      if (!onlyEpilogue)
+        continue;
+      lanePartial.insert(op.result);
+      lanePartial.insert(partial.getTensor());
+    }
+  }
+}
+
+std::optional<double> ScheduleEmitter::outsideValueOf(Attribute expression) {
+  if (auto constant = dyn_cast<FloatAttr>(expression))
+    return constant.getValueAsDouble();
+  if (auto access = dyn_cast<AccessAttr>(expression)) {
+    auto found = outsideValues.find(access.getTensor());
+    if (found == outsideValues.end())
+      return std::nullopt;
+    return found->second;
+  }
+  auto map = cast<MapAttr>(expression);
+  ArrayRef<Attribute> operands = map.getOperands();
+  MapKind kind = map.getKind();
+  if (kind == MapKind::Select) {
+    auto test = dyn_cast<MapAttr>(operands[0]);
+    if (test && (test.getKind() == MapKind::Mask ||
+                 test.getKind() == MapKind::MaskRegion))
+      return outsideValueOf(operands[2]);
+    return std::nullopt;
+  }
+  SmallVector<std::optional<double>> values;
+  for (Attribute operand : operands)
+    values.push_back(outsideValueOf(operand));
+  auto is = [](std::optional<double> value, double expected) {
+    return value && *value == expected;
+  };
+  bool known = llvm::all_of(values, [](auto value) { return value.has_value(); });
+  switch (kind) {
+  case MapKind::Mul:
+    // Values are finite: a zero factor absorbs the others.
+    if (llvm::any_of(values, [&](auto value) { return is(value, 0.0); }))
+      return 0.0;
+    break;
+  case MapKind::Max:
+    if (llvm::any_of(values, [&](auto value) { return is(value, kInfinity); }))
+      return kInfinity;
+    break;
+  case MapKind::Min:
+    if (llvm::any_of(values,
+                     [&](auto value) { return is(value, -kInfinity); }))
+      return -kInfinity;
+    break;
+  case MapKind::Exp:
+    if (is(values[0], -kInfinity))
+      return 0.0;
+    break;
+  case MapKind::ExpDiff:
+    // exp(-inf - m) is 0 for any m, and so is the guarded m = -inf case.
+    if (is(values[0], -kInfinity) || is(values[1], -kInfinity))
+      return 0.0;
+    break;
+  case MapKind::DivOrZero:
+    if (is(values[0], 0.0))
+      return 0.0;
+    break;
+  default:
+    break;
+  }
+  if (!known)
+    return std::nullopt;
+  switch (kind) {
+  case MapKind::Add: {
+    double sum = 0.0;
+    for (auto value : values)
+      sum += *value;
+    return sum;
+  }
+  case MapKind::Mul: {
+    double product = 1.0;
+    for (auto value : values)
+      product *= *value;
+    return product;
+  }
+  case MapKind::Max:
+  case MapKind::Min: {
+    double result = *values[0];
+    for (auto value : ArrayRef(values).drop_front())
+      result = kind == MapKind::Max ? std::fmax(result, *value)
+                                    : std::fmin(result, *value);
+    return result;
+  }
+  case MapKind::Sub:
+    return *values[0] - *values[1];
+  case MapKind::Neg:
+    return -*values[0];
+  case MapKind::Exp:
+    return std::exp(*values[0]);
+  default:
+    return std::nullopt;
+  }
+}
+
+bool ScheduleEmitter::outsideIsNeutral(std::optional<double> product) {
+  outsideValues.clear();
+  bool neutral = true;
+  for (const TileOp &op : program.body) {
+    switch (op.kind) {
+    case TileOpKind::QueryKeyProduct:
+      if (product)
+        outsideValues[op.result] = *product;
+      break;
+    case TileOpKind::Map:
+      if (op.shape == TileShape::Score)
+        if (std::optional<double> value = outsideValueOf(op.expression))
+          outsideValues[op.result] = *value;
+      break;
+    case TileOpKind::RowReduce: {
+      double identity = op.reduction == ReduceKind::Max ? -kInfinity : 0.0;
+      neutral &= outsideValueOf(op.expression) == identity;
+      break;
+    }
+    case TileOpKind::ValueProduct: {
+      auto found = outsideValues.find(op.probabilities);
+      neutral &= found != outsideValues.end() && found->second == 0.0;
+      break;
+    }
+    }
+  }
+  return neutral;
+}
+
+void ScheduleEmitter::analyzeOutsideValues() {
+  // Keys past Skv exist only in a ragged last tile. Prefer what the mask
+  // tests already do there (they fail); else set the product's such keys
+  // once to a value every consumer ignores (-inf for softmax, 0 for sums);
+  // else each consumer selects its identity itself.
+  for (std::optional<double> product :
+       {std::optional<double>(), std::optional<double>(-kInfinity),
+        std::optional<double>(0.0)})
+    if (outsideIsNeutral(product)) {
+      productOutside = product;
+      return;
+    }
+  productOutside.reset();
+  outsideIsNeutral(std::nullopt);
+}
+
+Value ScheduleEmitter::materialize(const Scaled &value) {
+  if (value.isConstant())
+    return f32(*value.constant);
+  if (value.factor == 1.0 || !isa<FloatType>(value.value.getType()))
+    return value.value;
+  return arith::MulFOp::create(b, value.value, f32(value.factor));
+}
+
+Value ScheduleEmitter::rawAt(const Scaled &value, double factor) {
+  if (value.isConstant())
+    return f32(*value.constant / factor);
+  assert(value.factor == factor && "mismatched pending factors");
+  return value.value;
+}
+
+TileValue ScheduleEmitter::materialized(const TileValue &value) {
+  if (value.factor == 1.0)
+    return value;
+  TileValue result;
+  Value factor = f32(value.factor);
+  for (Value reg : value.registers)
+    result.registers.push_back(arith::MulFOp::create(b, reg, factor));
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise evaluation
+//===----------------------------------------------------------------------===//
+
+bool ScheduleEmitter::isRowOnly(Attribute expression) {
+  if (isa<FloatAttr>(expression))
+    return true;
+  auto found = rowOnly.find(expression);
+  if (found != rowOnly.end())
+    return found->second;
+  bool result;
+  if (auto access = dyn_cast<AccessAttr>(expression)) {
+    result = program.tensor(access.getTensor()).shape == TileShape::Row;
+  } else {
+    auto map = cast<MapAttr>(expression);
+    result = !isRuleKind(map.getKind()) &&
+             llvm::all_of(map.getOperands(),
+                          [&](Attribute operand) { return isRowOnly(operand); });
+  }
+  rowOnly[expression] = result;
+  return result;
+}
+
+Scaled ScheduleEmitter::read(AccessAttr access, const Site &site) {
+  StringAttr name = access.getTensor();
+  const TileValue *value = nullptr;
+  switch (runningReadOf(access, program)) {
+  case RunningRead::Previous:
+    value = &previousValues.find(name)->second;
+    break;
+  case RunningRead::Next:
+    value = &nextValues.find(name)->second;
+    break;
+  case RunningRead::Final:
+  case RunningRead::Current:
+    value = &values.find(name)->second;
+    break;
+  }
+  bool perRow = program.tensor(name).shape == TileShape::Row;
+  return Scaled::of(value->registers[perRow ? site.slot : site.element],
+                    value->factor);
+}
+
+Value ScheduleEmitter::keyIndex(int64_t element, bool clamp) {
+  int64_t key = 2 * element + (clamp ? 1 : 0);
+  auto found = caches.keys.find(key);
+  if (found != caches.keys.end())
+    return found->second;
+  Value j = arith::AddIOp::create(
+      b, tileColumn, ruleConstant(scoreLayout.columnOffset[element]));
+  if (clamp)
+    j = arith::MinSIOp::create(b, j, lastKeyRule);
+  caches.keys[key] = j;
+  return j;
+}
+
+ElementIndices ScheduleEmitter::elementAt(const Site &site) {
+  ElementIndices at = ruleBase;
+  at.i = ruleRowOfSlot[site.slot];
+  // Keys past Skv exist only on tiles not known full; rules read clamped
+  // indices there so that data operands are read in bounds.
+  at.j = keyIndex(site.element, /*clamp=*/!site.fullTile);
+  return at;
+}
+
+Value ScheduleEmitter::emitTest(MapAttr test, const Site &site) {
+  ElementIndices at = elementAt(site);
+  if (test.getKind() == MapKind::Mask)
+    return cast<MaskAttrInterface>(test.getRule()).buildKeep(b, b.getLoc(), at);
+  return inlineSpecRegion(b, cascade, cascade.getMaskRegion(),
+                          {toIndex(at.b), toIndex(at.h), toIndex(at.i),
+                           toIndex(at.j)},
+                          kernel.operands.data);
+}
+
+Value ScheduleEmitter::expDiff(Value x, Value m, double factor) {
+  // exp(x - m) = 2^(x F - m F) with F = factor * log2(e). Where m = -inf the
+  // result is 0: shifting by +inf instead gives 2^-inf for every finite x.
+  double exponentFactor = factor * kLog2E;
+  auto key = std::make_pair(m, llvm::bit_cast<uint64_t>(exponentFactor));
+  Value negativeShift;
+  auto found = caches.shifts.find(key);
+  if (found != caches.shifts.end()) {
+    negativeShift = found->second;
+  } else {
+    Value isMinusInfinity = arith::CmpFOp::create(
+        b, arith::CmpFPredicate::OEQ, m, f32(-kInfinity));
+    Value shift =
+        arith::SelectOp::create(b, isMinusInfinity, f32(kInfinity), m);
+    negativeShift = arith::NegFOp::create(
+        b, arith::MulFOp::create(b, shift, f32(exponentFactor)));
+    caches.shifts[key] = negativeShift;
+  }
+  return target.exp2(
+      b, math::FmaOp::create(b, x, f32(exponentFactor), negativeShift));
+}
+
+Scaled ScheduleEmitter::evaluate(Attribute expression, const Site &site) {
+  if (auto constant = dyn_cast<FloatAttr>(expression))
+    return Scaled::constantOf(constant.getValueAsDouble());
+  if (auto access = dyn_cast<AccessAttr>(expression))
+    return read(access, site);
+  // Per-row subexpressions of a per-score or per-output map are evaluated
+  // once per row slot.
+  if (isRowOnly(expression)) {
+    auto key = std::make_pair(expression, site.slot);
+    auto found = caches.rows.find(key);
+    if (found != caches.rows.end())
+      return found->second;
+    Site rowSite{TileShape::Row, site.slot, site.slot, site.fullTile};
+    Scaled result = evaluateMap(cast<MapAttr>(expression), rowSite);
+    caches.rows[key] = result;
+    return result;
+  }
+  return evaluateMap(cast<MapAttr>(expression), site);
+}
+
+Scaled ScheduleEmitter::evaluateMap(MapAttr map, const Site &site) {
+  MapKind kind = map.getKind();
+  ArrayRef<Attribute> operands = map.getOperands();
+  switch (kind) {
+  case MapKind::Mask:
+  case MapKind::MaskRegion: {
+    if (site.fullTile)
+      return Scaled::of(arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+    // Keys past Skv fail every test (analyzeOutsideValues counts on it).
+    Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
+                                         keyIndex(site.element, false),
+                                         lastKeyRule);
+    return Scaled::of(
+        arith::AndIOp::create(b, exists, emitTest(map, site)));
+  }
+  case MapKind::ScoreMod: {
+    Value x = materialize(evaluate(operands[0], site));
+    return Scaled::of(cast<ScoreModAttrInterface>(map.getRule())
+                          .buildApply(b, b.getLoc(), x, elementAt(site)));
+  }
+  case MapKind::ScoreRegion: {
+    Value x = materialize(evaluate(operands[0], site));
+    ElementIndices at = elementAt(site);
+    return Scaled::of(inlineSpecRegion(
+        b, cascade, cascade.getScoreRegion(),
+        {x, toIndex(at.b), toIndex(at.h), toIndex(at.i), toIndex(at.j)},
+        kernel.operands.data));
+  }
+  case MapKind::Select: {
+    Scaled test = evaluate(operands[0], site);
+    if (isConstantI1(test.value, true))
+      return evaluate(operands[1], site);
+    if (isConstantI1(test.value, false))
+      return evaluate(operands[2], site);
+    break;
+  }
+  default:
+    break;
+  }
+
+  SmallVector<Scaled> values;
+  for (Attribute operand : operands)
+    values.push_back(evaluate(operand, site));
+  // All constant (a map of constants): fold in double.
+  bool allConstant = llvm::all_of(values, [&](const Scaled &value) {
+    return value.isConstant();
+  }) && kind != MapKind::Select;
+  SmallVector<double> factors;
+  SmallVector<std::optional<double>> constants;
+  for (const Scaled &value : values) {
+    factors.push_back(value.factor);
+    constants.push_back(value.constant);
+  }
+  if (kind == MapKind::Select) {
+    factors[0] = 1.0;
+    constants[0] = 1.0;
+  }
+  std::optional<double> factor =
+      allConstant ? std::nullopt : resultFactor(kind, factors, constants);
+  // Whether the operands keep their factors (else they are materialized).
+  bool folded = factor.has_value();
+  if (!factor) {
+    // Materialize every operand: the same map at factor 1.
+    for (auto [position, value] : llvm::enumerate(values)) {
+      if (value.isConstant() || (kind == MapKind::Select && position == 0))
+        continue;
+      value = Scaled::of(materialize(value));
+    }
+    factor = 1.0;
+  }
+  // The factor each value operand is read at.
+  double operandFactor = 1.0;
+  for (auto [position, value] : llvm::enumerate(values))
+    if (!value.isConstant() && !(kind == MapKind::Select && position == 0))
+      operandFactor = value.factor;
+  auto raw = [&](size_t position) {
+    return rawAt(values[position], operandFactor);
+  };
+  auto constantOr = [&](auto fold) -> std::optional<Scaled> {
+    if (!allConstant)
+      return std::nullopt;
+    return Scaled::constantOf(fold());
+  };
+
+  switch (kind) {
+  case MapKind::Add:
+  case MapKind::Mul:
+  case MapKind::Max:
+  case MapKind::Min: {
+    if (allConstant) {
+      double result = *values[0].constant;
+      for (const Scaled &value : ArrayRef(values).drop_front()) {
+        double c = *value.constant;
+        result = kind == MapKind::Add   ? result + c
+                 : kind == MapKind::Mul ? result * c
+                 : kind == MapKind::Max ? std::fmax(result, c)
+                                        : std::fmin(result, c);
+      }
+      return Scaled::constantOf(result);
+    }
+    Value result;
+    for (auto [position, value] : llvm::enumerate(values)) {
+      // A product's constants are in its factor.
+      if (kind == MapKind::Mul && value.isConstant())
+        continue;
+      Value operand = kind == MapKind::Mul ? value.value : raw(position);
+      if (!result) {
+        result = operand;
+        continue;
+      }
+      switch (kind) {
+      case MapKind::Add:
+        result = arith::AddFOp::create(b, result, operand);
+        break;
+      case MapKind::Mul:
+        result = arith::MulFOp::create(b, result, operand);
+        break;
+      case MapKind::Max:
+        result = arith::MaxNumFOp::create(b, result, operand);
+        break;
+      default:
+        result = arith::MinNumFOp::create(b, result, operand);
+        break;
+      }
+    }
+    return Scaled::of(result, *factor);
+  }
+  case MapKind::Sub:
+    if (auto constant = constantOr(
+            [&] { return *values[0].constant - *values[1].constant; }))
+      return *constant;
+    return Scaled::of(arith::SubFOp::create(b, raw(0), raw(1)), *factor);
+  case MapKind::Neg:
+    if (values[0].isConstant())
+      return Scaled::constantOf(-*values[0].constant);
+    return Scaled::of(values[0].value, *factor);
+  case MapKind::Div:
+    if (auto constant = constantOr(
+            [&] { return *values[0].constant / *values[1].constant; }))
+      return *constant;
+    // A constant divisor goes into the factor.
+    if (folded && values[1].isConstant())
+      return Scaled::of(values[0].value, *factor);
+    return Scaled::of(
+        arith::DivFOp::create(b,
+                              values[0].isConstant() ? materialize(values[0])
+                                                     : values[0].value,
+                              values[1].isConstant() ? materialize(values[1])
+                                                     : values[1].value),
+        *factor);
+  case MapKind::DivOrZero: {
+    if (allConstant) {
+      double d = *values[1].constant;
+      return Scaled::constantOf(d == 0.0 ? 0.0 : *values[0].constant / d);
+    }
+    Value x = values[0].isConstant() ? materialize(values[0]) : values[0].value;
+    if (folded && values[1].isConstant())
+      return Scaled::of(x, *factor);
+    Value d = values[1].isConstant() ? materialize(values[1]) : values[1].value;
+    // x * (1/d, or 0 where d = 0): one reciprocal per divisor.
+    Value inverse;
+    auto found = caches.inverses.find(d);
+    if (found != caches.inverses.end()) {
+      inverse = found->second;
+    } else {
+      Value zero = f32(0.0);
+      Value isZero =
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, d, zero);
+      inverse = arith::SelectOp::create(
+          b, isZero, zero, arith::DivFOp::create(b, f32(1.0), d));
+      caches.inverses[d] = inverse;
+    }
+    return Scaled::of(arith::MulFOp::create(b, x, inverse), *factor);
+  }
+  case MapKind::Exp: {
+    if (values[0].isConstant())
+      return Scaled::constantOf(std::exp(*values[0].constant));
+    double exponentFactor = values[0].factor * kLog2E;
+    return Scaled::of(target.exp2(
+        b, arith::MulFOp::create(b, values[0].value, f32(exponentFactor))));
+  }
+  case MapKind::ExpDiff: {
+    if (allConstant) {
+      double x = *values[0].constant, m = *values[1].constant;
+      return Scaled::constantOf(std::isinf(m) && m < 0 ? 0.0 : std::exp(x - m));
+    }
+    return Scaled::of(expDiff(raw(0), raw(1), operandFactor));
+  }
+  case MapKind::Log:
+    if (values[0].isConstant())
+      return Scaled::constantOf(std::log(*values[0].constant));
+    return Scaled::of(math::LogOp::create(b, materialize(values[0])));
+  case MapKind::Tanh:
+    if (values[0].isConstant())
+      return Scaled::constantOf(std::tanh(*values[0].constant));
+    return Scaled::of(math::TanhOp::create(b, materialize(values[0])));
+  case MapKind::Select:
+    return Scaled::of(
+        arith::SelectOp::create(b, values[0].value, raw(1), raw(2)), *factor);
+  default:
+    llvm_unreachable("rules are handled above");
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Tile operations
+//===----------------------------------------------------------------------===//
+
+TileValue ScheduleEmitter::computeElements(Attribute expression,
+                                           TileShape shape, bool fullTile) {
+  const FragmentLayout &layout =
+      shape == TileShape::Output ? outputLayout : scoreLayout;
+  size_t count =
+      shape == TileShape::Row ? layout.numRowSlots() : layout.size();
+  SmallVector<Scaled> elements;
+  for (size_t element = 0; element < count; ++element) {
+    Site site;
+    site.shape = shape;
+    site.element = element;
+    site.slot = shape == TileShape::Row ? element : layout.rowSlot[element];
+    site.fullTile = fullTile;
+    elements.push_back(evaluate(expression, site));
+  }
+  // Every element is the same expression, so the factors agree unless an
+  // element folded to a constant.
+  std::optional<double> factor;
+  bool agree = true;
+  for (const Scaled &element : elements) {
+    if (element.isConstant())
+      continue;
+    agree &= !factor || *factor == element.factor;
+    factor = element.factor;
+  }
+  TileValue result;
+  result.factor = agree && factor ? *factor : 1.0;
+  for (const Scaled &element : elements)
+    result.registers.push_back(
+        agree ? rawAt(element, result.factor) : materialize(element));
+  return result;
+}
+
+TileValue ScheduleEmitter::computeMap(Attribute expression, TileShape shape) {
+  if (shape != TileShape::Score || !containsRules(expression) ||
+      isConstantI1(tileFull, true))
+    return computeElements(expression, shape, isConstantI1(tileFull, true));
+  if (!tileFull || isConstantI1(tileFull, false))
+    return computeElements(expression, shape, /*fullTile=*/false);
+  // Mask tests and clamped indices only where the tile is partial.
+  size_t count = scoreLayout.size();
+  SmallVector<Type> types(count, b.getF32Type());
+  double factors[2] = {1.0, 1.0};
+  SmallVector<Value> results = ifElse(
+      tileFull, types,
+      [&] {
+        TileValue full = computeElements(expression, shape, true);
+        factors[0] = full.factor;
+        return full.registers;
+      },
+      [&] {
+        TileValue partial = computeElements(expression, shape, false);
+        factors[1] = partial.factor;
+        return partial.registers;
+      });
+  if (factors[0] == factors[1])
+    return TileValue{results, factors[0]};
+  // The branches settled on different factors: give both the plain value.
+  auto ifOp = cast<scf::IfOp>(results.front().getDefiningOp());
+  for (auto [block, factor] : {std::pair{ifOp.thenBlock(), factors[0]},
+                               std::pair{ifOp.elseBlock(), factors[1]}}) {
+    if (factor == 1.0)
+      continue;
+    OpBuilder::InsertionGuard guard(b);
+    Operation *yield = block->getTerminator();
+    b.setInsertionPoint(yield);
+    Value scale = f32(factor);
+    for (OpOperand &operand : yield->getOpOperands())
+      operand.set(arith::MulFOp::create(b, operand.get(), scale));
+  }
+  return TileValue{results, 1.0};
+}
+
+SmallVector<Value> ScheduleEmitter::existing(const TileValue &value,
+                                             double neutral,
+                                             std::optional<double> outside) {
+  if (isConstantI1(tileInBounds, true) || outside == neutral)
+    return value.registers;
+  auto compute = [&]() -> SmallVector<Value> {
+    SmallVector<Value> selected;
+    Value neutralValue = f32(neutral);
+    for (auto [element, reg] : llvm::enumerate(value.registers)) {
+      Value exists = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::sle, keyIndex(element, false), lastKeyRule);
+      selected.push_back(
+          arith::SelectOp::create(b, exists, reg, neutralValue));
+    }
+    return selected;
+  };
+  SmallVector<Type> types(value.registers.size(), b.getF32Type());
+  return ifElse(
+      tileInBounds, types, [&] { return SmallVector<Value>(value.registers); },
+      compute);
+}
+
+SmallVector<Value>
+ScheduleEmitter::reduceAcrossLanes(ArrayRef<Value> slots,
+                                   ReduceKind reduction) {
+  SmallVector<Value> reduced(slots);
+  for (Value &value : reduced)
+    for (int64_t mask : scoreLayout.rowLaneXorMasks) {
+      Value other = target.shuffleXor(b, value, mask);
+      value = reduction == ReduceKind::Max
+                  ? Value(arith::MaxNumFOp::create(b, value, other))
+                  : Value(arith::AddFOp::create(b, value, other));
+    }
+  return reduced;
+}
+
+TileValue ScheduleEmitter::computeRowReduce(const TileOp &op) {
+  TileValue input;
+  auto access = dyn_cast<AccessAttr>(op.expression);
+  if (access && runningReadOf(access, program) == RunningRead::Current &&
+      program.tensor(access.getTensor()).shape == TileShape::Score)
+    input = values.find(access.getTensor())->second;
+  else
+    input = computeMap(op.expression, TileShape::Score);
+  bool isMax = op.reduction == ReduceKind::Max;
+  if (isMax && input.factor <= 0.0)
+    input = materialized(input);
+  // Keys past Skv do not exist: they hold the reduction's identity.
+  double neutral = isMax ? -kInfinity : 0.0;
+  SmallVector<Value> registers;
+  std::optional<double> outside = outsideValueOf(op.expression);
+  if (access) {
+    auto key = std::make_pair(access.getTensor(), llvm::bit_cast<uint64_t>(neutral));
+    auto found = caches.existing.find(key);
+    if (found == caches.existing.end())
+      found = caches.existing
+                  .insert({key, existing(input, neutral, outside)})
+                  .first;
+    registers = found->second;
+  } else {
+    registers = existing(input, neutral, outside);
+  }
+  SmallVector<Value> slots(scoreLayout.numRowSlots());
+  for (auto [element, reg] : llvm::enumerate(registers)) {
+    Value &slot = slots[scoreLayout.rowSlot[element]];
+    if (!slot)
+      slot = reg;
+    else if (isMax)
+      slot = arith::MaxNumFOp::create(b, slot, reg);
+    else
+      slot = arith::AddFOp::create(b, slot, reg);
+  }
+  if (!lanePartial.contains(op.result))
+    slots = reduceAcrossLanes(slots, op.reduction);
+  return TileValue{slots, input.factor};
+}
+
+TileValue ScheduleEmitter::computeValueProduct(const TileOp &product,
+                                               const TileValue *accumulator) {
+  const TileValue &probabilities = values.find(product.probabilities)->second;
+  auto key = std::make_pair(product.probabilities, llvm::bit_cast<uint64_t>(0.0));
+  auto found = caches.existing.find(key);
+  if (found == caches.existing.end()) {
+    auto outside = outsideValues.find(product.probabilities);
+    found = caches.existing
+                .insert({key, existing(probabilities, 0.0,
+                                       outside == outsideValues.end()
+                                           ? std::nullopt
+                                           : std::optional(outside->second))})
+                .first;
+  }
+  SmallVector<Value> operand = found->second;
+  double factor = probabilities.factor * product.scale;
+  SmallVector<Value> start;
+  if (accumulator && accumulator->factor == factor) {
+    start = accumulator->registers;
+  } else {
+    start.assign(outputLayout.size(), f32(0.0));
+  }
+  TileValue result{target.multiplyValue(b, kernel, *currentItem, currentTile,
+                                        operand, start),
+                   factor};
+  if (!accumulator || accumulator->factor == factor)
+    return result;
+  // Factors differ: add the plain values.
+  TileValue plainProduct = materialized(result);
+  TileValue plainAccumulator = materialized(*accumulator);
+  for (auto [sum, addend] :
+       llvm::zip_equal(plainProduct.registers, plainAccumulator.registers))
+    sum = arith::AddFOp::create(b, sum, addend);
+  return plainProduct;
+}
+
+void ScheduleEmitter::assign(StringAttr tensor, TileValue value) {
+  const TileTensor &info = program.tensor(tensor);
+  if (!info.running || inEpilogue) {
+    values[tensor] = std::move(value);
+    return;
+  }
+  double factor = runningFactor.lookup(tensor);
+  if (value.factor != factor) {
+    Value rescale = f32(value.factor / factor);
+    for (Value &reg : value.registers)
+      reg = arith::MulFOp::create(b, reg, rescale);
+    value.factor = factor;
+  }
+  nextValues[tensor] = std::move(value);
+}
+
+//===----------------------------------------------------------------------===//
+// Structure
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> ScheduleEmitter::RunningState::flatten() const {
+  SmallVector<Value> registers;
+  for (const TileValue &tensor : tensors)
+    llvm::append_range(registers, tensor.registers);
+  return registers;
+}
+
+ScheduleEmitter::RunningState
+ScheduleEmitter::RunningState::withRegisters(ValueRange registers) const {
+  RunningState state = *this;
+  size_t position = 0;
+  for (TileValue &tensor : state.tensors)
+    for (Value &reg : tensor.registers)
+      reg = registers[position++];
+  return state;
+}
+
+TileIndices ScheduleEmitter::tileIndices(const WorkItem &item, Value keyTile) {
+  TileIndices tile;
+  tile.b = item.batch;
+  tile.h = item.head;
+  tile.rowBegin = item.rowBegin;
+  tile.rowEnd = item.rowEnd;
+  tile.blockKV = program.blockKV;
+  tile.batch = kernel.batchSize;
+  tile.queryHeads = index(kernel.queryHeads);
+  tile.kvHeads = index(kernel.kvHeads);
+  tile.seqQ = kernel.seqQ;
+  tile.seqKV = kernel.seqKV;
+  tile.data = kernel.operands.data;
+  if (keyTile) {
+    tile.colBegin = mul(keyTile, index(program.blockKV));
+    tile.colEnd = minIndex(add(tile.colBegin, index(program.blockKV)),
+                           kernel.seqKV);
+  }
+  return tile;
+}
+
+SmallVector<KeyTileRange> ScheduleEmitter::visitRanges(const WorkItem &item) {
+  SmallVector<KeyTileRange> ranges;
+  if (program.visitMask)
+    program.visitMask.buildKeyTileRanges(b, b.getLoc(),
+                                         tileIndices(item, Value()), ranges);
+  else
+    ranges.push_back(
+        {index(0),
+         arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV)),
+         1});
+  return ranges;
+}
+
+Value ScheduleEmitter::tileIsEmpty(const WorkItem &item, Value keyTile) {
+  if (!program.visitMask)
+    return Value();
+  Value empty = program.visitMask.buildTileIsEmpty(b, b.getLoc(),
+                                                   tileIndices(item, keyTile));
+  return isConstantI1(empty, false) ? Value() : empty;
+}
+
+ScheduleEmitter::RunningState ScheduleEmitter::initialState() {
+  RunningState state;
+  Value firstLane;
+  for (StringAttr name : runningNames) {
+    const TileTensor &tensor = program.tensor(name);
+    double factor = runningFactor.lookup(name);
+    size_t count = tensor.shape == TileShape::Row ? scoreLayout.numRowSlots()
+                                                  : outputLayout.size();
+    Value initial = f32(tensor.initial / factor);
+    if (lanePartial.contains(name) && tensor.initial != 0.0) {
+      // A lane-partial sum starts on the row's first lane only; the lanes
+      // add up in the epilogue.
+      if (!firstLane)
+        firstLane = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                          laneColumn, index(0));
+      initial = arith::SelectOp::create(b, firstLane, initial, f32(0.0));
+    }
+    state.tensors.push_back(
+        TileValue{SmallVector<Value>(count, initial), factor});
+  }
+  return state;
+}
+
+ScheduleEmitter::RunningState
+ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
+                             const RunningState &state) {
+  resetCaches();
+  values.clear();
+  nextValues.clear();
+  previousValues.clear();
+  for (auto [name, tensor] : llvm::zip_equal(runningNames, state.tensors))
+    previousValues[name] = tensor;
+
+  Value firstKey = mul(keyTile, index(program.blockKV));
+  currentTile = KeyTile{firstKey, stage};
+  tileColumn = toRule(add(firstKey, laneColumn));
+  // Full tiles skip the element rule; a custom mask region makes every
+  // tile partial, and so does a tile that runs past Skv.
+  tileInBounds =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
+                            add(firstKey, index(program.blockKV)), kernel.seqKV);
+  bool hasTests = false;
+  for (const TileOp &op : program.body)
+    if (op.expression)
+      walkMaps(op.expression, [&](MapAttr map) {
+        hasTests |= map.getKind() == MapKind::Mask ||
+                    map.getKind() == MapKind::MaskRegion;
+      });
+  tileFull = Value();
+  if (!hasTests) {
+    tileFull = tileInBounds;
+  } else if (program.visitMask && !program.visitRegion) {
+    Value maskFull = program.visitMask.buildTileIsFull(
+        b, b.getLoc(), tileIndices(item, keyTile));
+    tileFull = isConstantI1(maskFull, true)
+                   ? tileInBounds
+                   : Value(arith::AndIOp::create(b, maskFull, tileInBounds));
+  }
+
+  for (const TileOp &op : program.body) {
+    switch (op.kind) {
+    case TileOpKind::QueryKeyProduct: {
+      TileValue scores{target.multiplyQueryKey(b, kernel, item, currentTile),
+                       op.scale};
+      if (productOutside)
+        scores.registers =
+            existing(scores, *productOutside / op.scale, std::nullopt);
+      assign(op.result, scores);
+      break;
+    }
+    case TileOpKind::ValueProduct:
+      if (!op.fusedInto)
+        assign(op.result, computeValueProduct(op, nullptr));
+      break;
+    case TileOpKind::RowReduce:
+      assign(op.result, computeRowReduce(op));
+      break;
+    case TileOpKind::Map:
+      if (op.fusedProduct) {
+        TileValue accumulator = computeMap(op.accumulator, TileShape::Output);
+        assign(op.result,
+               computeValueProduct(program.body[*op.fusedProduct],
+                                   &accumulator));
+      } else {
+        assign(op.result, computeMap(op.expression, op.shape));
+      }
+      break;
+    }
+  }
+  RunningState next = state;
+  for (auto [name, tensor] : llvm::zip_equal(runningNames, next.tensors))
+    tensor = nextValues.find(name)->second;
+  return next;
+}
+
+ScheduleEmitter::RunningState
+ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange &range,
+                           RunningState state,
+                           function_ref<void()> afterPrologue) {
+  // Clip the range to [0, ceil(Skv / blockKV)) and count its tiles.
+  Value step = index(range.step);
+  Value keyTiles =
+      arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV));
+  Value skipped = arith::MaxSIOp::create(
+      b, arith::SubIOp::create(b, index(0), range.begin), index(0));
+  Value begin = add(range.begin,
+                    mul(arith::CeilDivSIOp::create(b, skipped, step), step));
+  Value end = minIndex(range.end, keyTiles);
+  Value count = arith::MaxSIOp::create(
+      b,
+      arith::CeilDivSIOp::create(b, arith::SubIOp::create(b, end, begin), step),
+      index(0));
+  auto keyTileAt = [&](Value visit) { return add(begin, mul(visit, step)); };
+  int64_t stages = target.stages();
+
+  // Copies tile `visit` of the range into its stage, unless it is past the
+  // range or empty, then closes a copy group (empty or not) so that every
+  // step waits for the same number of groups.
+  auto prefetch = [&](Value visit) {
+    ifThen(lessThan(visit, count), [&] {
+      Value keyTile = keyTileAt(visit);
+      auto copy = [&] {
+        KeyTile tile{mul(keyTile, index(program.blockKV)),
+                     arith::RemUIOp::create(b, visit, index(stages))};
+        target.copyKeyValueTile(b, kernel, item, tile);
+      };
+      if (Value empty = tileIsEmpty(item, keyTile))
+        ifThen(arith::XOrIOp::create(
+                   b, empty, arith::ConstantIntOp::create(b, b.getI1Type(), 1)),
+               copy);
+      else
+        copy();
+    });
+    target.commitCopies(b);
+  };
+  for (int64_t visit = 0; visit + 1 < stages; ++visit)
+    prefetch(index(visit));
+  if (afterPrologue)
+    afterPrologue();
+
+  auto loop = scf::ForOp::create(b, index(0), count, index(1), state.flatten());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    Block *body = loop.getBody();
+    if (body->mightHaveTerminator())
+      body->getTerminator()->erase();
+    b.setInsertionPointToEnd(body);
+    Value visit = loop.getInductionVar();
+    RunningState carried = state.withRegisters(loop.getRegionIterArgs());
+    prefetch(add(visit, index(stages - 1)));
+    target.waitCopies(b, stages - 1);
+    target.barrier(b);
+    Value keyTile = keyTileAt(visit);
+    Value stage = arith::RemUIOp::create(b, visit, index(stages));
+    SmallVector<Value> next;
+    if (Value empty = tileIsEmpty(item, keyTile)) {
+      SmallVector<Value> passThrough = carried.flatten();
+      next = ifElse(
+          empty, TypeRange(ValueRange(passThrough)),
+          [&] { return passThrough; },
+          [&] { return emitKeyTile(item, keyTile, stage, carried).flatten(); });
+    } else {
+      next = emitKeyTile(item, keyTile, stage, carried).flatten();
+    }
+    // The next step's copies overwrite the stage just read.
+    target.barrier(b);
+    scf::YieldOp::create(b, next);
+  }
+  resetCaches();
+  return state.withRegisters(loop.getResults());
+}
+
+void ScheduleEmitter::emitEpilogue(const WorkItem &item,
+                                   const RunningState &finals) {
+  resetCaches();
+  values.clear();
+  inEpilogue = true;
+  for (auto [name, tensor] : llvm::zip_equal(runningNames, finals.tensors)) {
+    TileValue final = tensor;
+    if (lanePartial.contains(name))
+      final.registers = reduceAcrossLanes(final.registers, ReduceKind::Sum);
+    values[name] = final;
+  }
+  for (const TileOp &op : program.epilogue)
+    assign(op.result, computeElements(op.expression, op.shape, false));
+  inEpilogue = false;
+  TileValue output = materialized(values.find(program.output)->second);
+  if (!program.lse) {
+    storeOutputs(item, output, nullptr);
+    return;
+  }
+  TileValue lse = materialized(values.find(program.lse)->second);
+  storeOutputs(item, output, &lse);
+}
+
+void ScheduleEmitter::storeOutputs(const WorkItem &item,
+                                   const TileValue &output,
+                                   const TileValue *lse) {
+  Value columnBase = laneColumn;
+  Type outputElement =
+      cast<MemRefType>(kernel.operands.output.getType()).getElementType();
+  for (size_t slot = 0; slot < outputLayout.numRowSlots(); ++slot) {
+    Value row = rowOfSlot[slot];
+    ifThen(lessThan(row, kernel.seqQ), [&] {
+      // Runs of registers holding adjacent columns go out as one store.
+      size_t count = outputLayout.size();
+      for (size_t first = 0; first < count;) {
+        if (outputLayout.rowSlot[first] != static_cast<int64_t>(slot)) {
+          ++first;
+          continue;
+        }
+        size_t last = first + 1;
+        while (last < count && last - first < kMaxStoreElements &&
+               outputLayout.rowSlot[last] == static_cast<int64_t>(slot) &&
+               outputLayout.columnOffset[last] ==
+                   outputLayout.columnOffset[last - 1] + 1)
+          ++last;
+        int64_t width = last - first;
+        Value vector = vector::FromElementsOp::create(
+            b, VectorType::get({width}, b.getF32Type()),
+            ArrayRef(output.registers).slice(first, width));
+        if (!outputElement.isF32())
+          vector = arith::TruncFOp::create(
+              b, VectorType::get({width}, outputElement), vector);
+        Value column = add(columnBase, index(outputLayout.columnOffset[first]));
+        vector::StoreOp::create(
+            b, vector, kernel.operands.output,
+            ValueRange{item.batch, item.head, row, column});
+        first = last;
+      }
+      if (!lse)
+        return;
+      // One lane of those sharing the row writes its LSE.
+      Value firstLane = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                              columnBase, index(0));
+      ifThen(firstLane, [&] {
+        memref::StoreOp::create(b, lse->registers[slot], kernel.operands.lse,
+                                ValueRange{item.batch, item.head, row});
+      });
+    });
+  }
+}
+
+void ScheduleEmitter::emitPoison(const WorkItem &item) {
+  target.forEachLane(b, kernel, item, [&] {
+    laneColumn = target.laneColumn(b);
+    Value laneRow = target.laneRow(b);
+    rowOfSlot.clear();
+    for (int64_t offset : scoreLayout.rowOffset)
+      rowOfSlot.push_back(add(add(item.rowBegin, laneRow), index(offset)));
+    Value nan = f32(std::numeric_limits<double>::quiet_NaN());
+    TileValue output{SmallVector<Value>(outputLayout.size(), nan), 1.0};
+    TileValue lse{SmallVector<Value>(scoreLayout.numRowSlots(), nan), 1.0};
+    storeOutputs(item, output, program.lse ? &lse : nullptr);
+  });
+}
+
+void ScheduleEmitter::emitLane(const WorkItem &item,
+                               ArrayRef<KeyTileRange> ranges) {
+  laneColumn = target.laneColumn(b);
+  Value laneRow = target.laneRow(b);
+  rowOfSlot.clear();
+  ruleRowOfSlot.clear();
+  // Rows past Sq compute on zeros and are never stored; rules read clamped
+  // rows so that data operands are read in bounds.
+  Value lastRow = arith::SubIOp::create(b, kernel.seqQ, index(1));
+  for (int64_t offset : scoreLayout.rowOffset) {
+    Value row = add(add(item.rowBegin, laneRow), index(offset));
+    rowOfSlot.push_back(row);
+    ruleRowOfSlot.push_back(toRule(minIndex(row, lastRow)));
+  }
+
+  target.copyQueryTile(b, kernel, item);
+  target.commitCopies(b);
+  auto prepare = [&] { target.prepareQueryOperand(b, kernel, item); };
+  RunningState state = initialState();
+  for (auto [position, range] : llvm::enumerate(ranges))
+    state = emitRange(item, range, state,
+                      position == 0 ? function_ref<void()>(prepare) : nullptr);
+  if (ranges.empty())
+    prepare();
+  emitEpilogue(item, state);
+}
+
+void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
+  currentItem = &item;
+  ruleBase = ElementIndices();
+  ruleBase.b = toRule(item.batch);
+  ruleBase.h = toRule(item.head);
+  ruleBase.batch = toRule(kernel.batchSize);
+  ruleBase.queryHeads = ruleConstant(kernel.queryHeads);
+  ruleBase.kvHeads = ruleConstant(kernel.kvHeads);
+  ruleBase.seqQ = toRule(kernel.seqQ);
+  ruleBase.seqKV = toRule(kernel.seqKV);
+  ruleBase.data = kernel.operands.data;
+  lastKeyRule = arith::SubIOp::create(b, ruleBase.seqKV, ruleConstant(1));
+
+  auto attention = [&] {
+    SmallVector<KeyTileRange> ranges = visitRanges(item);
+    target.forEachLane(b, kernel, item, [&] { emitLane(item, ranges); });
+  };
+  // Block-indexed data operands too small for this call: O and the LSE
+  // are NaN rather than reads out of bounds.
+  Value fits;
+  for (MaskAttrInterface mask : maskRules)
+    if (Value fit = buildDataExtentsFit(b, b.getLoc(), mask,
+                                        kernel.operands.data, kernel.seqQ,
+                                        kernel.seqKV))
+      fits = fits ? Value(arith::AndIOp::create(b, fits, fit)) : fit;
+  if (!fits) {
+    attention();
+    return;
+  }
+  ifElse(
+      fits, {},
+      [&] {
+        attention();
+        return SmallVector<Value>();
+      },
+      [&] {
+        emitPoison(item);
+        return SmallVector<Value>();
+      });
+}
+
+void ScheduleEmitter::emit(ValueRange arguments) {
+  kernel.operands = bindKernelOperands(spec, arguments);
+  AttentionShape shape = cascade.getAttentionShape();
+  kernel.queryHeads = shape.queryHeads;
+  kernel.kvHeads = shape.kvHeads;
+  kernel.headDimQK = shape.headDimQK;
+  kernel.headDimV = shape.headDimV;
+  kernel.blockQ = program.blockQ;
+  kernel.blockKV = program.blockKV;
+  kernel.elementType =
+      cast<MemRefType>(kernel.operands.query.getType()).getElementType();
+  kernel.batchSize = memref::DimOp::create(b, kernel.operands.query, 0);
+  kernel.seqQ = memref::DimOp::create(b, kernel.operands.query, 2);
+  kernel.seqKV = memref::DimOp::create(b, kernel.operands.key, 2);
+
+  scoreLayout = target.accumulatorLayout(program.blockKV);
+  outputLayout = target.accumulatorLayout(kernel.headDimV);
+  assert(scoreLayout.rowOffset == outputLayout.rowOffset &&
+         "accumulators of one row tile must share their rows");
+  ruleType = target.ruleIndexType(b);
+  for (const auto &[name, tensor] : program.tensors)
+    if (tensor.running)
+      runningNames.push_back(name);
+  llvm::SetVector<Attribute> masks;
+  cascade.getBody().walk([&](EinsumOp einsum) {
+    walkMaps(einsum.getMap(), [&](MapAttr map) {
+      if (map.getKind() == MapKind::Mask)
+        masks.insert(map.getRule());
+    });
+  });
+  if (program.visitMask)
+    masks.insert(program.visitMask);
+  for (Attribute mask : masks)
+    maskRules.push_back(cast<MaskAttrInterface>(mask));
+  inferRunningFactors();
+  findLanePartialSums();
+  analyzeOutsideValues();
+
+  target.forEachWorkItem(b, kernel,
+                         [&](const WorkItem &item) { emitWorkItem(item); });
+}
+
+void mlir::attn::schedule::emitScheduledKernel(ImplicitLocOpBuilder &b,
+                                               const KernelSpec &spec,
+                                               const TileProgram &program,
+                                               ScheduleTarget &target,
+                                               ValueRange arguments) {
+  ScheduleEmitter(b, spec, program, target).emit(arguments);
+}

@@ -1,0 +1,32 @@
+//===- ScheduleEmitter.h - The one tiled-schedule emitter -------*- C++ -*-===//
+//
+// Lowers a TileProgram (a tiled, sparsified 1-pass cascade) to the body of a
+// kernel through a ScheduleTarget. This is the only place the tiled schedule
+// is written: per work item, the visit ranges of the mask's closed form;
+// per lane, the pipelined loop over the visited key tiles (empty tiles
+// skipped, element rules only on partial ones), each Einsum of the tile as
+// matrix-unit products, element-wise maps, row reductions and running
+// tensor updates in registers, then the epilogue and the stores of O and
+// the LSE. docs/architecture.md describes it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_SCHEDULE_SCHEDULEEMITTER_H
+#define ATTN_SCHEDULE_SCHEDULEEMITTER_H
+
+#include "attn/Schedule/ScheduleTarget.h"
+#include "attn/Schedule/TileProgram.h"
+
+namespace mlir::attn::schedule {
+
+/// Emits the body of the kernel computing `program` for `spec` at `b`'s
+/// insertion point, inside a kernel function whose `arguments` are the
+/// memrefs of the signature (kernelArgumentMemRefType), through `target`.
+/// The caller creates the function and its terminator; the target's
+/// checkProgram must have succeeded.
+void emitScheduledKernel(ImplicitLocOpBuilder &b, const KernelSpec &spec,
+                         const TileProgram &program, ScheduleTarget &target,
+                         ValueRange arguments);
+
+} // namespace mlir::attn::schedule
+
+#endif // ATTN_SCHEDULE_SCHEDULEEMITTER_H

@@ -1,0 +1,163 @@
+//===- ScheduleTarget.h - What the schedule emitter asks a target -*- C++ -*-===//
+//
+// The one schedule emitter (ScheduleEmitter.h) writes the tiled 1-pass
+// schedule — work items, visit ranges, the pipelined loop over key tiles,
+// full/partial tiles, the cascade's element-wise maps, row reductions,
+// running tensors and the epilogue — against this interface. Everything
+// that depends on the hardware is here: how work items and lanes are laid
+// out, the matrix unit and the register layout of its accumulators, lane
+// shuffles, staging of tiles and its synchronization, and target rewrites of
+// the finished kernel. A new target implements this class in its own folder
+// (docs/architecture.md); the emitter never names one.
+//
+// Register model. The emitter computes as one lane (a GPU thread; a query
+// row on the host) and holds each tensor of the tile in registers: a
+// per-score or per-output tensor as the accumulator fragment of the product
+// that makes it (FragmentLayout), a per-row tensor as one value per row
+// slot of that fragment.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_SCHEDULE_SCHEDULETARGET_H
+#define ATTN_SCHEDULE_SCHEDULETARGET_H
+
+#include "attn/Kernel/KernelSpec.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace mlir::attn::schedule {
+
+struct TileProgram;
+
+/// The register layout of a `rows x columns` accumulator of the matrix unit
+/// as one lane holds it, described as data: register k of the lane holds
+/// the element at row laneRow + rowOffset[rowSlot[k]] and column
+/// laneColumn + columnOffset[k] of the tile (laneRow and laneColumn are the
+/// target's per-lane Values). Lanes that hold other columns of the same rows
+/// are reached by the butterfly of XOR distances `rowLaneXorMasks`.
+struct FragmentLayout {
+  llvm::SmallVector<int64_t> rowSlot;
+  llvm::SmallVector<int64_t> columnOffset;
+  llvm::SmallVector<int64_t> rowOffset;
+  llvm::SmallVector<int64_t> rowLaneXorMasks;
+
+  size_t size() const { return rowSlot.size(); }
+  size_t numRowSlots() const { return rowOffset.size(); }
+};
+
+/// The runtime sizes and operands of one kernel call, as index Values.
+struct KernelContext {
+  KernelOperands operands;
+  Value batchSize, seqQ, seqKV;
+  int64_t queryHeads = 0, kvHeads = 0, headDimQK = 0, headDimV = 0;
+  int64_t blockQ = 0, blockKV = 0;
+  /// The element type of the query, key and value.
+  Type elementType;
+};
+
+/// One work item: a query tile of one (batch row, query head).
+struct WorkItem {
+  Value batch, head, kvHead, queryTile;
+  /// Its query rows [rowBegin, rowEnd), rowEnd clipped to Sq.
+  Value rowBegin, rowEnd;
+};
+
+/// One key tile as the matrix unit reads it: its first key, and the
+/// staging slot its copies went to (targets that stage tiles).
+struct KeyTile {
+  Value firstKey;
+  Value stage;
+};
+
+class ScheduleTarget {
+public:
+  virtual ~ScheduleTarget();
+
+  /// Checks that the target can run the program with its tiles (head
+  /// dimensions, element types, tile sizes, memory); a diagnostic on the
+  /// cascade and failure otherwise.
+  virtual LogicalResult checkProgram(const TileProgram &program,
+                                     const KernelSpec &spec) = 0;
+
+  //===--- Work items and lanes -------------------------------------------===//
+
+  /// Emits `body` once per work item (GPUs: one thread block each; the
+  /// host: loops over them).
+  virtual void forEachWorkItem(ImplicitLocOpBuilder &b,
+                               const KernelContext &kernel,
+                               function_ref<void(const WorkItem &)> body) = 0;
+  /// Emits `body` as run by each lane of a work item (GPUs: every thread of
+  /// the block runs it; the host: a loop over the item's rows).
+  virtual void forEachLane(ImplicitLocOpBuilder &b, const KernelContext &kernel,
+                           const WorkItem &item,
+                           function_ref<void()> body) = 0;
+
+  //===--- Registers ------------------------------------------------------===//
+
+  /// The layout of an accumulator of `columns` columns (the tile's keys for
+  /// scores, the value's head dimension for outputs).
+  virtual FragmentLayout accumulatorLayout(int64_t columns) const = 0;
+  /// This lane's first row within the query tile and first column within
+  /// an accumulator (index Values, valid inside forEachLane).
+  virtual Value laneRow(ImplicitLocOpBuilder &b) = 0;
+  virtual Value laneColumn(ImplicitLocOpBuilder &b) = 0;
+  /// `value` of the lane `xorMask` lanes away (an f32).
+  virtual Value shuffleXor(ImplicitLocOpBuilder &b, Value value,
+                           int64_t xorMask) = 0;
+  /// The integer type mask and score rules compute in (index, or i32 where
+  /// the runtime bounds every extent below 2^30 and 32-bit arithmetic is
+  /// cheaper).
+  virtual Type ruleIndexType(Builder &b) const = 0;
+
+  //===--- Staging ----------------------------------------------------------===//
+
+  /// Key/value tiles in flight at once: copies of tile n + stages - 1 are
+  /// issued before tile n is computed. 1: no staging.
+  virtual int64_t stages() const = 0;
+  /// Issues the copies of the work item's query tile; the emitter then
+  /// closes their group.
+  virtual void copyQueryTile(ImplicitLocOpBuilder &b, const KernelContext &kernel,
+                             const WorkItem &item) = 0;
+  /// Makes the query operand ready; called once the first key/value copies
+  /// are issued (so that they overlap the query's).
+  virtual void prepareQueryOperand(ImplicitLocOpBuilder &b,
+                                   const KernelContext &kernel,
+                                   const WorkItem &item) = 0;
+  /// Issues the copies of a key tile and its value tile into `tile.stage`
+  /// (the emitter closes the group).
+  virtual void copyKeyValueTile(ImplicitLocOpBuilder &b,
+                                const KernelContext &kernel,
+                                const WorkItem &item, const KeyTile &tile) = 0;
+  /// Closes the group of copies issued since the last one (possibly empty).
+  virtual void commitCopies(ImplicitLocOpBuilder &b) = 0;
+  /// Waits until at most `pending` copy groups are in flight.
+  virtual void waitCopies(ImplicitLocOpBuilder &b, int64_t pending) = 0;
+  /// Synchronizes the lanes of a work item.
+  virtual void barrier(ImplicitLocOpBuilder &b) = 0;
+
+  //===--- Matrix unit ----------------------------------------------------===//
+
+  /// Q K^T over the head dimension for the key tile, unscaled, in f32: an
+  /// accumulator of blockKV columns.
+  virtual SmallVector<Value> multiplyQueryKey(ImplicitLocOpBuilder &b,
+                                              const KernelContext &kernel,
+                                              const WorkItem &item,
+                                              const KeyTile &tile) = 0;
+  /// accumulator + P V over the key tile: `probabilities` is an accumulator
+  /// of blockKV columns (f32, rounded by the target to its operand type),
+  /// `accumulator` and the result are accumulators of headDimV columns.
+  virtual SmallVector<Value>
+  multiplyValue(ImplicitLocOpBuilder &b, const KernelContext &kernel,
+                const WorkItem &item, const KeyTile &tile,
+                ArrayRef<Value> probabilities, ArrayRef<Value> accumulator) = 0;
+
+  //===--- Math and finishing ---------------------------------------------===//
+
+  /// 2^x for an f32 x.
+  virtual Value exp2(ImplicitLocOpBuilder &b, Value x);
+  /// Target rewrites of the emitted kernel (approximate instructions, ...).
+  virtual void finalize(Operation *kernel) {}
+};
+
+} // namespace mlir::attn::schedule
+
+#endif // ATTN_SCHEDULE_SCHEDULETARGET_H

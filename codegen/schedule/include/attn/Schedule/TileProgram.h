@@ -1,0 +1,126 @@
+//===- TileProgram.h - A tiled cascade as tile operations -------*- C++ -*-===//
+//
+// The code generators' view of a tiled, sparsified 1-pass cascade (what
+// attn-online-softmax, attn-tile and attn-sparsify leave): one
+// attn.iterate over the key tiles m1 of a query tile p1, whose Einsums each
+// become one of a few tile operations on registers, then an epilogue that
+// runs once per query tile. Fixing (b, h, p1, m1), every tensor of the body
+// is one of three shapes:
+//
+//   Row    [p0]      one value per query row of the tile
+//   Score  [p0, m0]  one value per (query row, key) of the tile
+//   Output [p0, f]   one value per (query row, value column)
+//
+// and every Einsum is one of
+//
+//   QueryKeyProduct   Score  = c * sum_e Q K        (the matrix unit)
+//   ValueProduct      Output = c * sum_m0 P V       (the matrix unit; P a
+//                                                    Score tensor)
+//   Map               any    = an element-wise expression of tensors of its
+//                              own shape, Row tensors (broadcast along the
+//                              row), constants, mask tests and score mods
+//   RowReduce         Row    = max or sum over m0 of a Score expression
+//
+// Anything else gets a diagnostic naming the Einsum and why it does not fit
+// (docs/architecture.md). The schedule emitter (ScheduleEmitter.h) lowers a
+// TileProgram through a ScheduleTarget.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_SCHEDULE_TILEPROGRAM_H
+#define ATTN_SCHEDULE_TILEPROGRAM_H
+
+#include "attn/Dialect/AttnOps.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SmallVector.h"
+#include <optional>
+
+namespace mlir::attn::schedule {
+
+enum class TileShape { Row, Score, Output };
+
+/// A tensor of the tile body or the epilogue.
+struct TileTensor {
+  StringAttr name;
+  TileShape shape = TileShape::Row;
+  /// A running tensor of the iteration: carried from key tile to key tile.
+  bool running = false;
+  /// Its value before the first key tile.
+  double initial = 0.0;
+};
+
+enum class TileOpKind { QueryKeyProduct, ValueProduct, Map, RowReduce };
+
+/// One Einsum of the body or the epilogue as a tile operation.
+struct TileOp {
+  TileOpKind kind = TileOpKind::Map;
+  mutable EinsumOp einsum;
+  /// The tensor it writes (for a running tensor's recurrence, its next
+  /// value).
+  StringAttr result;
+  TileShape shape = TileShape::Row;
+  /// Map: the element expression. RowReduce: the expression reduced.
+  Attribute expression;
+  /// RowReduce: max or sum.
+  ReduceKind reduction = ReduceKind::Sum;
+  /// Products: the product of the map's constant factors.
+  double scale = 1.0;
+  /// ValueProduct: the Score tensor multiplying V.
+  StringAttr probabilities;
+  /// ValueProduct read by exactly one Map `add(product, rest)`: the product
+  /// is emitted there, accumulating into `rest` (one matrix-unit pass
+  /// instead of a product and an addition). `fusedInto` is that Map's index
+  /// in TileProgram::body.
+  std::optional<size_t> fusedInto;
+  /// Map fusing a ValueProduct: the product's index in TileProgram::body
+  /// and the other operand of the add.
+  std::optional<size_t> fusedProduct;
+  Attribute accumulator;
+};
+
+/// The rank names a tiled attention cascade uses for each role.
+struct TileRanks {
+  StringAttr batch, head, kvHead, query, queryTile, queryRow, key, keyTile,
+      keyColumn, headDimQK, headDimV;
+};
+
+struct TileProgram {
+  // Op handles are mutable: MLIR's op accessors are not const.
+  mutable CascadeOp cascade;
+  mutable IterateOp iterate;
+  TileRanks ranks;
+  /// Query rows per query tile (P0) and keys per key tile (M0).
+  int64_t blockQ = 0, blockKV = 0;
+  /// The names of the cascade's query, key and value inputs.
+  StringAttr query, key, value;
+  llvm::MapVector<StringAttr, TileTensor> tensors;
+  /// The Einsums of one key tile, in order.
+  llvm::SmallVector<TileOp> body;
+  /// The Einsums after the last key tile, in order.
+  llvm::SmallVector<TileOp> epilogue;
+  /// The yielded output [b, h, p, f] and, when the cascade returns one, the
+  /// log-sum-exp [b, h, p].
+  StringAttr output, lse;
+  /// The visit clause: the mask attribute and whether a mask region joins
+  /// it. Without a clause every key tile is visited and tested.
+  mutable MaskAttrInterface visitMask;
+  bool visitRegion = false;
+  bool hasVisitClause = false;
+
+  const TileTensor &tensor(StringAttr name) const {
+    return tensors.find(name)->second;
+  }
+};
+
+/// Reads `cascade` as a tile program; emits a diagnostic naming the Einsum
+/// (or structure) that does not fit and why, and fails, otherwise.
+FailureOr<TileProgram> analyzeTileProgram(CascadeOp cascade);
+
+/// How an expression reads a running tensor: its value before this key
+/// tile (`m1`), after this tile's recurrence (`m1 + 1`), or after the last
+/// tile (`M1`, in the epilogue). Non-running tensors read `Current`.
+enum class RunningRead { Current, Previous, Next, Final };
+RunningRead runningReadOf(AccessAttr access, const TileProgram &program);
+
+} // namespace mlir::attn::schedule
+
+#endif // ATTN_SCHEDULE_TILEPROGRAM_H

@@ -1,0 +1,129 @@
+//===- TargetBackend.h - What a code-generation target provides -*- C++ -*-===//
+//
+// attn-compile (compiler/) knows targets only through this interface and a
+// registry filled from the list of backends the build enables. A backend
+// owns some target names (`targets=` entries), reads the attn-compile
+// options it declares, chooses tiles for each spec, and turns the tiled
+// programs into bundle binaries (or stops at one of its inspection stages,
+// emit=...). docs/architecture.md shows how a new target plugs in.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_TARGET_TARGETBACKEND_H
+#define ATTN_TARGET_TARGETBACKEND_H
+
+#include "attn/Kernel/KernelSpec.h"
+#include "attn/Schedule/TileProgram.h"
+#include "attn/bundle.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringMap.h"
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir::attn {
+
+/// An inspection stage a backend can stop at (`emit=<name>`).
+struct EmitStage {
+  llvm::StringRef name;
+  /// Whether `output=` names a file the stage writes (else output= is an
+  /// error with this stage).
+  bool writesOutput = false;
+};
+
+/// What one attn-compile invocation asks of a backend.
+struct CompileRequest {
+  /// The requested targets this backend owns, in request order.
+  llvm::SmallVector<std::string> targets;
+  /// The options the user gave (name -> value as written), for the backend
+  /// to read those it declares.
+  llvm::StringMap<std::string> options;
+  /// "bundle", or one of this backend's stages.
+  std::string emit = "bundle";
+  /// The output file (a stage's text output when the stage writes one).
+  std::string output;
+};
+
+/// A spec tiled for one backend: its signature and its tile program (whose
+/// cascade lives in `module`).
+struct TiledSpec {
+  std::string name;
+  KernelSpec spec;
+  schedule::TileProgram program;
+  OwningOpRef<ModuleOp> module;
+};
+
+/// The tile sizes a backend wants for a spec.
+struct Tiles {
+  int64_t blockQ = 0;
+  int64_t blockKV = 0;
+};
+
+/// What a backend produced.
+struct CompileOutput {
+  /// Per spec, in order: binaries to add to the bundle's kernel.
+  std::vector<std::vector<::attn::bundle::Binary>> binaries;
+  /// With an emit stage that shows IR: the module replacing the input.
+  OwningOpRef<ModuleOp> replacement;
+};
+
+class TargetBackend {
+public:
+  virtual ~TargetBackend();
+
+  /// The backend's name in diagnostics ("host", "NVIDIA").
+  virtual llvm::StringRef name() const = 0;
+  /// The target names it compiles for.
+  virtual llvm::ArrayRef<llvm::StringRef> targets() const = 0;
+  /// The attn-compile options it reads.
+  virtual llvm::ArrayRef<llvm::StringRef> optionNames() const = 0;
+  virtual llvm::ArrayRef<EmitStage> emitStages() const = 0;
+  /// Dialects its code generation creates (attn-compile loads them).
+  virtual void getDependentDialects(DialectRegistry &registry) const {}
+  /// Registers the passes the target brings (for attn-opt).
+  virtual void registerPasses() const {}
+
+  /// Checks the options it reads (values, combinations); a diagnostic at
+  /// `loc` and failure when one is invalid.
+  virtual LogicalResult checkRequest(const CompileRequest &request,
+                                     Location loc) const = 0;
+  /// Adjusts the kernel signature's requirements for this target (e.g.
+  /// alignment of tensors the kernel reads with vector accesses).
+  virtual void constrainArguments(std::vector<::attn::bundle::Arg> &) const {}
+  /// The tiles for `spec`.
+  virtual Tiles chooseTiles(const KernelSpec &spec,
+                            const CompileRequest &request) const = 0;
+  /// Compiles the tiled specs. Diagnostics go to their cascades or `loc`.
+  virtual LogicalResult compile(llvm::ArrayRef<TiledSpec> specs,
+                                const CompileRequest &request, Location loc,
+                                CompileOutput &output) = 0;
+};
+
+/// The backends of this build, in registration order.
+class TargetRegistry {
+public:
+  void add(std::unique_ptr<TargetBackend> backend) {
+    backends.push_back(std::move(backend));
+  }
+  /// The backend owning `target`, or null.
+  TargetBackend *lookup(llvm::StringRef target) const;
+  llvm::ArrayRef<std::unique_ptr<TargetBackend>> all() const {
+    return backends;
+  }
+  /// "host, sm_80, sm_90": every target name, for diagnostics.
+  std::string targetList() const;
+
+private:
+  std::vector<std::unique_ptr<TargetBackend>> backends;
+};
+
+/// Reads an integer option; nullopt when absent, failure (with the
+/// diagnostic "<name> must be <requirement>, got <value>" at `loc`) when it
+/// is below `minimum`.
+FailureOr<std::optional<int64_t>>
+readIntegerOption(const CompileRequest &request, llvm::StringRef name,
+                  int64_t minimum, llvm::StringRef requirement, Location loc);
+
+} // namespace mlir::attn
+
+#endif // ATTN_TARGET_TARGETBACKEND_H

@@ -1,0 +1,69 @@
+#ifndef ATTN_COMPILER_PASSES_TD
+#define ATTN_COMPILER_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
+  let summary = "Compile attention specs for targets and write a bundle";
+  let description = [{
+    Compiles every function holding an attn.attention or an attention-shaped
+    attn.cascade (the spec contract of docs/architecture.md: @f(q, k, v,
+    data...) returning O, and the LSE if any) into one bundle kernel named
+    after the function, with binaries for each target. For each target the
+    spec goes through the cascade pipeline (attn-decompose,
+    attn-defer-division, attn-online-softmax, attn-tile, attn-sparsify, each
+    step skipped when the cascade is already past it) with the target's
+    tiles, and the tiled cascade is lowered by the schedule emitter
+    (codegen/schedule) through the target. Targets come from the build's
+    target list: `host` (a shared object for the CPU, docs/host.md) and
+    `sm_80`, `sm_90` (PTX and cubins, docs/nvidia.md).
+    With `output`, the bundle (kernels, argument signatures, binaries and
+    the spec's text) is written there; the IR is left unchanged. `emit=`
+    stops at a target's inspection stage instead: `host-loops`,
+    `host-llvm` (the module is replaced by the host kernels), `gpu`,
+    `nvvm` (by the gpu.modules), `ptx` (prints the PTX, to `output` if
+    given). Each target reads its own options; an option no requested
+    target reads is an error.
+  }];
+  let options = [
+    ListOption<"targets", "targets", "std::string",
+               "Targets to compile for (this build: host, sm_80, sm_90)">,
+    Option<"output", "output", "std::string", /*default=*/"",
+           "Bundle file to write (nothing is written when empty); with "
+           "emit=ptx, the PTX file">,
+    Option<"emit", "emit", "std::string", /*default=*/"\"bundle\"",
+           "bundle (default), or a target's stage: host-loops, host-llvm, "
+           "gpu, nvvm, ptx">,
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
+           "host: query rows per tile">,
+    Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
+           "host: keys per tile">,
+    Option<"hostCpu", "host-cpu", "std::string", /*default=*/"\"x86-64\"",
+           "host: CPU of the binary, an LLVM CPU name (x86-64, the portable "
+           "default; x86-64-v3; native for the compiling machine's CPU)">,
+    Option<"optLevel", "opt-level", "unsigned", /*default=*/"3",
+           "host: LLVM optimization level (0 to 3)">,
+    Option<"gpuBlockQ", "gpu-block-q", "int64_t", /*default=*/"0",
+           "NVIDIA: query rows per thread block (0: the kernel's default)">,
+    Option<"gpuBlockKV", "gpu-block-kv", "int64_t", /*default=*/"0",
+           "NVIDIA: keys per key tile (0: the kernel's default)">,
+    Option<"gpuWarps", "gpu-warps", "int64_t", /*default=*/"0",
+           "NVIDIA: warps per thread block (0: the kernel's default)">,
+    Option<"gpuStages", "gpu-stages", "int64_t", /*default=*/"0",
+           "NVIDIA: K/V shared-memory stages (0: the kernel's default)">,
+    Option<"gpuMinBlocks", "gpu-min-blocks", "int64_t", /*default=*/"0",
+           "NVIDIA: thread blocks that should fit on one multiprocessor "
+           "(caps registers per thread; 0: the kernel's default)">,
+    Option<"reportResources", "report-resources", "bool", /*default=*/"false",
+           "NVIDIA: print registers, shared memory and spills per kernel and "
+           "chip (needs ptxas)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+#endif // ATTN_COMPILER_PASSES_TD

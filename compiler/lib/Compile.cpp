@@ -1,0 +1,387 @@
+//===- Compile.cpp - attn-compile: specs to a bundle ----------------------===//
+//
+// The compile driver. For every spec function it derives the kernel
+// signature from the spec's cascade, then for each requested target runs
+// the cascade pipeline with the target's tiles (skipping the steps the
+// cascade is already past), reads the tiled cascade as a tile program and
+// hands the programs to the target's backend, which returns the bundle's
+// binaries. Targets are known only through the registry (Targets.h); this
+// file names none.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Compiler/Passes.h"
+#include "attn/Compiler/Targets.h"
+
+#include "attn/Dialect/AttnCascade.h"
+#include "attn/Kernel/KernelSpec.h"
+#include "attn/Passes/Passes.h"
+#include "attn/bundle.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Path.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNCOMPILE
+#define GEN_PASS_REGISTRATION
+#include "attn/Compiler/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+namespace bundle = ::attn::bundle;
+
+namespace {
+/// The bundle element type of a tensor element type, if it has one.
+std::optional<bundle::DType> bundleDType(Type type) {
+  if (type.isF16())
+    return bundle::DType::F16;
+  if (type.isBF16())
+    return bundle::DType::BF16;
+  if (type.isF32())
+    return bundle::DType::F32;
+  if (type.isF64())
+    return bundle::DType::F64;
+  if (type.isSignlessInteger(32))
+    return bundle::DType::I32;
+  if (type.isSignlessInteger(64))
+    return bundle::DType::I64;
+  if (type.isSignlessInteger(1))
+    return bundle::DType::I1;
+  // Bundles have no signed byte type; the bytes are the same, and the kernel
+  // reads them as i8.
+  if (type.isSignlessInteger(8))
+    return bundle::DType::U8;
+  return std::nullopt;
+}
+
+bool isIdentifier(StringRef name) {
+  return !name.empty() && (llvm::isAlpha(name.front()) || name.front() == '_') &&
+         llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+/// The kernel's bundle signature; fails on an element type the bundle
+/// format cannot describe.
+FailureOr<std::vector<bundle::Arg>> bundleArguments(const KernelSpec &spec) {
+  std::vector<bundle::Arg> arguments;
+  for (const KernelArgument &argument : spec.arguments) {
+    Type element = argument.type.getElementType();
+    std::optional<bundle::DType> dtype = bundleDType(element);
+    if (!dtype)
+      return spec.function.emitError()
+             << "argument '" << argument.name << "' has element type "
+             << element << ", which bundles cannot describe (f16, bf16, f32, "
+             << "f64, i1, i8, i32, i64)";
+    std::vector<bundle::Dim> dims;
+    for (auto [extent, size] :
+         llvm::zip_equal(argument.extents, argument.dimSizes))
+      dims.push_back(size.empty() ? bundle::Dim::fixed(extent)
+                                  : bundle::Dim::sym(size));
+    bundle::Arg arg = bundle::Arg::tensor(
+        argument.name,
+        argument.isOutput ? bundle::Role::Output : bundle::Role::Input, *dtype,
+        std::move(dims));
+    if (argument.innermostContiguous)
+      arg.withInnermostContiguous();
+    arguments.push_back(std::move(arg));
+  }
+  return arguments;
+}
+
+/// The name a bundle records for the spec: the module's name, else the
+/// stem of the file it was read from.
+std::string specNameOf(ModuleOp module) {
+  if (std::optional<StringRef> name = module.getSymName())
+    return name->str();
+  if (auto file = dyn_cast<FileLineColLoc>(module.getLoc()))
+    return llvm::sys::path::stem(file.getFilename().getValue()).str();
+  return "spec";
+}
+
+class AttnCompilePass
+    : public mlir::attn::impl::AttnCompileBase<AttnCompilePass> {
+public:
+  using AttnCompileBase::AttnCompileBase;
+
+  void getDependentDialects(DialectRegistry &registry) const override {
+    AttnCompileBase::getDependentDialects(registry);
+    for (const std::unique_ptr<TargetBackend> &backend :
+         registeredTargets().all())
+      backend->getDependentDialects(registry);
+  }
+
+  void runOnOperation() override {
+    if (failed(compile()))
+      signalPassFailure();
+  }
+
+private:
+  /// The options given on the command line, by name, as written.
+  llvm::StringMap<std::string> givenOptions();
+  /// One request per requested backend, in the order targets= names them;
+  /// with an emit stage, the stage's backend alone.
+  FailureOr<llvm::MapVector<TargetBackend *, CompileRequest>> makeRequests();
+  /// Runs the cascade pipeline on a copy of `spec`'s function with `tiles`
+  /// and reads the result as a tile program.
+  FailureOr<TiledSpec> tileSpec(const KernelSpec &spec, StringRef name,
+                                const Tiles &tiles);
+  LogicalResult compile();
+  /// Replaces the module's contents with `replacement`'s.
+  void replaceModuleBody(ModuleOp replacement);
+};
+} // namespace
+
+llvm::StringMap<std::string> AttnCompilePass::givenOptions() {
+  llvm::StringMap<std::string> given;
+  auto note = [&](StringRef name, const auto &option, std::string text) {
+    if (option.hasValue())
+      given[name] = std::move(text);
+  };
+  note("block-q", blockQ, std::to_string(blockQ));
+  note("block-kv", blockKV, std::to_string(blockKV));
+  note("host-cpu", hostCpu, hostCpu.getValue());
+  note("opt-level", optLevel, std::to_string(optLevel));
+  note("gpu-block-q", gpuBlockQ, std::to_string(gpuBlockQ));
+  note("gpu-block-kv", gpuBlockKV, std::to_string(gpuBlockKV));
+  note("gpu-warps", gpuWarps, std::to_string(gpuWarps));
+  note("gpu-stages", gpuStages, std::to_string(gpuStages));
+  note("gpu-min-blocks", gpuMinBlocks, std::to_string(gpuMinBlocks));
+  note("report-resources", reportResources,
+       reportResources ? "true" : "false");
+  // Options with defaults that the backends must see even when not given.
+  if (!given.count("host-cpu"))
+    given["host-cpu"] = hostCpu.getValue();
+  return given;
+}
+
+FailureOr<llvm::MapVector<TargetBackend *, CompileRequest>>
+AttnCompilePass::makeRequests() {
+  Location loc = getOperation().getLoc();
+  const TargetRegistry &registry = registeredTargets();
+  if (targets.empty())
+    return emitError(loc) << "attn-compile needs targets=<list> (supported: "
+                          << registry.targetList() << ")";
+  llvm::MapVector<TargetBackend *, CompileRequest> requests;
+  llvm::StringSet<> seen;
+  for (const std::string &target : targets) {
+    TargetBackend *backend = registry.lookup(target);
+    if (!backend)
+      return emitError(loc) << "attn-compile: unknown target '" << target
+                            << "' (supported: " << registry.targetList()
+                            << ")";
+    if (!seen.insert(target).second)
+      return emitError(loc) << "attn-compile: target '" << target
+                            << "' is listed twice";
+    requests[backend].targets.push_back(target);
+  }
+
+  auto targetsOf = [](const TargetBackend &backend) {
+    std::string list;
+    for (StringRef target : backend.targets())
+      list += (list.empty() ? "" : ", ") + target.str();
+    return list;
+  };
+  llvm::StringMap<std::string> given = givenOptions();
+  for (const auto &option : given) {
+    // host-cpu is always forwarded with its default.
+    if (option.getKey() == "host-cpu" && !hostCpu.hasValue())
+      continue;
+    bool read = llvm::any_of(requests, [&](const auto &entry) {
+      return llvm::is_contained(entry.first->optionNames(), option.getKey());
+    });
+    if (read)
+      continue;
+    for (const std::unique_ptr<TargetBackend> &backend : registry.all())
+      if (llvm::is_contained(backend->optionNames(), option.getKey()))
+        return emitError(loc)
+               << "attn-compile: " << option.getKey() << " is an option of "
+               << "the " << backend->name() << " target ("
+               << targetsOf(*backend) << "), which targets= does not list";
+  }
+
+  StringRef stage = emit.getValue();
+  TargetBackend *stageOwner = nullptr;
+  if (stage != "bundle") {
+    std::string stages = "bundle";
+    for (const std::unique_ptr<TargetBackend> &backend : registry.all())
+      for (const EmitStage &candidate : backend->emitStages()) {
+        stages += ", " + candidate.name.str();
+        if (candidate.name != stage)
+          continue;
+        if (!requests.count(backend.get()))
+          return emitError(loc)
+                 << "attn-compile: emit=" << stage << " shows the "
+                 << backend->name() << " target (" << targetsOf(*backend)
+                 << "), which targets= does not list";
+        if (!output.empty() && !candidate.writesOutput)
+          return emitError(loc) << "attn-compile: output= writes a bundle, "
+                                << "which emit=" << stage
+                                << " does not produce";
+        stageOwner = backend.get();
+      }
+    if (!stageOwner)
+      return emitError(loc) << "attn-compile: emit must be " << stages
+                            << ", got '" << stage << "'";
+  }
+
+  llvm::MapVector<TargetBackend *, CompileRequest> chosen;
+  for (auto &[backend, request] : requests) {
+    if (stageOwner && backend != stageOwner)
+      continue;
+    request.options = given;
+    request.emit = stageOwner ? stage.str() : "bundle";
+    request.output = output;
+    if (failed(backend->checkRequest(request, loc)))
+      return failure();
+    chosen.insert({backend, std::move(request)});
+  }
+  return chosen;
+}
+
+FailureOr<TiledSpec> AttnCompilePass::tileSpec(const KernelSpec &spec,
+                                               StringRef name,
+                                               const Tiles &tiles) {
+  MLIRContext *context = &getContext();
+  TiledSpec tiled;
+  tiled.name = name.str();
+  tiled.module = ModuleOp::create(spec.function.getLoc());
+  OpBuilder builder = OpBuilder::atBlockEnd(tiled.module->getBody());
+  auto function = cast<func::FuncOp>(builder.clone(*spec.function));
+
+  // Skip the steps the cascade is already past: a hand-written 1-pass or
+  // tiled cascade keeps its form (attn-tile re-chooses the key tile).
+  CascadeOp cascade = *function.getOps<CascadeOp>().begin();
+  bool onePass = !cascade.getBody().getOps<IterateOp>().empty();
+  StringAttr queryRank =
+      cast<AccessAttr>(cascade.getBindings()[0]).getIndices()[2].getRank();
+  bool tiledAlready = llvm::any_of(
+      cascade.getBody().getOps<PartitionOp>(),
+      [&](PartitionOp partition) { return partition.getRankAttr() == queryRank; });
+
+  PassManager pm(context);
+  if (!onePass) {
+    pm.addPass(createAttnDeferDivision());
+    AttnOnlineSoftmaxOptions online;
+    online.tileSize = tiles.blockKV;
+    pm.addPass(createAttnOnlineSoftmax(online));
+  }
+  if (!tiledAlready) {
+    AttnTileOptions tile;
+    tile.blockQ = tiles.blockQ;
+    tile.blockKV = tiles.blockKV;
+    pm.addPass(createAttnTile(tile));
+  }
+  pm.addPass(createAttnSparsify());
+  if (failed(pm.run(*tiled.module)))
+    return failure();
+
+  FailureOr<KernelSpec> tiledSpec = analyzeKernelSpec(function);
+  if (failed(tiledSpec))
+    return failure();
+  tiled.spec = *tiledSpec;
+  FailureOr<schedule::TileProgram> program =
+      schedule::analyzeTileProgram(tiled.spec.cascade);
+  if (failed(program))
+    return failure();
+  tiled.program = std::move(*program);
+  return tiled;
+}
+
+void AttnCompilePass::replaceModuleBody(ModuleOp replacement) {
+  ModuleOp module = getOperation();
+  Block *body = module.getBody();
+  for (Operation &op : llvm::make_early_inc_range(*body))
+    op.erase();
+  body->getOperations().splice(body->end(),
+                               replacement.getBody()->getOperations());
+  if (replacement->hasAttr(gpu::GPUDialect::getContainerModuleAttrName()))
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(module.getContext()));
+}
+
+LogicalResult AttnCompilePass::compile() {
+  FailureOr<llvm::MapVector<TargetBackend *, CompileRequest>> requests =
+      makeRequests();
+  if (failed(requests))
+    return failure();
+  ModuleOp module = getOperation();
+  Location loc = module.getLoc();
+
+  bundle::Bundle result;
+  result.producer = "attn-opt --attn-compile";
+  result.specName = specNameOf(module);
+  // The bundle carries the spec so that attn-run can rebuild the reference.
+  llvm::raw_string_ostream specStream(result.specSource);
+  module.print(specStream);
+
+  // Signatures come from the spec's cascade (attn.attention decomposed).
+  OwningOpRef<ModuleOp> decomposed = module.clone();
+  PassManager decompose(&getContext());
+  decompose.addPass(createAttnDecompose());
+  if (failed(decompose.run(*decomposed)))
+    return failure();
+  FailureOr<SmallVector<KernelSpec>> specs = collectKernelSpecs(*decomposed);
+  if (failed(specs))
+    return failure();
+  for (const KernelSpec &spec : *specs) {
+    StringRef name = spec.function.getSymName();
+    if (!isIdentifier(name))
+      return spec.function.emitError()
+             << "@" << name << " cannot name a bundle kernel: use letters, "
+             << "digits and '_' (not starting with a digit)";
+    FailureOr<std::vector<bundle::Arg>> arguments = bundleArguments(spec);
+    if (failed(arguments))
+      return failure();
+    for (const auto &entry : *requests)
+      entry.first->constrainArguments(*arguments);
+    bundle::Kernel kernel;
+    kernel.name = name.str();
+    kernel.args = std::move(*arguments);
+    result.kernels.push_back(std::move(kernel));
+  }
+
+  for (auto &[backend, request] : *requests) {
+    std::vector<TiledSpec> tiled;
+    for (const KernelSpec &spec : *specs) {
+      FailureOr<TiledSpec> one =
+          tileSpec(spec, spec.function.getSymName(),
+                   backend->chooseTiles(spec, request));
+      if (failed(one))
+        return failure();
+      tiled.push_back(std::move(*one));
+    }
+    CompileOutput compiled;
+    if (failed(backend->compile(tiled, request, loc, compiled)))
+      return failure();
+    if (compiled.replacement) {
+      replaceModuleBody(*compiled.replacement);
+      return success();
+    }
+    for (auto [kernel, binaries] :
+         llvm::zip(result.kernels, compiled.binaries))
+      for (bundle::Binary &binary : binaries)
+        kernel.binaries.push_back(std::move(binary));
+  }
+  if (emit != "bundle" || output.empty())
+    return success();
+  std::string error;
+  if (!bundle::writeFile(result, output, error))
+    return emitError(loc) << "attn-compile: " << error;
+  return success();
+}
+
+void mlir::attn::registerCompilerPasses() {
+  registerAttnCompile();
+  for (const std::unique_ptr<TargetBackend> &backend :
+       registeredTargets().all())
+    backend->registerPasses();
+}
