@@ -4,7 +4,10 @@
 // AttnAttrs.cpp (docs/systems.md), emitted as arith/math/memref/
 // scf ops on index Values. Each emitter mirrors the C++ rule of the same
 // attribute line for line, so that the two can be compared by reading; the
-// host target's numerics tests check that they agree.
+// host target's numerics tests check that they agree, and
+// test/unit/MaskLoweringTest.cpp evaluates the IR of every mask kind at
+// random sizes against `keeps` (element rules) and against visitSet and
+// classifyTile of MaskTiling.cpp (the tile-level forms below).
 //
 // Integer arithmetic is signed: differences such as i - j are negative for
 // keys after the query, and divisions only ever see non-negative operands.
