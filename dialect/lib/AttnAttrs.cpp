@@ -1,8 +1,9 @@
 //===- AttnAttrs.cpp - Mask and score-mod attributes ----------------------===//
 //
-// Each attribute's element rule follows ../shared/SYSTEMS.md section 2 (and
-// section 3 for neighborhoods) exactly; the reference interpreter evaluates
-// these rules, so they are the project's definition of each variant.
+// Each attribute's element rule is the one docs/systems.md states ("Masks",
+// "Neighborhood attention", "Score modifications"); the reference
+// interpreter evaluates these rules, so they are the project's definition of
+// each variant.
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/AttnAttrs.h"
@@ -421,7 +422,7 @@ LogicalResult NeighborhoodAttr::verifyUse(const AttentionShape &shape,
   return success();
 }
 
-/// The per-dimension rule of SYSTEMS.md section 3.
+/// The per-dimension rule of docs/systems.md, "Neighborhood attention".
 static bool neighborhoodKeeps1D(int64_t xq, int64_t xk, int64_t n, int64_t k,
                                 int64_t s, int64_t d, bool causal) {
   if (xq % d != xk % d)

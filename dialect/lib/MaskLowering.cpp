@@ -1,10 +1,13 @@
 //===- MaskLowering.cpp - IR emission of mask and score-mod rules ---------===//
 //
 // buildKeep / buildApply of every attribute: the element rules of
-// AttnAttrs.cpp (SYSTEMS.md sections 2 and 3), emitted as arith/math/memref/
+// AttnAttrs.cpp (docs/systems.md), emitted as arith/math/memref/
 // scf ops on index Values. Each emitter mirrors the C++ rule of the same
 // attribute line for line, so that the two can be compared by reading; the
-// host target's numerics tests check that they agree.
+// host target's numerics tests check that they agree, and
+// test/unit/MaskLoweringTest.cpp evaluates the IR of every mask kind at
+// random sizes against `keeps` (element rules) and against visitSet and
+// classifyTile of MaskTiling.cpp (the tile-level forms below).
 //
 // Integer arithmetic is signed: differences such as i - j are negative for
 // keys after the query, and divisions only ever see non-negative operands.
@@ -266,8 +269,9 @@ Value StarAnchorAttr::buildKeep(OpBuilder &builder, Location loc,
 // Neighborhood attention
 //===----------------------------------------------------------------------===//
 
-/// The per-dimension rule of SYSTEMS.md section 3 (neighborhoodKeeps1D in
-/// AttnAttrs.cpp) for grid extent n, kernel k, stride s, dilation d.
+/// The per-dimension rule of docs/systems.md, "Neighborhood attention"
+/// (neighborhoodKeeps1D in AttnAttrs.cpp) for grid extent n, kernel k,
+/// stride s, dilation d.
 static Value buildNeighborhood1D(RuleEmitter &e, Value xq, Value xk, int64_t n,
                                  int64_t k, int64_t s, int64_t d,
                                  bool causal) {
@@ -844,7 +848,8 @@ Value StarAnchorAttr::buildTileIsFull(OpBuilder &builder, Location loc,
 // without dilation.
 
 /// Bounds [lo, hi] on the grid coordinates of the keys of coordinate x
-/// along a dimension of extent n (SYSTEMS.md section 3).
+/// along a dimension of extent n (docs/systems.md, "Neighborhood
+/// attention").
 static Band neighborhoodWindow(RuleEmitter &e, Value x, int64_t n, int64_t k,
                                int64_t s, int64_t d, bool causal) {
   Value u = e.div(x, e.constant(d));

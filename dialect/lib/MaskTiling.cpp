@@ -1036,9 +1036,10 @@ StarAnchorAttr::queryTileShape(const TilingContext &) const {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// One dimension of the neighborhood rule (SYSTEMS.md section 3). Inside a
-/// dilation group (tokens x = u * dilation + r) query u keeps the keys of a
-/// window [lo(u), hi(u)] whose bounds never decrease with u: a band.
+/// One dimension of the neighborhood rule (docs/systems.md, "Neighborhood
+/// attention"). Inside a dilation group (tokens x = u * dilation + r) query
+/// u keeps the keys of a window [lo(u), hi(u)] whose bounds never decrease
+/// with u: a band.
 struct NeighborhoodDim {
   int64_t extent, kernel, stride, dilation;
   bool causal;

@@ -1,7 +1,8 @@
 //===- Reference.cpp - float64 evaluation of attn.attention ---------------===//
 //
-// A direct transcription of SYSTEMS.md's definition: one query row at a
-// time, scores in float64, softmax with max-subtraction over the kept keys.
+// A direct transcription of docs/systems.md's definition ("Attention"): one
+// query row at a time, scores in float64, softmax with max-subtraction over
+// the kept keys.
 // Speed is irrelevant here; being obviously right is the point.
 //
 //===----------------------------------------------------------------------===//

@@ -1,7 +1,7 @@
 //===- Decompose.cpp - attn.attention to the 3-pass Einsum cascade --------===//
 //
-// Writes SYSTEMS.md's definition of attention as FuseMax's 3-pass cascade,
-// with batch and head ranks explicit and the GQA head map g(h):
+// Writes docs/systems.md's definition of attention as FuseMax's 3-pass
+// cascade, with batch and head ranks explicit and the GQA head map g(h):
 //
 //   QK[b,h,p,m] = sum_e Q[b,h,p,e] * K[b,g(h),m,e] * scale
 //   S[b,h,p,m]  = select(mask, score_mods(QK), -inf)   (only when needed)

@@ -1,6 +1,6 @@
 //===- ReferenceTest.cpp - The float64 interpreter against direct formulas ===//
 //
-// Every mask and score rule is written again here, from SYSTEMS.md, as a
+// Every mask and score rule is written again here, from docs/systems.md, as a
 // lambda; attention is computed again with its own loops. The interpreter
 // must agree with these to 1e-12 at ragged sizes.
 //
@@ -335,7 +335,7 @@ TEST_F(ReferenceTest, DocumentOffsetsWithEmptyDocument) {
   });
 }
 
-/// S2-Attention as SYSTEMS.md states it.
+/// S2-Attention as docs/systems.md ("S2-Attention") states it.
 MaskRule s2Rule(const Problem &p, int64_t block, int64_t local, int64_t stride,
                 int64_t offset, int64_t denseHeads, bool homoHead) {
   return [=](int64_t, int64_t h, int64_t i, int64_t j) {
@@ -392,7 +392,8 @@ TEST_F(ReferenceTest, LongLoRAShiftedGroups) {
                 });
 }
 
-/// One dimension of SYSTEMS.md section 3, written from the text.
+/// One dimension of docs/systems.md, "Neighborhood attention", written
+/// from the text.
 bool neighborhoodDim(int64_t xq, int64_t xk, int64_t n, int64_t k, int64_t s,
                      int64_t d, bool isCausal) {
   if (xq % d != xk % d)

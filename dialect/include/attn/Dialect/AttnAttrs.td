@@ -172,8 +172,9 @@ def Attn_NeighborhoodAttr : Attn_MaskAttr<"Neighborhood", "neighborhood", ["veri
   let description = [{
     Tokens lie on `grid` (row-major, last dimension fastest). Per dimension:
     `kernel`, `dilation` (default 1), `stride` (default 1), `causal`
-    (default false); the exact rule is SYSTEMS.md section 3. Omitted
-    dilation/stride/causal lists take their defaults in every dimension.
+    (default false); the exact rule is docs/systems.md, "Neighborhood
+    attention". Omitted dilation/stride/causal lists take their defaults in
+    every dimension.
   }];
   let parameters = (ins
       Attn_I64ListParameter<"grid shape">:$grid,

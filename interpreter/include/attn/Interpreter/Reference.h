@@ -25,8 +25,8 @@ struct Tensor64 { llvm::SmallVector<int64_t> shape; std::vector<double> values; 
 struct Bindings { Tensor64 query, key, value; std::vector<Tensor64> data; };   // data operands, ints stored as doubles
 struct Results { Tensor64 output; std::optional<Tensor64> lse; };
 
-/// Evaluates `op` on `inputs` exactly as SYSTEMS.md defines attention, in
-/// float64. Bindings that do not fit the op's types (ranks, static sizes,
+/// Evaluates `op` on `inputs` exactly as docs/systems.md defines attention,
+/// in float64. Bindings that do not fit the op's types (ranks, static sizes,
 /// inconsistent dynamic sizes, data operands the mask cannot read at these
 /// sizes) are diagnosed on the op and yield failure. The LSE is returned
 /// whether or not the op has an LSE result: it costs nothing and tells which

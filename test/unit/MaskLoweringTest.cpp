@@ -1,0 +1,926 @@
+//===- MaskLoweringTest.cpp - IR tile forms against the C++ closed forms --===//
+//
+// The kernels decide which key tiles to visit, and which of them are empty
+// or full, with IR that MaskAttrInterface::buildKeyTileRanges,
+// buildTileIsEmpty and buildTileIsFull emit (dialect/lib/MaskLowering.cpp).
+// The sparsity report, attn-sparsify and the float64 interpreter use the
+// C++ closed forms visitSet and classifyTile (dialect/lib/MaskTiling.cpp),
+// which MaskTilingTest.cpp checks against the element rule. This test ties
+// the two together: for every mask kind, and/or combinations and data masks
+// with generated data, at random sizes, it builds the IR forms into a
+// function, evaluates them with a small interpreter of the ops the builders
+// emit (arith, memref.dim/load, scf.for/while/if), and checks, per batch
+// row, head and query tile:
+//
+//  1. the IR ranges are disjoint and hold every key tile of the C++ visit
+//     set (the kernel would otherwise skip a tile that keeps keys, or add
+//     one twice);
+//  2. IR "empty" implies C++ Empty and IR "full" implies C++ Full (the
+//     kernel would otherwise drop kept keys or skip the element rule).
+//
+// It also compares the element rule as IR (buildKeep, in index or i32
+// arithmetic) with `keeps` on sampled elements, which checks the evaluator
+// as much as the rule.
+//
+// The IR may be conservative: a tile in its ranges that C++ classifies
+// Empty is visited as a partial tile (the element rule masks it out), and a
+// tile C++ classifies Full may be treated as partial. Both only cost time;
+// the test counts them per mask kind and prints the counts.
+//
+// Every case is seeded and its seed is printed on failure; ATTN_TEST_SEED
+// changes the base seed.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Dialect/MaskLowering.h"
+#include "MaskTestSupport.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cstdlib>
+#include <map>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::test;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// An evaluator of the integer IR the tile builders emit
+//===----------------------------------------------------------------------===//
+
+/// Interprets straight-line arith, memref.dim/load of `data`'s operands and
+/// scf.for/while/if on int64 values. Integers keep their type's width
+/// (sign-extended; i1 is 0 or 1); index is 64 bits. Any other op, a
+/// division by zero, or a load out of bounds is an error.
+class IrEvaluator {
+public:
+  explicit IrEvaluator(const TestData &data) : data(data) {}
+
+  void bindMemref(Value memref, unsigned operand) { memrefs[memref] = operand; }
+
+  /// Runs `block` with its leading arguments bound to `arguments` (the
+  /// others must be memrefs bound by bindMemref) and returns the operands
+  /// of its terminator.
+  FailureOr<SmallVector<int64_t>> run(Block &block,
+                                      ArrayRef<int64_t> arguments) {
+    if (arguments.size() > block.getNumArguments())
+      return fail(block.getParentOp(), "too many arguments");
+    for (auto [argument, value] : llvm::zip(block.getArguments(), arguments))
+      values[argument] = normalize(value, argument.getType());
+    for (Operation &op : block) {
+      if (op.hasTrait<OpTrait::IsTerminator>()) {
+        SmallVector<int64_t> results;
+        for (Value operand : op.getOperands())
+          results.push_back(values.lookup(operand));
+        return results;
+      }
+      if (failed(step(op)))
+        return failure();
+    }
+    return fail(block.getParentOp(), "block without terminator");
+  }
+
+  const std::string &error() const { return message; }
+
+private:
+  static unsigned widthOf(Type type) {
+    return type.isIndex() ? 64 : type.getIntOrFloatBitWidth();
+  }
+  /// `value` as an element of `type`: the low bits, sign-extended (i1:
+  /// 0 or 1).
+  static int64_t normalize(int64_t value, Type type) {
+    unsigned width = widthOf(type);
+    if (width == 1)
+      return value & 1;
+    return width >= 64 ? value : llvm::SignExtend64(value, width);
+  }
+  static uint64_t asUnsigned(int64_t value, Type type) {
+    unsigned width = widthOf(type);
+    uint64_t bits = static_cast<uint64_t>(value);
+    return width >= 64 ? bits : bits & ((uint64_t{1} << width) - 1);
+  }
+
+  LogicalResult fail(Operation *op, const Twine &what) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << what;
+    if (op)
+      os << " at " << *op;
+    message = text;
+    return failure();
+  }
+
+  int64_t get(Value value) { return values.lookup(value); }
+  void set(Value result, int64_t value) {
+    values[result] = normalize(value, result.getType());
+  }
+
+  /// Runs a nested region's single block.
+  FailureOr<SmallVector<int64_t>> runRegion(Region &region,
+                                            ArrayRef<int64_t> arguments) {
+    if (!region.hasOneBlock()) {
+      (void)fail(region.getParentOp(), "region without exactly one block");
+      return failure();
+    }
+    return run(region.front(), arguments);
+  }
+
+  LogicalResult binary(Operation &op,
+                       function_ref<FailureOr<int64_t>(int64_t, int64_t)> fn) {
+    FailureOr<int64_t> result =
+        fn(get(op.getOperand(0)), get(op.getOperand(1)));
+    if (failed(result))
+      return failure();
+    set(op.getResult(0), *result);
+    return success();
+  }
+
+  static int64_t wrap(uint64_t value) { return static_cast<int64_t>(value); }
+
+  LogicalResult step(Operation &op) {
+    using Pred = arith::CmpIPredicate;
+    auto divisor = [&](int64_t x, int64_t y) -> LogicalResult {
+      if (y == 0)
+        return fail(&op, "division by zero");
+      if (y == -1 && x == std::numeric_limits<int64_t>::min())
+        return fail(&op, "division overflows");
+      return success();
+    };
+    return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+        .Case<arith::ConstantOp>([&](arith::ConstantOp constant) {
+          auto attr = dyn_cast<IntegerAttr>(constant.getValue());
+          if (!attr)
+            return fail(&op, "non-integer constant");
+          set(constant.getResult(), attr.getValue().getSExtValue());
+          return success();
+        })
+        .Case<arith::AddIOp>([&](auto) {
+          return binary(op, [](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            return wrap(uint64_t(x) + uint64_t(y));
+          });
+        })
+        .Case<arith::SubIOp>([&](auto) {
+          return binary(op, [](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            return wrap(uint64_t(x) - uint64_t(y));
+          });
+        })
+        .Case<arith::MulIOp>([&](auto) {
+          return binary(op, [](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            return wrap(uint64_t(x) * uint64_t(y));
+          });
+        })
+        .Case<arith::DivSIOp>([&](auto) {
+          return binary(op, [&](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            if (failed(divisor(x, y)))
+              return failure();
+            return x / y; // truncates towards zero, as divsi
+          });
+        })
+        .Case<arith::RemSIOp>([&](auto) {
+          return binary(op, [&](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            if (failed(divisor(x, y)))
+              return failure();
+            return x % y; // the sign of the dividend, as remsi
+          });
+        })
+        .Case<arith::CeilDivSIOp>([&](auto) {
+          return binary(op, [&](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            if (failed(divisor(x, y)))
+              return failure();
+            int64_t quotient = x / y;
+            bool roundUp = x % y != 0 && ((x < 0) == (y < 0));
+            return quotient + (roundUp ? 1 : 0);
+          });
+        })
+        .Case<arith::FloorDivSIOp>([&](auto) {
+          return binary(op, [&](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            if (failed(divisor(x, y)))
+              return failure();
+            int64_t quotient = x / y;
+            bool roundDown = x % y != 0 && ((x < 0) != (y < 0));
+            return quotient - (roundDown ? 1 : 0);
+          });
+        })
+        .Case<arith::MinSIOp>([&](auto) {
+          return binary(op, [](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            return std::min(x, y);
+          });
+        })
+        .Case<arith::MaxSIOp>([&](auto) {
+          return binary(op, [](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            return std::max(x, y);
+          });
+        })
+        .Case<arith::AndIOp>([&](auto) {
+          return binary(op, [](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            return x & y;
+          });
+        })
+        .Case<arith::OrIOp>([&](auto) {
+          return binary(op, [](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            return x | y;
+          });
+        })
+        .Case<arith::XOrIOp>([&](auto) {
+          return binary(op, [](int64_t x, int64_t y) -> FailureOr<int64_t> {
+            return x ^ y;
+          });
+        })
+        .Case<arith::CmpIOp>([&](arith::CmpIOp cmp) {
+          Type type = cmp.getLhs().getType();
+          int64_t x = get(cmp.getLhs()), y = get(cmp.getRhs());
+          uint64_t ux = asUnsigned(x, type), uy = asUnsigned(y, type);
+          bool result = false;
+          switch (cmp.getPredicate()) {
+          case Pred::eq:
+            result = x == y;
+            break;
+          case Pred::ne:
+            result = x != y;
+            break;
+          case Pred::slt:
+            result = x < y;
+            break;
+          case Pred::sle:
+            result = x <= y;
+            break;
+          case Pred::sgt:
+            result = x > y;
+            break;
+          case Pred::sge:
+            result = x >= y;
+            break;
+          case Pred::ult:
+            result = ux < uy;
+            break;
+          case Pred::ule:
+            result = ux <= uy;
+            break;
+          case Pred::ugt:
+            result = ux > uy;
+            break;
+          case Pred::uge:
+            result = ux >= uy;
+            break;
+          }
+          set(cmp.getResult(), result);
+          return success();
+        })
+        .Case<arith::SelectOp>([&](arith::SelectOp select) {
+          if (!select.getCondition().getType().isInteger(1))
+            return fail(&op, "vector select");
+          set(select.getResult(), get(select.getCondition())
+                                      ? get(select.getTrueValue())
+                                      : get(select.getFalseValue()));
+          return success();
+        })
+        .Case<arith::IndexCastOp, arith::ExtSIOp, arith::TruncIOp>([&](auto) {
+          set(op.getResult(0), get(op.getOperand(0)));
+          return success();
+        })
+        .Case<arith::IndexCastUIOp, arith::ExtUIOp>([&](auto) {
+          set(op.getResult(0), wrap(asUnsigned(get(op.getOperand(0)),
+                                               op.getOperand(0).getType())));
+          return success();
+        })
+        .Case<memref::DimOp>([&](memref::DimOp dim) {
+          auto it = memrefs.find(dim.getSource());
+          if (it == memrefs.end())
+            return fail(&op, "dim of an unknown memref");
+          const TestData::Tensor &tensor = data.tensors[it->second];
+          int64_t index = get(dim.getIndex());
+          if (index < 0 || index >= static_cast<int64_t>(tensor.shape.size()))
+            return fail(&op, "dim index out of range");
+          set(dim.getResult(), tensor.shape[index]);
+          return success();
+        })
+        .Case<memref::LoadOp>([&](memref::LoadOp load) {
+          auto it = memrefs.find(load.getMemRef());
+          if (it == memrefs.end())
+            return fail(&op, "load from an unknown memref");
+          const TestData::Tensor &tensor = data.tensors[it->second];
+          int64_t flat = 0;
+          for (auto [dim, index] : llvm::enumerate(load.getIndices())) {
+            int64_t at = get(index);
+            if (at < 0 || at >= tensor.shape[dim])
+              return fail(&op, "load out of bounds: index " + Twine(at) +
+                                   " of dimension " + Twine(dim) +
+                                   " with extent " + Twine(tensor.shape[dim]));
+            flat = flat * tensor.shape[dim] + at;
+          }
+          set(load.getResult(), tensor.values[flat]);
+          return success();
+        })
+        .Case<scf::ForOp>([&](scf::ForOp loop) -> LogicalResult {
+          int64_t lower = get(loop.getLowerBound());
+          int64_t upper = get(loop.getUpperBound());
+          int64_t stride = get(loop.getStep());
+          if (stride <= 0)
+            return fail(&op, "scf.for with a non-positive step");
+          SmallVector<int64_t> carried;
+          for (Value init : loop.getInitArgs())
+            carried.push_back(get(init));
+          for (int64_t iv = lower; iv < upper; iv += stride) {
+            SmallVector<int64_t> arguments = {iv};
+            llvm::append_range(arguments, carried);
+            FailureOr<SmallVector<int64_t>> yielded =
+                runRegion(loop.getRegion(), arguments);
+            if (failed(yielded))
+              return failure();
+            carried = *yielded;
+          }
+          for (auto [result, value] :
+               llvm::zip_equal(loop.getResults(), carried))
+            set(result, value);
+          return success();
+        })
+        .Case<scf::WhileOp>([&](scf::WhileOp loop) -> LogicalResult {
+          SmallVector<int64_t> carried;
+          for (Value init : loop.getInits())
+            carried.push_back(get(init));
+          for (int iteration = 0;; ++iteration) {
+            if (iteration > (1 << 20))
+              return fail(&op, "scf.while does not terminate");
+            FailureOr<SmallVector<int64_t>> condition =
+                runRegion(loop.getBefore(), carried);
+            if (failed(condition))
+              return failure();
+            SmallVector<int64_t> passed(condition->begin() + 1,
+                                        condition->end());
+            if (!condition->front()) {
+              for (auto [result, value] :
+                   llvm::zip_equal(loop.getResults(), passed))
+                set(result, value);
+              return success();
+            }
+            FailureOr<SmallVector<int64_t>> yielded =
+                runRegion(loop.getAfter(), passed);
+            if (failed(yielded))
+              return failure();
+            carried = *yielded;
+          }
+        })
+        .Case<scf::IfOp>([&](scf::IfOp branch) -> LogicalResult {
+          Region &taken = get(branch.getCondition()) ? branch.getThenRegion()
+                                                     : branch.getElseRegion();
+          if (taken.empty())
+            return success();
+          FailureOr<SmallVector<int64_t>> yielded = runRegion(taken, {});
+          if (failed(yielded))
+            return failure();
+          for (auto [result, value] :
+               llvm::zip_equal(branch.getResults(), *yielded))
+            set(result, value);
+          return success();
+        })
+        .Default([&](Operation *other) {
+          return fail(other, "op not supported by the test's evaluator");
+        });
+  }
+
+  const TestData &data;
+  llvm::DenseMap<Value, int64_t> values;
+  llvm::DenseMap<Value, unsigned> memrefs;
+  std::string message;
+};
+
+//===----------------------------------------------------------------------===//
+// The IR forms of one mask as two functions
+//===----------------------------------------------------------------------===//
+
+/// Scalar arguments of both functions, in order.
+enum ScalarArg : unsigned {
+  ArgB,
+  ArgH,
+  ArgRowBegin,
+  ArgRowEnd,
+  ArgBatch,
+  ArgQueryHeads,
+  ArgKVHeads,
+  ArgSeqQ,
+  ArgSeqKV,
+  ArgColBegin, // @classes only
+  ArgColEnd,   // @classes only
+};
+
+/// @ranges(b, h, rowBegin, rowEnd, sizes..., data...) returns the begin and
+/// end of each key-tile range; @classes(..., colBegin, colEnd, data...)
+/// returns (isEmpty, isFull). Built the way the kernels call the builders:
+/// the ranges without key columns, the classes per key tile.
+/// @keep(b, h, i, j, sizes..., data...) is the element rule (buildKeep) in
+/// `elementType` (index, or i32 as in GPU kernels); comparing it with
+/// `keeps` also checks the evaluator.
+struct TileForms {
+  OwningOpRef<ModuleOp> module;
+  func::FuncOp ranges, classes, keep;
+  SmallVector<int64_t> steps;
+};
+
+TileForms buildTileForms(MLIRContext &context, MaskAttrInterface mask,
+                         int64_t blockKV, const TestData &data,
+                         Type elementType) {
+  TileForms forms;
+  Location loc = UnknownLoc::get(&context);
+  OpBuilder builder(&context);
+  forms.module = ModuleOp::create(loc);
+  builder.setInsertionPointToEnd(forms.module->getBody());
+  Type index = builder.getIndexType();
+  SmallVector<Type> memrefTypes;
+  for (const TestData::Tensor &tensor : data.tensors)
+    memrefTypes.push_back(MemRefType::get(
+        SmallVector<int64_t>(tensor.shape.size(), ShapedType::kDynamic),
+        builder.getIntegerType(tensor.bits)));
+
+  auto makeFunction =
+      [&](StringRef name, unsigned scalars,
+          function_ref<SmallVector<Value>(TileIndices &)> body) {
+        SmallVector<Type> arguments(scalars, index);
+        llvm::append_range(arguments, memrefTypes);
+        auto function = func::FuncOp::create(
+            builder, loc, name, builder.getFunctionType(arguments, {}));
+        Block *entry = function.addEntryBlock();
+        OpBuilder::InsertionGuard guard(builder);
+        builder.setInsertionPointToStart(entry);
+        auto arg = [&](unsigned position) {
+          return entry->getArgument(position);
+        };
+        TileIndices tile;
+        tile.b = arg(ArgB);
+        tile.h = arg(ArgH);
+        tile.rowBegin = arg(ArgRowBegin);
+        tile.rowEnd = arg(ArgRowEnd);
+        tile.blockKV = blockKV;
+        tile.batch = arg(ArgBatch);
+        tile.queryHeads = arg(ArgQueryHeads);
+        tile.kvHeads = arg(ArgKVHeads);
+        tile.seqQ = arg(ArgSeqQ);
+        tile.seqKV = arg(ArgSeqKV);
+        if (scalars > ArgColEnd) {
+          tile.colBegin = arg(ArgColBegin);
+          tile.colEnd = arg(ArgColEnd);
+        }
+        for (unsigned operand = 0; operand < memrefTypes.size(); ++operand)
+          tile.data.push_back(arg(scalars + operand));
+        SmallVector<Value> results = body(tile);
+        func::ReturnOp::create(builder, loc, results);
+        function.setFunctionType(
+            builder.getFunctionType(arguments, ValueRange(results).getTypes()));
+        return function;
+      };
+
+  forms.ranges = makeFunction("ranges", ArgColBegin, [&](TileIndices &tile) {
+    SmallVector<KeyTileRange> ranges;
+    mask.buildKeyTileRanges(builder, loc, tile, ranges);
+    SmallVector<Value> bounds;
+    for (const KeyTileRange &range : ranges) {
+      bounds.push_back(range.begin);
+      bounds.push_back(range.end);
+      forms.steps.push_back(range.step);
+    }
+    return bounds;
+  });
+  forms.classes =
+      makeFunction("classes", ArgColEnd + 1, [&](TileIndices &tile) {
+        Value empty = mask.buildTileIsEmpty(builder, loc, tile);
+        Value full = mask.buildTileIsFull(builder, loc, tile);
+        return SmallVector<Value>{empty, full};
+      });
+
+  SmallVector<Type> keepArguments(9, elementType);
+  llvm::append_range(keepArguments, memrefTypes);
+  forms.keep = func::FuncOp::create(builder, loc, "keep",
+                                    builder.getFunctionType(keepArguments, {}));
+  Block *entry = forms.keep.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  ElementIndices at;
+  at.b = entry->getArgument(0);
+  at.h = entry->getArgument(1);
+  at.i = entry->getArgument(2);
+  at.j = entry->getArgument(3);
+  at.batch = entry->getArgument(4);
+  at.queryHeads = entry->getArgument(5);
+  at.kvHeads = entry->getArgument(6);
+  at.seqQ = entry->getArgument(7);
+  at.seqKV = entry->getArgument(8);
+  for (unsigned operand = 0; operand < memrefTypes.size(); ++operand)
+    at.data.push_back(entry->getArgument(9 + operand));
+  Value keep = mask.buildKeep(builder, loc, at);
+  func::ReturnOp::create(builder, loc, keep);
+  forms.keep.setFunctionType(
+      builder.getFunctionType(keepArguments, keep.getType()));
+  return forms;
+}
+
+//===----------------------------------------------------------------------===//
+// The comparison
+//===----------------------------------------------------------------------===//
+
+/// How conservative the IR is for one mask kind, summed over its cases.
+struct Conservatism {
+  int64_t cases = 0;
+  /// (b, h, query tile, key tile) pairs checked.
+  int64_t tiles = 0;
+  /// Tiles C++ visits (not Empty) / the kernel visits (in the IR ranges
+  /// and not IR-empty).
+  int64_t cppVisited = 0, irVisited = 0;
+  /// Tiles the kernel visits (as partial) although C++ says Empty.
+  int64_t extraVisited = 0;
+  /// Tiles C++ says Full / the IR says full.
+  int64_t cppFull = 0, irFull = 0;
+  /// Tiles the kernel visits as partial although C++ says Full.
+  int64_t partialButFull = 0;
+};
+
+/// The name a mask is counted under: its mnemonic, with the layout for
+/// documents.
+std::string kindOf(MaskAttrInterface mask) {
+  if (auto docs = dyn_cast<DocumentsAttr>(mask))
+    return docs.getLayout() == DocumentLayout::Ids ? "documents(ids)"
+                                                   : "documents(offsets)";
+  auto name = [](Attribute attr) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << attr;
+    // "#attn.window<left = 3, right = 0>" -> "window"
+    size_t begin = text.find('.') + 1;
+    size_t end = text.find('<', begin);
+    return text.substr(begin, end == std::string::npos ? end : end - begin);
+  };
+  return name(mask);
+}
+
+/// Compares the IR forms of `mask` with visitSet/classifyTile at `ctx`
+/// (whose data, if the mask reads any, is `data`) for every batch row, head
+/// and query tile. Returns false after the first mismatch.
+/// `elements` random (i, j) per (b, h), or every element when that is
+/// fewer, are compared between buildKeep and keeps.
+bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
+                   const TilingContext &ctx, const TestData &data,
+                   Type elementType, std::mt19937_64 &rng, int64_t elements,
+                   Conservatism &stats) {
+  TileForms forms =
+      buildTileForms(context, mask, ctx.blockKV, data, elementType);
+  if (failed(verify(*forms.module))) {
+    ADD_FAILURE() << "the builders emit invalid IR:\n" << *forms.module;
+    return false;
+  }
+  IrEvaluator evaluator(data);
+  for (func::FuncOp function : {forms.ranges, forms.classes, forms.keep}) {
+    unsigned scalars = function.getNumArguments() - data.tensors.size();
+    for (unsigned operand = 0; operand < data.tensors.size(); ++operand)
+      evaluator.bindMemref(function.getArgument(scalars + operand), operand);
+  }
+  ++stats.cases;
+
+  // The element rule.
+  bool every = ctx.seqQ * ctx.seqKV <= elements;
+  for (int64_t b = 0; b < ctx.batch; ++b)
+    for (int64_t h = 0; h < ctx.queryHeads; ++h)
+      for (int64_t n = 0; n < (every ? ctx.seqQ * ctx.seqKV : elements); ++n) {
+        int64_t i = every ? n / ctx.seqKV : int64_t(rng() % ctx.seqQ);
+        int64_t j = every ? n % ctx.seqKV : int64_t(rng() % ctx.seqKV);
+        FailureOr<SmallVector<int64_t>> keep = evaluator.run(
+            forms.keep.front(), {b, h, i, j, ctx.batch, ctx.queryHeads,
+                                 ctx.kvHeads, ctx.seqQ, ctx.seqKV});
+        std::string where = "element (b, h, i, j) = (" + std::to_string(b) +
+                            ", " + std::to_string(h) + ", " +
+                            std::to_string(i) + ", " + std::to_string(j) + ")";
+        if (failed(keep)) {
+          ADD_FAILURE() << where << ": " << evaluator.error();
+          return false;
+        }
+        bool expected = mask.keeps(ctx.point(b, h, i, j));
+        if (bool((*keep)[0]) != expected) {
+          ADD_FAILURE() << where << ": buildKeep says " << (*keep)[0]
+                        << ", keeps says " << expected;
+          return false;
+        }
+      }
+
+  int64_t keyTiles = ctx.numKeyTiles();
+  for (int64_t b = 0; b < ctx.batch; ++b)
+    for (int64_t h = 0; h < ctx.queryHeads; ++h)
+      for (int64_t qt = 0; qt < ctx.numQueryTiles(); ++qt) {
+        int64_t rowBegin = qt * ctx.blockQ;
+        int64_t rowEnd = std::min(ctx.seqQ, rowBegin + ctx.blockQ);
+        SmallVector<int64_t> scalars = {b,           h,         rowBegin,
+                                        rowEnd,      ctx.batch, ctx.queryHeads,
+                                        ctx.kvHeads, ctx.seqQ,  ctx.seqKV};
+        std::string where =
+            "b " + std::to_string(b) + " h " + std::to_string(h) +
+            " query tile " + std::to_string(qt) + " (rows [" +
+            std::to_string(rowBegin) + ", " + std::to_string(rowEnd) + "))";
+        FailureOr<SmallVector<int64_t>> bounds =
+            evaluator.run(forms.ranges.front(), scalars);
+        if (failed(bounds)) {
+          ADD_FAILURE() << where << ": " << evaluator.error();
+          return false;
+        }
+        // The kernels' clipping: ranges may start before tile 0 (keeping
+        // their progression) or run past the last tile.
+        SmallVector<int> listed(keyTiles, 0);
+        std::string rangeText;
+        for (auto [index, step] : llvm::enumerate(forms.steps)) {
+          int64_t begin = (*bounds)[2 * index], end = (*bounds)[2 * index + 1];
+          rangeText += " [" + std::to_string(begin) + ", " +
+                       std::to_string(end) + ") step " + std::to_string(step);
+          if (begin < 0)
+            begin += llvm::divideCeil(-begin, step) * step;
+          for (int64_t kt = begin; kt < std::min(end, keyTiles); kt += step)
+            ++listed[kt];
+        }
+        llvm::DenseMap<int64_t, TileClass> visited;
+        mask.visitSet(ctx, b, h, qt)
+            .forEachTile([&](int64_t kt, TileClass tileClass) {
+              visited[kt] = tileClass;
+            });
+        for (int64_t kt = 0; kt < keyTiles; ++kt) {
+          TileRange tile = ctx.tile(qt, kt);
+          SmallVector<int64_t> arguments = scalars;
+          arguments.push_back(tile.kBegin);
+          arguments.push_back(tile.kEnd);
+          FailureOr<SmallVector<int64_t>> classes =
+              evaluator.run(forms.classes.front(), arguments);
+          if (failed(classes)) {
+            ADD_FAILURE() << where << " key tile " << kt << ": "
+                          << evaluator.error();
+            return false;
+          }
+          bool irEmpty = (*classes)[0], irFull = (*classes)[1];
+          auto it = visited.find(kt);
+          TileClass visitClass =
+              it == visited.end() ? TileClass::Empty : it->second;
+          TileClass cppClass = mask.classifyTile(ctx, b, h, tile);
+          auto explain = [&]() {
+            return where + " key tile " + std::to_string(kt) + " (keys [" +
+                   std::to_string(tile.kBegin) + ", " +
+                   std::to_string(tile.kEnd) + ")): IR ranges" + rangeText +
+                   ", IR empty " + std::to_string(irEmpty) + " full " +
+                   std::to_string(irFull) + "; C++ visit set says " +
+                   stringifyTileClass(visitClass).str() +
+                   ", classifyTile says " + stringifyTileClass(cppClass).str() +
+                   ", the elements say " +
+                   stringifyTileClass(
+                       bruteForce(mask, ctx, b, h, tile).tileClass)
+                       .str();
+          };
+          bool ok = true;
+          if (listed[kt] > 1 && !irEmpty) {
+            ADD_FAILURE() << "the IR ranges list the tile " << listed[kt]
+                          << " times: " << explain();
+            ok = false;
+          }
+          if (visitClass != TileClass::Empty && listed[kt] == 0) {
+            ADD_FAILURE() << "the IR ranges miss a tile C++ visits: "
+                          << explain();
+            ok = false;
+          }
+          if (irEmpty && cppClass != TileClass::Empty) {
+            ADD_FAILURE() << "IR says empty, C++ does not: " << explain();
+            ok = false;
+          }
+          if (irFull && cppClass != TileClass::Full) {
+            ADD_FAILURE() << "IR says full, C++ does not: " << explain();
+            ok = false;
+          }
+          if (!ok)
+            return false;
+          bool kernelVisits = listed[kt] > 0 && !irEmpty;
+          ++stats.tiles;
+          stats.cppVisited += cppClass != TileClass::Empty;
+          stats.irVisited += kernelVisits;
+          stats.extraVisited += kernelVisits && cppClass == TileClass::Empty;
+          stats.cppFull += cppClass == TileClass::Full;
+          stats.irFull += kernelVisits && irFull;
+          stats.partialButFull +=
+              kernelVisits && !irFull && cppClass == TileClass::Full;
+        }
+      }
+  return true;
+}
+
+class MaskLoweringTest : public MaskTestBase {
+protected:
+  MaskLoweringTest() {
+    context
+        .loadDialect<arith::ArithDialect, func::FuncDialect, math::MathDialect,
+                     memref::MemRefDialect, scf::SCFDialect>();
+    if (const char *text = std::getenv("ATTN_TEST_SEED"))
+      baseSeed = std::strtoull(text, nullptr, 10);
+  }
+
+  /// Seeds the random stream of case `iteration` and returns the seed.
+  uint64_t seedCase(uint64_t test, int iteration) {
+    uint64_t seed = baseSeed + test * 1000003u + iteration;
+    rng.seed(seed);
+    return seed;
+  }
+
+  /// Integer widths for the data operands (the values must fit).
+  void randomWidths(TestData &data) {
+    for (TestData::Tensor &tensor : data.tensors) {
+      bool fitsI8 = llvm::all_of(tensor.values, [](int64_t value) {
+        return value >= -128 && value <= 127;
+      });
+      int64_t choice = uniform(fitsI8 ? 0 : 1, 2);
+      tensor.bits = choice == 0 ? 8 : choice == 1 ? 32 : 64;
+    }
+  }
+
+  /// Limits the work of one case: few enough (b, h, query tile, key tile)
+  /// pairs for the evaluator.
+  void limitTiles(TilingContext &ctx, int64_t maxPairs = 6000) {
+    while (ctx.batch * ctx.queryHeads * ctx.numQueryTiles() *
+               ctx.numKeyTiles() >
+           maxPairs) {
+      if (ctx.blockQ <= ctx.blockKV)
+        ctx.blockQ *= 2;
+      else
+        ctx.blockKV *= 2;
+    }
+  }
+
+  /// Runs one case and adds it to the statistics of its kind.
+  void check(MaskAttrInterface mask, TilingContext ctx, const TestData &data,
+             uint64_t seed) {
+    ctx.data = &data;
+    Type elementType = coin() ? Type(IndexType::get(&context))
+                              : Type(IntegerType::get(&context, 32));
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << "seed " << seed << " (ATTN_TEST_SEED=" << baseSeed
+       << "): " << describe(mask, ctx) << " B " << ctx.batch
+       << " element indices " << elementType;
+    SCOPED_TRACE(text);
+    ASSERT_TRUE(checkLowering(context, mask, ctx, data, elementType, rng,
+                              /*elements=*/256, stats[kindOf(mask)]));
+  }
+
+  /// Prints how conservative the IR was, per mask kind.
+  void TearDown() override {
+    llvm::outs() << "IR tile forms vs C++ closed forms (base seed " << baseSeed
+                 << "). Per kind: tiles visited by C++ / by the IR; extra = "
+                    "visited by the IR, empty for C++; full for C++ / for "
+                    "the IR; full-as-partial = visited by the IR as partial, "
+                    "full for C++\n";
+    for (const auto &[kind, s] : stats)
+      llvm::outs() << "  " << kind << ": cases " << s.cases << " tiles "
+                   << s.tiles << " visited " << s.cppVisited << " / "
+                   << s.irVisited << " extra " << s.extraVisited << " full "
+                   << s.cppFull << " / " << s.irFull << " full-as-partial "
+                   << s.partialButFull << "\n";
+    llvm::outs().flush();
+  }
+
+  uint64_t baseSeed = 20261201;
+  std::map<std::string, Conservatism> stats;
+};
+
+TEST_F(MaskLoweringTest, ClosedFormMasks) {
+  for (int iteration = 0; iteration < 500; ++iteration) {
+    uint64_t seed = seedCase(1, iteration);
+    TilingContext ctx = randomContext(64);
+    ctx.batch = uniform(1, 3);
+    MaskAttrInterface mask = randomClosedFormMask(ctx);
+    // S2 with blocks a multiple of the key tile takes the strided ranges.
+    if (auto s2 = dyn_cast<S2Attr>(mask); s2 && coin()) {
+      SmallVector<int64_t> divisors;
+      for (int64_t d = 1; d <= s2.getBlock(); ++d)
+        if (s2.getBlock() % d == 0)
+          divisors.push_back(d);
+      ctx.blockKV = divisors[uniform(0, divisors.size() - 1)];
+    }
+    limitTiles(ctx);
+    check(mask, ctx, TestData(), seed);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+TEST_F(MaskLoweringTest, DataMasks) {
+  for (int iteration = 0; iteration < 500; ++iteration) {
+    uint64_t seed = seedCase(2, iteration);
+    TilingContext ctx = randomContext(64);
+    ctx.batch = uniform(1, 3);
+    TestData data;
+    MaskAttrInterface mask = randomDataMask(ctx, data);
+    if (auto docs = dyn_cast<DocumentsAttr>(mask);
+        docs && docs.getLayout() == DocumentLayout::Ids)
+      ctx.seqKV = ctx.seqQ;
+    randomWidths(data);
+    limitTiles(ctx);
+    check(mask, ctx, data, seed);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+TEST_F(MaskLoweringTest, Neighborhoods) {
+  for (int iteration = 0; iteration < 300; ++iteration) {
+    uint64_t seed = seedCase(3, iteration);
+    NeighborhoodAttr mask = randomNeighborhood();
+    TilingContext ctx = randomContext();
+    int64_t volume = 1;
+    for (int64_t extent : mask.getGrid())
+      volume *= extent;
+    ctx.seqQ = ctx.seqKV = volume;
+    limitTiles(ctx);
+    check(mask, ctx, TestData(), seed);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+TEST_F(MaskLoweringTest, Combinators) {
+  for (int iteration = 0; iteration < 400; ++iteration) {
+    uint64_t seed = seedCase(4, iteration);
+    TilingContext ctx = randomContext(64);
+    // Ids layouts pair query i with key i: equal lengths.
+    ctx.seqKV = ctx.seqQ;
+    TestData data;
+    auto operand = [&]() {
+      return uniform(0, 3) == 0 ? randomDataMask(ctx, data)
+                                : randomClosedFormMask(ctx);
+    };
+    auto combine = [&](SmallVector<MaskAttrInterface> operands) {
+      return coin() ? MaskAttrInterface(AndAttr::get(&context, operands))
+                    : MaskAttrInterface(OrAttr::get(&context, operands));
+    };
+    SmallVector<MaskAttrInterface> operands;
+    for (int64_t n = uniform(2, 3); n > 0; --n)
+      operands.push_back(uniform(0, 4) == 0 ? combine({operand(), operand()})
+                                            : operand());
+    MaskAttrInterface mask = combine(operands);
+    randomWidths(data);
+    limitTiles(ctx);
+    check(mask, ctx, data, seed);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+TEST_F(MaskLoweringTest, LongSequences) {
+  // Sizes and parameters of the examples' order of magnitude, few cases.
+  for (int iteration = 0; iteration < 40; ++iteration) {
+    uint64_t seed = seedCase(5, iteration);
+    TilingContext ctx;
+    ctx.batch = 1;
+    ctx.kvHeads = uniform(1, 2);
+    ctx.queryHeads = ctx.kvHeads * uniform(1, 2);
+    ctx.seqQ = uniform(1, 2500);
+    ctx.seqKV = coin() ? ctx.seqQ : uniform(1, 2500);
+    int64_t sizes[] = {16, 32, 64, 128};
+    ctx.blockQ = sizes[uniform(1, 3)];
+    ctx.blockKV = sizes[uniform(0, 3)];
+    MaskAttrInterface mask;
+    switch (uniform(0, 6)) {
+    case 0:
+      mask = CausalAttr::get(&context);
+      break;
+    case 1:
+      mask = WindowAttr::get(&context, uniform(1, 1500), uniform(0, 300));
+      break;
+    case 2:
+      mask = AndAttr::get(
+          &context,
+          {CausalAttr::get(&context),
+           OrAttr::get(&context,
+                       {SinksAttr::get(&context, uniform(1, 130)),
+                        WindowAttr::get(&context, uniform(1, 1100), 0)})});
+      break;
+    case 3:
+      mask = S2Attr::get(&context, sizes[uniform(0, 3)], uniform(0, 16),
+                         uniform(1, 8), uniform(0, 8), uniform(0, ctx.kvHeads),
+                         coin());
+      break;
+    case 4:
+      mask = ShiftedGroupsAttr::get(&context, 2 * uniform(1, 600));
+      break;
+    case 5:
+      mask = StarAnchorAttr::get(&context, uniform(1, 1200));
+      break;
+    default:
+      mask = NeighborhoodAttr::get(&context, {48, 48}, {13, 13}, {}, {}, {});
+      ctx.seqQ = ctx.seqKV = 48 * 48;
+      break;
+    }
+    limitTiles(ctx, 20000);
+    check(mask, ctx, TestData(), seed);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+} // namespace
