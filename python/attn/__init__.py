@@ -11,7 +11,7 @@ import sys as _sys
 
 from . import masks, score_mods
 from .attention import (as_mask, as_score_mod, attention, build_spec, flex_attention,
-                        from_mask_mod, from_score_mod)
+                        from_mask_mod, from_score_mod, prepare)
 from .errors import (AttnError, CacheError, CompileError, CompilerUnavailable, KernelError,
                      LibraryNotFound, TraceError)
 from .kernel import (BFloat16Array, Bundle, Kernel, RuntimeTensor, bfloat16, compile,
@@ -23,7 +23,7 @@ from .score_mods import ScoreMod
 __version__ = "0.1"
 
 __all__ = [
-    "attention", "flex_attention", "compile", "load", "from_mask_mod", "from_score_mod",
+    "attention", "flex_attention", "prepare", "compile", "load", "from_mask_mod", "from_score_mod",
     "masks", "score_mods", "Mask", "ScoreMod", "Kernel", "Bundle", "RuntimeTensor",
     "BFloat16Array", "bfloat16",
     "build_spec", "as_mask", "as_score_mod", "cache_dir", "compiler_version", "AttnError",
@@ -34,5 +34,5 @@ __all__ = [
 # torch.compile must find the op registered before it traces a call; when
 # PyTorch is already loaded register it now (else at the first eager call).
 if "torch" in _sys.modules:
-    from . import _torch as _torch_ops
-    _torch_ops.register()
+    from .attention import torch_ops as _torch_ops
+    _torch_ops()

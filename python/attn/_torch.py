@@ -53,8 +53,6 @@ def attention(q, k, v, mask, score, scale, return_lse):
             if not isinstance(t, torch.Tensor):
                 raise TypeError(f"the {name} reads a {type(t).__name__}; with PyTorch inputs its "
                                 "tensors must be PyTorch tensors (on q's device)")
-    if _op is None:
-        register()
     outputs = torch.ops.attn.attention(q, k, v, list(mask.data), list(score.data), mask.desc,
                                        score.desc, scale, return_lse)
     return (outputs[0], outputs[1]) if return_lse else outputs[0]

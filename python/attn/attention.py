@@ -119,23 +119,30 @@ def _batched(array, batch):
     return ref.view((batch, ref.shape[0]), (0, ref.strides[0] if ref.strides else 1))
 
 
+def _kernel_for(metadata, device, mask_desc, score_desc, scale, return_lse, torch=None):
+    """The compiled kernel for q, k, v metadata ((dtype, shape) each) on a
+    device ("cpu", or ("cuda", ordinal))."""
+    spec = build_spec(*metadata, mask_desc, score_desc, scale, return_lse)
+    if device == "cpu":
+        targets = "host"
+    else:
+        targets = cuda_targets(device[1], torch)
+    return _kernel.load_bundle(spec, _kernel.options_string(targets, {}), "attention") \
+        .kernel("attention")
+
+
 def run(q, k, v, mask_data, score_data, mask_desc, score_desc, scale=None, return_lse=False,
         out=None):
     """Compiles (once) and runs the spec for these tensors; the implementation
     behind attn.attention and the PyTorch op."""
     refs = [_dlpack.export(x) for x in (q, k, v)]
-    spec = build_spec(*((r.dtype, r.shape) for r in refs), mask_desc, score_desc, scale,
-                      return_lse)
     device_type, device_id = refs[0].device
-    if device_type == _dlpack.CPU:
-        targets = "host"
-    elif device_type == _dlpack.CUDA:
-        targets = cuda_targets(device_id, _kernel._torch_if_tensor(q))
-    else:
+    if device_type not in (_dlpack.CPU, _dlpack.CUDA):
         raise ValueError(f"attn runs on CPU and CUDA tensors, not on "
                          f"{_dlpack.DEVICE_NAMES.get(device_type, device_type)}")
-    kernel = _kernel.load_bundle(spec, _kernel.options_string(targets, {}), "attention") \
-        .kernel("attention")
+    device = "cpu" if device_type == _dlpack.CPU else ("cuda", device_id)
+    kernel = _kernel_for([(r.dtype, r.shape) for r in refs], device, mask_desc, score_desc,
+                         scale, return_lse, _kernel._torch_if_tensor(q))
     descs = json.loads(mask_desc)["data"] + json.loads(score_desc)["data"]
     arrays = list(mask_data) + list(score_data)
     if len(arrays) != len(descs):
@@ -145,11 +152,18 @@ def run(q, k, v, mask_data, score_data, mask_desc, score_desc, scale=None, retur
     return kernel(q, k, v, *data, out=out)
 
 
+# Built once: torch.compile traces attention() and must not have to trace
+# the construction of these (json.dumps).
+_FULL = _masks.full()
+_NO_SCORE_MOD = _score_mods.ScoreMod()
+_torch_ops = None  # attn._torch once PyTorch tensors were seen (or torch was loaded)
+
+
 def as_mask(mask):
     """A Mask from None, a Mask, a mask_mod function, or a FlexAttention
     BlockMask (its mask_mod is traced; attn classifies blocks itself)."""
     if mask is None:
-        return _masks.full()
+        return _FULL
     if isinstance(mask, _masks.Mask):
         return mask
     mask_mod = getattr(mask, "mask_mod", None)
@@ -163,7 +177,7 @@ def as_mask(mask):
 
 def as_score_mod(score_mod):
     if score_mod is None:
-        return _score_mods.ScoreMod()
+        return _NO_SCORE_MOD
     if isinstance(score_mod, _score_mods.ScoreMod):
         return score_mod
     if isinstance(score_mod, (list, tuple)):
@@ -214,10 +228,46 @@ def attention(q, k, v, mask=None, score_mod=None, scale=None, return_lse=False):
     stream); PyTorch tensors go through the torch.ops.attn.attention op,
     which torch.compile keeps in its graph."""
     mask, score = as_mask(mask), as_score_mod(score_mod)
-    if _kernel._torch_if_tensor(q) is not None:
-        from . import _torch
-        return _torch.attention(q, k, v, mask, score, scale, return_lse)
+    ops = _torch_ops
+    if ops is None and "torch" in sys.modules:
+        ops = torch_ops()
+    if ops is not None and isinstance(q, ops.torch.Tensor):
+        return ops.attention(q, k, v, mask, score, scale, return_lse)
     return run(q, k, v, mask.data, score.data, mask.desc, score.desc, scale, return_lse)
+
+
+def torch_ops():
+    """attn._torch with torch.ops.attn.attention registered."""
+    global _torch_ops
+    from . import _torch
+    _torch.register()
+    _torch_ops = _torch
+    return _torch
+
+
+def prepare(q, k, v, mask=None, score_mod=None, scale=None, return_lse=False, device=None):
+    """Compiles (or finds in the cache) what attention() would run, without
+    running it, and returns the kernel: e.g. to fill a cache for another
+    machine. q, k, v are tensors or (dtype, shape) pairs ("bf16",
+    (B, H, S, D)); device is "cpu" or "cuda" (then $ATTN_CUDA_TARGETS or
+    every supported NVIDIA target), else the tensors'."""
+    mask, score = as_mask(mask), as_score_mod(score_mod)
+    metadata = []
+    for x in (q, k, v):
+        if isinstance(x, tuple):
+            metadata.append((x[0], tuple(x[1])))
+        else:
+            ref = _dlpack.export(x)
+            metadata.append((ref.dtype, ref.shape))
+    if device is None:
+        device_type, device_id = _dlpack.device_of(q)
+        device = "cpu" if device_type == _dlpack.CPU else ("cuda", device_id)
+    elif device == "cuda":
+        device = ("cuda", 0)
+    elif device != "cpu":
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    torch = None if device == "cpu" or isinstance(q, tuple) else _kernel._torch_if_tensor(q)
+    return _kernel_for(metadata, device, mask.desc, score.desc, scale, return_lse, torch)
 
 
 def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=None,

@@ -420,6 +420,7 @@ def _compile_bytes(spec, options, name):
 def load_bundle(spec, options, name="spec"):
     """The Bundle for (spec, options): loaded once per process, compiled once
     per compiler (disk cache)."""
+    _lib.runtime()  # without the runtime nothing can run: say so first
     key = (spec, options)
     with _loaded_lock:
         bundle = _loaded.get(key)

@@ -11,6 +11,7 @@ the expressions in a `mask { }` region, which the op ANDs with it.
 """
 
 import json
+import re
 
 from . import _expr
 from ._expr import BOOL, INT, Data, Node
@@ -271,7 +272,8 @@ class Mask:
 
     def __repr__(self):
         d = json.loads(self.desc)
-        parts = [p for p in (d["attr"], "mask { ... }" if d["region"] else None) if p]
+        attr = d["attr"] and re.sub(r"\$(\d+)\$", r"\1", d["attr"])
+        parts = [p for p in (attr, "mask { ... }" if d["region"] else None) if p]
         return f"attn.Mask({' and '.join(parts) or 'full'})"
 
 

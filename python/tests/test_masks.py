@@ -170,3 +170,16 @@ def test_shape_errors(rng):
         attn.attention(q, np.concatenate([k, k[:, :1]], 1), np.concatenate([v, v[:, :1]], 1))
     with pytest.raises(attn.KernelError, match="ATTN_ERROR_ARGUMENT_MISMATCH"):
         attn.attention(q, k, v, mask=masks.prefix(np.zeros(3, np.int32)))
+
+
+def test_prepare_compiles_for_a_gpu_without_one(monkeypatch):
+    monkeypatch.delenv("ATTN_CUDA_TARGETS", raising=False)
+    shape = ("bf16", (1, 8, 1, 64))
+    kernel = attn.prepare(shape, shape, shape, mask=masks.causal(), device="cuda")
+    assert kernel.targets == ["sm_80", "sm_90"]
+    assert {kind for _, kind in kernel.binaries} <= {"ptx", "cubin"}
+    monkeypatch.setenv("ATTN_CUDA_TARGETS", "sm_90")
+    assert attn.prepare(shape, shape, shape, mask=masks.causal(), device="cuda").targets == \
+        ["sm_90"]
+    with pytest.raises(ValueError, match="device must be 'cpu' or 'cuda', got 'tpu'"):
+        attn.prepare(shape, shape, shape, device="tpu")
