@@ -28,6 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(REPO / "bench"))
 
 B, HQ, HKV, S, D = 2, 8, 2, 1000, 128
 os.environ["ATTN_CUDA_TARGETS"] = "sm_90"   # the same specs on both machines
@@ -37,50 +38,7 @@ import numpy as np  # noqa: E402
 
 import attn  # noqa: E402
 from attn import masks, score_mods  # noqa: E402
-
-
-# --- FlexAttention-style mask_mods (operators and tensor methods only, so
-# they trace without PyTorch here and run under vmap there) -----------------
-
-def causal(b, h, q_idx, kv_idx):
-    return q_idx >= kv_idx
-
-
-def sliding(window):
-    def mask_mod(b, h, q_idx, kv_idx):
-        return (q_idx >= kv_idx) & (q_idx - kv_idx < window)
-    return mask_mod
-
-
-def equal_documents(length, n):
-    size = length // n
-
-    def mask_mod(b, h, q_idx, kv_idx):
-        return (q_idx // size == kv_idx // size) & (q_idx >= kv_idx)
-    return mask_mod
-
-
-def s2_heads(local_blocks, stride, block=64):
-    def mask_mod(b, h, q_idx, kv_idx):
-        qb, kb = q_idx // block, kv_idx // block
-        return (q_idx >= kv_idx) & (((qb - kb) < local_blocks) | ((kb + h + 1) % stride == 0))
-    return mask_mod
-
-
-def natten2d(side, kernel):
-    r = kernel // 2
-
-    def mask_mod(b, h, q_idx, kv_idx):
-        qi, qj, ki, kj = q_idx // side, q_idx % side, kv_idx // side, kv_idx % side
-        ci, cj = qi.clamp(r, side - 1 - r), qj.clamp(r, side - 1 - r)
-        return ((ki - ci).abs() <= r) & ((kj - cj).abs() <= r)
-    return mask_mod
-
-
-def softcap(cap):
-    def score_mod(score, b, h, q_idx, kv_idx):
-        return cap * (score / cap).tanh()
-    return score_mod
+from flex_mods import causal, equal_documents, natten2d, s2_heads, sliding, softcap  # noqa: E402
 
 
 def cases(arr):
