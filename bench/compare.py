@@ -5,7 +5,8 @@
     python3 bench/compare.py run DIR [--out OUT]                            # GPU machine
     /usr/bin/python3 bench/compare.py dry-run [--out OUT]                   # here, CPU
 
-For every case (the anchors' cases of ../shared/bench/anchors.py, as
+For every case (the anchors' cases of ../shared/bench/anchors.py at D = 128,
+S = 16384, or all of them with --full, as
 FlexAttention mask_mods traced by attn.from_mask_mod, plus any example spec
 given to precompile): attn.attention, FlexAttention (torch.compile'd, with
 the same mask_mod through create_block_mask) and, for dense and causal
@@ -41,8 +42,9 @@ import flex_mods as fm  # noqa: E402
 AGREE = 2e-2  # relative difference between bf16 attn and FlexAttention outputs
 
 
-def cases(dry=False):
-    """(name, B, H, S, D, mask_mod, score_mod, sdpa) like anchors.py's main."""
+def cases(dry=False, full=True):
+    """(name, B, H, S, D, mask_mod, score_mod, sdpa) like anchors.py's main;
+    without `full`, its D = 128, S = 16384 block only."""
     if dry:
         return [("causal", 1, 2, 300, 64, fm.causal, None, "causal"),
                 ("sliding64", 1, 2, 300, 64, fm.sliding(64), None, None),
@@ -52,9 +54,9 @@ def cases(dry=False):
     out = [("s2_dkernel_l16_v8", 2, 16, 16384, 128, fm.s2_heads(16, 8), None, None),
            ("natten2d_128x128_k13", 2, 16, 16384, 128, fm.natten2d(128, 13), None, None),
            ("sliding4096_gemma2", 2, 16, 16384, 128, fm.sliding(4096), fm.softcap(50.0), None)]
-    for d in (64, 128):
+    for d in (64, 128) if full else (128,):
         h = 2048 // d
-        for s in (4096, 16384):
+        for s in (4096, 16384) if full else (16384,):
             b = max(1, 32768 // s)
             out += [("full", b, h, s, d, None, None, "full"),
                     ("causal", b, h, s, d, fm.causal, None, "causal"),
@@ -125,7 +127,7 @@ def density_of(mask_mod, b, h, s, torch, device):
     return kept / (h * s * s)
 
 
-def run(folder, out):
+def run(folder, out, full):
     import torch
     import torch.nn.functional as F
     import triton.testing as tt
@@ -142,7 +144,7 @@ def run(folder, out):
     flex = torch.compile(flex_attention, dynamic=False)
     bench = lambda fn: tt.do_bench(fn, warmup=25, rep=100, return_mode="median")  # noqa: E731
     rows = []
-    todo = cases() + [(f"spec {Path(p).stem}", None, None, None, None, None, None, None)
+    todo = cases(full=full) + [(f"spec {Path(p).stem}", None, None, None, None, None, None, None)
                       for p in info["specs"]]
     for n, (name, b, h, s, d, mask_mod, score_mod, sdpa) in enumerate(todo):
         progress(n, len(todo), f"{name} {s or ''}")
@@ -185,14 +187,17 @@ def run(folder, out):
     progress(len(todo), len(todo), "done")
 
     cbm = {}
+    mask_mod = fm.sliding(1024)
+    create_block_mask(mask_mod, None, None, 16384, 16384, device=dev)  # warm-up
     for s in (16384, 65536, 131072):
-        mask_mod = fm.sliding(1024)
-        create_block_mask(mask_mod, None, None, s, s, device=dev)  # warm-up
-        torch.cuda.synchronize()
-        started = time.perf_counter()
-        create_block_mask(mask_mod, None, None, s, s, device=dev)
-        torch.cuda.synchronize()
-        cbm[s] = time.perf_counter() - started
+        try:
+            torch.cuda.synchronize()
+            started = time.perf_counter()
+            create_block_mask(mask_mod, None, None, s, s, device=dev)
+            torch.cuda.synchronize()
+            cbm[s] = time.perf_counter() - started
+        except Exception as error:  # e.g. out of memory at 128k
+            cbm[s] = f"{type(error).__name__}: {str(error)[:120]}"
     machine = f"{torch.cuda.get_device_name()}, PyTorch {torch.__version__}"
     write(out, rows, cbm, info, machine, "bf16, forward, useful TFLOP/s")
 
@@ -307,7 +312,8 @@ def write(out, rows, cbm, info, machine, what):
                      + f" | {ratio} | {compile_s} | {r.get('error', '')} |")
     if cbm:
         lines += ["", "FlexAttention create_block_mask (sliding window 1024, after a warm-up "
-                  "call): " + ", ".join(f"S={s}: {t * 1e3:.1f} ms" for s, t in cbm.items()),
+                  "call): " + ", ".join(f"S={s}: " + (f"{t * 1e3:.1f} ms" if isinstance(t, float) else t)
+                              for s, t in cbm.items()),
                   "attn classifies tiles when it compiles the spec; its compile times are in "
                   "the table (once per spec, any length)."]
     (out / "compare.md").write_text("\n".join(lines) + "\n")
@@ -369,13 +375,15 @@ def main():
     parser.add_argument("dir", nargs="?", help="the precompile folder (precompile, run)")
     parser.add_argument("--spec", action="append", default=[], help="an example spec to add")
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
+    parser.add_argument("--full", action="store_true",
+                        help="run: the anchors' whole sweep (D 64 and 128, S 4096 and 16384)")
     args = parser.parse_args()
     if args.mode != "dry-run" and not args.dir:
         parser.error(f"{args.mode} needs DIR")
     if args.mode == "precompile":
         precompile(args.dir, args.spec)
     elif args.mode == "run":
-        run(args.dir, args.out)
+        run(args.dir, args.out, args.full)
     else:
         sys.exit(0 if dry_run(args.out) else 1)
 

@@ -32,7 +32,18 @@ prepare)
   ;;
 device)
   out=$(mkdir -p "${3:?OUT missing}" && cd "$3" && pwd)
-  export ATTN_LIBRARY_DIR=${ATTN_LIBRARY_DIR:-$dir/lib}
+  if [ -z "${ATTN_LIBRARY_DIR:-}" ]; then
+    export ATTN_LIBRARY_DIR=$dir/lib
+    # The runtime built here may need a newer C/C++ library than the GPU
+    # machine has: then build it there (no MLIR needed).
+    if ! python3 -c "import ctypes; ctypes.CDLL('$dir/lib/libattn_runtime.so')" 2>/dev/null; then
+      cmake -G Ninja -S "$here" -B "$dir/build-nomlir" -DCMAKE_BUILD_TYPE=Release \
+        -DATTN_BUILD_COMPILER=OFF -DATTN_BUILD_TESTS=OFF > "$out/nomlir-build.log" 2>&1 &&
+        ninja -C "$dir/build-nomlir" attn_runtime >> "$out/nomlir-build.log" 2>&1 ||
+        { echo "MLIR-free runtime build failed; see $out/nomlir-build.log" >&2; exit 1; }
+      export ATTN_LIBRARY_DIR=$dir/build-nomlir/lib
+    fi
+  fi
   status=0
   timeout 300 python3 "$here/python/tests/gpu_check.py" run "$dir/check" \
     "$out/python-gpu-check.md" || status=1
