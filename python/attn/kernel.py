@@ -99,6 +99,14 @@ def _stream_handle(stream):
                     f"{type(stream).__name__}")
 
 
+def _stream_for(obj, dl_stream):
+    """The DLPack stream to export `obj` for: only CUDA tensors take one (a
+    host tensor among CUDA ones is then refused by the runtime's checks)."""
+    if dl_stream is None or isinstance(obj, _dlpack.Ref):
+        return None
+    return dl_stream if _dlpack.device_of(obj)[0] == _dlpack.CUDA else None
+
+
 class Kernel:
     """One kernel of a bundle. Call it with its inputs in signature order
     (q, k, v, then data operands); outputs are allocated unless `out` gives
@@ -161,7 +169,7 @@ class Kernel:
             if a.kind == "scalar" and isinstance(x, (int, float, bool)):
                 refs.append(_dlpack.scalar(x, a.dtype))
             else:
-                refs.append(_dlpack.export(x, dl_stream))
+                refs.append(_dlpack.export(x, _stream_for(x, dl_stream)))
         outputs = self._outputs(inputs, refs, out, dl_stream)
         by_role = {"input": iter(refs), "output": iter(outputs[1])}
         ordered = [next(by_role[a.role]) for a in self.args]
@@ -182,7 +190,7 @@ class Kernel:
                 names = ", ".join(a.name for a in self.outputs)
                 raise TypeError(f"kernel '{self.name}' has {len(self.outputs)} outputs ({names}), "
                                 f"out= gives {len(given)}")
-            out_refs = [_dlpack.export(x, dl_stream) for x in given]
+            out_refs = [_dlpack.export(x, _stream_for(x, dl_stream)) for x in given]
             for r, a in zip(out_refs, self.outputs):
                 if r.read_only:
                     raise ValueError(f"output '{a.name}' is read-only")
