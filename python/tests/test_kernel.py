@@ -140,3 +140,28 @@ def test_load_a_bundle_file(tmp_path, rng):
 
 def test_compiler_version_names_the_build():
     assert re.fullmatch(r"attn-compiler \S+ \(build [0-9a-f]{40}\)", attn.compiler_version())
+
+
+def test_compiler_c_api_contract():
+    import ctypes
+    lib = attn._lib.compiler()
+    result = ctypes.c_void_p()
+    assert lib.attn_compile(None, 0, b"targets=host", None, ctypes.byref(result)) == 1
+    assert lib.attn_compilation_diagnostics(result) == b"error: attn_compile: spec is NULL\n"
+    assert lib.attn_compilation_bundle(result, None) is None
+    lib.attn_compilation_free(result)
+    spec = CAUSAL_F32.encode()
+    for options in (b"targets=host output=x.atnb", b"targets=host emit=host-llvm",
+                    b'targets=host host-cpu="a b" report-resources'):
+        assert lib.attn_compile(spec, len(spec), options, None, ctypes.byref(result)) == 1
+        assert b"is attn-opt's: the C API returns the bundle itself" in \
+            lib.attn_compilation_diagnostics(result)
+        lib.attn_compilation_free(result)
+    assert lib.attn_compile(spec, len(spec), b"targets=host", None, None) == 1
+    assert lib.attn_compile(spec, len(spec), b"targets=host", b"named",
+                            ctypes.byref(result)) == 0
+    size = ctypes.c_size_t()
+    data = ctypes.string_at(lib.attn_compilation_bundle(result, ctypes.byref(size)), size.value)
+    lib.attn_compilation_free(result)
+    assert data[4:8] == b"ATNB" and attn.load(data).spec_name == "named"
+    assert lib.attn_compiler_host_cpu().split()[0]
