@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for attn and builds it into build/.
 # Installs exactly the Debian packages the project needs (MLIR/LLVM 22, lit and
-# FileCheck, lld, ninja, GoogleTest, FlatBuffers, DLPack, JSON), then configures
+# FileCheck, lld, ninja, GoogleTest, FlatBuffers, DLPack, JSON; NumPy, pytest,
+# pip and venv for the Python package), then configures
 # and builds. Re-running it only rebuilds what changed.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools lld-22
   libgtest-dev libflatbuffers-dev flatbuffers-compiler
   libdlpack-dev nlohmann-json3-dev libfmt-dev
+  python3-numpy python3-pytest python3-pip python3-venv
 )
 
 missing=()

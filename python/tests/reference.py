@@ -1,0 +1,42 @@
+"""A float64 attention reference in NumPy for the tests, written from
+docs/spec-language.md and independent of the package under test."""
+
+import numpy as np
+
+
+def attention(q, k, v, keep=None, scale=None, score=None):
+    """O and LSE for q [B, Hq, Sq, E], k/v [B, Hkv, Skv, *]; keep is a bool
+    array broadcasting to [B, Hq, Sq, Skv]; score(s) modifies scaled scores."""
+    q, k, v = (np.asarray(x, dtype=np.float64) for x in (q, k, v))
+    group = q.shape[1] // k.shape[1]
+    k, v = np.repeat(k, group, axis=1), np.repeat(v, group, axis=1)
+    s = np.einsum("bhie,bhje->bhij", q, k) * (scale if scale is not None
+                                               else 1 / np.sqrt(q.shape[-1]))
+    if score is not None:
+        s = score(s)
+    if keep is not None:
+        s = np.where(np.broadcast_to(keep, s.shape), s, -np.inf)
+    m = s.max(-1, keepdims=True)
+    finite = np.isfinite(m)
+    p = np.where(finite, np.exp(s - np.where(finite, m, 0)), 0)
+    total = p.sum(-1, keepdims=True)
+    o = np.einsum("bhij,bhjf->bhif", p / np.where(total > 0, total, 1), v)
+    lse = np.where(total[..., 0] > 0, np.log(np.where(total[..., 0] > 0, total[..., 0], 1))
+                   + np.where(finite[..., 0], m[..., 0], 0), -np.inf)
+    return o, lse
+
+
+def rel_err(got, want):
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    assert not np.isnan(got).any(), "NaN in the output"
+    return np.linalg.norm(got - want) / np.linalg.norm(want)
+
+
+def grid(b, h, sq, skv):
+    """Broadcastable index arrays b, h, i, j."""
+    return (np.arange(b)[:, None, None, None], np.arange(h)[None, :, None, None],
+            np.arange(sq)[None, None, :, None], np.arange(skv)[None, None, None, :])
+
+
+TOLERANCE = {"f32": 1e-5, "f16": 1e-2, "bf16": 1e-2}
