@@ -10,7 +10,7 @@
 #include "attn/compiler.h"
 
 #include "attn/Dialect/AttnDialect.h"
-#include "attn/Passes/Passes.h"
+#include "attn/Compiler/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
