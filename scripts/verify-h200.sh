@@ -4,7 +4,8 @@
 #   scripts/verify-h200.sh prepare PREPARED [COMPILER_BUILD]   (here, with MLIR)
 #   scripts/verify-h200.sh device PREPARED REPORT.md          (on the GPU machine)
 #
-# prepare: compiles every examples/*.mlir to a bundle (host, sm_80, sm_90),
+# prepare: compiles every examples/*.mlir, examples/cascades/*.mlir and the
+#   FuseMax attention cascades to a bundle (host, sm_80, sm_90),
 #   records ptxas' resource report per kernel, dumps float64 reference
 #   outputs at ragged sizes (B=1, Sq=157, Skv=283; Skv=Sq where a documents
 #   mask needs it; only the expected outputs and data operands are kept: the
@@ -45,7 +46,10 @@ prepare() {
   # The MLIR-free attn-run and embed, for the GPU machine.
   "$here/scripts/build-nomlir-attn-run.sh" "$prepared" || exit 1
 
-  for spec in "$here"/examples/*.mlir; do
+  # Every example spec, the cascades written by hand (examples/cascades) and
+  # FuseMax's attention cascades.
+  for spec in "$here"/examples/*.mlir "$here"/examples/cascades/*.mlir \
+              "$here"/examples/fusemax/{one,three}_pass.mlir; do
     local name; name=$(basename "$spec" .mlir)
     # ATTN_VERIFY_EXAMPLES="causal s2_attention" limits a trial run.
     if [ -n "${ATTN_VERIFY_EXAMPLES:-}" ] && [[ " $ATTN_VERIFY_EXAMPLES " != *" $name "* ]]; then continue; fi
