@@ -1,11 +1,12 @@
 //===- NvidiaMatrixTarget.h - The GPU kernel's target seam ------*- C++ -*-===//
 //
-// Everything the flash-attention kernel emitter needs to know about one GPU
-// family: warp width, the matrix instruction and its fragment layouts,
-// shared-memory staging (async copies, swizzle, fragment loads), barriers and
-// lane shuffles. NvidiaKernel.cpp emits the loops, the online softmax, masks
-// and epilogue through this class only, so an AMD target (wave64, MFMA, LDS)
-// replaces this class and keeps the rest.
+// The instructions of the mma.sync GPU family: warp width, the matrix
+// instruction and its fragment layouts, shared-memory staging (async copies,
+// swizzle, fragment loads), barriers and lane shuffles. NvidiaScheduleTarget
+// answers the schedule emitter (codegen/schedule) through this class; the
+// loops, the cascade's maps, masks and epilogue are the emitter's, so another
+// GPU family (wave64, MFMA, LDS) brings its own ScheduleTarget
+// (docs/architecture.md).
 //
 // A k step is 16 deep. For f16/bf16 inputs fragments are those of
 // mma.sync.m16n8k16 with fp32 accumulation. With lane = 4 g + t:

@@ -1,9 +1,9 @@
 //===- HostCompiler.h - Host kernels to a shared object ---------*- C++ -*-===//
 //
-// The host target's second half: loop-level kernels (HostKernel.h) are
-// lowered to the LLVM dialect, translated to LLVM IR, optimized and emitted
-// as an object for the host CPU in-process, then linked into a shared object
-// by ld.lld. Each kernel is exported as `void <entry>(void **args)`, the
+// The host target's second half: loop-level kernels (the schedule emitter
+// through HostScheduleTarget, HostBackend.cpp) are lowered to the LLVM
+// dialect, translated to LLVM IR, optimized and emitted as an object for the
+// host CPU in-process, then linked into a shared object by ld.lld. Each kernel is exported as `void <entry>(void **args)`, the
 // runtime's host_c_iface convention: args[i] points to the strided-memref
 // descriptor {T *allocated; T *aligned; int64 offset; int64 sizes[rank];
 // int64 strides[rank]} of argument i.

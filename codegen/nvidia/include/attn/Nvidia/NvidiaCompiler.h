@@ -1,8 +1,9 @@
 //===- NvidiaCompiler.h - gpu.modules to PTX and cubin ----------*- C++ -*-===//
 //
-// The NVIDIA target's second half: gpu.modules (NvidiaKernel.h builds them)
-// are lowered to the LLVM dialect with NVVM ops, serialized to PTX by the
-// upstream gpu-module-to-binary machinery with an #nvvm.target per chip, and
+// The NVIDIA target's second half: gpu.modules (NvidiaBackend.cpp builds
+// them, the schedule emitter through NvidiaScheduleTarget) are lowered to the
+// LLVM dialect with NVVM ops, serialized to PTX by the upstream
+// gpu-module-to-binary machinery with an #nvvm.target per chip, and
 // assembled to cubins by ptxas when a CUDA toolkit is present. docs/nvidia.md
 // describes the pipeline.
 //
