@@ -138,6 +138,14 @@ Value HostScheduleTarget::laneColumn(ImplicitLocOpBuilder &b) {
   return index(b, 0);
 }
 
+Value HostScheduleTarget::multiplyAdd(ImplicitLocOpBuilder &b, Value x,
+                                      Value y, Value z) {
+  auto contract = arith::FastMathFlagsAttr::get(b.getContext(),
+                                                arith::FastMathFlags::contract);
+  Value product = arith::MulFOp::create(b, x, y, contract);
+  return arith::AddFOp::create(b, product, z, contract);
+}
+
 Value HostScheduleTarget::shuffleXor(ImplicitLocOpBuilder &, Value, int64_t) {
   llvm_unreachable("a host lane holds whole rows: nothing to shuffle");
 }
@@ -174,7 +182,7 @@ HostScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
             Value k = loadF32(b, operands.key,
                               {item.batch, item.kvHead, keyRows[u], e},
                               kVectorWidth);
-            next.push_back(vector::FMAOp::create(b, q, k, acc[u]));
+            next.push_back(multiplyAdd(b, q, k, acc[u]));
           }
           return next;
         });
@@ -186,7 +194,7 @@ HostScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
         Value q = loadF32(b, operands.query, {item.batch, item.head, row, at}, 1);
         Value k = loadF32(b, operands.key,
                           {item.batch, item.kvHead, keyRows[u], at}, 1);
-        sum = math::FmaOp::create(b, q, k, sum);
+        sum = multiplyAdd(b, q, k, sum);
       }
       scores.push_back(sum);
     }
@@ -233,7 +241,7 @@ SmallVector<Value> HostScheduleTarget::multiplyValue(
                 {item.batch, item.kvHead, keyRow,
                  index(b, (first + u) * kVectorWidth)},
                 kVectorWidth);
-            next.push_back(vector::FMAOp::create(b, p, v, acc[u]));
+            next.push_back(multiplyAdd(b, p, v, acc[u]));
           }
           return next;
         });
@@ -259,7 +267,7 @@ SmallVector<Value> HostScheduleTarget::multiplyValue(
                               {item.batch, item.kvHead, keyRow,
                                index(b, vectors * kVectorWidth + offset)},
                               1);
-            next.push_back(math::FmaOp::create(b, p, v, sum));
+            next.push_back(multiplyAdd(b, p, v, sum));
           }
           return next;
         });

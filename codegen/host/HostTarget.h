@@ -59,6 +59,11 @@ public:
                                    ArrayRef<Value> probabilities,
                                    ArrayRef<Value> accumulator) override;
 
+  /// A multiply and an add LLVM may contract: an fma instruction where the
+  /// CPU has one, two instructions (not a call to fmaf) where it does not.
+  Value multiplyAdd(ImplicitLocOpBuilder &b, Value x, Value y,
+                    Value z) override;
+
 private:
   /// The lane's row, and the stack buffer P goes through on its way into
   /// the P V loop (allocated once, at the kernel's entry).

@@ -44,6 +44,11 @@ Value ScheduleTarget::exp2(ImplicitLocOpBuilder &b, Value x) {
   return math::Exp2Op::create(b, x);
 }
 
+Value ScheduleTarget::multiplyAdd(ImplicitLocOpBuilder &b, Value x, Value y,
+                                  Value z) {
+  return math::FmaOp::create(b, x, y, z);
+}
+
 namespace {
 
 constexpr double kLog2E = 1.4426950408889634;
@@ -410,7 +415,7 @@ Value ScheduleEmitter::expDiff(Value x, Value m, double factor) {
     caches.shifts[key] = negativeShift;
   }
   return target.exp2(
-      b, math::FmaOp::create(b, x, f32(exponentFactor), negativeShift));
+      b, target.multiplyAdd(b, x, f32(exponentFactor), negativeShift));
 }
 
 Scaled ScheduleEmitter::evaluate(Attribute expression, const Site &site) {

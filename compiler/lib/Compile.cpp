@@ -280,7 +280,11 @@ FailureOr<TiledSpec> AttnCompilePass::tileSpec(const KernelSpec &spec,
     tile.blockKV = tiles.blockKV;
     pm.addPass(createAttnTile(tile));
   }
-  pm.addPass(createAttnSparsify());
+  // A cascade whose tiles cannot be skipped exactly is still compiled: it
+  // visits every tile.
+  AttnSparsifyOptions sparsify;
+  sparsify.fallbackToDense = true;
+  pm.addPass(createAttnSparsify(sparsify));
   if (failed(pm.run(*tiled.module)))
     return failure();
 

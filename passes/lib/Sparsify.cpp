@@ -88,6 +88,8 @@ private:
 struct MaskedScores {
   SmallVector<Attribute> tests;
   ArrayRef<IndexTermAttr> point;
+  /// Set when skipping would change this running tensor.
+  StringAttr inexact;
 };
 
 /// What a tensor of the iteration's body holds on a key tile where every
@@ -253,7 +255,8 @@ private:
 /// Finds the mask tests of `iterate`'s body: conditions of selects, all at
 /// one point with partitioned query and key indices.
 FailureOr<MaskedScores> findMaskedScores(CascadeOp cascade, IterateOp iterate,
-                                         const CascadeStructure &structure) {
+                                         const CascadeStructure &structure,
+                                         bool fallbackToDense) {
   auto fail = [&](Operation *at) {
     return at->emitError() << "attn-sparsify: cascade '"
                            << cascade.getCascadeName() << "': ";
@@ -290,13 +293,17 @@ FailureOr<MaskedScores> findMaskedScores(CascadeOp cascade, IterateOp iterate,
                             "iterated by attn.iterate "
                          << iterate.getRank();
   if (StringAttr changed =
-          SkipNeutrality(iterate, found.tests).changedRunningTensor())
-    return fail(iterate)
-           << "skipping a key tile where the mask keeps nothing would "
-              "change running tensor @"
-           << changed.getValue()
-           << " (a tile of dropped keys must leave every running tensor as "
-              "it was: select -inf into a running maximum, or 0 into a sum)";
+          SkipNeutrality(iterate, found.tests).changedRunningTensor()) {
+    found.inexact = changed;
+    if (!fallbackToDense)
+      return fail(iterate)
+             << "skipping a key tile where the mask keeps nothing would "
+                "change running tensor @"
+             << changed.getValue()
+             << " (a tile of dropped keys must leave every running tensor "
+                "as it was: select -inf into a running maximum, or 0 into "
+                "a sum)";
+  }
   return found;
 }
 
@@ -334,12 +341,20 @@ struct AttnSparsifyPass : impl::AttnSparsifyBase<AttnSparsifyPass> {
                 "the key tiles); run attn-online-softmax and attn-tile first";
     IterateOp iterate = iterates.front();
     FailureOr<MaskedScores> masked =
-        findMaskedScores(cascade, iterate, *structure);
+        findMaskedScores(cascade, iterate, *structure, fallbackToDense);
     if (failed(masked))
       return failure();
     // Without a mask every tile is full: there is nothing to skip.
     if (masked->tests.empty())
       return success();
+    if (masked->inexact) {
+      emitRemark(iterate.getLoc())
+          << "attn-sparsify: cascade '" << cascade.getCascadeName()
+          << "' visits every key tile: skipping one where the mask keeps "
+             "nothing would change running tensor @"
+          << masked->inexact.getValue();
+      return success();
+    }
     iterate.setVisitAttr(ArrayAttr::get(cascade.getContext(), masked->tests));
     if (failed(analyzeCascade(cascade, /*emitDiagnostics=*/true)))
       return cascade.emitError()

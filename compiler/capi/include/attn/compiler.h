@@ -44,7 +44,8 @@ typedef struct attn_compilation attn_compilation;
  * string. Caches key compiled bundles on it. */
 ATTN_COMPILER_API const char *attn_compiler_version(void);
 
-/* What host-cpu=native (the default) compiles host binaries for on this
+/* What host-cpu=native (the attn-compile default is the portable x86-64;
+ * the Python package asks for native) compiles host binaries for on this
  * machine: "<LLVM CPU name> <enabled features, sorted, comma-separated>".
  * Host binaries built for one machine may not run on another, so caches of
  * bundles with a host binary key on it too. */

@@ -109,13 +109,18 @@ def AttnTile : Pass<"attn-tile"> {
 def AttnSparsify : Pass<"attn-sparsify"> {
   let summary = "Visit only the key tiles a tiled cascade's mask keeps";
   let description = [{
-    On a tiled 1-pass cascade whose scores are masked by
-    `select(mask<...>[b, h, p1 * P0 + p0, m1 * M0 + m0], x, -inf)` (and/or
-    `mask_region`), adds a visit clause naming those mask tests to the
-    iteration over the key tiles: for each (batch, head, query tile) it
-    steps only through the key tiles the mask's closed-form visit set
+    On a tiled 1-pass cascade whose Einsums select on mask tests
+    (`select(mask<...>[b, h, p1 * P0 + p0, m1 * M0 + m0], x, c)` and/or
+    `mask_region`), adds a visit clause naming those tests to the iteration
+    over the key tiles: for each (batch, head, query tile) it steps only
+    through the key tiles the tests' closed-form visit set
     (MaskAttrInterface::visitSet) holds, and skips the tests on the tiles
-    it classifies full. Masks that read data get their visit lists from the
+    it classifies full. Skipping must be exact: the pass evaluates the body
+    on a tile where every test keeps nothing and requires each running
+    tensor to come out unchanged (-inf into a running maximum, 0 into a
+    sum; docs/cascades.md). Otherwise it fails, or with
+    `fallback-to-dense` leaves the iteration visiting every tile and says
+    so in a remark. Masks that read data get their visit lists from the
     operand when the cascade runs. With `count` it also emits, per query
     head (batch row 0), the remark
     `cascade <name> head <h>: visited V/T partial P full F` at the static
@@ -129,6 +134,9 @@ def AttnSparsify : Pass<"attn-sparsify"> {
            "Query length to count at (required when dynamic)">,
     Option<"seqKV", "seq-kv", "int64_t", /*default=*/"0",
            "Key length to count at (required when dynamic)">,
+    Option<"fallbackToDense", "fallback-to-dense", "bool", /*default=*/"false",
+           "When skipping a tile would not be exact, visit every tile "
+           "(with a remark) instead of failing">,
   ];
 }
 

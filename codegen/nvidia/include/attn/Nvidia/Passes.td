@@ -21,9 +21,6 @@ def AttnLowerNvidia : Pass<"attn-lower-nvidia", "::mlir::ModuleOp"> {
            "nvvm or ptx (default)">,
     Option<"output", "output", "std::string", /*default=*/"",
            "File for the PTX (default: standard output)">,
-    Option<"gpuMinBlocks", "gpu-min-blocks", "int64_t", /*default=*/"0",
-           "GPU thread blocks that should fit on one multiprocessor (caps "
-           "registers per thread; 0: the kernel's default)">,
     Option<"reportResources", "report-resources", "bool", /*default=*/"false",
            "Print ptxas' registers, shared memory and spills per kernel">,
   ];

@@ -154,6 +154,9 @@ public:
 
   /// 2^x for an f32 x.
   virtual Value exp2(ImplicitLocOpBuilder &b, Value x);
+  /// x * y + z (f32): one fused instruction where the target has one.
+  virtual Value multiplyAdd(ImplicitLocOpBuilder &b, Value x, Value y,
+                            Value z);
   /// Target rewrites of the emitted kernel (approximate instructions, ...).
   virtual void finalize(Operation *kernel) {}
 };
