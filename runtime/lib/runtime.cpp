@@ -533,7 +533,7 @@ attn_bundle::attn_bundle(attn::bundle::Bundle b) : model(std::move(b)) {
 }
 
 attn_bundle::~attn_bundle() {
-  for (auto &[binary, m] : hostModules) dlclose(m.handle);
+  for (auto &[binary, m] : hostModules) attn::rt::unloadHostModule(m);
   const cuda::Driver *d = nullptr;
   if (!cudaFunctions.empty() && cuda::driver(&d).ok())
     for (auto &[key, f] : cudaFunctions) {

@@ -33,8 +33,9 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
            "Query tile rows of the host schedule">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
            "Key tile columns of the host schedule (a multiple of 8)">,
-    Option<"hostCpu", "host-cpu", "std::string", /*default=*/"\"native\"",
-           "CPU of the host binary: native or an LLVM CPU name (x86-64-v3)">,
+    Option<"hostCpu", "host-cpu", "std::string", /*default=*/"\"portable\"",
+           "CPU of the host binary: portable (x86-64 baseline, runs on any "
+           "x86-64), native (this machine) or an LLVM CPU name (x86-64-v3)">,
     Option<"optLevel", "opt-level", "unsigned", /*default=*/"3",
            "LLVM optimization level of the host binary (0 to 3)">,
     Option<"emit", "emit", "std::string", /*default=*/"\"bundle\"",
