@@ -98,7 +98,7 @@ mlir::attn::parseMaskListParameter(AsmParser &parser) {
            << "#attn.and / #attn.or nested more than " << kMaxMaskDepth
            << " levels deep";
   ++depth;
-  auto restore = llvm::make_scope_exit([] { --depth; });
+  llvm::scope_exit restore([] { --depth; });
   SmallVector<MaskAttrInterface> masks;
   if (parser.parseCommaSeparatedList([&]() -> ParseResult {
         SMLoc loc = parser.getCurrentLocation();

@@ -196,6 +196,14 @@ static LogicalResult checkKernelScore(AttentionOp op, double score,
                            "in f32 overflow (lower the scale or the inputs)";
 }
 
+LogicalResult mlir::attn::interpreter::checkInputs(AttentionOp op,
+                                                  const Bindings &inputs) {
+  FailureOr<CallSizes> checked = checkBindings(op, inputs);
+  return success(succeeded(checked) &&
+                 succeeded(checkRulesAtSizes(op, *checked, inputs)) &&
+                 succeeded(checkDataContents(op, op.getMaskRule(), inputs)));
+}
+
 FailureOr<Results> mlir::attn::interpreter::evaluateAttention(
     AttentionOp op, const Bindings &inputs) {
   FailureOr<CallSizes> checked = checkBindings(op, inputs);

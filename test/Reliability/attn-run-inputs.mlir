@@ -42,6 +42,13 @@
 // RUN: not attn-run %t.atnb --target host --function causal --batch 1 --seq-q 9 --allow-arbitrary-region-data 2>&1 | FileCheck %s --check-prefix=FLAG
 // FLAG: attn-run: error: --allow-arbitrary-region-data applies only to --target host/cuda --check
 
+// Data from files is checked against its rules before any launch, timed
+// or checked (kernels do not validate data: kernel-data-validation.mlir).
+// RUN: rm -rf %t.mask && mkdir -p %t.mask
+// RUN: python3 %S/Inputs/write-npy.py %t.mask/data0.npy --i4 --shape 1,2,0,0
+// RUN: not attn-run %t.atnb --target host --function block_mask --inputs %t.mask --batch 1 --seq-q 40 --runs 1 2>&1 | FileCheck %s --check-prefix=BADDATA
+// BADDATA: error: 'attn.attention' op data operand #0 of '#attn.block_mask': dimension 2 is 0 but must be 3 (ceil(Sq / block_q))
+
 // Messages: a Sq/Skv mismatch of a documents-ids kernel blamed "--inputs
 // files" that nobody gave; a neighborhood size mismatch blamed data operands
 // the spec does not have.
@@ -76,5 +83,10 @@ func.func @ids(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x
 
 func.func @grid(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>) -> tensor<?x2x?x16xf32> {
   %o = attn.attention %q, %k, %v {mask = #attn.neighborhood<grid = [7, 7], kernel = [3, 3]>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>
+  return %o : tensor<?x2x?x16xf32>
+}
+
+func.func @block_mask(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %m: tensor<?x2x?x?xi32>) -> tensor<?x2x?x16xf32> {
+  %o = attn.attention %q, %k, %v data(%m : tensor<?x2x?x?xi32>) {mask = #attn.block_mask<operand = 0, block_q = 16, block_kv = 16>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>
   return %o : tensor<?x2x?x16xf32>
 }

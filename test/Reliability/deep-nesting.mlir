@@ -2,7 +2,7 @@
 // 2000-long chain of single-operand #attn.and took 80 s and 100 MB of
 // stderr. Both now stop at depth 33: the error, then one "failed to parse"
 // per enclosing level (33 in all, however deep the input).
-// RUN: python3 %S/Inputs/nest.py and 5000 2 > %t.deep.mlir
+// RUN: python3 %S/Inputs/nest.py and 5000 2 lines > %t.deep.mlir
 // RUN: not attn-opt %t.deep.mlir 2> %t.deep.err
 // RUN: FileCheck %s --input-file %t.deep.err
 // RUN: python3 %S/Inputs/nest.py or 2000 1 > %t.chain.mlir

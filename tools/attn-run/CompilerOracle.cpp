@@ -8,6 +8,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
 #include "attn/Interpreter/Inputs.h"
+#include "attn/Interpreter/Reference.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -95,6 +96,14 @@ public:
             kept += *count;
           }
     return static_cast<double>(kept) / static_cast<double>(total);
+  }
+
+  bool validData(const run::Problem &problem) override {
+    auto attention = dyn_cast<AttentionOp>(entry.producer);
+    if (!attention)
+      return true; // cascades: evaluateCascade checks what it reads
+    return succeeded(
+        checkInputs(attention, bindingsOf(problem, /*dataOnly=*/false)));
   }
 
   std::vector<std::string> regionOnlyData() override {

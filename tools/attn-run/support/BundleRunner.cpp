@@ -160,6 +160,11 @@ int attn::run::runBundle(const RunRequest &request,
   // The oracle chose the data operands' own sizes: bound them too.
   if (!checkProblemSize(*kernel, problem))
     return 1;
+  // Kernels do not validate data operands (docs/security.md): data from
+  // files is checked against its rules before any launch, timed or checked.
+  if (fromFiles && oracle && !signature.data.empty() &&
+      !oracle->validData(problem))
+    return 1;
   // Generated values of data operands that only a custom region reads are
   // arbitrary: agreeing on them is no evidence the kernel is right for the
   // data the region expects, so --check says so unless told it is fine.

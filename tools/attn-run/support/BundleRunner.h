@@ -96,6 +96,10 @@ public:
   /// The kernel arguments (data<N>) that only a custom region reads, whose
   /// generated values are arbitrary.
   virtual std::vector<std::string> regionOnlyData() = 0;
+  /// Whether the problem's data operands fit their rules (extents at the
+  /// bound sizes, contents such as non-decreasing offsets); false after a
+  /// diagnostic. Kernels do not validate data themselves.
+  virtual bool validData(const Problem &problem) = 0;
 };
 
 /// Makes the oracle of `kernel`; null after printing a diagnostic.
