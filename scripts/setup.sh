@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for attn and builds it into build/.
 # Installs exactly the Debian packages the project needs (MLIR/LLVM 22, lit and
-# FileCheck, lld, ninja, GoogleTest, FlatBuffers, DLPack, JSON), then configures
-# and builds. Re-running it only rebuilds what changed.
+# FileCheck, lld, ninja, GoogleTest, FlatBuffers, DLPack, JSON; clang 22 and
+# its sanitizer/libFuzzer runtimes for scripts/sanitize.sh and scripts/fuzz.sh),
+# then configures and builds. Re-running it only rebuilds what changed.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,6 +14,7 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools lld-22
   libgtest-dev libflatbuffers-dev flatbuffers-compiler
   libdlpack-dev nlohmann-json3-dev libfmt-dev
+  clang-22 libclang-rt-22-dev
 )
 
 missing=()
