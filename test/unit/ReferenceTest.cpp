@@ -759,8 +759,11 @@ TEST_F(ReferenceTest, BindSizesChecksFlagsAgainstStaticSizes) {
             std::string::npos)
       << diagnostics.back();
 
+  // parse() replaces the module, so `op` is gone from here on (reading its
+  // location was a heap-use-after-free that AddressSanitizer reported).
   AttentionOp dynamicOp =
       parse(p, "mask = #attn.causal", {}, "", /*dynamic=*/true);
+  op = dynamicOp;
   SpecOperands dynamicSpec = SpecOperands::of(dynamicOp);
   EXPECT_TRUE(failed(bindSizes(dynamicSpec, {std::nullopt, 4, std::nullopt},
                                op.getLoc())));
