@@ -2,8 +2,9 @@
 # Sets up a fresh Debian 12 machine for attn and builds it into build/.
 # Installs exactly the Debian packages the project needs (MLIR/LLVM 22, lit and
 # FileCheck, lld, ninja, GoogleTest, FlatBuffers, DLPack, JSON; NumPy, pytest,
-# pip and venv for the Python package), then configures
-# and builds. Re-running it only rebuilds what changed.
+# pip and venv for the Python package; clang 22 and its sanitizer/libFuzzer
+# runtimes for scripts/sanitize.sh and scripts/fuzz.sh), then configures and
+# builds. Re-running it only rebuilds what changed.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,6 +16,7 @@ packages=(
   libgtest-dev libflatbuffers-dev flatbuffers-compiler
   libdlpack-dev nlohmann-json3-dev libfmt-dev
   python3-numpy python3-pytest python3-pip python3-venv
+  clang-22 libclang-rt-22-dev
 )
 
 missing=()

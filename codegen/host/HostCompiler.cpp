@@ -19,6 +19,8 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -179,14 +181,30 @@ createHostTargetMachine(const HostCodegenOptions &options, Location loc) {
   }
   std::string cpu = options.cpu;
   std::string features;
+  if (cpu == "portable")
+    cpu = triple.getArch() == llvm::Triple::x86_64 ? "x86-64" : "generic";
   // LLVM only warns about an unknown CPU name; reject it instead.
   std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
       target->createMCSubtargetInfo(triple, "", ""));
   if (cpu != "native" && !subtarget->isCPUStringValid(cpu)) {
     emitError(loc) << "unknown host CPU '" << cpu
-                   << "' (use 'native' or an LLVM CPU name such as "
+                   << "' (use 'portable', 'native' or an LLVM CPU name such as "
                       "'x86-64-v3')";
     return nullptr;
+  }
+  // A 32-bit CPU (i386, pentium4, ...) for a 64-bit triple would end in
+  // LLVM's fatal "64-bit code requested on a subtarget that doesn't support
+  // it"; say so instead.
+  if (cpu != "native" && triple.getArch() == llvm::Triple::x86_64) {
+    std::unique_ptr<llvm::MCSubtargetInfo> chosen(
+        target->createMCSubtargetInfo(triple, cpu, ""));
+    if (!chosen->checkFeatures("+64bit")) {
+      emitError(loc) << "host CPU '" << cpu
+                     << "' cannot run 64-bit code, which the host target ('"
+                     << triple.str() << "') needs; use 'portable' or a 64-bit "
+                        "CPU such as 'x86-64-v3'";
+      return nullptr;
+    }
   }
   if (cpu == "native") {
     cpu = llvm::sys::getHostCPUName().str();
@@ -206,6 +224,39 @@ createHostTargetMachine(const HostCodegenOptions &options, Location loc) {
     emitError(loc) << "LLVM cannot generate code for CPU '" << cpu
                    << "' on '" << triple.str() << "'";
   return machine;
+}
+
+/// The x86 features the runtime can test (runtime/lib/host_loader.cpp):
+/// the ones that change which instructions LLVM may emit.
+static constexpr const char *kCheckableX86Features[] = {
+    "sse3",       "pclmul",      "ssse3",      "fma",          "cx16",
+    "sse4.1",     "sse4.2",      "movbe",      "popcnt",       "aes",
+    "xsave",      "avx",         "f16c",       "rdrnd",        "sahf",
+    "lzcnt",      "prfchw",      "bmi",        "avx2",         "bmi2",
+    "avx512f",    "avx512dq",    "rdseed",     "adx",          "avx512ifma",
+    "avx512cd",   "sha",         "avx512bw",   "avx512vl",     "avx512vbmi",
+    "avx512vbmi2", "gfni",       "vaes",       "vpclmulqdq",   "avx512vnni",
+    "avx512bitalg", "avx512vpopcntdq", "avx512vp2intersect", "amx-bf16",
+    "avx512fp16", "amx-tile",    "amx-int8",   "avxvnni",      "avx512bf16"};
+
+/// Exports `attn_host_cpu_features`: the features the code may use, which
+/// the runtime checks against the CPU before running it (a bundle built
+/// with host-cpu=native on an AVX-512 machine is refused elsewhere with a
+/// message instead of dying of an illegal instruction).
+static void recordCpuFeatures(llvm::Module &module,
+                              llvm::TargetMachine &machine) {
+  const llvm::MCSubtargetInfo *info = machine.getMCSubtargetInfo();
+  std::string list;
+  if (machine.getTargetTriple().getArch() == llvm::Triple::x86_64)
+    for (const char *feature : kCheckableX86Features)
+      if (info->checkFeatures(std::string("+") + feature))
+        list += (list.empty() ? "" : ",") + std::string(feature);
+  llvm::Constant *text =
+      llvm::ConstantDataArray::getString(module.getContext(), list);
+  auto *global = new llvm::GlobalVariable(
+      module, text->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::ExternalLinkage, text, "attn_host_cpu_features");
+  global->setVisibility(llvm::GlobalValue::DefaultVisibility);
 }
 
 FailureOr<std::vector<uint8_t>>
@@ -229,6 +280,7 @@ mlir::attn::host::buildSharedObject(ModuleOp module,
     return emitError(loc) << "translating the host kernels to LLVM IR failed";
   llvmModule->setTargetTriple(machine->getTargetTriple());
   llvmModule->setDataLayout(machine->createDataLayout());
+  recordCpuFeatures(*llvmModule, *machine);
 
   auto optimize = makeOptimizingTransformer(options.optLevel,
                                             /*sizeLevel=*/0, machine.get());

@@ -12,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 #include <algorithm>
@@ -34,9 +35,88 @@ void AttnDialect::registerAttributes() {
       >();
 }
 
+static constexpr const char *kMaskNames[] = {
+    "causal",       "window",      "sinks",        "prefix_lm",
+    "documents",    "s2",          "shifted_groups", "star_anchor",
+    "neighborhood", "block_list",  "block_mask",   "and",
+    "or"};
+static constexpr const char *kScoreModNames[] = {"softcap", "alibi", "bias"};
+
+Attribute AttnDialect::parseAttribute(DialectAsmParser &parser,
+                                      Type type) const {
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef mnemonic;
+  Attribute value;
+  OptionalParseResult parsed =
+      generatedAttributeParser(parser, &mnemonic, type, value);
+  if (parsed.has_value())
+    return succeeded(*parsed) ? value : Attribute();
+  // Unknown name: say which names exist, nearest first.
+  StringRef nearest;
+  unsigned bestDistance = ~0u;
+  auto consider = [&](StringRef name) {
+    unsigned distance = mnemonic.edit_distance(name);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      nearest = name;
+    }
+  };
+  for (const char *name : kMaskNames)
+    consider(name);
+  for (const char *name : kScoreModNames)
+    consider(name);
+  InFlightDiagnostic diag = parser.emitError(loc)
+                            << "unknown attn attribute '#attn." << mnemonic
+                            << "'";
+  if (!mnemonic.empty() && bestDistance <= 3)
+    diag << " (did you mean '#attn." << nearest << "'?)";
+  diag << "; masks: ";
+  llvm::interleaveComma(kMaskNames, diag,
+                        [&](const char *name) { diag << "#attn." << name; });
+  diag << "; score mods: ";
+  llvm::interleaveComma(kScoreModNames, diag,
+                        [&](const char *name) { diag << "#attn." << name; });
+  return Attribute();
+}
+
+void AttnDialect::printAttribute(Attribute attr,
+                                 DialectAsmPrinter &printer) const {
+  (void)generatedAttributePrinter(attr, printer);
+}
+
 //===----------------------------------------------------------------------===//
 // Custom parameters
 //===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<MaskAttrInterface>>
+mlir::attn::parseMaskListParameter(AsmParser &parser) {
+  // Attribute parsing recurses once per level; a thread-local depth keeps
+  // crafted nesting from exhausting the stack (and from repeating a huge
+  // line in one nested diagnostic per level).
+  static thread_local unsigned depth = 0;
+  if (depth >= kMaxMaskDepth)
+    return parser.emitError(parser.getCurrentLocation())
+           << "#attn.and / #attn.or nested more than " << kMaxMaskDepth
+           << " levels deep";
+  ++depth;
+  llvm::scope_exit restore([] { --depth; });
+  SmallVector<MaskAttrInterface> masks;
+  if (parser.parseCommaSeparatedList([&]() -> ParseResult {
+        SMLoc loc = parser.getCurrentLocation();
+        Attribute attr;
+        if (parser.parseAttribute(attr))
+          return failure();
+        auto mask = dyn_cast<MaskAttrInterface>(attr);
+        if (!mask)
+          return parser.emitError(loc)
+                 << "expected a mask attribute such as #attn.causal, got "
+                 << attr;
+        masks.push_back(mask);
+        return success();
+      }))
+    return failure();
+  return masks;
+}
 
 FailureOr<bool> mlir::attn::parseBoolParameter(AsmParser &parser) {
   if (succeeded(parser.parseOptionalKeyword("true")))
@@ -59,10 +139,18 @@ FailureOr<unsigned> mlir::attn::parseOperandIndexParameter(AsmParser &parser) {
 }
 
 FailureOr<APFloat> mlir::attn::parseF64Parameter(AsmParser &parser) {
-  double value;
-  if (parser.parseFloat(value))
+  // Any number: `#attn.softcap<30>` means 30.0 (MLIR's float parser alone
+  // refuses an integer literal with a cryptic message).
+  SMLoc loc = parser.getCurrentLocation();
+  Attribute number;
+  if (parser.parseAttribute(number))
     return failure();
-  return APFloat(value);
+  if (auto real = dyn_cast<FloatAttr>(number))
+    return APFloat(real.getValueAsDouble());
+  if (auto integer = dyn_cast<IntegerAttr>(number))
+    return APFloat(static_cast<double>(integer.getValue().getSExtValue()));
+  return parser.emitError(loc) << "expected a number such as 30.0, got "
+                               << number;
 }
 
 FailureOr<SmallVector<bool>>
@@ -123,6 +211,18 @@ struct ExpectedDim {
 
 static bool isStatic(int64_t size) { return !ShapedType::isDynamic(size); }
 
+/// Diagnoses a position-like parameter outside [lowest, kMaxPosition].
+static LogicalResult
+checkPosition(function_ref<InFlightDiagnostic()> emitError, StringRef attr,
+              StringRef parameter, int64_t value, int64_t lowest) {
+  if (value >= lowest && value <= kMaxPosition)
+    return success();
+  return emitError() << "'" << attr << "' " << parameter << " must be in ["
+                     << lowest << ", " << kMaxPosition
+                     << "] (2^30, the longest sequence a target indexes), got "
+                     << value;
+}
+
 static int64_t ceilDivIfStatic(int64_t size, int64_t divisor) {
   return isStatic(size) ? (size + divisor - 1) / divisor : ShapedType::kDynamic;
 }
@@ -181,13 +281,9 @@ bool CausalAttr::keeps(const MaskPoint &p) const { return p.j <= p.i; }
 
 LogicalResult WindowAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  int64_t left, int64_t right) {
-  if (left < 1)
-    return emitError() << "'#attn.window' left extent must be >= 1, got "
-                       << left;
-  if (right < 0)
-    return emitError() << "'#attn.window' right extent must be >= 0, got "
-                       << right;
-  return success();
+  if (failed(checkPosition(emitError, "#attn.window", "left", left, 1)))
+    return failure();
+  return checkPosition(emitError, "#attn.window", "right", right, 0);
 }
 bool WindowAttr::keeps(const MaskPoint &p) const {
   return p.i - p.j < getLeft() && p.j - p.i <= getRight();
@@ -195,9 +291,7 @@ bool WindowAttr::keeps(const MaskPoint &p) const {
 
 LogicalResult SinksAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 int64_t count) {
-  if (count < 1)
-    return emitError() << "'#attn.sinks' count must be >= 1, got " << count;
-  return success();
+  return checkPosition(emitError, "#attn.sinks", "count", count, 1);
 }
 bool SinksAttr::keeps(const MaskPoint &p) const { return p.j < getCount(); }
 
@@ -277,14 +371,11 @@ void DocumentsAttr::collectDataOperands(SmallVectorImpl<unsigned> &indices) cons
 LogicalResult S2Attr::verify(function_ref<InFlightDiagnostic()> emitError,
                              int64_t block, int64_t local, int64_t stride,
                              int64_t offset, int64_t denseHeads, bool) {
-  if (block < 1)
-    return emitError() << "'#attn.s2' block must be >= 1, got " << block;
-  if (local < 0)
-    return emitError() << "'#attn.s2' local must be >= 0, got " << local;
-  if (stride < 1)
-    return emitError() << "'#attn.s2' stride must be >= 1, got " << stride;
-  if (offset < 0)
-    return emitError() << "'#attn.s2' offset must be >= 0, got " << offset;
+  if (failed(checkPosition(emitError, "#attn.s2", "block", block, 1)) ||
+      failed(checkPosition(emitError, "#attn.s2", "local", local, 0)) ||
+      failed(checkPosition(emitError, "#attn.s2", "stride", stride, 1)) ||
+      failed(checkPosition(emitError, "#attn.s2", "offset", offset, 0)))
+    return failure();
   if (denseHeads < 0)
     return emitError() << "'#attn.s2' dense_heads must be >= 0, got "
                        << denseHeads;
@@ -318,7 +409,7 @@ ShiftedGroupsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError()
            << "'#attn.shifted_groups' group must be even and >= 2, got "
            << group;
-  return success();
+  return checkPosition(emitError, "#attn.shifted_groups", "group", group, 2);
 }
 bool ShiftedGroupsAttr::keeps(const MaskPoint &p) const {
   if (p.j > p.i)
@@ -329,10 +420,7 @@ bool ShiftedGroupsAttr::keeps(const MaskPoint &p) const {
 
 LogicalResult StarAnchorAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                      int64_t block) {
-  if (block < 1)
-    return emitError() << "'#attn.star_anchor' block must be >= 1, got "
-                       << block;
-  return success();
+  return checkPosition(emitError, "#attn.star_anchor", "block", block, 1);
 }
 bool StarAnchorAttr::keeps(const MaskPoint &p) const {
   int64_t blockI = p.i / getBlock(), blockJ = p.j / getBlock();
@@ -401,8 +489,10 @@ NeighborhoodAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   }
   int64_t volume = 1;
   for (int64_t extent : grid)
-    if (llvm::MulOverflow(volume, extent, volume))
-      return emitError() << "'#attn.neighborhood' grid volume overflows 64 bits";
+    if (llvm::MulOverflow(volume, extent, volume) || volume > kMaxPosition)
+      return emitError() << "'#attn.neighborhood' grid volume must be at most "
+                         << kMaxPosition
+                         << " (2^30, the longest sequence a target indexes)";
   return success();
 }
 
@@ -462,13 +552,9 @@ bool NeighborhoodAttr::keeps(const MaskPoint &p) const {
 static LogicalResult verifyBlockSizes(function_ref<InFlightDiagnostic()> emitError,
                                       StringRef name, int64_t blockQ,
                                       int64_t blockKV) {
-  if (blockQ < 1)
-    return emitError() << "'" << name << "' block_q must be >= 1, got "
-                       << blockQ;
-  if (blockKV < 1)
-    return emitError() << "'" << name << "' block_kv must be >= 1, got "
-                       << blockKV;
-  return success();
+  if (failed(checkPosition(emitError, name, "block_q", blockQ, 1)))
+    return failure();
+  return checkPosition(emitError, name, "block_kv", blockKV, 1);
 }
 
 LogicalResult BlockListAttr::verify(function_ref<InFlightDiagnostic()> emitError,

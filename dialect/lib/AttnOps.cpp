@@ -1,7 +1,11 @@
 //===- AttnOps.cpp - attn operations ---------------------------------------===//
 #include "attn/Dialect/AttnOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
@@ -137,6 +141,22 @@ LogicalResult AttentionOp::verify() {
   if (shape.headDimQK < 1 || shape.headDimV < 1)
     return emitOpError() << "head dimensions must be >= 1";
 
+  // Static extents are bounded so that every size product of every tool
+  // (buffers, reports, grids) fits in 64 bits and positions in 2^30.
+  for (auto [name, extent, lowest, highest] :
+       {std::tuple<StringRef, int64_t, int64_t, int64_t>{
+            "batch size B", shape.batch, 1, kMaxPosition},
+        {"query sequence length Sq", shape.seqQ, 1, kMaxPosition},
+        {"key sequence length Skv", shape.seqKV, 1, kMaxPosition},
+        {"query heads Hq", shape.queryHeads, 1, kMaxHeadsOrDims},
+        {"key/value heads Hkv", shape.kvHeads, 1, kMaxHeadsOrDims},
+        {"head dimension E", shape.headDimQK, 1, kMaxHeadsOrDims},
+        {"head dimension F", shape.headDimV, 1, kMaxHeadsOrDims}})
+    if (!ShapedType::isDynamic(extent) &&
+        (extent < lowest || extent > highest))
+      return emitOpError() << "static " << name << " must be in [" << lowest
+                           << ", " << highest << "], got " << extent;
+
   SmallVector<int64_t> expectedOutput = {shape.batch, shape.queryHeads,
                                          shape.seqQ, shape.headDimV};
   for (auto [dim, expected] : llvm::enumerate(expectedOutput)) {
@@ -228,6 +248,55 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
+/// Whether `op` is one the float64 reference evaluates (RegionEvaluator.cpp).
+static bool isEvaluableRegionOp(Operation &op) {
+  return isa<arith::ConstantOp, arith::AddFOp, arith::SubFOp, arith::MulFOp,
+             arith::DivFOp, arith::MaximumFOp, arith::MinimumFOp,
+             arith::MaxNumFOp, arith::MinNumFOp, arith::NegFOp, arith::ExtFOp,
+             arith::TruncFOp, math::ExpOp, math::Exp2Op, math::LogOp,
+             math::TanhOp, math::SqrtOp, math::AbsFOp, arith::CmpFOp,
+             arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::DivSIOp,
+             arith::DivUIOp, arith::RemSIOp, arith::RemUIOp, arith::AndIOp,
+             arith::OrIOp, arith::XOrIOp, arith::MaxSIOp, arith::MinSIOp,
+             arith::CmpIOp, arith::IndexCastOp, arith::ExtSIOp,
+             arith::TruncIOp, arith::IndexCastUIOp, arith::ExtUIOp,
+             arith::SIToFPOp, arith::UIToFPOp, arith::SelectOp,
+             tensor::ExtractOp, tensor::DimOp, YieldOp>(op);
+}
+
+/// Refuses region ops outside the evaluable set, and integer divisions
+/// whose result could be undefined (arith leaves x / 0 and INT_MIN / -1
+/// undefined; compiled kernels would compute whatever the hardware does).
+static LogicalResult checkRegionOp(AttentionOp attention, StringRef name,
+                                   Operation &op) {
+  if (!isEvaluableRegionOp(op))
+    return attention.emitOpError()
+           << "'" << name << "' region uses '" << op.getName()
+           << "', which the float64 reference cannot evaluate (allowed: "
+              "scalar arith and math ops on integers, index and floats, "
+              "select, tensor.extract and tensor.dim of data operands)";
+  if (!isa<arith::DivSIOp, arith::DivUIOp, arith::RemSIOp, arith::RemUIOp>(
+          op))
+    return success();
+  bool isSigned = isa<arith::DivSIOp, arith::RemSIOp>(op);
+  APInt divisor;
+  if (!matchPattern(op.getOperand(1), m_ConstantInt(&divisor)))
+    return attention.emitOpError()
+           << "'" << name << "' region: the divisor of '" << op.getName()
+           << "' must be a constant (division by zero"
+           << (isSigned ? " and INT_MIN / -1 are" : " is")
+           << " undefined, so only constant divisors are accepted)";
+  if (divisor.isZero())
+    return attention.emitOpError() << "'" << name << "' region: '"
+                                   << op.getName() << "' divides by zero";
+  if (isSigned && divisor.isAllOnes())
+    return attention.emitOpError()
+           << "'" << name << "' region: '" << op.getName()
+           << "' by -1 overflows for the most negative value; use "
+              "arith.subi from 0 instead";
+  return success();
+}
+
 /// Checks a custom region's block signature and its yield.
 static LogicalResult verifyCustomRegion(AttentionOp op, Region &region,
                                         StringRef name,
@@ -259,6 +328,13 @@ static LogicalResult verifyCustomRegion(AttentionOp op, Region &region,
       return op.emitOpError() << "'" << name
                               << "' region must be free of side effects, but '"
                               << nested.getName() << "' may have some";
+
+  // Only ops that the float64 reference evaluates, so that every accepted
+  // region can be checked, and none whose result is undefined behaviour.
+  for (Operation &nested : block) {
+    if (failed(checkRegionOp(op, name, nested)))
+      return failure();
+  }
 
   // Lowering rebuilds the region inside generated loops, where only its
   // arguments, the data operands and constants (which canonicalization

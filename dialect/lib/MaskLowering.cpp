@@ -234,8 +234,12 @@ Value S2Attr::buildKeep(OpBuilder &builder, Location loc,
       e.cmp(Pred::slt, e.sub(blockI, blockJ), e.constant(getLocal()));
   Value stride = e.constant(getStride());
   Value sigma = e.max(e.constant(1), e.div(stride, at.queryHeads));
-  Value phase = e.add(e.add(blockJ, e.mul(kvHead, sigma)),
-                      e.constant(getOffset()));
+  // (blockJ + kvHead * sigma + offset) mod stride, reduced term by term:
+  // every term is at most 2^30 (verifier), so no partial sum reaches 2^31
+  // and the 32-bit rules of GPU kernels compute it exactly.
+  Value headShift = e.rem(e.mul(kvHead, sigma), stride);
+  Value phase = e.rem(e.add(e.rem(blockJ, stride), headShift), stride);
+  phase = e.add(phase, e.constant(getOffset() % getStride()));
   Value strided = e.cmp(Pred::eq, e.rem(phase, stride), e.constant(0));
   return e.both(causal, e.either(dense, e.either(local, strided)));
 }
@@ -712,7 +716,8 @@ static S2Parts s2Parts(TileEmitter &e, S2Attr s2) {
                       e.sub(tile.kvHeads, e.constant(s2.getDenseHeads())));
   Value stride = e.constant(s2.getStride());
   Value sigma = e.max(e.constant(1), e.div(stride, tile.queryHeads));
-  Value shift = e.rem(e.add(e.mul(kvHead, sigma), e.constant(s2.getOffset())),
+  Value shift = e.rem(e.add(e.rem(e.mul(kvHead, sigma), stride),
+                            e.constant(s2.getOffset() % s2.getStride())),
                       stride);
   Value phase = e.rem(e.sub(stride, shift), stride);
   return {dense, phase};
@@ -738,7 +743,12 @@ void S2Attr::buildKeyTileRanges(OpBuilder &builder, Location loc,
   // Strided blocks lie below the first row's local band (none for dense
   // heads, whose band starts at 0).
   int64_t block = getBlock(), blockKV = tile.blockKV;
-  if (block % blockKV != 0) {
+  // One progression per key tile of a block: past kMaxS2Progressions tiles
+  // per block, the hull below keeps code size and compile time independent
+  // of the block size (its tiles are classified at run time, as when tiles
+  // straddle blocks).
+  constexpr int64_t kMaxS2Progressions = 8;
+  if (block % blockKV != 0 || block / blockKV > kMaxS2Progressions) {
     // Tiles straddle blocks: one range up to the end of the local tiles or
     // of the keys below the band, whichever is later.
     Value belowBand = arith::CeilDivSIOp::create(

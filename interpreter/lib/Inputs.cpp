@@ -374,6 +374,19 @@ static FailureOr<SmallVector<DataUse>> classifyData(const SpecOperands &spec,
   return uses;
 }
 
+FailureOr<SmallVector<unsigned>>
+mlir::attn::interpreter::regionOnlyDataOperands(const SpecOperands &spec,
+                                                Location loc) {
+  FailureOr<SmallVector<DataUse>> uses = classifyData(spec, loc);
+  if (failed(uses))
+    return failure();
+  SmallVector<unsigned> regionOnly;
+  for (auto [index, use] : llvm::enumerate(*uses))
+    if (use.role == DataRole::RegionOnly)
+      regionOnly.push_back(static_cast<unsigned>(index));
+  return regionOnly;
+}
+
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// The key block holding the first query of query block `queryBlock`: the

@@ -125,27 +125,91 @@ static LogicalResult checkRulesAtSizes(AttentionOp op, const CallSizes &sizes,
     shape.dataTypes.push_back(RankedTensorType::get(
         bound.shape, cast<RankedTensorType>(data.getType()).getElementType()));
 
-  auto explain = [&](LogicalResult result) {
-    if (failed(result))
-      op.emitRemark() << "reference: the data operands do not fit the mask "
-                         "or score mod at the bound sizes B = "
-                      << sizes.batch << ", Sq = " << sizes.seqQ
-                      << ", Skv = " << sizes.seqKV;
+  // Name the data operands only when the rule that failed reads some.
+  auto explain = [&](LogicalResult result, auto rule, StringRef what) {
+    if (succeeded(result))
+      return result;
+    SmallVector<unsigned> read;
+    rule.collectDataOperands(read);
+    InFlightDiagnostic remark = op.emitRemark() << "reference: ";
+    if (read.empty())
+      remark << "the " << what << " does not fit";
+    else
+      remark << "the data operands do not fit the " << what;
+    remark << " at the bound sizes B = " << sizes.batch
+           << ", Sq = " << sizes.seqQ << ", Skv = " << sizes.seqKV;
     return result;
   };
   if (MaskAttrInterface mask = op.getMaskRule())
-    if (failed(explain(mask.verifyUse(shape, op))))
+    if (failed(explain(mask.verifyUse(shape, op), mask, "mask")))
       return failure();
   for (ScoreModAttrInterface mod : op.getScoreMods())
-    if (failed(explain(mod.verifyUse(shape, op))))
+    if (failed(explain(mod.verifyUse(shape, op), mod, "score mod")))
       return failure();
   return success();
+}
+
+/// Checks the contents of data operands whose rule needs an invariant:
+/// document offsets must not decrease (the kernels' binary search assumes
+/// it, and unsorted offsets have no document structure).
+static LogicalResult checkDataContents(AttentionOp op, MaskAttrInterface mask,
+                                       const Bindings &inputs) {
+  if (!mask)
+    return success();
+  if (auto documents = dyn_cast<DocumentsAttr>(mask)) {
+    if (documents.getLayout() != DocumentLayout::Offsets ||
+        documents.getOperand() >= inputs.data.size())
+      return success();
+    const Tensor64 &offsets = inputs.data[documents.getOperand()];
+    for (size_t x = 1; x < offsets.values.size(); ++x)
+      if (offsets.values[x] < offsets.values[x - 1])
+        return op.emitError()
+               << "reference: '#attn.documents' offsets (data operand #"
+               << documents.getOperand() << ") must not decrease, but entry "
+               << x << " is " << static_cast<int64_t>(offsets.values[x])
+               << " after " << static_cast<int64_t>(offsets.values[x - 1]);
+    return success();
+  }
+  ArrayRef<MaskAttrInterface> operands;
+  if (auto all = dyn_cast<AndAttr>(mask))
+    operands = all.getMasks();
+  else if (auto any = dyn_cast<OrAttr>(mask))
+    operands = any.getMasks();
+  for (MaskAttrInterface operand : operands)
+    if (failed(checkDataContents(op, operand, inputs)))
+      return failure();
+  return success();
+}
+
+/// Kernels hold scores in f32 and scale them by log2(e) before exp2, so a
+/// score beyond 2^127 in magnitude overflows in every compiled kernel: the
+/// reference reports it instead of computing a softmax no kernel can.
+static LogicalResult checkKernelScore(AttentionOp op, double score,
+                                      StringRef what, int64_t b, int64_t h,
+                                      int64_t i, int64_t j) {
+  constexpr double kMaxKernelScore = 0x1p127;
+  if (!(std::fabs(score) > kMaxKernelScore))
+    return success();
+  return op.emitError() << "reference: the " << what << " at (b, h, i, j) = ("
+                        << b << ", " << h << ", " << i << ", " << j
+                        << ") is " << score
+                        << ", beyond +-2^127 where kernels computing scores "
+                           "in f32 overflow (lower the scale or the inputs)";
+}
+
+LogicalResult mlir::attn::interpreter::checkInputs(AttentionOp op,
+                                                  const Bindings &inputs) {
+  FailureOr<CallSizes> checked = checkBindings(op, inputs);
+  return success(succeeded(checked) &&
+                 succeeded(checkRulesAtSizes(op, *checked, inputs)) &&
+                 succeeded(checkDataContents(op, op.getMaskRule(), inputs)));
 }
 
 FailureOr<Results> mlir::attn::interpreter::evaluateAttention(
     AttentionOp op, const Bindings &inputs) {
   FailureOr<CallSizes> checked = checkBindings(op, inputs);
-  if (failed(checked) || failed(checkRulesAtSizes(op, *checked, inputs)))
+  if (failed(checked) || failed(checkRulesAtSizes(op, *checked, inputs)) ||
+      failed(checkDataContents(op, op.getMaskRule(), inputs)))
     return failure();
   const CallSizes &sizes = *checked;
 
@@ -210,6 +274,8 @@ FailureOr<Results> mlir::attn::interpreter::evaluateAttention(
           for (int64_t x = 0; x < e; ++x)
             score += query[x] * key[x];
           score *= scale;
+          if (failed(checkKernelScore(op, score, "score", b, h, i, j)))
+            return failure();
           for (ScoreModAttrInterface mod : scoreMods)
             score = mod.apply(score, point);
           if (!scoreRegion.empty()) {
@@ -226,6 +292,9 @@ FailureOr<Results> mlir::attn::interpreter::evaluateAttention(
                    << "reference: the modified score at (b, h, i, j) = (" << b
                    << ", " << h << ", " << i << ", " << j << ") is "
                    << (std::isnan(score) ? "NaN" : "+inf");
+          if (score != negativeInfinity &&
+              failed(checkKernelScore(op, score, "modified score", b, h, i, j)))
+            return failure();
           scores[j] = score;
           rowMax = std::max(rowMax, score);
         }

@@ -2,14 +2,18 @@
 //
 // A straight-line interpreter: custom mask and score regions are single
 // blocks of arith/math ops (and tensor.extract of data operands), so one walk
-// in order evaluates them. Floats are computed in double (the reference's
-// precision); integers in an APInt of their declared width, so that wrapping
+// in order evaluates them. Each float result is computed in double and
+// rounded to its declared type (f32, f16, bf16; f64 stays), so that
+// arith.truncf rounds and f32 overflow gives inf exactly as compiled code
+// does (for + - * / the double result rounded once is the correctly rounded
+// f32 one); integers in an APInt of their declared width, so that wrapping
 // and unsigned operations behave as the compiled code would.
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Interpreter/RegionEvaluator.h"
 
 #include "attn/Dialect/AttnOps.h"
+#include "attn/Support/FloatBits.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -47,6 +51,22 @@ struct Scalar {
   }
 };
 
+/// `value` rounded to the float type `type` (nearest even), as compiled code
+/// holds a value of that type.
+double roundToType(double value, Type type) {
+  if (type.isF32())
+    return static_cast<double>(static_cast<float>(value));
+  if (type.isF16())
+    return ::attn::support::widenHalf(
+        ::attn::support::roundToHalf(value, ::attn::support::kF16),
+        ::attn::support::kF16);
+  if (type.isBF16())
+    return ::attn::support::widenHalf(
+        ::attn::support::roundToHalf(value, ::attn::support::kBF16),
+        ::attn::support::kBF16);
+  return value;
+}
+
 /// Bit width used for integers of `type` (index is 64 bits wide).
 unsigned integerWidth(Type type) {
   if (type.isIndex())
@@ -67,6 +87,8 @@ private:
   FailureOr<Scalar> lookup(Operation *user, Value value);
   LogicalResult step(Operation &op);
   LogicalResult evaluateExtract(tensor::ExtractOp op);
+  LogicalResult evaluateDim(tensor::DimOp op);
+  FailureOr<size_t> boundDataOperand(Operation *op, Value tensor);
   LogicalResult evaluateConstant(Operation *op, Attribute attr, Value result);
 
   template <typename Fn> LogicalResult floatBinary(Operation *op, Fn fn);
@@ -100,7 +122,8 @@ FailureOr<Scalar> RegionInterpreter::lookup(Operation *user, Value value) {
 LogicalResult RegionInterpreter::evaluateConstant(Operation *op, Attribute attr,
                                                   Value result) {
   if (auto floatAttr = dyn_cast<FloatAttr>(attr)) {
-    values[result] = Scalar::ofFloat(floatAttr.getValueAsDouble());
+    values[result] = Scalar::ofFloat(
+        roundToType(floatAttr.getValueAsDouble(), result.getType()));
     return success();
   }
   if (auto intAttr = dyn_cast<IntegerAttr>(attr)) {
@@ -120,7 +143,8 @@ LogicalResult RegionInterpreter::floatBinary(Operation *op, Fn fn) {
   FailureOr<Scalar> rhs = lookup(op, op->getOperand(1));
   if (failed(lhs) || failed(rhs))
     return failure();
-  values[op->getResult(0)] = Scalar::ofFloat(fn(lhs->real, rhs->real));
+  values[op->getResult(0)] = Scalar::ofFloat(
+      roundToType(fn(lhs->real, rhs->real), op->getResult(0).getType()));
   return success();
 }
 
@@ -129,7 +153,8 @@ LogicalResult RegionInterpreter::floatUnary(Operation *op, Fn fn) {
   FailureOr<Scalar> operand = lookup(op, op->getOperand(0));
   if (failed(operand))
     return failure();
-  values[op->getResult(0)] = Scalar::ofFloat(fn(operand->real));
+  values[op->getResult(0)] = Scalar::ofFloat(
+      roundToType(fn(operand->real), op->getResult(0).getType()));
   return success();
 }
 
@@ -228,17 +253,44 @@ static bool compareIntegers(arith::CmpIPredicate predicate, const APInt &lhs,
   return false;
 }
 
-LogicalResult RegionInterpreter::evaluateExtract(tensor::ExtractOp op) {
-  auto position = llvm::find(dataOperands, op.getTensor());
+FailureOr<size_t> RegionInterpreter::boundDataOperand(Operation *op,
+                                                     Value tensor) {
+  auto position = llvm::find(dataOperands, tensor);
   if (position == dataOperands.end())
-    return op.emitOpError() << "extracts from a tensor that is not one of the "
-                               "op's data operands; the reference evaluator "
-                               "can only read data operands";
+    return op->emitOpError() << "reads a tensor that is not one of the "
+                                "op's data operands; the reference evaluator "
+                                "can only read data operands";
   size_t operand = std::distance(dataOperands.begin(), position);
   if (operand >= inputs.data.size())
-    return op.emitOpError()
+    return op->emitOpError()
            << "reads data operand #" << operand << ", which is not bound ("
            << inputs.data.size() << " data tensors given)";
+  return operand;
+}
+
+LogicalResult RegionInterpreter::evaluateDim(tensor::DimOp op) {
+  FailureOr<size_t> operand = boundDataOperand(op, op.getSource());
+  if (failed(operand))
+    return failure();
+  FailureOr<Scalar> index = lookup(op, op.getIndex());
+  if (failed(index))
+    return failure();
+  const Tensor64 &tensor = inputs.data[*operand];
+  int64_t dim = index->integer.getSExtValue();
+  if (dim < 0 || dim >= static_cast<int64_t>(tensor.shape.size()))
+    return op.emitOpError() << "asks for dimension " << dim
+                            << " of data operand #" << *operand << " of rank "
+                            << tensor.shape.size();
+  values[op.getResult()] =
+      Scalar::ofInteger(APInt(64, tensor.shape[dim], /*isSigned=*/true));
+  return success();
+}
+
+LogicalResult RegionInterpreter::evaluateExtract(tensor::ExtractOp op) {
+  FailureOr<size_t> bound = boundDataOperand(op, op.getTensor());
+  if (failed(bound))
+    return failure();
+  size_t operand = *bound;
   const Tensor64 &tensor = inputs.data[operand];
   SmallVector<int64_t> indices;
   for (Value index : op.getIndices()) {
@@ -256,7 +308,7 @@ LogicalResult RegionInterpreter::evaluateExtract(tensor::ExtractOp op) {
   double element = tensor.values[*flat];
   Type elementType = op.getResult().getType();
   if (isa<FloatType>(elementType)) {
-    values[op.getResult()] = Scalar::ofFloat(element);
+    values[op.getResult()] = Scalar::ofFloat(roundToType(element, elementType));
     return success();
   }
   if (!elementType.isIntOrIndex())
@@ -434,7 +486,8 @@ LogicalResult RegionInterpreter::step(Operation &operation) {
         bool isSigned = isa<arith::SIToFPOp>(op);
         double value = isSigned ? operand->integer.roundToDouble(true)
                                 : operand->integer.roundToDouble(false);
-        values[op->getResult(0)] = Scalar::ofFloat(value);
+        values[op->getResult(0)] =
+            Scalar::ofFloat(roundToType(value, op->getResult(0).getType()));
         return success();
       })
       .Case<arith::SelectOp>([&](arith::SelectOp select) -> LogicalResult {
@@ -452,6 +505,7 @@ LogicalResult RegionInterpreter::step(Operation &operation) {
       })
       .Case<tensor::ExtractOp>(
           [&](tensor::ExtractOp extract) { return evaluateExtract(extract); })
+      .Case<tensor::DimOp>([&](tensor::DimOp dim) { return evaluateDim(dim); })
       .Default([&](Operation *other) {
         return other->emitOpError()
                << "is not supported by the float64 reference evaluator of "
@@ -470,9 +524,12 @@ FailureOr<Scalar> RegionInterpreter::run(Region &region,
     return emitError(region.getLoc())
            << "reference evaluator: region takes " << block.getNumArguments()
            << " arguments but " << arguments.size() << " were given";
+  // Float arguments arrive as their declared type (the score is an f32).
   for (auto [argument, scalar] :
        llvm::zip_equal(block.getArguments(), arguments))
-    values[argument] = scalar;
+    values[argument] = scalar.isFloat ? Scalar::ofFloat(roundToType(
+                                            scalar.real, argument.getType()))
+                                      : scalar;
   for (Operation &op : block) {
     if (auto yield = dyn_cast<YieldOp>(&op)) {
       if (yield.getValues().size() != 1)

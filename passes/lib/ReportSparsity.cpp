@@ -437,12 +437,14 @@ struct ReportSparsityPass
 
   void runOnOperation() override {
     // Options are read as plain values: diagnostics do not print Option<>.
-    if (blockQ.getValue() < 1 || blockKV.getValue() < 1) {
-      getOperation()->emitError()
-          << "attn-report-sparsity: block-q and block-kv must be >= 1, got "
-          << blockQ.getValue() << " and " << blockKV.getValue();
-      return signalPassFailure();
-    }
+    for (auto [name, value] : {std::pair<StringRef, int64_t>{"block-q", blockQ},
+                               {"block-kv", blockKV}})
+      if (value < 1 || value > kMaxPosition) {
+        getOperation()->emitError()
+            << "attn-report-sparsity: " << name << " must be in [1, "
+            << kMaxPosition << "], got " << value;
+        return signalPassFailure();
+      }
     if (seed.getValue() < -1) {
       getOperation()->emitError()
           << "attn-report-sparsity: seed must be >= 0, got " << seed.getValue();
@@ -466,9 +468,10 @@ struct ReportSparsityPass
   FailureOr<int64_t> resolveLength(AttentionOp op, int64_t typeSize,
                                    int64_t option, StringRef optionName,
                                    StringRef what) {
-    if (option < 0)
+    if (option < 0 || option > kMaxPosition)
       return op.emitError() << "attn-report-sparsity: " << optionName
-                            << " must be positive, got " << option;
+                            << " must be in [1, " << kMaxPosition << "], got "
+                            << option;
     if (!ShapedType::isDynamic(typeSize)) {
       if (option != 0 && option != typeSize)
         return op.emitError() << "attn-report-sparsity: " << optionName << "="
@@ -525,6 +528,17 @@ struct ReportSparsityPass
              << "attn-report-sparsity: " << ctx.numQueryTiles() << " x "
              << ctx.numKeyTiles() << " tiles exceed the report's limit of "
              << kMaxTilePairs << " tile pairs; use larger block-q/block-kv";
+    // Every reported head classifies every tile pair: bound the total too.
+    constexpr int64_t kMaxHeadTilePairs = int64_t(1) << 28;
+    int64_t reportedHeadCount =
+        heads.empty() ? shape.queryHeads : static_cast<int64_t>(heads.size());
+    int64_t tilePairs = ctx.numQueryTiles() * ctx.numKeyTiles();
+    if (tilePairs > kMaxHeadTilePairs / reportedHeadCount)
+      return op.emitError()
+             << "attn-report-sparsity: " << reportedHeadCount << " heads x "
+             << tilePairs << " tile pairs exceed the report's limit of "
+             << kMaxHeadTilePairs
+             << "; pass heads=... or use larger block-q/block-kv";
 
     // Data operands: constants are read, others generated from the seed.
     DenseDataReader reader(op.getData().size());

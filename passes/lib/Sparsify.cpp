@@ -311,7 +311,14 @@ struct AttnSparsifyPass : impl::AttnSparsifyBase<AttnSparsifyPass> {
   using impl::AttnSparsifyBase<AttnSparsifyPass>::AttnSparsifyBase;
 
   void runOnOperation() override {
-    if (seqQ < 0 || seqKV < 0 || (!count && (seqQ > 0 || seqKV > 0))) {
+    if (seqQ < 0 || seqKV < 0 || seqQ > kMaxPosition || seqKV > kMaxPosition) {
+      emitError(getOperation()->getLoc())
+          << "attn-sparsify: seq-q and seq-kv must be in [1, " << kMaxPosition
+          << "], got seq-q=" << static_cast<int64_t>(seqQ)
+          << " seq-kv=" << static_cast<int64_t>(seqKV);
+      return signalPassFailure();
+    }
+    if (!count && (seqQ > 0 || seqKV > 0)) {
       emitError(getOperation()->getLoc())
           << "attn-sparsify: seq-q and seq-kv are lengths to count at: they "
              "need count=true and must be >= 1, got seq-q="
@@ -417,8 +424,27 @@ struct AttnSparsifyPass : impl::AttnSparsifyBase<AttnSparsifyPass> {
       return success();
     }
     ctx.data = &data;
-    EffectiveMaskTiling tiling(mask, region);
+    // Counting classifies every tile pair of every head: bound the work
+    // before it starts (and keep the products below in 64 bits).
+    constexpr int64_t kMaxHeadTilePairs = int64_t(1) << 28;
+    for (auto [name, length] : {std::pair<StringRef, int64_t>{"Sq", ctx.seqQ},
+                                {"Skv", ctx.seqKV}})
+      if (length < 1 || length > kMaxPosition)
+        return cascade.emitError()
+               << "attn-sparsify: cannot count at " << name << " = " << length
+               << " (must be in [1, " << kMaxPosition << "])";
+    if (ctx.blockQ < 1 || ctx.blockKV < 1 || ctx.queryHeads < 1 ||
+        ctx.queryHeads > kMaxHeadsOrDims)
+      return cascade.emitError()
+             << "attn-sparsify: cannot count with tiles " << ctx.blockQ << "x"
+             << ctx.blockKV << " and " << ctx.queryHeads << " query heads";
     int64_t total = ctx.numQueryTiles() * ctx.numKeyTiles();
+    if (total > kMaxHeadTilePairs / ctx.queryHeads)
+      return cascade.emitError()
+             << "attn-sparsify: counting " << ctx.queryHeads << " heads x "
+             << total << " tile pairs exceeds the limit of "
+             << kMaxHeadTilePairs << "; count at shorter lengths";
+    EffectiveMaskTiling tiling(mask, region);
     for (int64_t h = 0; h < ctx.queryHeads; ++h) {
       int64_t visited = 0, partial = 0;
       for (int64_t queryTile = 0; queryTile < ctx.numQueryTiles();

@@ -336,8 +336,17 @@ class Tracer:
             kind = args[0].kind if op not in ("lt", "le", "gt", "ge", "eq", "ne") else BOOL
         if all(a.op == "const" for a in args):
             return _fold(op, args, kind)
-        if op in ("floordiv", "mod") and args[1].op == "const" and args[1].value == 0:
-            raise TraceError(f"{self.what} divides by zero")
+        if op in ("floordiv", "mod") and kind != FLOAT:
+            # The spec language accepts only constant integer divisors: a
+            # traced one could be zero (or make INT_MIN / -1) on some element.
+            if args[1].op != "const":
+                raise TraceError(f"{self.what} uses {'//' if op == 'floordiv' else '%'} with a "
+                                 "divisor that is not a constant (only constant divisors are "
+                                 "supported: a traced one could be zero)")
+            if args[1].value == 0:
+                raise TraceError(f"{self.what} divides by zero")
+            if args[1].value == -1:
+                raise TraceError(f"{self.what} divides by -1 (write the negation instead)")
         return Node(op, args, kind)
 
     def read(self, array, index):

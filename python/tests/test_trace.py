@@ -105,7 +105,7 @@ def test_python_integer_semantics(rng):
     # Floor division and modulo of negative values round toward -inf.
     def mask_mod(b, h, q_idx, kv_idx):
         d = kv_idx - q_idx
-        return ((d // 3) % 2 == 0) | (d % -4 == -1) | (-7 // (h + 2) == -4)
+        return ((d // 3) % 2 == 0) | (d % -4 == -1) | (-7 // 2 + h == -4)
     run(rng, mask_mod, sq=30, skv=37)
 
     def selects(b, h, q_idx, kv_idx):
@@ -163,6 +163,9 @@ def test_tracing_is_cached_per_function():
     (lambda b, h, q, k: q.bit_length() > k, r"uses .bit_length on a traced value"),
     (lambda b, h, q, k: (q >= k) & (q - k), "mixes a bool and an integer"),
     (lambda b, h, q, k: q // 0 > k, "divides by zero"),
+    (lambda b, h, q, k: q // (h + 1) > k, "divisor that is not a constant"),
+    (lambda b, h, q, k: q % k > 1, "divisor that is not a constant"),
+    (lambda b, h, q, k: q // -1 > k, "divides by -1"),
 ])
 def test_untraceable_functions_name_the_operation(mask_mod, message):
     with pytest.raises(attn.TraceError, match=message):

@@ -130,7 +130,13 @@ Status checkLayout(const Signature &sig, int i, const DLTensor *t, int64_t eleme
     int64_t elementBytes = (t->dtype.bits * t->dtype.lanes + 7) / 8;
     for (int d = 0; d + 1 < rank; ++d) {
       if (t->shape[d] == 1) continue;
-      int64_t strideBytes = strides[d] * elementBytes;
+      int64_t strideBytes = 0;
+      // A stride whose byte distance overflows addresses nothing real
+      // (found by the launch fuzzer: UB in this very check).
+      if (__builtin_mul_overflow(strides[d], elementBytes, &strideBytes))
+        return mismatch(who() + " dimension " + std::to_string(d) + " has stride " +
+                        std::to_string(strides[d]) + ", whose distance in bytes "
+                        "overflows 64 bits");
       if (strideBytes % static_cast<int64_t>(a.alignment) != 0)
         return mismatch(who() + " dimension " + std::to_string(d) + " has stride " +
                         std::to_string(strides[d]) + " (" + std::to_string(strideBytes) +

@@ -10,6 +10,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <iterator>
 #include <set>
 #include <sstream>
@@ -152,6 +155,68 @@ std::string checkBinary(const Binary &b, const std::set<std::string> &symbols) {
   return checkExpr(b.launch->sharedMemBytes, "shared_mem_bytes", true, symbols);
 }
 
+std::string describe(const Dim &d) {
+  return d.isStatic() ? std::to_string(d.extent) : d.symbol;
+}
+
+// An attention kernel (tensors q, k, v, o) must declare shapes that agree
+// with each other: its code writes o at q's [B, Hq, Sq] and v's F, so a
+// signature that gives o fewer heads than q (a crafted or damaged bundle)
+// would let it write past the caller's buffer. The runtime checks tensors
+// against the signature; this checks the signature against itself.
+std::string checkAttentionSignature(const Kernel &k) {
+  auto find = [&](const char *name) -> const Arg * {
+    for (const Arg &a : k.args)
+      if (a.name == name && a.kind == ArgKind::Tensor) return &a;
+    return nullptr;
+  };
+  const Arg *q = find("q"), *kk = find("k"), *v = find("v"), *o = find("o");
+  if (!q || !kk || !v || !o) return {};
+  for (const Arg *a : {q, kk, v, o})
+    if (a->dims.size() != 4)
+      return "attention argument " + quoted(a->name) + " has rank " +
+             std::to_string(a->dims.size()) + ", expected 4 ([B, H, S, D])";
+  if (q->role != Role::Input || kk->role != Role::Input || v->role != Role::Input ||
+      o->role != Role::Output)
+    return "attention arguments q, k, v must be inputs and o an output";
+  struct Tie {
+    const Arg *a;
+    size_t da;
+    const Arg *b;
+    size_t db;
+    const char *meaning;
+  };
+  std::vector<Tie> ties = {
+      {o, 0, q, 0, "B"},   {o, 1, q, 1, "Hq"},  {o, 2, q, 2, "Sq"},
+      {o, 3, v, 3, "F"},   {kk, 0, q, 0, "B"},  {v, 0, q, 0, "B"},
+      {v, 1, kk, 1, "Hkv"}, {v, 2, kk, 2, "Skv"}, {kk, 3, q, 3, "E"}};
+  const Arg *lse = find("lse");
+  if (lse) {
+    if (lse->dims.size() != 3 || lse->role != Role::Output)
+      return "attention output 'lse' must be an output of rank 3 ([B, Hq, Sq])";
+    for (size_t d = 0; d < 3; ++d) ties.push_back({lse, d, q, d, d == 0 ? "B" : d == 1 ? "Hq" : "Sq"});
+  }
+  for (const Tie &t : ties) {
+    const Dim &x = t.a->dims[t.da], &y = t.b->dims[t.db];
+    if (!(x == y))
+      return "attention argument " + quoted(t.a->name) + " dimension " +
+             std::to_string(t.da) + " is " + describe(x) + " but " +
+             quoted(t.b->name) + " dimension " + std::to_string(t.db) + " is " +
+             describe(y) + " (both are " + t.meaning + ")";
+  }
+  const Dim &hq = q->dims[1], &hkv = kk->dims[1];
+  if (hq.isStatic() && hkv.isStatic() &&
+      (hkv.extent < 1 || hq.extent < 1 || hq.extent % hkv.extent != 0))
+    return "attention query heads " + std::to_string(hq.extent) +
+           " are not a positive multiple of the key/value heads " +
+           std::to_string(hkv.extent);
+  for (const Arg &a : k.args)
+    if (a.role == Role::Output && &a != o && &a != lse)
+      return "attention kernel has an output " + quoted(a.name) +
+             " besides 'o' and 'lse'";
+  return {};
+}
+
 std::string checkKernel(const Kernel &k) {
   if (!isIdentifier(k.name)) return "name is not an identifier";
   std::set<std::string> argNames, symbols;
@@ -165,6 +230,7 @@ std::string checkKernel(const Kernel &k) {
     for (const Dim &d : a.dims)
       if (!d.isStatic()) symbols.insert(d.symbol);
   }
+  if (std::string e = checkAttentionSignature(k); !e.empty()) return e;
   if (k.binaries.empty()) return "has no binaries";
   std::set<std::pair<std::string, BinaryKind>> seen;
   for (size_t i = 0; i < k.binaries.size(); ++i) {
@@ -504,6 +570,18 @@ ReadStatus read(const void *data, size_t size, Bundle &out, std::string &error) 
     error = "corrupted or truncated bundle: its FlatBuffers structure does not verify";
     return ReadStatus::Invalid;
   }
+  // The file ends where the buffer ends: the verifier tracks the furthest
+  // byte any object reaches (FLATBUFFERS_TRACK_VERIFIER_BUFFER_SIZE, set for
+  // every user of attn_bundle); beyond it only the builder's alignment
+  // padding (< 8 zero bytes) may follow.
+  size_t used = verifier.GetComputedSize();
+  if (used == 0 || used > size || size - used >= 8 ||
+      std::any_of(buf + used, buf + size, [](uint8_t byte) { return byte != 0; })) {
+    error = "corrupted bundle: " + std::to_string(size - std::min(used, size)) +
+            " bytes follow the end of its FlatBuffers buffer (at byte " +
+            std::to_string(used) + ")";
+    return ReadStatus::Invalid;
+  }
   const uint8_t *field = table->GetAddressOf(fb::Bundle::VT_CHECKSUM);
   if (!field) {
     error = "corrupted bundle: it has no checksum";
@@ -540,17 +618,52 @@ ReadStatus read(const void *data, size_t size, Bundle &out, std::string &error) 
 }
 
 ReadStatus readFile(const std::string &path, Bundle &out, std::string &error) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
+  // POSIX calls, not streams: a directory, a FIFO or /dev/zero must get a
+  // message (and a bounded read), and no exception may escape.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     error = "cannot open bundle file " + quoted(path) + ": " + std::strerror(errno);
     return ReadStatus::IoError;
   }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)),
-                             std::istreambuf_iterator<char>());
-  if (f.bad()) {
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info;
+  if (::fstat(fd, &info) != 0) {
     error = "cannot read bundle file " + quoted(path) + ": " + std::strerror(errno);
     return ReadStatus::IoError;
   }
+  if (!S_ISREG(info.st_mode)) {
+    error = "cannot read bundle file " + quoted(path) + ": " +
+            (S_ISDIR(info.st_mode) ? "it is a directory" : "it is not a regular file");
+    return ReadStatus::IoError;
+  }
+  if (static_cast<uint64_t>(info.st_size) >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+    error = quoted(path) + ": not an attn bundle: " + std::to_string(info.st_size) +
+            " bytes is above the FlatBuffers limit of 2 GiB";
+    return ReadStatus::Invalid;
+  }
+  std::vector<uint8_t> bytes;
+  try {
+    bytes.resize(static_cast<size_t>(info.st_size));
+  } catch (const std::bad_alloc &) {
+    error = "cannot read bundle file " + quoted(path) + ": out of memory for " +
+            std::to_string(info.st_size) + " bytes";
+    return ReadStatus::IoError;
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = "cannot read bundle file " + quoted(path) + ": " + std::strerror(errno);
+      return ReadStatus::IoError;
+    }
+    if (n == 0) break; // shrank while reading: the checks below see the rest
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
   ReadStatus status = read(bytes.data(), bytes.size(), out, error);
   if (status != ReadStatus::Ok) error = quoted(path) + ": " + error;
   return status;

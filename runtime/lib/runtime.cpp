@@ -533,7 +533,7 @@ attn_bundle::attn_bundle(attn::bundle::Bundle b) : model(std::move(b)) {
 }
 
 attn_bundle::~attn_bundle() {
-  for (auto &[binary, m] : hostModules) dlclose(m.handle);
+  for (auto &[binary, m] : hostModules) attn::rt::unloadHostModule(m);
   const cuda::Driver *d = nullptr;
   if (!cudaFunctions.empty() && cuda::driver(&d).ok())
     for (auto &[key, f] : cudaFunctions) {
@@ -546,7 +546,13 @@ extern "C" {
 
 const char *attn_last_error(void) { return tLastError.c_str(); }
 
-const char *attn_status_string(attn_status s) {
+const char *attn_status_string(attn_status status) {
+  // A C caller may pass any int; in C++ a value outside the enumerators'
+  // range is undefined to load as attn_status (UBSan's report on the
+  // "unknown status" test), so the switch reads the bits as an int.
+  static_assert(sizeof(attn_status) == sizeof(int), "attn_status is an int");
+  int s;
+  std::memcpy(&s, &status, sizeof s);
   switch (s) {
   case ATTN_OK: return "ATTN_OK";
   case ATTN_ERROR_INVALID_ARGUMENT: return "ATTN_ERROR_INVALID_ARGUMENT";

@@ -137,6 +137,36 @@ TEST(BundleRead, TrailingBytesAreRejected) {
   EXPECT_NE(error.find("checksum mismatch"), std::string::npos) << error;
 }
 
+// Issue 16: 1,000 junk bytes appended behind a recomputed checksum were
+// accepted, though the file must end where the buffer ends.
+TEST(BundleRead, TrailingBytesBehindARecomputedChecksumAreRejected) {
+  std::vector<uint8_t> bytes = serialize(sampleBundle());
+  size_t size = bytes.size();
+  bytes.resize(size + 1000, 0xA5);
+  reseal(bytes);
+  std::string error;
+  EXPECT_EQ(readBytes(bytes, error), ReadStatus::Invalid);
+  EXPECT_NE(error.find("bytes follow the end of its FlatBuffers buffer"), std::string::npos)
+      << error;
+  // Zero bytes too: beyond the builder's alignment padding nothing may follow.
+  bytes.assign(bytes.begin(), bytes.begin() + static_cast<long>(size));
+  bytes.resize(size + 64, 0);
+  reseal(bytes);
+  EXPECT_EQ(readBytes(bytes, error), ReadStatus::Invalid);
+  EXPECT_NE(error.find("bytes follow the end"), std::string::npos) << error;
+}
+
+// Issue 16: a directory or /dev/zero given as a bundle threw from the
+// stream reader (an uncaught std::ios_base::failure, or bad_alloc).
+TEST(BundleRead, DirectoriesAndDevicesAreIoErrors) {
+  Bundle out;
+  std::string error;
+  EXPECT_EQ(readFile("/tmp", out, error), ReadStatus::IoError);
+  EXPECT_EQ(error, "cannot read bundle file '/tmp': it is a directory");
+  EXPECT_EQ(readFile("/dev/zero", out, error), ReadStatus::IoError);
+  EXPECT_EQ(error, "cannot read bundle file '/dev/zero': it is not a regular file");
+}
+
 TEST(BundleRead, ForeignFilesAreRejectedByIdentifier) {
   std::vector<uint8_t> elf = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   std::string error;
@@ -317,6 +347,22 @@ const Rule kRules[] = {
      "constant (3)"},
     {"DuplicateBinary", [](Bundle &b) { k0(b).binaries.push_back(gpu(b)); },
      "kernel 0 ('attention'): two cubin binaries for target 'sm_90a'"},
+    // Issue 16: a signature giving o fewer heads than q (its kernel writes
+    // q's heads) made attn-run write past its buffer.
+    {"OutputHeadsDisagree", [](Bundle &b) { k0(b).args[3].dims[1] = Dim::fixed(1); },
+     "kernel 0 ('attention'): attention argument 'o' dimension 1 is 1 but 'q' dimension 1 "
+     "is Hq (both are Hq)"},
+    {"OutputFeaturesDisagree", [](Bundle &b) { k0(b).args[3].dims[3] = Dim::fixed(32); },
+     "kernel 0 ('attention'): attention argument 'o' dimension 3 is 32 but 'v' dimension 3 "
+     "is 64 (both are F)"},
+    {"KeyLengthDisagrees", [](Bundle &b) { k0(b).args[2].dims[2] = Dim::sym("Sq"); },
+     "kernel 0 ('attention'): attention argument 'v' dimension 2 is Sq but 'k' dimension 2 "
+     "is Skv (both are Skv)"},
+    {"LseRank", [](Bundle &b) { k0(b).args[4].dims.pop_back(); },
+     "kernel 0 ('attention'): attention output 'lse' must be an output of rank 3 ([B, Hq, "
+     "Sq])"},
+    {"AttentionRank", [](Bundle &b) { k0(b).args[0].dims.pop_back(); },
+     "kernel 0 ('attention'): attention argument 'q' has rank 3, expected 4 ([B, H, S, D])"},
 };
 
 INSTANTIATE_TEST_SUITE_P(All, BundleRules, testing::ValuesIn(kRules),

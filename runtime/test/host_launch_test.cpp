@@ -5,6 +5,8 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <thread>
@@ -187,40 +189,108 @@ TEST(HostLaunch, TwoBundlesOfTheSameObjectAndManyThreads) {
   attn_bundle_free(second);
 }
 
-TEST(HostLaunch, TemporaryFilesAreRemoved) {
-  std::string dir = testing::TempDir() + "/attn-tmp-" + std::to_string(::getpid());
-  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
-  const char *old = std::getenv("TMPDIR");
-  std::string saved = old ? old : "";
-  ::setenv("TMPDIR", dir.c_str(), 1);
-  attn_bundle *bundle = load(addBiasBundle());
-  Problem p;
-  Tensor q = p.compactQ();
-  DLManagedTensor *o = nullptr;
-  EXPECT_EQ(allocAndLaunch(bundle, p, q, &o), ATTN_OK) << attn_last_error();
-  attn_tensor_free(o);
-  attn_bundle_free(bundle);
+int countEntries(const std::string &dir) {
   int entries = 0;
   if (DIR *d = ::opendir(dir.c_str())) {
     while (dirent *e = ::readdir(d))
       if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") ++entries;
     ::closedir(d);
   }
-  EXPECT_EQ(entries, 0);
+  return entries;
+}
+
+// Sets an environment variable for one scope.
+struct ScopedEnv {
+  std::string name, saved;
+  bool had;
+  ScopedEnv(const char *n, const char *value) : name(n) {
+    const char *old = std::getenv(n);
+    had = old != nullptr;
+    saved = old ? old : "";
+    if (value) ::setenv(n, value, 1);
+    else ::unsetenv(n);
+  }
+  ~ScopedEnv() {
+    if (had) ::setenv(name.c_str(), saved.c_str(), 1);
+    else ::unsetenv(name.c_str());
+  }
+};
+
+TEST(HostLaunch, TemporaryFilesAreRemoved) {
+  std::string dir = testing::TempDir() + "/attn-tmp-" + std::to_string(::getpid());
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  ScopedEnv tmp("TMPDIR", dir.c_str());
+  // Both ways of loading: an anonymous memory file (the default, nothing on
+  // disk) and a private directory (ATTN_HOST_LOADER=tmpdir).
+  for (const char *mode : {static_cast<const char *>(nullptr), "tmpdir"}) {
+    ScopedEnv loader("ATTN_HOST_LOADER", mode);
+    attn_bundle *bundle = load(addBiasBundle());
+    Problem p;
+    Tensor q = p.compactQ();
+    DLManagedTensor *o = nullptr;
+    EXPECT_EQ(allocAndLaunch(bundle, p, q, &o), ATTN_OK) << attn_last_error();
+    attn_tensor_free(o);
+    attn_bundle_free(bundle);
+    EXPECT_EQ(countEntries(dir), 0) << (mode ? mode : "memfd");
+  }
   ::rmdir(dir.c_str());
 
-  ::setenv("TMPDIR", "/nonexistent-attn-dir", 1);
-  bundle = load(addBiasBundle());
-  p = Problem();
-  q = p.compactQ();
+  ScopedEnv missing("TMPDIR", "/nonexistent-attn-dir");
+  ScopedEnv loader("ATTN_HOST_LOADER", "tmpdir");
+  attn_bundle *bundle = load(addBiasBundle());
+  Problem p;
+  Tensor q = p.compactQ();
+  DLManagedTensor *o = nullptr;
   EXPECT_EQ(allocAndLaunch(bundle, p, q, &o), ATTN_ERROR_HOST_LOADER);
   EXPECT_STREQ(attn_last_error(),
-               "cannot create a temporary file in /nonexistent-attn-dir for host binary of "
-               "kernel 'add_bias': No such file or directory");
+               "cannot create a private temporary directory in /nonexistent-attn-dir for "
+               "host binary of kernel 'add_bias': No such file or directory");
   attn_tensor_free(o);
   attn_bundle_free(bundle);
-  if (old) ::setenv("TMPDIR", saved.c_str(), 1);
-  else ::unsetenv("TMPDIR");
+}
+
+// Issue 16: a loader that crashed (here: the object's constructor aborts)
+// left an attn-host-* file behind. Loaded from a memory file, nothing is
+// ever written to the temporary directory.
+TEST(HostLaunch, CrashWhileLoadingLeavesNoFile) {
+  std::string dir = testing::TempDir() + "/attn-crash-" + std::to_string(::getpid());
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::setenv("TMPDIR", dir.c_str(), 1);
+    ::unsetenv("ATTN_HOST_LOADER");
+    attn_bundle *bundle =
+        load(addBiasBundle("add_bias", readBytes(ATTN_TEST_CRASH_KERNEL)));
+    Problem p;
+    Tensor q = p.compactQ();
+    DLManagedTensor *o = nullptr;
+    allocAndLaunch(bundle, p, q, &o);
+    ::_exit(0); // not reached: the constructor aborts
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status)) << "the crashing constructor did not run";
+  EXPECT_EQ(countEntries(dir), 0);
+  ::rmdir(dir.c_str());
+}
+
+// A host object compiled for features this CPU lacks is refused with their
+// names (an unknown name counts as lacking), not run into SIGILL.
+TEST(HostLaunch, MissingCpuFeaturesAreRefused) {
+  attn_bundle *bundle =
+      load(addBiasBundle("add_bias", readBytes(ATTN_TEST_FEATURES_KERNEL)));
+  Problem p;
+  Tensor q = p.compactQ();
+  DLManagedTensor *o = nullptr;
+  EXPECT_EQ(allocAndLaunch(bundle, p, q, &o), ATTN_ERROR_HOST_LOADER);
+  std::string message = attn_last_error();
+  EXPECT_NE(message.find("was compiled for CPU features this CPU lacks ("),
+            std::string::npos) << message;
+  EXPECT_NE(message.find("not-a-cpu-feature"), std::string::npos) << message;
+  EXPECT_EQ(message.find("sse2"), std::string::npos) << message;
+  attn_tensor_free(o);
+  attn_bundle_free(bundle);
 }
 
 TEST(HostLaunch, LoaderFailures) {

@@ -152,6 +152,16 @@ TEST_F(Validation, InnermostStrideOne) {
                  "stride is 2");
 }
 
+// Found by the launch fuzzer (fuzz/launch_fuzzer.cpp): the row-alignment
+// check multiplied the stride by the element size in signed 64 bits, which
+// overflowed (undefined behaviour; wrapped, it blamed the alignment).
+TEST_F(Validation, StrideWhoseByteDistanceOverflows) {
+  q.strides = {(int64_t(1) << 62) + 8, 1024, 128, 1};
+  q.refresh();
+  expectMismatch("argument 0 ('q') dimension 0 has stride 4611686018427387912, whose "
+                 "distance in bytes overflows 64 bits");
+}
+
 TEST_F(Validation, InnermostContiguousAllowsOtherwiseStridedTensors) {
   q.strides = {2048, 64, 256, 1}; // heads and positions swapped in memory
   q.refresh();

@@ -186,6 +186,15 @@ std::string attn::support::formatShape(const std::vector<int64_t> &shape) {
   return text + "]";
 }
 
+std::optional<int64_t>
+attn::support::checkedElementCount(const std::vector<int64_t> &shape) {
+  int64_t count = 1;
+  for (int64_t extent : shape)
+    if (extent < 0 || __builtin_mul_overflow(count, extent, &count))
+      return std::nullopt;
+  return count;
+}
+
 int64_t attn::support::elementCount(const std::vector<int64_t> &shape) {
   int64_t count = 1;
   for (int64_t extent : shape)

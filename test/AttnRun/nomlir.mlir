@@ -60,7 +60,7 @@
 // RUN: not attn-run-nomlir %t/b.atnb --target host --seq-q 8 2>&1 | FileCheck %s --check-prefix=BATCH
 // BATCH: error: kernel 'lse' leaves this size dynamic (B): pass --batch
 // RUN: not attn-run-nomlir %t/b.atnb --target host --inputs %t/full --seq-q 36 --check 2>&1 | FileCheck %s --check-prefix=CONTRA
-// CONTRA: error: --seq-q 36 contradicts Sq = 37 of the --inputs files
+// CONTRA: error: --seq-q 36 contradicts Sq = 37 from the --inputs files
 // RUN: not attn-run-nomlir %t/b.atnb --function docs --target host --inputs %t/outs --batch 2 --seq-q 40 --check 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: error: {{.*}}outs/data0.npy: cannot read: No such file or directory
 // RUN: not attn-run-nomlir %t/b.atnb --function docs --target host --inputs %t/full --check 2>&1 | FileCheck %s --check-prefix=UNFIT

@@ -14,7 +14,8 @@
 // CHECK: scf.for %[[LANE:.*]] = %c0 to %{{.*}} step %c1 {
 // CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(
 // CHECK: %[[IN:.*]] = arith.cmpi sle, %{{.*}}, %[[SKV]] : index
-// CHECK: vector.fma
+// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : vector<8xf32>
+// CHECK-NEXT: arith.addf %{{.*}}, %{{.*}} fastmath<contract> : vector<8xf32>
 // CHECK: vector.reduction <add>
 // CHECK: scf.if %[[IN]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
 // CHECK-NEXT: scf.yield
@@ -22,7 +23,8 @@
 // CHECK: arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
 // CHECK-NOT: arith.cmpi slt
 // CHECK: math.exp2
-// CHECK: vector.fma
+// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : vector<8xf32>
+// CHECK-NEXT: arith.addf %{{.*}}, %{{.*}} fastmath<contract> : vector<8xf32>
 func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
   %o = attn.attention %q, %k, %v : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
   return %o : tensor<?x2x?x8xf32>
@@ -43,7 +45,8 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x
 // CHECK: %[[INSIDE:.*]] = arith.cmpi sle, %{{.*}}, %{{.*}} : index
 // CHECK: %[[MASKFULL:.*]] = arith.andi %[[INSIDE]], %[[BEHIND]] : i1
 // CHECK: %[[FULL:.*]] = arith.andi %[[MASKFULL]], %{{.*}} : i1
-// CHECK: vector.fma
+// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : vector<8xf32>
+// CHECK-NEXT: arith.addf %{{.*}}, %{{.*}} fastmath<contract> : vector<8xf32>
 // The element rule runs only in the branch of tiles that are not full.
 // CHECK: scf.if %[[FULL]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
 // CHECK-NEXT: scf.yield

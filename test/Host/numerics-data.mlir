@@ -32,10 +32,10 @@
 // RUN: attn-run %t.0.atnb --target host --function bias --batch 2 --seq-q 130 --seq-kv 67 --seed 0 --check
 // RUN: attn-run %t.1.atnb --target host --function bias --batch 1 --seq-q 77 --seq-kv 131 --seed 1 --check
 // RUN: attn-run %t.1.atnb --target host --function bias --batch 2 --seq-q 130 --seq-kv 67 --seed 1 --check
-// RUN: attn-run %t.0.atnb --target host --function regions --batch 1 --seq-q 77 --seq-kv 131 --seed 0 --check
-// RUN: attn-run %t.0.atnb --target host --function regions --batch 2 --seq-q 130 --seq-kv 67 --seed 0 --check
-// RUN: attn-run %t.1.atnb --target host --function regions --batch 1 --seq-q 77 --seq-kv 131 --seed 1 --check
-// RUN: attn-run %t.1.atnb --target host --function regions --batch 2 --seq-q 130 --seq-kv 67 --seed 1 --check
+// RUN: attn-run %t.0.atnb --target host --function regions --batch 1 --seq-q 77 --seq-kv 131 --seed 0 --check --allow-arbitrary-region-data
+// RUN: attn-run %t.0.atnb --target host --function regions --batch 2 --seq-q 130 --seq-kv 67 --seed 0 --check --allow-arbitrary-region-data
+// RUN: attn-run %t.1.atnb --target host --function regions --batch 1 --seq-q 77 --seq-kv 131 --seed 1 --check --allow-arbitrary-region-data
+// RUN: attn-run %t.1.atnb --target host --function regions --batch 2 --seq-q 130 --seq-kv 67 --seed 1 --check --allow-arbitrary-region-data
 // The output ends in the verdict; a FAIL also exits non-zero.
 // RUN: attn-run %t.0.atnb --target host --function doc_ids --batch 1 --seq-q 9 --check | FileCheck %s
 // CHECK: kernel doc_ids: B=1

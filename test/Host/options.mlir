@@ -17,7 +17,11 @@
 // RUN: not attn-opt %s --attn-compile="targets=host block-kv=5000" 2>&1 | FileCheck %s --check-prefix=STACK
 // STACK: error: host key tiles of 5000 keys exceed the 4096 the host kernel keeps on its stack; choose a smaller block-kv
 // RUN: not attn-opt %s --attn-compile="targets=host host-cpu=pentium9" 2>&1 | FileCheck %s --check-prefix=CPU
-// CPU: error: unknown host CPU 'pentium9' (use 'native' or an LLVM CPU name such as 'x86-64-v3')
+// CPU: error: unknown host CPU 'pentium9' (use 'portable', 'native' or an LLVM CPU name such as 'x86-64-v3')
+// A 32-bit CPU is refused with a message, not LLVM's fatal error (issue 16).
+// RUN: not attn-opt %s --attn-compile="targets=host host-cpu=i386" 2>&1 | FileCheck %s --check-prefix=CPU32
+// CPU32: error: host CPU 'i386' cannot run 64-bit code, which the host target ('x86_64-{{.*}}') needs; use 'portable' or a 64-bit CPU such as 'x86-64-v3'
+// CPU32-NOT: LLVM ERROR
 // RUN: not attn-opt %s --attn-compile="targets=host output=%t.missing/dir/x.atnb" 2>&1 | FileCheck %s --check-prefix=WRITE
 // WRITE: error: attn-compile: cannot write bundle file '{{.*}}x.atnb'
 // RUN: env ATTN_LD_LLD=%t.no-such-linker not attn-opt %s --attn-compile="targets=host" 2>&1 | FileCheck %s --check-prefix=LINKER

@@ -4,7 +4,7 @@
 // RUN: not attn-opt --attn-online-softmax --attn-tile --attn-sparsify="count=true seq-q=64 seq-kv=-1" %examples/fusemax/two_pass.mlir -o /dev/null 2>&1 | FileCheck %s --check-prefix=NEGATIVE
 // OPTION: error: attn-sparsify: seq-q and seq-kv are lengths to count at: they need count=true and must be >= 1, got seq-q=64 seq-kv=0
 // DYNAMIC: error: attn-sparsify: cascade 'two_pass' has a dynamic length; pass seq-q=N to count its tiles
-// NEGATIVE: error: attn-sparsify: seq-q and seq-kv are lengths to count at: they need count=true and must be >= 1, got seq-q=64 seq-kv=-1
+// NEGATIVE: error: attn-sparsify: seq-q and seq-kv must be in [1, 1073741824], got seq-q=64 seq-kv=-1
 
 // The 1-pass cascade before attn-tile: its queries are not tiled.
 func.func @untiled(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tensor<?x4x?x8xf32>) -> tensor<?x4x?xf32> {

@@ -4,13 +4,20 @@
 // RUN: attn-run %examples/causal.mlir --target ref --batch 2 --seq-q 11 --equivalent %examples/causal.mlir | FileCheck %s --check-prefix=SAME
 // RUN: attn-run %examples/causal.mlir --target ref --batch 1 --seq-q 13 --equivalent %examples/sqa.mlir | FileCheck %s --check-prefix=SAME
 // RUN: attn-run %S/Inputs/small_causal.mlir --target ref --batch 2 --seq-q 12 --seq-kv 15 --equivalent %S/Inputs/small_causal_region.mlir | FileCheck %s --check-prefix=SAME
-// RUN: attn-run %S/Inputs/small_causal.mlir --target ref --batch 2 --seq-q 12 --equivalent %S/Inputs/small_causal_score_drop.mlir | FileCheck %s --check-prefix=SAME
 // RUN: attn-run %S/Inputs/small_causal.mlir --target ref --batch 2 --seq-q 8 --equivalent %S/Inputs/small_window.mlir | FileCheck %s --check-prefix=SAME
 // RUN: attn-run %S/Inputs/grid_full.mlir --target ref --batch 2 --equivalent %S/Inputs/grid_neighborhood_full.mlir | FileCheck %s --check-prefix=SAME
 // SAME: o_rel_err=0
 // SAME-NOT: problem
 // SAME: max_rel_err=0{{$}}
 // SAME-NEXT: PASS
+
+// A score region receives the score as the f32 it is in a kernel (issue 16:
+// region arithmetic follows the declared types), so dropping keys there
+// agrees with the mask attribute to f32 rounding, not exactly.
+// RUN: attn-run %S/Inputs/small_causal.mlir --target ref --batch 2 --seq-q 12 --equivalent %S/Inputs/small_causal_score_drop.mlir --tolerance 1e-6 | FileCheck %s --check-prefix=CLOSE
+// CLOSE: o_rel_err={{[0-9.e-]+}}
+// CLOSE-NOT: problem
+// CLOSE: PASS
 
 // A different mask fails, with exit code 1.
 // RUN: not attn-run %examples/causal.mlir --target ref --batch 1 --seq-q 9 --equivalent %examples/mha.mlir | FileCheck %s --check-prefix=DIFFERENT

@@ -37,7 +37,7 @@
 // RUN: cp %t/a/q.npy %t/a/k.npy %t/a/v.npy %t/seven/data0.npy %t/short/
 // RUN: not attn-run %examples/documents.mlir --target ref --inputs %t/short 2>&1 | FileCheck %s --check-prefix=SHORT
 // SHORT: error: 'attn.attention' op data operand #0 of '#attn.documents': dimension 1 is 7 but must be 12 (S)
-// SHORT: remark: reference: the data operands do not fit the mask or score mod at the bound sizes B = 2, Sq = 12, Skv = 12
+// SHORT: remark: reference: the data operands do not fit the mask at the bound sizes B = 2, Sq = 12, Skv = 12
 
 // Size flags must agree with the files; --seed has no meaning with files.
 // RUN: not attn-run %examples/documents.mlir --target ref --inputs %t/a --seq-q 5 2>&1 | FileCheck %s --check-prefix=FLAGS

@@ -2,7 +2,7 @@
 // RUN: attn-opt %s --split-input-file --verify-diagnostics --attn-report-sparsity -o /dev/null
 
 // RUN: not attn-opt %s --split-input-file --attn-report-sparsity="block-q=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK
-// BLOCK: error: attn-report-sparsity: block-q and block-kv must be >= 1, got 0 and 128
+// BLOCK: error: attn-report-sparsity: block-q must be in [1, 1073741824], got 0
 
 // RUN: not attn-opt %s --split-input-file --attn-report-sparsity="seed=-5" -o /dev/null 2>&1 | FileCheck %s --check-prefix=SEED
 // SEED: error: attn-report-sparsity: seed must be >= 0, got -5
@@ -15,7 +15,7 @@
 // HUGE: error: attn-report-sparsity: 7812500 x 7812500 tiles exceed the report's limit of 16777216 tile pairs; use larger block-q/block-kv
 
 // RUN: not attn-opt %s --split-input-file --attn-report-sparsity="seq-q=-3" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NEGATIVE
-// NEGATIVE: error: attn-report-sparsity: seq-q must be positive, got -3
+// NEGATIVE: error: attn-report-sparsity: seq-q must be in [1, 1073741824], got -3
 
 // RUN: not attn-opt %s --split-input-file --attn-report-sparsity="heads=7" -o /dev/null 2>&1 | FileCheck %s --check-prefix=HEADS
 // HEADS: error: attn-report-sparsity: head 7 is out of range [0, 2)

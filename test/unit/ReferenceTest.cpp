@@ -12,6 +12,7 @@
 #include "attn/Interpreter/Inputs.h"
 #include "attn/Interpreter/Npy.h"
 #include "attn/Interpreter/Reference.h"
+#include "attn/Support/FloatBits.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -577,9 +578,82 @@ TEST_F(ReferenceTest, CustomRegionsAndTheMaskAttributeCombine) {
                 [](int64_t, int64_t, int64_t i, int64_t j) {
                   return j <= i && i - j < 8 && j % 3 != 0;
                 },
+                // Region arithmetic is in its declared type (f32).
                 [](double s, int64_t, int64_t h, int64_t, int64_t) {
-                  return s + 0.5 * h;
+                  return static_cast<double>(static_cast<float>(s) +
+                                             static_cast<float>(0.5 * h));
                 });
+}
+
+// Issue 16: a score region rounding through bf16 was the identity in the
+// reference; results of float ops now have their declared type.
+TEST_F(ReferenceTest, RegionTruncfRoundsToItsType) {
+  AttentionOp op = parse(kRagged, "", {}, R"(score {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    %n = arith.truncf %s : f32 to bf16
+    %w = arith.extf %n : bf16 to f32
+    attn.yield %w : f32
+  })");
+  expectMatches(op, kRagged, randomBindings(kRagged),
+                [](int64_t, int64_t, int64_t, int64_t) { return true; },
+                [](double s, int64_t, int64_t, int64_t, int64_t) {
+                  return ::attn::support::widenHalf(
+                      ::attn::support::roundToHalf(static_cast<float>(s),
+                                                   ::attn::support::kBF16),
+                      ::attn::support::kBF16);
+                });
+}
+
+// Issue 16: tensor.dim in a region was accepted by the code generators and
+// refused by the reference.
+TEST_F(ReferenceTest, RegionTensorDimIsEvaluated) {
+  AttentionOp op = parse(kRagged, "", {"tensor<?xf32>"}, R"(mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %c0 = arith.constant 0 : index
+    %n = tensor.dim %d0, %c0 : tensor<?xf32>
+    %keep = arith.cmpi slt, %j, %n : index
+    attn.yield %keep : i1
+  })");
+  Bindings in = randomBindings(kRagged);
+  in.data.push_back({{7}, std::vector<double>(7, 1.0)});
+  expectMatches(op, kRagged, in,
+                [](int64_t, int64_t, int64_t, int64_t j) { return j < 7; });
+}
+
+// Issue 16: scale = 1e38 gave NaN in every f32 kernel while the float64
+// reference computed a softmax; scores beyond 2^127 are now reported.
+TEST_F(ReferenceTest, ScoresBeyondTheF32RangeAreReported) {
+  AttentionOp op = parse(kRagged, "scale = 1.0e38 : f32");
+  EXPECT_TRUE(failed(evaluateAttention(op, randomBindings(kRagged))));
+  EXPECT_TRUE(llvm::any_of(diagnostics, [](const std::string &d) {
+    return d.find("beyond +-2^127 where kernels computing scores in f32 "
+                  "overflow") != std::string::npos;
+  })) << llvm::join(diagnostics, "\n");
+
+  // A score region overflowing f32 gives +inf, as in a kernel: an error.
+  diagnostics.clear();
+  AttentionOp region = parse(kRagged, "", {}, R"(score {
+  ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+    %big = arith.constant 3.0e38 : f32
+    %t = arith.mulf %s, %big : f32
+    attn.yield %t : f32
+  })");
+  EXPECT_TRUE(failed(evaluateAttention(region, randomBindings(kRagged))));
+  EXPECT_FALSE(diagnostics.empty());
+}
+
+// Issue 16: decreasing document offsets were used as if sorted.
+TEST_F(ReferenceTest, DecreasingOffsetsAreRefused) {
+  AttentionOp op = parse(
+      kRagged, "mask = #attn.documents<operand = 0, layout = offsets>",
+      {"tensor<3xi64>"});
+  Bindings in = randomBindings(kRagged);
+  in.data.push_back({{3}, {100.0, 50.0, 0.0}});
+  EXPECT_TRUE(failed(evaluateAttention(op, in)));
+  EXPECT_TRUE(llvm::any_of(diagnostics, [](const std::string &d) {
+    return d.find("offsets (data operand #0) must not decrease, but entry 1 "
+                  "is 50 after 100") != std::string::npos;
+  })) << llvm::join(diagnostics, "\n");
 }
 
 //===----------------------------------------------------------------------===//
@@ -688,8 +762,11 @@ TEST_F(ReferenceTest, BindSizesChecksFlagsAgainstStaticSizes) {
             std::string::npos)
       << diagnostics.back();
 
+  // parse() replaces the module, so `op` is gone from here on (reading its
+  // location was a heap-use-after-free that AddressSanitizer reported).
   AttentionOp dynamicOp =
       parse(p, "mask = #attn.causal", {}, "", /*dynamic=*/true);
+  op = dynamicOp;
   SpecOperands dynamicSpec = SpecOperands::of(dynamicOp);
   EXPECT_TRUE(failed(bindSizes(dynamicSpec, {std::nullopt, 4, std::nullopt},
                                op.getLoc())));

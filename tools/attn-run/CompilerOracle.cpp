@@ -7,6 +7,9 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
+#include "attn/Interpreter/Inputs.h"
+#include "attn/Interpreter/Reference.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 using namespace mlir;
@@ -39,12 +42,18 @@ public:
   Outcome reference(const run::Problem &problem,
                     run::ExpectedOutputs &expected) override {
     const run::ProblemSizes &sizes = problem.sizes;
-    if (sizes.batch * sizes.queryHeads * sizes.seqQ * sizes.seqKV >
-        kMaxScores)
+    // Products with overflow checks: a wrapped product must not pass.
+    std::optional<int64_t> scores = ::attn::support::checkedElementCount(
+        {sizes.batch, sizes.queryHeads, sizes.seqQ, sizes.seqKV});
+    if (!scores || *scores > kMaxScores)
       return Outcome::TooLarge;
     int64_t elements = 0;
-    for (const run::Array &array : problem.arguments)
-      elements += run::elementCount(array.shape);
+    for (const run::Array &array : problem.arguments) {
+      std::optional<int64_t> count =
+          ::attn::support::checkedElementCount(array.shape);
+      if (!count || llvm::AddOverflow(elements, *count, elements))
+        return Outcome::TooLarge;
+    }
     if (elements > kMaxTensorElements)
       return Outcome::TooLarge;
     FailureOr<Results> results =
@@ -87,6 +96,24 @@ public:
             kept += *count;
           }
     return static_cast<double>(kept) / static_cast<double>(total);
+  }
+
+  bool validData(const run::Problem &problem) override {
+    auto attention = dyn_cast<AttentionOp>(entry.producer);
+    if (!attention)
+      return true; // cascades: evaluateCascade checks what it reads
+    return succeeded(
+        checkInputs(attention, bindingsOf(problem, /*dataOnly=*/false)));
+  }
+
+  std::vector<std::string> regionOnlyData() override {
+    std::vector<std::string> names;
+    FailureOr<SmallVector<unsigned>> operands =
+        regionOnlyDataOperands(entry.operands, entry.function.getLoc());
+    if (succeeded(operands))
+      for (unsigned index : *operands)
+        names.push_back("data" + std::to_string(index));
+    return names;
   }
 
 private:

@@ -103,6 +103,11 @@ cl::opt<bool> check("check",
                              "(default tolerance 1e-5 for f32, 1e-2 for "
                              "bf16/f16); without it, time the kernel"),
                     cl::cat(category));
+cl::opt<bool> allowArbitraryRegionData(
+    "allow-arbitrary-region-data",
+    cl::desc("--check: accept generated (arbitrary) values for data "
+             "operands that only a custom region reads"),
+    cl::cat(category));
 cl::opt<unsigned> runs("runs",
                        cl::desc("--target host/cuda without --check: timed "
                                 "runs whose median is reported (default 10 "
@@ -134,6 +139,13 @@ static OwningOpRef<ModuleOp> parseSpec(StringRef path,
     return nullptr;
   }
   StringRef text = file->getBuffer();
+  // A bundle is binary: say what it is rather than quote its bytes.
+  if (text.size() >= 8 && text.substr(4, 4) == "ATNB") {
+    printError(path + " is an attn bundle (a compiled kernel), not a spec: "
+                      "run it with --target host or cuda (attn-bundle-info "
+                      "shows what it holds)");
+    return nullptr;
+  }
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   return parseSourceString<ModuleOp>(text, ParserConfig(&context), path);
 }
@@ -308,6 +320,11 @@ int main(int argc, char **argv) {
                "host and cuda compare with the reference themselves)");
     return 1;
   }
+  if (allowArbitraryRegionData && !(bundleTarget && check)) {
+    printError("--allow-arbitrary-region-data applies only to --target "
+               "host/cuda --check");
+    return 1;
+  }
   if (check && (runs.getNumOccurrences() || usefulDensity.getNumOccurrences())) {
     printError("--runs and --useful-density apply only without --check");
     return 1;
@@ -361,6 +378,7 @@ int main(int argc, char **argv) {
     request.seed = seed;
     request.inputsDirectory = inputsDirectory;
     request.check = check;
+    request.allowArbitraryRegionData = allowArbitraryRegionData;
     if (tolerance.getNumOccurrences())
       request.tolerance = tolerance;
     if (runs.getNumOccurrences())

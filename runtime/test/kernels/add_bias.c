@@ -29,3 +29,12 @@ void add_bias(void **args) {
         for (int64_t l = 0; l < o->sizes[3]; ++l)
           o->aligned[at(o, i, j, k, l)] = q->aligned[at(q, i, j, k, l)] * scale + (float)shift;
 }
+
+/* Variants for the loader tests (runtime/test/CMakeLists.txt). */
+#ifdef ATTN_TEST_FEATURES
+const char attn_host_cpu_features[] = ATTN_TEST_FEATURES;
+#endif
+#ifdef ATTN_TEST_CRASH_ON_LOAD
+#include <stdlib.h>
+__attribute__((constructor)) static void crash_on_load(void) { abort(); }
+#endif

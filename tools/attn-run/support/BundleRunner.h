@@ -43,6 +43,9 @@ struct RunRequest {
   std::string inputsDirectory;
   /// Compare with expected outputs; else time the kernel.
   bool check = false;
+  /// Let --check pass on generated values of data operands that only a
+  /// custom region reads (arbitrary: nothing says which values it expects).
+  bool allowArbitraryRegionData = false;
   /// Default 1e-5 for f32 inputs, 1e-2 for bf16 and f16.
   std::optional<double> tolerance;
   /// Timed runs; default 10 on the host, 30 on CUDA (at least 20 there).
@@ -90,6 +93,13 @@ public:
                             ExpectedOutputs &expected) = 0;
   /// The fraction of (b, h, i, j) the mask keeps, when it can be counted.
   virtual std::optional<double> density(const Problem &problem) = 0;
+  /// The kernel arguments (data<N>) that only a custom region reads, whose
+  /// generated values are arbitrary.
+  virtual std::vector<std::string> regionOnlyData() = 0;
+  /// Whether the problem's data operands fit their rules (extents at the
+  /// bound sizes, contents such as non-decreasing offsets); false after a
+  /// diagnostic. Kernels do not validate data themselves.
+  virtual bool validData(const Problem &problem) = 0;
 };
 
 /// Makes the oracle of `kernel`; null after printing a diagnostic.

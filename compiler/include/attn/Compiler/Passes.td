@@ -38,9 +38,10 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
            "host: query rows per tile">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
            "host: keys per tile">,
-    Option<"hostCpu", "host-cpu", "std::string", /*default=*/"\"x86-64\"",
-           "host: CPU of the binary, an LLVM CPU name (x86-64, the portable "
-           "default; x86-64-v3; native for the compiling machine's CPU)">,
+    Option<"hostCpu", "host-cpu", "std::string", /*default=*/"\"portable\"",
+           "host: CPU of the binary: portable (the x86-64 baseline, runs on "
+           "any x86-64; the default), native (this machine) or an LLVM CPU "
+           "name (x86-64-v3)">,
     Option<"optLevel", "opt-level", "unsigned", /*default=*/"3",
            "host: LLVM optimization level (0 to 3)">,
     Option<"gpuBlockQ", "gpu-block-q", "int64_t", /*default=*/"0",

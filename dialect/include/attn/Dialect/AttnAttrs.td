@@ -34,6 +34,12 @@ def Attn_OperandIndexParameter : AttrParameter<"unsigned", "data operand index">
   let parser = [{ ::mlir::attn::parseOperandIndexParameter($_parser) }];
 }
 
+// Operands of #attn.and / #attn.or; the parser bounds the nesting depth.
+def Attn_MaskListParameter
+    : ArrayRefParameter<"::mlir::attn::MaskAttrInterface", "list of masks"> {
+  let parser = [{ ::mlir::attn::parseMaskListParameter($_parser) }];
+}
+
 // Lists are bracketed so that they compose with struct(params).
 def Attn_BoolListParameter
     : OptionalArrayRefParameter<"bool", "list of booleans"> {
@@ -221,14 +227,14 @@ def Attn_BlockMaskAttr : Attn_MaskAttr<"BlockMask", "block_mask", UsesData> {
 
 def Attn_AndAttr : Attn_MaskAttr<"And", "and", UsesData> {
   let summary = "keep where every operand mask keeps";
-  let parameters = (ins ArrayRefParameter<"::mlir::attn::MaskAttrInterface">:$masks);
+  let parameters = (ins Attn_MaskListParameter:$masks);
   let assemblyFormat = "`<` `[` $masks `]` `>`";
   let genVerifyDecl = 1;
 }
 
 def Attn_OrAttr : Attn_MaskAttr<"Or", "or", UsesData> {
   let summary = "keep where any operand mask keeps";
-  let parameters = (ins ArrayRefParameter<"::mlir::attn::MaskAttrInterface">:$masks);
+  let parameters = (ins Attn_MaskListParameter:$masks);
   let assemblyFormat = "`<` `[` $masks `]` `>`";
   let genVerifyDecl = 1;
 }

@@ -13,9 +13,14 @@ def Attn_Dialect : Dialect {
     modification are composable attributes (or custom regions), and the
     Einsum-cascade level that the FuseMax-style passes rewrite.
   }];
-  let useDefaultAttributePrinterParser = 1;
+  // Custom so that an unknown attribute name gets the list of valid ones.
+  let useDefaultAttributePrinterParser = 0;
   let extraClassDeclaration = [{
     void registerAttributes();
+    ::mlir::Attribute parseAttribute(::mlir::DialectAsmParser &parser,
+                                     ::mlir::Type type) const override;
+    void printAttribute(::mlir::Attribute attr,
+                        ::mlir::DialectAsmPrinter &printer) const override;
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",

@@ -6,6 +6,12 @@ include "attn/Dialect/AttnAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/OpBase.td"
 
+// F32Attr with a summary that says how to write one: a bare `0.125` is an
+// f64 attribute and would otherwise get only "32-bit float attribute".
+def Attn_F32ScaleAttr
+    : FloatAttrBase<F32, "f32 attribute, written with its type as in "
+                         "`scale = 0.125 : f32` (a bare 0.125 is f64)">;
+
 def Attn_AttentionOp : Attn_Op<"attention", [
     Pure]> {
   let summary = "scaled dot-product attention with a mask and score mod";
@@ -28,7 +34,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [
   let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key,
                        AnyRankedTensor:$value,
                        Variadic<AnyRankedTensor>:$data,
-                       OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<Attn_F32ScaleAttr>:$scale,
                        OptionalAttr<AnyAttr>:$mask,
                        OptionalAttr<AnyAttr>:$score_mod);
   let results = (outs AnyRankedTensor:$output,

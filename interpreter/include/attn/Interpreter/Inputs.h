@@ -67,6 +67,12 @@ FailureOr<Bindings> generateBindings(const SpecOperands &spec,
                                      const ProblemSizes &sizes, uint64_t seed,
                                      Location loc);
 
+/// The data operands that only a custom region reads: generated values for
+/// them are arbitrary (nothing says which values the region expects), so a
+/// check on them proves agreement on those values only.
+FailureOr<llvm::SmallVector<unsigned>>
+regionOnlyDataOperands(const SpecOperands &spec, Location loc);
+
 /// Rounds every value to the nearest value of `elementType` (a float type),
 /// ties to even, so the reference sees exactly what a kernel would load.
 void roundToElementType(Tensor64 &tensor, Type elementType);

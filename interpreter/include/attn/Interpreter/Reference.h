@@ -33,6 +33,12 @@ struct Results { Tensor64 output; std::optional<Tensor64> lse; };
 /// rows kept no key.
 llvm::FailureOr<Results> evaluateAttention(AttentionOp op, const Bindings &inputs);
 
+/// The checks evaluateAttention makes before computing anything: bindings
+/// against the op's types, data operands against their rules at the bound
+/// sizes, and data contents (offsets must not decrease). Cheap; attn-run
+/// runs them before launching a kernel on data from files.
+LogicalResult checkInputs(AttentionOp op, const Bindings &inputs);
+
 // The helpers below are inline so that the region and cascade evaluators
 // can use them too.
 

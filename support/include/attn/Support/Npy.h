@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <optional>
 #include <vector>
 
 namespace attn::support {
@@ -26,6 +27,9 @@ struct Array {
 std::string formatShape(const std::vector<int64_t> &shape);
 /// The product of the extents.
 int64_t elementCount(const std::vector<int64_t> &shape);
+/// The product of `shape`, or nothing when an extent is negative or the
+/// product overflows 64 bits.
+std::optional<int64_t> checkedElementCount(const std::vector<int64_t> &shape);
 
 enum class NpyDType { F16, F32, F64, I32, I64 };
 

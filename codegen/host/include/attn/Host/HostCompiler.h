@@ -27,9 +27,12 @@ struct HostEntryPoint {
 };
 
 struct HostCodegenOptions {
-  /// The CPU to generate code for: "native" (the compiling machine's CPU and
-  /// features) or an LLVM CPU name such as "x86-64-v3".
-  std::string cpu = "x86-64";
+  /// The CPU to generate code for: "portable" (the target's baseline:
+  /// x86-64 on x86-64 hosts, LLVM's "generic" elsewhere), "native" (the
+  /// compiling machine's CPU and features) or an LLVM CPU name such as
+  /// "x86-64-v3". The shared object records the features it was compiled
+  /// for, and the runtime refuses it on a CPU that lacks one.
+  std::string cpu = "portable";
   /// LLVM optimization level, 0 to 3.
   unsigned optLevel = 3;
 };

@@ -1,27 +1,24 @@
-//===- CudaDevice.h - Device memory and timing for attn-run -----*- C++ -*-===//
-//
-// The little attn-run does on a CUDA device beyond what the runtime does:
+// A CUDA device for tools that move data themselves (attn-run, benchmarks):
 // allocate, copy, synchronize, time with events. It goes through the
-// runtime's own driver table (libcuda.so.1 opened at run time), so attn-run
-// needs no CUDA toolkit either.
-//
-//===----------------------------------------------------------------------===//
-#ifndef ATTN_RUN_SUPPORT_CUDADEVICE_H
-#define ATTN_RUN_SUPPORT_CUDADEVICE_H
+// runtime's own driver table (libcuda.so.1 opened at run time), so its users
+// need no CUDA toolkit either. This header is the deliberate interface to
+// that table: the driver declarations stay private to runtime/lib.
+// Link the static library attn_cuda_device.
+#ifndef ATTN_CUDA_DEVICE_HPP
+#define ATTN_CUDA_DEVICE_HPP
 
-#include "cuda_driver.h"
-
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <vector>
 
-namespace attn::run {
+namespace attn {
 
 /// Device `ordinal` with its primary context current for this object's
 /// lifetime; every method returns "" on success, else a message.
 class CudaDevice {
 public:
-  CudaDevice() = default;
+  CudaDevice();
   CudaDevice(const CudaDevice &) = delete;
   CudaDevice &operator=(const CudaDevice &) = delete;
   ~CudaDevice();
@@ -30,10 +27,10 @@ public:
   /// runtime's message (ATTN_ERROR_NO_CUDA_DRIVER / _DEVICE).
   std::string open(int ordinal);
 
-  const std::string &name() const { return deviceName; }
-  int major() const { return scope.device().major; }
-  int minor() const { return scope.device().minor; }
-  int64_t l2Bytes() const { return l2CacheBytes; }
+  const std::string &name() const;
+  int major() const;
+  int minor() const;
+  int64_t l2Bytes() const;
 
   /// Device memory freed with this object.
   std::string allocate(size_t bytes, uint64_t &pointer);
@@ -52,12 +49,8 @@ private:
   std::string recordPair(bool end);
   std::string elapsed(float &milliseconds);
 
-  const rt::cuda::Driver *driver = nullptr;
-  rt::cuda::ContextScope scope;
-  std::string deviceName;
-  int64_t l2CacheBytes = 0;
-  std::vector<uint64_t> allocations;
-  rt::cuda::CUevent startEvent = nullptr, stopEvent = nullptr;
+  struct State;
+  std::unique_ptr<State> state;
 };
 
 template <typename Work>
@@ -72,6 +65,6 @@ std::string CudaDevice::time(Work &&work, float &milliseconds) {
   return error;
 }
 
-} // namespace attn::run
+} // namespace attn
 
-#endif // ATTN_RUN_SUPPORT_CUDADEVICE_H
+#endif // ATTN_CUDA_DEVICE_HPP

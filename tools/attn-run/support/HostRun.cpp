@@ -1,0 +1,109 @@
+//===- HostRun.cpp - Running the host binary --------------------------------===//
+//
+// Launches through the runtime on host tensors: once for a check (also the
+// reference of a CUDA check), or a warm-up and --runs timed calls.
+//
+//===----------------------------------------------------------------------===//
+#include "Runner.h"
+
+#include <chrono>
+#include <iostream>
+
+using namespace attn::run;
+namespace bundle = attn::bundle;
+
+namespace attn::run {
+
+namespace {
+/// Timed runs by default.
+constexpr unsigned kDefaultHostRuns = 10;
+} // namespace
+
+bool launch(attn_bundle *loaded, const bundle::Kernel &kernel,
+            const char *target, const std::vector<const DLTensor *> &args) {
+  attn_status status =
+      attn_kernel_launch(loaded, kernel.name.c_str(), target, args.data(),
+                         static_cast<int>(args.size()), nullptr);
+  if (status == ATTN_OK)
+    return true;
+  printError("running kernel '" + kernel.name + "' failed: " +
+             attn_status_string(status) + ": " + attn_last_error());
+  return false;
+}
+
+/// The outputs (o, lse) read back from `buffers`.
+ExpectedOutputs readOutputs(const Signature &signature,
+                            const std::vector<HostBuffer> &buffers,
+                            std::string source) {
+  ExpectedOutputs outputs;
+  outputs.output = buffers[signature.output].read();
+  if (signature.lse >= 0)
+    outputs.lse = buffers[signature.lse].read();
+  outputs.source = std::move(source);
+  return outputs;
+}
+
+/// Runs the host binary once on the problem.
+bool runHostOnce(attn_bundle *loaded, const bundle::Kernel &kernel,
+                 const Signature &signature, const Problem &problem,
+                 ExpectedOutputs &outputs, const std::string &source) {
+  std::vector<HostBuffer> buffers;
+  if (!stageOnHost(kernel, problem, buffers))
+    return false;
+  std::vector<const DLTensor *> args;
+  std::vector<DLTensor> tensors;
+  tensors.reserve(buffers.size());
+  for (const HostBuffer &buffer : buffers)
+    tensors.push_back(buffer.describe(buffer.data(), {kDLCPU, 0}));
+  for (const DLTensor &tensor : tensors)
+    args.push_back(&tensor);
+  if (!launch(loaded, kernel, "host", args))
+    return false;
+  outputs = readOutputs(signature, buffers, source);
+  return true;
+}
+
+int runHost(const RunRequest &request, const bundle::Kernel &kernel,
+            const Signature &signature, Problem &problem, SpecOracle *oracle,
+            attn_bundle *loaded) {
+  if (request.check) {
+    ExpectedOutputs expected, candidate;
+    if (!expectedOutputs(request, kernel, signature, problem, oracle, loaded,
+                         expected) ||
+        !runHostOnce(loaded, kernel, signature, problem, candidate, "host"))
+      return 1;
+    return report(expected, candidate,
+                  request.tolerance.value_or(defaultTolerance(kernel, signature)));
+  }
+
+  std::vector<HostBuffer> buffers;
+  if (!stageOnHost(kernel, problem, buffers))
+    return 1;
+  std::vector<DLTensor> tensors;
+  tensors.reserve(buffers.size());
+  for (const HostBuffer &buffer : buffers)
+    tensors.push_back(buffer.describe(buffer.data(), {kDLCPU, 0}));
+  std::vector<const DLTensor *> args;
+  for (const DLTensor &tensor : tensors)
+    args.push_back(&tensor);
+  // One warm-up call (it also loads the shared object), then the median.
+  if (!launch(loaded, kernel, "host", args))
+    return 1;
+  unsigned runs = request.runs.value_or(kDefaultHostRuns);
+  std::vector<double> milliseconds;
+  for (unsigned run = 0; run < runs; ++run) {
+    auto start = std::chrono::steady_clock::now();
+    if (!launch(loaded, kernel, "host", args))
+      return 1;
+    std::chrono::duration<double, std::milli> elapsed =
+        std::chrono::steady_clock::now() - start;
+    milliseconds.push_back(elapsed.count());
+  }
+  double medianMs = median(milliseconds);
+  std::cout << "runs=" << runs << " median_ms=" << formatNumber(medianMs)
+            << "\n";
+  printThroughput(request, oracle, problem, medianMs);
+  return 0;
+}
+
+} // namespace attn::run
