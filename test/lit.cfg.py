@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import platform
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -30,6 +31,10 @@ else:
     _ptxas = shutil.which("ptxas")
 if _ptxas and os.access(_ptxas, os.X_OK):
     config.available_features.add("ptxas")
+
+# Tests of x86-specific host code generation (CPU names, F16C).
+if platform.machine() in ("x86_64", "AMD64"):
+    config.available_features.add("x86_64-host")
 
 # The MLIR-free attn-run (tools/attn-run), built as attn-run-nomlir beside the
 # compiler.

@@ -108,18 +108,18 @@ public:
       output.replacement = std::move(kernels);
       return success();
     }
-    if (failed(lowerHostKernelsToLLVM(*kernels, entries)))
-      return failure();
-    if (request.emit == "host-llvm") {
-      output.replacement = std::move(kernels);
-      return success();
-    }
     HostCodegenOptions codegen;
     if (auto it = request.options.find("host-cpu"); it != request.options.end())
       codegen.cpu = it->second;
     if (auto it = request.options.find("opt-level");
         it != request.options.end())
       StringRef(it->second).getAsInteger(10, codegen.optLevel);
+    if (failed(lowerHostKernelsToLLVM(*kernels, entries, codegen)))
+      return failure();
+    if (request.emit == "host-llvm") {
+      output.replacement = std::move(kernels);
+      return success();
+    }
     FailureOr<std::vector<uint8_t>> sharedObject =
         buildSharedObject(*kernels, codegen);
     if (failed(sharedObject))

@@ -40,12 +40,76 @@ using namespace mlir::attn::host;
 // Lowering to the LLVM dialect
 //===----------------------------------------------------------------------===//
 
+static std::unique_ptr<llvm::TargetMachine>
+createHostTargetMachine(const HostCodegenOptions &options, Location loc);
+
+/// A constant of `type` (a scalar or a vector of it) holding `value`.
+static Value splatConstant(OpBuilder &b, Location loc, Type type,
+                           TypedAttr value) {
+  if (auto vector = dyn_cast<VectorType>(type))
+    return arith::ConstantOp::create(b, loc, vector,
+                                     DenseElementsAttr::get(vector, value));
+  return arith::ConstantOp::create(b, loc, type, value);
+}
+
+namespace {
+/// f16 -> f32 extension as integer arithmetic, exact for every f16 value:
+/// the exponent and mantissa bits moved to the f32 positions read as an f32
+/// that is 2^-112 times the value (also for subnormals), so one multiply by
+/// 2^112 finishes the job; infinities and NaNs keep an all-ones exponent.
+/// CPUs without conversion instructions (x86-64 before F16C) would
+/// otherwise call a compiler-rt helper per element, which neither
+/// vectorizes nor compiles quickly in the kernels' long unrolled blocks.
+struct ExpandHalfExtension : OpRewritePattern<arith::ExtFOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(arith::ExtFOp op,
+                                PatternRewriter &b) const override {
+    Type source = op.getIn().getType();
+    if (!getElementTypeOrSelf(source).isF16() ||
+        !getElementTypeOrSelf(op.getType()).isF32())
+      return failure();
+    Location loc = op.getLoc();
+    auto like = [&](Type element) -> Type {
+      if (auto vector = dyn_cast<VectorType>(source))
+        return vector.clone(element);
+      return element;
+    };
+    Type i16 = like(b.getI16Type()), i32 = like(b.getI32Type());
+    Type f32 = op.getType();
+    auto int32 = [&](uint32_t value) {
+      return splatConstant(b, loc, i32, b.getI32IntegerAttr(value));
+    };
+    Value bits = arith::ExtUIOp::create(
+        b, loc, i32, arith::BitcastOp::create(b, loc, i16, op.getIn()));
+    Value sign = arith::ShLIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, bits, int32(0x8000)), int32(16));
+    Value magnitude = arith::AndIOp::create(b, loc, bits, int32(0x7fff));
+    Value moved = arith::ShLIOp::create(b, loc, magnitude, int32(13));
+    Value scaled = arith::MulFOp::create(
+        b, loc, arith::BitcastOp::create(b, loc, f32, moved),
+        splatConstant(b, loc, f32, b.getF32FloatAttr(0x1p112f)));
+    Value special = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                          magnitude, int32(0x7c00));
+    Value infOrNaN = arith::OrIOp::create(b, loc, moved, int32(0x7f800000));
+    Value unsignedBits = arith::SelectOp::create(
+        b, loc, special, infOrNaN,
+        arith::BitcastOp::create(b, loc, i32, scaled));
+    Value result = arith::OrIOp::create(b, loc, unsignedBits, sign);
+    b.replaceOpWithNewOp<arith::BitcastOp>(op, f32, result);
+    return success();
+  }
+};
+} // namespace
+
 /// Rewrites that must happen before the conversion to LLVM: math functions
-/// become polynomials (no libm calls, and they vectorize), and bf16
-/// conversions become integer arithmetic (x86 has no bf16 truncation
-/// without AVX512-BF16, and LLVM would otherwise call a compiler-rt helper).
-static LogicalResult expandForHost(ModuleOp module) {
+/// become polynomials (no libm calls, and they vectorize), bf16 conversions
+/// become integer arithmetic (x86 has no bf16 truncation without
+/// AVX512-BF16, and LLVM would otherwise call a compiler-rt helper), and so
+/// do f16 extensions on CPUs without half conversion instructions.
+static LogicalResult expandForHost(ModuleOp module, bool hardwareHalf) {
   RewritePatternSet patterns(module.getContext());
+  if (!hardwareHalf)
+    patterns.add<ExpandHalfExtension>(module.getContext());
   populateMathPolynomialApproximationPatterns(
       patterns, [](StringRef name) {
         return name == math::ExpOp::getOperationName() ||
@@ -95,8 +159,15 @@ static LogicalResult addEntryWrapper(ModuleOp module,
 
 LogicalResult
 mlir::attn::host::lowerHostKernelsToLLVM(ModuleOp module,
-                                         ArrayRef<HostEntryPoint> entries) {
+                                         ArrayRef<HostEntryPoint> entries,
+                                         const HostCodegenOptions &options) {
   MLIRContext *context = module.getContext();
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createHostTargetMachine(options, module.getLoc());
+  if (!machine)
+    return failure();
+  bool hardwareHalf = !machine->getTargetTriple().isX86() ||
+                      machine->getMCSubtargetInfo()->checkFeatures("+f16c");
   for (const HostEntryPoint &entry : entries) {
     auto kernel = module.lookupSymbol<func::FuncOp>(entry.kernel);
     if (!kernel)
@@ -113,7 +184,7 @@ mlir::attn::host::lowerHostKernelsToLLVM(ModuleOp module,
   bottomUp.setUseTopDownTraversal(false);
   pm.addPass(createCanonicalizerPass(bottomUp));
   pm.addPass(createCSEPass());
-  if (failed(pm.run(module)) || failed(expandForHost(module)))
+  if (failed(pm.run(module)) || failed(expandForHost(module, hardwareHalf)))
     return emitError(module.getLoc()) << "host lowering failed before LLVM conversion";
 
   PassManager lower(context);

@@ -7,7 +7,9 @@ from typing import List, Optional
 
 import torch
 
-from . import attention as _attention
+# The function, not the module: the package's `attention` name is the
+# high-level function, which shadows the submodule of the same name.
+from .attention import run as _run_attention
 
 TORCH_DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32,
                 "f64": torch.float64, "i32": torch.int32, "i64": torch.int64,
@@ -32,7 +34,7 @@ def register():
                          mask_data: List[torch.Tensor], score_data: List[torch.Tensor],
                          mask: str, score: str, scale: Optional[float],
                          return_lse: bool) -> List[torch.Tensor]:
-            result = _attention.run(q, k, v, mask_data, score_data, mask, score, scale,
+            result = _run_attention(q, k, v, mask_data, score_data, mask, score, scale,
                                     return_lse)
             return list(result) if return_lse else [result]
 

@@ -39,9 +39,12 @@ struct HostCodegenOptions {
 
 /// Lowers the loop-level kernels of `module` to the LLVM dialect in place and
 /// adds the exported `void entry(void **args)` wrappers; every other
-/// function becomes internal. Emits an error on failure.
+/// function becomes internal. `options` names the CPU (f16 conversions
+/// become integer arithmetic where it has no conversion instructions).
+/// Emits an error on failure.
 LogicalResult lowerHostKernelsToLLVM(ModuleOp module,
-                                     llvm::ArrayRef<HostEntryPoint> entries);
+                                     llvm::ArrayRef<HostEntryPoint> entries,
+                                     const HostCodegenOptions &options);
 
 /// Translates an LLVM-dialect module to LLVM IR, optimizes it, emits an
 /// object for the host and links a shared object, whose bytes it returns.
