@@ -1177,9 +1177,12 @@ std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
         return KeyBand{e.constant(0), e.constant(sinks.getCount() - 1)};
       })
       .Case([&](PrefixLMAttr prefixLM) -> Result {
-        // j <= i or j < prefix[b].
+        // j <= i or j < prefix[b]; prefixes below 1 add nothing to j <= i
+        // (and the smallest one minus 1 would wrap).
         Value prefix = e.loadIndex(at.data[prefixLM.getOperand()], {at.b});
-        return KeyBand{e.constant(0), e.max(at.i, e.sub(prefix, e.constant(1)))};
+        return KeyBand{e.constant(0),
+                       e.max(at.i, e.sub(e.max(prefix, e.constant(1)),
+                                         e.constant(1)))};
       })
       .Case([&](DocumentsAttr documents) -> Result {
         // Ids may come in any order: no band.
