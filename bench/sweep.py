@@ -19,7 +19,7 @@ device (needs only PyTorch with FlexAttention and PREPARED's MLIR-free
 bin/attn-run and lib/libattn_runtime.so):
 per system, attn-run --check at a ragged size (the CUDA binary against the
 bundle's host binary), then in this process: inputs and data operands
-(8 documents per sequence, prefixes of a half, MoBA-style routed blocks,
+(8 documents per sequence, prefixes in [S/4, 3S/4), MoBA-style routes,
 SpargeAttn-style block masks of density 1/4, random biases), the same rule
 written as a FlexAttention mask_mod/score_mod (translated from the spec's
 attributes by this file), outputs compared before any timing, then
@@ -28,7 +28,9 @@ Useful TFLOP/s = 4 * B * Hq * Sq * Skv * D * density / time, the density
 counted exactly from the mask_mod on the GPU. Writes OUT/sweep.md (the
 table: useful TFLOP/s of both, ours / FlexAttention, ours per useful FLOP /
 our dense rate, the block map beside each row), OUT/sweep.json and
-OUT/maps/. FlexAttention's create_block_mask time per call is reported for
+OUT/maps/ (with matplotlib, FlexAttention's own block map of batch row 0,
+head 0 as a PNG beside ours). FlexAttention's create_block_mask time per
+call (its second call) is reported for
 every data mask (attn computes visit ranges inside the kernel, O(tiles)).
 
 selftest: parses every example, writes a table from made-up timings, and
@@ -550,6 +552,26 @@ def exact_density(mask_mod, system, torch):
     return kept / (b * hq * s_q * s_kv)
 
 
+def draw_block_map(blocks, path, title):
+    """A 0/1 block map (query blocks down, key blocks across) as a PNG, with
+    matplotlib if it is installed; returns the file name or None."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.imshow(blocks, cmap="Greys", interpolation="nearest", vmin=0, vmax=1)
+    ax.set_title(title, fontsize=8)
+    ax.set_xlabel("key block")
+    ax.set_ylabel("query block")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path).name
+
+
 def device(prepared, out):
     import random
     import torch
@@ -615,6 +637,15 @@ def device(prepared, out):
                                                        device="cuda")
                         torch.cuda.synchronize()
                     row["create_block_mask_ms"] = (time.perf_counter() - started) * 1e3
+                if block_mask is not None:
+                    # FlexAttention's blocks of batch row 0, head 0 (visited
+                    # ones dark), beside the compiler's map.
+                    picture = draw_block_map(
+                        block_mask.to_dense()[0, 0].cpu().numpy() > 0,
+                        out / "maps" / f"{name}-flex.png",
+                        f"{name}: FlexAttention blocks (b 0, h 0)")
+                    if picture:
+                        row["maps"] = list(row.get("maps") or []) + [picture]
                 theirs = lambda: flex(q, k, v, score_mod=score_mod,  # noqa: E731
                                       block_mask=block_mask, scale=system["scale"],
                                       enable_gqa=hq != hkv)
