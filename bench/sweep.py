@@ -671,7 +671,46 @@ def device(prepared, out):
             row["error"] = f"{type(error).__name__}: {str(error)[:300]}"
         print(name, {k: row.get(k) for k in ("check", "attn", "flex", "dense", "error")}, flush=True)
     machine = f"{torch.cuda.get_device_name()}, PyTorch {torch.__version__}"
-    write(out, rows, machine)
+    lines = write(out, rows, machine)
+    scaling = preparation_scaling(prepared, systems, attn, torch, create_block_mask, bench)
+    (out / "sweep.md").write_text("\n".join(lines + [""] + scaling) + "\n")
+    print("\n".join(scaling))
+
+
+def preparation_scaling(prepared, systems, attn, torch, create_block_mask, bench):
+    """Documents (ids, 8 per 16k tokens) at 16k, 64k and 128k: our kernel's
+    time (its visit ranges are computed inside it) next to FlexAttention's
+    create_block_mask per call (its second call)."""
+    import random
+    lines = ["| documents (ids), B 2 | ours ms (mask preparation inside) | "
+             "create_block_mask ms | create_block_mask / ours |", "|---|---|---|---|"]
+    system = next((s for s in systems if s["name"] == "documents"), None)
+    if system is None or "error" in system:
+        return lines + ["| - | no documents system | - | - |"]
+    kernel = attn.load(Path(prepared) / "bundles" / "documents.atnb").kernel()
+    for seq in (16384, 65536, 131072):
+        try:
+            sized = dict(system, Sq=seq, Skv=seq)
+            rng = random.Random(7)
+            ids = torch.stack([torch.bucketize(torch.arange(seq, device="cuda"), torch.tensor(
+                sorted(rng.sample(range(1, seq), seq // 2048 - 1)), device="cuda"), right=True)
+                for _ in range(sized["B"])]).to(torch.int32)
+            dt = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32}[system["dtype"]]
+            q = torch.randn(sized["B"], system["Hq"], seq, system["E"], device="cuda", dtype=dt)
+            k = torch.randn(sized["B"], system["Hkv"], seq, system["E"], device="cuda", dtype=dt)
+            v = torch.randn(sized["B"], system["Hkv"], seq, system["F"], device="cuda", dtype=dt)
+            ours = bench(lambda: kernel(q, k, v, ids))
+            mask_mod = lambda b, h, i, j: (ids[b, i] == ids[b, j]) & (j <= i)  # noqa: E731
+            for _ in range(2):
+                torch.cuda.synchronize()
+                started = time.perf_counter()
+                create_block_mask(mask_mod, sized["B"], None, seq, seq, device="cuda")
+                torch.cuda.synchronize()
+            theirs = (time.perf_counter() - started) * 1e3
+            lines.append(f"| S = {seq} | {ours:.2f} | {theirs:.2f} | {theirs / ours:.3f} |")
+        except Exception as error:
+            lines.append(f"| S = {seq} | {type(error).__name__}: {str(error)[:100]} | - | - |")
+    return lines
 
 
 # ---------------------------------------------------------------------------
