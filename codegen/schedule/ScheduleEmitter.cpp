@@ -24,6 +24,7 @@
 #include "ScheduleAnalysis.h"
 #include "attn/Dialect/AttnCascade.h"
 #include "attn/Dialect/MaskLowering.h"
+#include "attn/Dialect/MaskVisits.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -32,6 +33,7 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseSet.h"
 #include <cmath>
+#include <functional>
 #include <limits>
 
 using namespace mlir;
@@ -159,6 +161,11 @@ private:
   Value keyIndex(int64_t element, bool clamp);
   ElementIndices elementAt(const Site &site);
   Value emitTest(MapAttr test, const Site &site);
+  /// The mask test of `rule` at `site` against its row band (keys past Skv
+  /// fail it), or null when the rule has none.
+  Value testRowBand(Attribute rule, const Site &site);
+  /// rowBands for the lane's rows.
+  void computeRowBands();
   /// exp(x - m) and 0 when m = -inf, for raw x and m at factor `factor`.
   Value expDiff(Value x, Value m, double factor);
 
@@ -188,14 +195,20 @@ private:
     SmallVector<Value> flatten() const;
     RunningState withRegisters(ValueRange registers) const;
   };
+  /// The key tiles of a work item: listed from the mask's data, or ranges.
+  struct Visits {
+    std::optional<ListedKeyTiles> listed;
+    SmallVector<KeyTileRange> ranges;
+  };
   void emitWorkItem(const WorkItem &item);
-  SmallVector<KeyTileRange> visitRanges(const WorkItem &item);
+  Visits visitRanges(const WorkItem &item);
   TileIndices tileIndices(const WorkItem &item, Value keyTile);
   Value tileIsEmpty(const WorkItem &item, Value keyTile);
-  void emitLane(const WorkItem &item, ArrayRef<KeyTileRange> ranges);
+  void emitLane(const WorkItem &item, const Visits &visits);
   RunningState initialState();
-  RunningState emitRange(const WorkItem &item, const KeyTileRange &range,
-                         RunningState state,
+  /// Visits the tiles of `range`, or of `listed` when that is set.
+  RunningState emitRange(const WorkItem &item, const KeyTileRange *range,
+                         const ListedKeyTiles *listed, RunningState state,
                          function_ref<void()> afterPrologue);
   RunningState emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
                            const RunningState &state);
@@ -219,11 +232,16 @@ private:
   ScheduleAnalysis analysis;
   /// Every mask rule the program applies (for the data-extent check).
   SmallVector<MaskAttrInterface> maskRules;
+  /// The mask rules of the cascade's element-wise maps.
+  SmallVector<MaskAttrInterface> testedMasks;
   DenseMap<Attribute, bool> rowOnly;
 
   // Per lane: the rows of the lane's slots (index) and the clamped ones the
   // rules read (rule type), b, h and the sizes in the rule type.
   SmallVector<Value> rowOfSlot, ruleRowOfSlot;
+  /// Per mask rule whose rows keep an interval: each slot's keys [lo, hi],
+  /// clipped to [0, Skv - 1] (rule type), computed once per lane.
+  DenseMap<Attribute, SmallVector<KeyBand>> rowBands;
   ElementIndices ruleBase;
   Value laneColumn;
 
@@ -241,6 +259,9 @@ private:
     /// Key indices by 2 * register + clamped.
     DenseMap<int64_t, Value> keys;
     DenseMap<std::pair<StringAttr, uint64_t>, SmallVector<Value>> existing;
+    /// A row band relative to the lane's first column of the tile, by
+    /// (rule, slot).
+    DenseMap<std::pair<Attribute, int64_t>, KeyBand> tileBands;
   } caches;
   struct CacheScope {
     CacheScope(ScheduleEmitter &emitter)
@@ -396,6 +417,53 @@ Value ScheduleEmitter::emitTest(MapAttr test, const Site &site) {
                           kernel.operands.data);
 }
 
+void ScheduleEmitter::computeRowBands() {
+  rowBands.clear();
+  for (MaskAttrInterface mask : testedMasks) {
+    SmallVector<KeyBand> bands;
+    for (Value row : ruleRowOfSlot) {
+      ElementIndices at = ruleBase;
+      at.i = at.j = row;
+      std::optional<KeyBand> band = buildKeyBand(mask, b, b.getLoc(), at);
+      if (!band)
+        break;
+      // Clipped to the keys, the bounds stay within 2^30 + a tile of the
+      // tile's first column, so 32-bit differences do not wrap.
+      bands.push_back(
+          {arith::MaxSIOp::create(b, band->lo, ruleConstant(0)),
+           arith::MaxSIOp::create(
+               b, arith::MinSIOp::create(b, band->hi, lastKeyRule),
+               ruleConstant(-1))});
+    }
+    if (bands.size() == ruleRowOfSlot.size())
+      rowBands[mask] = std::move(bands);
+  }
+}
+
+Value ScheduleEmitter::testRowBand(Attribute rule, const Site &site) {
+  auto found = rowBands.find(rule);
+  if (found == rowBands.end())
+    return Value();
+  // Per row and tile, the band relative to the lane's first column; per
+  // element, two compares of the register's column offset against it.
+  auto key = std::make_pair(rule, site.slot);
+  auto cached = caches.tileBands.find(key);
+  KeyBand relative;
+  if (cached != caches.tileBands.end()) {
+    relative = cached->second;
+  } else {
+    const KeyBand &band = found->second[site.slot];
+    relative = {arith::SubIOp::create(b, band.lo, tileColumn),
+                arith::SubIOp::create(b, band.hi, tileColumn)};
+    caches.tileBands[key] = relative;
+  }
+  Value column = ruleConstant(scoreLayout.columnOffset[site.element]);
+  return arith::AndIOp::create(
+      b,
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, relative.lo, column),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, column, relative.hi));
+}
+
 Value ScheduleEmitter::expDiff(Value x, Value m, double factor) {
   // exp(x - m) = 2^(x F - m F) with F = factor * log2(e). Where m = -inf the
   // result is 0: shifting by +inf instead gives 2^-inf for every finite x.
@@ -446,6 +514,9 @@ Scaled ScheduleEmitter::evaluateMap(MapAttr map, const Site &site) {
   case MapKind::MaskRegion: {
     if (site.fullTile)
       return Scaled::of(arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+    if (kind == MapKind::Mask)
+      if (Value keep = testRowBand(map.getRule(), site))
+        return Scaled::of(keep);
     // Keys past Skv fail every test (analyzeOutsideValues counts on it).
     Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
                                          keyIndex(site.element, false),
@@ -890,17 +961,21 @@ TileIndices ScheduleEmitter::tileIndices(const WorkItem &item, Value keyTile) {
   return tile;
 }
 
-SmallVector<KeyTileRange> ScheduleEmitter::visitRanges(const WorkItem &item) {
-  SmallVector<KeyTileRange> ranges;
-  if (program.visitMask)
-    program.visitMask.buildKeyTileRanges(b, b.getLoc(),
-                                         tileIndices(item, Value()), ranges);
-  else
-    ranges.push_back(
+ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
+  Visits visits;
+  if (!program.visitMask) {
+    visits.ranges.push_back(
         {index(0),
          arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV)),
          1});
-  return ranges;
+    return visits;
+  }
+  TileIndices tile = tileIndices(item, Value());
+  visits.listed =
+      buildListedKeyTiles(program.visitMask, b, b.getLoc(), tile);
+  if (!visits.listed)
+    program.visitMask.buildKeyTileRanges(b, b.getLoc(), tile, visits.ranges);
+  return visits;
 }
 
 Value ScheduleEmitter::tileIsEmpty(const WorkItem &item, Value keyTile) {
@@ -1007,23 +1082,47 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
 }
 
 ScheduleEmitter::RunningState
-ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange &range,
-                           RunningState state,
+ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
+                           const ListedKeyTiles *listed, RunningState state,
                            function_ref<void()> afterPrologue) {
-  // Clip the range to [0, ceil(Skv / blockKV)) and count its tiles.
-  Value step = index(range.step);
-  Value keyTiles =
-      arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV));
-  Value skipped = arith::MaxSIOp::create(
-      b, arith::SubIOp::create(b, index(0), range.begin), index(0));
-  Value begin = add(range.begin,
-                    mul(arith::CeilDivSIOp::create(b, skipped, step), step));
-  Value end = minIndex(range.end, keyTiles);
-  Value count = arith::MaxSIOp::create(
-      b,
-      arith::CeilDivSIOp::create(b, arith::SubIOp::create(b, end, begin), step),
-      index(0));
-  auto keyTileAt = [&](Value visit) { return add(begin, mul(visit, step)); };
+  // A listed range counts its visits; any other is clipped to
+  // [0, ceil(Skv / blockKV)) and counts its tiles. `tileOf(visit)` is the
+  // visit's key tile and whether it is skipped (null: never).
+  Value count;
+  std::function<std::pair<Value, Value>(Value)> tileOf;
+  if (listed) {
+    count = arith::MaxSIOp::create(b, listed->count, index(0));
+    tileOf = [&](Value visit) {
+      ListedKeyTile at = listed->at(b, b.getLoc(), visit);
+      // Invalid visits name tile 0, which is then never copied or computed.
+      Value keyTile = arith::SelectOp::create(b, at.valid, at.tile, index(0));
+      Value skip = arith::XOrIOp::create(
+          b, at.valid, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
+      Value empty =
+          listed->isEmpty(b, b.getLoc(), tileIndices(item, keyTile));
+      if (!isConstantI1(empty, false))
+        skip = arith::OrIOp::create(b, skip, empty);
+      return std::make_pair(keyTile, skip);
+    };
+  } else {
+    Value step = index(range->step);
+    Value keyTiles =
+        arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV));
+    Value skipped = arith::MaxSIOp::create(
+        b, arith::SubIOp::create(b, index(0), range->begin), index(0));
+    Value begin = add(range->begin,
+                      mul(arith::CeilDivSIOp::create(b, skipped, step), step));
+    Value end = minIndex(range->end, keyTiles);
+    count = arith::MaxSIOp::create(
+        b,
+        arith::CeilDivSIOp::create(b, arith::SubIOp::create(b, end, begin),
+                                   step),
+        index(0));
+    tileOf = [&, begin, step](Value visit) {
+      Value keyTile = add(begin, mul(visit, step));
+      return std::make_pair(keyTile, tileIsEmpty(item, keyTile));
+    };
+  }
   int64_t stages = target.stages();
 
   // Copies tile `visit` of the range into its stage, unless it is past the
@@ -1031,13 +1130,14 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange &range,
   // step waits for the same number of groups.
   auto prefetch = [&](Value visit) {
     ifThen(lessThan(visit, count), [&] {
-      Value keyTile = keyTileAt(visit);
+      std::pair<Value, Value> visited = tileOf(visit);
+      Value keyTile = visited.first, empty = visited.second;
       auto copy = [&] {
         KeyTile tile{mul(keyTile, index(program.blockKV)),
                      arith::RemUIOp::create(b, visit, index(stages))};
         target.copyKeyValueTile(b, kernel, item, tile);
       };
-      if (Value empty = tileIsEmpty(item, keyTile))
+      if (empty)
         ifThen(arith::XOrIOp::create(
                    b, empty, arith::ConstantIntOp::create(b, b.getI1Type(), 1)),
                copy);
@@ -1063,10 +1163,11 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange &range,
     prefetch(add(visit, index(stages - 1)));
     target.waitCopies(b, stages - 1);
     target.barrier(b);
-    Value keyTile = keyTileAt(visit);
+    std::pair<Value, Value> visited = tileOf(visit);
+    Value keyTile = visited.first, empty = visited.second;
     Value stage = arith::RemUIOp::create(b, visit, index(stages));
     SmallVector<Value> next;
-    if (Value empty = tileIsEmpty(item, keyTile)) {
+    if (empty) {
       SmallVector<Value> passThrough = carried.flatten();
       next = ifElse(
           empty, TypeRange(ValueRange(passThrough)),
@@ -1168,8 +1269,7 @@ void ScheduleEmitter::emitPoison(const WorkItem &item) {
   });
 }
 
-void ScheduleEmitter::emitLane(const WorkItem &item,
-                               ArrayRef<KeyTileRange> ranges) {
+void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
   laneColumn = target.laneColumn(b);
   Value laneRow = target.laneRow(b);
   rowOfSlot.clear();
@@ -1183,14 +1283,17 @@ void ScheduleEmitter::emitLane(const WorkItem &item,
     ruleRowOfSlot.push_back(toRule(minIndex(row, lastRow)));
   }
 
+  computeRowBands();
   target.copyQueryTile(b, kernel, item);
   target.commitCopies(b);
   auto prepare = [&] { target.prepareQueryOperand(b, kernel, item); };
   RunningState state = initialState();
-  for (auto [position, range] : llvm::enumerate(ranges))
-    state = emitRange(item, range, state,
+  if (visits.listed)
+    state = emitRange(item, nullptr, &*visits.listed, state, prepare);
+  for (auto [position, range] : llvm::enumerate(visits.ranges))
+    state = emitRange(item, &range, nullptr, state,
                       position == 0 ? function_ref<void()>(prepare) : nullptr);
-  if (ranges.empty())
+  if (!visits.listed && visits.ranges.empty())
     prepare();
   emitEpilogue(item, state);
 }
@@ -1209,8 +1312,8 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
   lastKeyRule = arith::SubIOp::create(b, ruleBase.seqKV, ruleConstant(1));
 
   auto attention = [&] {
-    SmallVector<KeyTileRange> ranges = visitRanges(item);
-    target.forEachLane(b, kernel, item, [&] { emitLane(item, ranges); });
+    Visits visits = visitRanges(item);
+    target.forEachLane(b, kernel, item, [&] { emitLane(item, visits); });
   };
   // Block-indexed data operands too small for this call: O and the LSE
   // are NaN rather than reads out of bounds.
@@ -1266,6 +1369,8 @@ void ScheduleEmitter::emit(ValueRange arguments) {
         masks.insert(map.getRule());
     });
   });
+  for (Attribute mask : masks)
+    testedMasks.push_back(cast<MaskAttrInterface>(mask));
   if (program.visitMask)
     masks.insert(program.visitMask);
   for (Attribute mask : masks)

@@ -15,12 +15,14 @@
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/MaskLowering.h"
 #include "attn/Dialect/AttnAttrs.h"
+#include "attn/Dialect/MaskVisits.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -624,7 +626,7 @@ static Band documentBand(RuleEmitter &e, DocumentsAttr documents,
 /// Emits `withBand` under a guard that the offsets operand is not empty
 /// (an empty one makes a single document, where only causality matters);
 /// both yield `types`.
-static ValueRange guardOffsets(TileEmitter &e, Value offsets, TypeRange types,
+static ValueRange guardOffsets(RuleEmitter &e, Value offsets, TypeRange types,
                                function_ref<SmallVector<Value>()> withBand,
                                function_ref<SmallVector<Value>()> without) {
   Value count = e.dim(offsets, 0);
@@ -1152,4 +1154,237 @@ Value OrAttr::buildTileIsFull(OpBuilder &builder, Location loc,
   for (MaskAttrInterface mask : getMasks())
     full = e.either(full, mask.buildTileIsFull(e.b, loc, tile));
   return full;
+}
+
+//===----------------------------------------------------------------------===//
+// Row bands (MaskVisits.h)
+//===----------------------------------------------------------------------===//
+
+std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
+                                                OpBuilder &builder,
+                                                Location loc,
+                                                const ElementIndices &at) {
+  RuleEmitter e(builder, loc, at);
+  using Result = std::optional<KeyBand>;
+  return TypeSwitch<Attribute, Result>(mask)
+      .Case([&](CausalAttr) -> Result { return KeyBand{e.constant(0), at.i}; })
+      .Case([&](WindowAttr window) -> Result {
+        // i - j < left and j - i <= right.
+        return KeyBand{e.add(at.i, e.constant(1 - window.getLeft())),
+                       e.add(at.i, e.constant(window.getRight()))};
+      })
+      .Case([&](SinksAttr sinks) -> Result {
+        return KeyBand{e.constant(0), e.constant(sinks.getCount() - 1)};
+      })
+      .Case([&](PrefixLMAttr prefixLM) -> Result {
+        // j <= i or j < prefix[b]; prefixes below 1 add nothing to j <= i
+        // (and the smallest one minus 1 would wrap).
+        Value prefix = e.loadIndex(at.data[prefixLM.getOperand()], {at.b});
+        return KeyBand{e.constant(0),
+                       e.max(at.i, e.sub(e.max(prefix, e.constant(1)),
+                                         e.constant(1)))};
+      })
+      .Case([&](DocumentsAttr documents) -> Result {
+        // Ids may come in any order: no band.
+        if (documents.getLayout() == DocumentLayout::Ids)
+          return std::nullopt;
+        Value offsets = at.data[documents.getOperand()];
+        ValueRange bounds = guardOffsets(
+            e, offsets, {e.type, e.type},
+            [&]() -> SmallVector<Value> {
+              Band band = documentBand(e, documents, offsets,
+                                       e.dim(offsets, 0), at.seqKV, at.i);
+              return {band.lo, band.hi};
+            },
+            [&]() -> SmallVector<Value> {
+              return {e.constant(0), documents.getCausal()
+                                         ? at.i
+                                         : e.sub(at.seqKV, e.constant(1))};
+            });
+        return KeyBand{bounds[0], bounds[1]};
+      })
+      .Case([&](ShiftedGroupsAttr groups) -> Result {
+        // j <= i in i's (shifted) group.
+        Value unshifted =
+            e.cmp(Pred::slt, at.h, e.div(at.queryHeads, e.constant(2)));
+        Value shift = e.select(unshifted, e.constant(0),
+                               e.constant(groups.getGroup() / 2));
+        Value group = e.constant(groups.getGroup());
+        Value start =
+            e.sub(e.mul(e.div(e.add(at.i, shift), group), group), shift);
+        return KeyBand{start, at.i};
+      })
+      .Case([&](AndAttr all) -> Result {
+        // The intersection of the operands' bands.
+        Result band;
+        for (MaskAttrInterface operand : all.getMasks()) {
+          Result next = buildKeyBand(operand, e.b, loc, at);
+          if (!next)
+            return std::nullopt;
+          band = band ? KeyBand{e.max(band->lo, next->lo),
+                                e.min(band->hi, next->hi)}
+                      : *next;
+        }
+        return band;
+      })
+      // S2 and Star Attention keep blocks apart from the local band,
+      // neighborhoods a product of windows, block masks and lists data,
+      // `or` a union with gaps.
+      .Default([](Attribute) -> Result { return std::nullopt; });
+}
+
+//===----------------------------------------------------------------------===//
+// Listed key tiles (MaskVisits.h)
+//===----------------------------------------------------------------------===//
+//
+// Visit v of a block list is (query block, slot, key tile of the listed
+// block), a block's keys touching at most `span` consecutive key tiles. A
+// visit is valid when its entry names a block of the sequence, its tile
+// holds keys of that block, and no earlier visit chose the same tile (query
+// blocks may list a block twice, and a key tile may hold several listed
+// blocks): O(visits) per visit (O(entries) when blocks span whole key
+// tiles), (rows / block_q + 1) * K * span visits per query tile, no scan of
+// the key tiles. A listed tile is never empty: its
+// query block has rows in the tile and the listed block keys there.
+
+/// Key tiles of `blockKV` keys that `blockKv` consecutive keys starting at
+/// a multiple of `blockKv` may touch.
+static int64_t tilesPerBlock(int64_t blockKv, int64_t blockKV) {
+  if (blockKv % blockKV == 0)
+    return blockKv / blockKV;
+  if (blockKV % blockKv == 0)
+    return 1;
+  return (blockKv - 1) / blockKV + 2;
+}
+
+/// Entry `entry` of `attr`'s lists for `tile`'s rows: slot entry mod K of
+/// query block first + entry / K.
+static Value listEntry(RuleEmitter &e, BlockListAttr attr,
+                       const TileIndices &tile, Value entry) {
+  Value list = tile.data[attr.getOperand()];
+  Value slots = e.dim(list, 3);
+  Value queryBlock = e.add(e.div(tile.rowBegin, e.constant(attr.getBlockQ())),
+                           e.div(entry, slots));
+  return e.loadIndex(list, {tile.b, tile.h, queryBlock, e.rem(entry, slots)});
+}
+
+/// Visit `visit` of `attr`'s list for `tile`'s rows, repeats included;
+/// `block` is set to the listed block.
+static ListedKeyTile listedVisit(RuleEmitter &e, BlockListAttr attr,
+                                 const TileIndices &tile, Value visit,
+                                 Value *listedBlock = nullptr) {
+  int64_t span = tilesPerBlock(attr.getBlockKv(), tile.blockKV);
+  Value part = e.rem(visit, e.constant(span));
+  Value block = listEntry(e, attr, tile, e.div(visit, e.constant(span)));
+  if (listedBlock)
+    *listedBlock = block;
+  Value blockKv = e.constant(attr.getBlockKv());
+  Value keyBlocks = arith::CeilDivSIOp::create(e.b, tile.seqKV, blockKv);
+  Value inSequence = e.both(e.cmp(Pred::sge, block, e.constant(0)),
+                            e.cmp(Pred::slt, block, keyBlocks));
+  Value firstKey = e.mul(e.select(inSequence, block, e.constant(0)), blockKv);
+  Value lastKey =
+      e.sub(e.min(e.add(firstKey, blockKv), tile.seqKV), e.constant(1));
+  Value blockKV = e.constant(tile.blockKV);
+  Value keyTile = e.add(e.div(firstKey, blockKV), part);
+  Value holdsBlock = e.cmp(Pred::sle, keyTile, e.div(lastKey, blockKV));
+  return {keyTile, e.both(inSequence, holdsBlock)};
+}
+
+static ListedKeyTiles listBlocks(RuleEmitter &e, BlockListAttr attr,
+                                 const TileIndices &tile) {
+  Value list = tile.data[attr.getOperand()];
+  BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, attr.getBlockQ());
+  ListedKeyTiles listed;
+  listed.count = e.mul(
+      e.mul(e.add(e.sub(rows.last, rows.first), e.constant(1)), e.dim(list, 3)),
+      e.constant(tilesPerBlock(attr.getBlockKv(), tile.blockKV)));
+  // Blocks of whole key tiles repeat a tile only when an earlier entry
+  // lists the same block: one load per earlier entry. Otherwise earlier
+  // visits are compared by tile.
+  bool wholeTiles = attr.getBlockKv() % tile.blockKV == 0;
+  int64_t span = tilesPerBlock(attr.getBlockKv(), tile.blockKV);
+  listed.at = [attr, tile, wholeTiles, span](OpBuilder &builder, Location loc,
+                                             Value visit) {
+    RuleEmitter e(builder, loc);
+    Value block;
+    ListedKeyTile at = listedVisit(e, attr, tile, visit, &block);
+    Value earlierCount = wholeTiles ? e.div(visit, e.constant(span)) : visit;
+    auto earlier = scf::ForOp::create(
+        e.b, e.constant(0), earlierCount, e.constant(1),
+        ValueRange{e.boolean(false)},
+        [&](OpBuilder &builder, Location loc, Value before, ValueRange found) {
+          RuleEmitter inner(builder, loc);
+          Value same;
+          if (wholeTiles) {
+            same = inner.cmp(Pred::eq, listEntry(inner, attr, tile, before),
+                             block);
+          } else {
+            ListedKeyTile other = listedVisit(inner, attr, tile, before);
+            same = inner.both(other.valid,
+                              inner.cmp(Pred::eq, other.tile, at.tile));
+          }
+          scf::YieldOp::create(builder, loc,
+                               ValueRange{inner.either(found[0], same)});
+        });
+    Value repeated = earlier.getResult(0);
+    return ListedKeyTile{at.tile,
+                         e.both(at.valid, e.cmp(Pred::eq, repeated,
+                                                e.boolean(false)))};
+  };
+  listed.isEmpty = [](OpBuilder &builder, Location loc, const TileIndices &) {
+    return RuleEmitter(builder, loc).boolean(false);
+  };
+  return listed;
+}
+
+std::optional<ListedKeyTiles>
+mlir::attn::buildListedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
+                                Location loc, const TileIndices &tile) {
+  TileEmitter e(builder, loc, tile);
+  if (auto list = dyn_cast<BlockListAttr>(mask))
+    return listBlocks(e, list, tile);
+  auto all = dyn_cast<AndAttr>(mask);
+  if (!all)
+    return std::nullopt;
+  // The first listed operand, clipped to the hulls of the others.
+  ArrayRef<MaskAttrInterface> operands = all.getMasks();
+  std::optional<ListedKeyTiles> listed;
+  size_t listing = 0;
+  for (; listing < operands.size() && !listed; ++listing)
+    listed = buildListedKeyTiles(operands[listing], e.b, loc, tile);
+  if (!listed)
+    return std::nullopt;
+  --listing;
+  Value lo = e.constant(0), hi = e.numKeyTiles();
+  for (auto [index, operand] : llvm::enumerate(operands)) {
+    if (index == listing)
+      continue;
+    SmallVector<KeyTileRange> ranges;
+    operand.buildKeyTileRanges(e.b, loc, tile, ranges);
+    KeyTileRange hull = hullOf(e, ranges);
+    lo = e.max(lo, hull.begin);
+    hi = e.min(hi, hull.end);
+  }
+  ListedKeyTiles clipped;
+  clipped.count = listed->count;
+  clipped.at = [at = listed->at, lo, hi](OpBuilder &builder, Location loc,
+                                         Value visit) {
+    ListedKeyTile tile = at(builder, loc, visit);
+    RuleEmitter e(builder, loc);
+    Value inside = e.both(e.cmp(Pred::sge, tile.tile, lo),
+                          e.cmp(Pred::slt, tile.tile, hi));
+    return ListedKeyTile{tile.tile, e.both(tile.valid, inside)};
+  };
+  clipped.isEmpty = [all, listing, isListedEmpty = listed->isEmpty](
+                        OpBuilder &builder, Location loc,
+                        const TileIndices &tile) {
+    RuleEmitter e(builder, loc);
+    Value empty = isListedEmpty(e.b, loc, tile);
+    for (auto [index, operand] : llvm::enumerate(all.getMasks()))
+      if (index != listing)
+        empty = e.either(empty, operand.buildTileIsEmpty(e.b, loc, tile));
+    return empty;
+  };
+  return clipped;
 }

@@ -40,6 +40,10 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x
 // CHECK: %[[BEGIN:.*]] = arith.divsi %[[FIRST]], %c8 : index
 // CHECK: arith.divsi %{{.*}}, %c8 : index
 // CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 {
+// Per query row, before the key-tile loop: the keys [i - 39, i] it keeps,
+// clipped to [0, Skv - 1].
+// CHECK: %[[ROWLO:.*]] = arith.maxsi %{{.*}}, %c0 : index
+// CHECK: %[[ROWHI:.*]] = arith.maxsi %{{.*}}, %c-1 : index
 // CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(
 // CHECK: %[[BEHIND:.*]] = arith.cmpi sge, %[[R0]], %{{.*}} : index
 // CHECK: %[[INSIDE:.*]] = arith.cmpi sle, %{{.*}}, %{{.*}} : index
@@ -47,11 +51,18 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x
 // CHECK: %[[FULL:.*]] = arith.andi %[[MASKFULL]], %{{.*}} : i1
 // CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : vector<8xf32>
 // CHECK-NEXT: arith.addf %{{.*}}, %{{.*}} fastmath<contract> : vector<8xf32>
-// The element rule runs only in the branch of tiles that are not full.
+// The mask test runs only in the branch of tiles that are not full: the
+// row's bounds relative to the tile's first key, once, then two compares
+// per element against the element's column offset (the last one, 7).
 // CHECK: scf.if %[[FULL]] -> (f32, f32, f32, f32, f32, f32, f32, f32) {
 // CHECK-NEXT: scf.yield
 // CHECK-NEXT: } else {
-// CHECK: arith.cmpi slt, %{{.*}}, %c40 : index
+// CHECK-NOT: %c40
+// CHECK: %[[RELLO:.*]] = arith.subi %[[ROWLO]], %[[COLUMN:.*]] : index
+// CHECK: %[[RELHI:.*]] = arith.subi %[[ROWHI]], %[[COLUMN]] : index
+// CHECK-NOT: %c40
+// CHECK-DAG: arith.cmpi sge, %[[RELHI]], %c7 : index
+// CHECK-DAG: arith.cmpi sle, %[[RELLO]], %c7 : index
 // CHECK: arith.select
 // CHECK: }
 // CHECK: arith.maxnumf
@@ -94,5 +105,29 @@ func.func @s2(%q: tensor<?x4x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?
 // CHECK: vector.store %[[NAN]], %[[O]]
 func.func @blocks(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>, %blocks: tensor<?x2x?x?xi8>) -> tensor<?x2x?x8xf32> {
   %o = attn.attention %q, %k, %v data(%blocks : tensor<?x2x?x?xi8>) {mask = #attn.block_mask<operand = 0, block_q = 32, block_kv = 16>} : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+// Block lists visit the listed blocks only: visit v of a query tile (rows
+// of one 16-row query block here) is slot v of its list, key tile = the
+// listed block (blocks and tiles are both 8 keys), skipped where the entry
+// is padding or past the sequence or an earlier slot listed the same tile.
+// No loop over all key tiles, no emptiness test.
+// CHECK-LABEL: func.func @__attn_host_listed(
+// CHECK-SAME: %[[LIST:[a-z0-9]+]]: memref<?x2x?x3xi32, strided<[?, ?, ?, ?], offset: ?>>
+// CHECK: %[[QB:.*]] = arith.divsi %[[R0:.*]], %c16 : index
+// CHECK: %[[VISITS:.*]] = arith.muli %{{.*}}, %c3 : index
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 {
+// CHECK: %[[COUNT:.*]] = arith.maxsi %[[VISITS]], %c0 : index
+// CHECK: scf.for %[[VISIT:.*]] = %c0 to %[[COUNT]] step %c1 iter_args(
+// CHECK: %[[BLOCK:.*]] = memref.load %[[LIST]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}]
+// CHECK: %[[EARLIER:.*]] = scf.for %{{.*}} = %c0 to %[[VISIT]] step %c1 iter_args(%{{.*}} = %false) -> (i1) {
+// CHECK: memref.load %[[LIST]]
+// CHECK: }
+// CHECK: %[[FRESH:.*]] = arith.cmpi eq, %[[EARLIER]], %false : i1
+// CHECK: %[[VALID:.*]] = arith.andi %{{.*}}, %[[FRESH]] : i1
+// CHECK: scf.if %[[VALID]] -> (
+func.func @listed(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>, %list: tensor<?x2x?x3xi32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v data(%list : tensor<?x2x?x3xi32>) {mask = #attn.block_list<operand = 0, block_q = 16, block_kv = 8>} : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
   return %o : tensor<?x2x?x8xf32>
 }

@@ -32,6 +32,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/MaskLowering.h"
+#include "attn/Dialect/MaskVisits.h"
 #include "MaskTestSupport.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -415,10 +416,12 @@ enum ScalarArg : unsigned {
   ArgColEnd,   // @classes only
 };
 
-/// @ranges(b, h, rowBegin, rowEnd, sizes..., data...) returns the begin and
-/// end of each key-tile range; @classes(..., colBegin, colEnd, data...)
-/// returns (isEmpty, isFull). Built the way the kernels call the builders:
-/// the ranges without key columns, the classes per key tile.
+/// @ranges(b, h, rowBegin, rowEnd, sizes..., visit, data...) returns the
+/// begin and end of each key-tile range, or for a mask with listed key tiles
+/// (buildListedKeyTiles) their count and visit `visit`'s tile and validity;
+/// @classes(..., colBegin, colEnd, data...) returns (isEmpty, isFull, the
+/// listed tiles' isEmpty). Built the way the kernels call the builders: the
+/// ranges without key columns, the classes per key tile.
 /// @keep(b, h, i, j, sizes..., data...) is the element rule (buildKeep) in
 /// `elementType` (index, or i32 as in GPU kernels); comparing it with
 /// `keeps` also checks the evaluator.
@@ -426,6 +429,7 @@ struct TileForms {
   OwningOpRef<ModuleOp> module;
   func::FuncOp ranges, classes, keep;
   SmallVector<int64_t> steps;
+  bool listed = false;
 };
 
 TileForms buildTileForms(MLIRContext &context, MaskAttrInterface mask,
@@ -445,7 +449,7 @@ TileForms buildTileForms(MLIRContext &context, MaskAttrInterface mask,
 
   auto makeFunction =
       [&](StringRef name, unsigned scalars,
-          function_ref<SmallVector<Value>(TileIndices &)> body) {
+          function_ref<SmallVector<Value>(TileIndices &, Block *)> body) {
         SmallVector<Type> arguments(scalars, index);
         llvm::append_range(arguments, memrefTypes);
         auto function = func::FuncOp::create(
@@ -473,29 +477,40 @@ TileForms buildTileForms(MLIRContext &context, MaskAttrInterface mask,
         }
         for (unsigned operand = 0; operand < memrefTypes.size(); ++operand)
           tile.data.push_back(arg(scalars + operand));
-        SmallVector<Value> results = body(tile);
+        SmallVector<Value> results = body(tile, entry);
         func::ReturnOp::create(builder, loc, results);
         function.setFunctionType(
             builder.getFunctionType(arguments, ValueRange(results).getTypes()));
         return function;
       };
 
-  forms.ranges = makeFunction("ranges", ArgColBegin, [&](TileIndices &tile) {
-    SmallVector<KeyTileRange> ranges;
-    mask.buildKeyTileRanges(builder, loc, tile, ranges);
-    SmallVector<Value> bounds;
-    for (const KeyTileRange &range : ranges) {
-      bounds.push_back(range.begin);
-      bounds.push_back(range.end);
-      forms.steps.push_back(range.step);
-    }
-    return bounds;
-  });
+  forms.ranges = makeFunction(
+      "ranges", ArgColBegin + 1, [&](TileIndices &tile, Block *entry) {
+        if (std::optional<ListedKeyTiles> listed =
+                buildListedKeyTiles(mask, builder, loc, tile)) {
+          forms.listed = true;
+          ListedKeyTile at =
+              listed->at(builder, loc, entry->getArgument(ArgColBegin));
+          return SmallVector<Value>{listed->count, at.tile, at.valid};
+        }
+        SmallVector<KeyTileRange> ranges;
+        mask.buildKeyTileRanges(builder, loc, tile, ranges);
+        SmallVector<Value> bounds;
+        for (const KeyTileRange &range : ranges) {
+          bounds.push_back(range.begin);
+          bounds.push_back(range.end);
+          forms.steps.push_back(range.step);
+        }
+        return bounds;
+      });
   forms.classes =
-      makeFunction("classes", ArgColEnd + 1, [&](TileIndices &tile) {
+      makeFunction("classes", ArgColEnd + 1, [&](TileIndices &tile, Block *) {
         Value empty = mask.buildTileIsEmpty(builder, loc, tile);
         Value full = mask.buildTileIsFull(builder, loc, tile);
-        return SmallVector<Value>{empty, full};
+        std::optional<ListedKeyTiles> listed =
+            buildListedKeyTiles(mask, builder, loc, tile);
+        Value listedEmpty = listed ? listed->isEmpty(builder, loc, tile) : empty;
+        return SmallVector<Value>{empty, full, listedEmpty};
       });
 
   SmallVector<Type> keepArguments(9, elementType);
@@ -517,9 +532,15 @@ TileForms buildTileForms(MLIRContext &context, MaskAttrInterface mask,
   for (unsigned operand = 0; operand < memrefTypes.size(); ++operand)
     at.data.push_back(entry->getArgument(9 + operand));
   Value keep = mask.buildKeep(builder, loc, at);
-  func::ReturnOp::create(builder, loc, keep);
+  SmallVector<Value> results = {keep};
+  // A row band (buildKeyBand) must keep exactly the keys the rule keeps.
+  if (std::optional<KeyBand> band = buildKeyBand(mask, builder, loc, at)) {
+    results.push_back(band->lo);
+    results.push_back(band->hi);
+  }
+  func::ReturnOp::create(builder, loc, results);
   forms.keep.setFunctionType(
-      builder.getFunctionType(keepArguments, keep.getType()));
+      builder.getFunctionType(keepArguments, ValueRange(results).getTypes()));
   return forms;
 }
 
@@ -541,6 +562,8 @@ struct Conservatism {
   int64_t cppFull = 0, irFull = 0;
   /// Tiles the kernel visits as partial although C++ says Full.
   int64_t partialButFull = 0;
+  /// Elements checked against the row band.
+  int64_t bandElements = 0;
 };
 
 /// The name a mask is counted under: its mnemonic, with the layout for
@@ -607,6 +630,13 @@ bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
                         << ", keeps says " << expected;
           return false;
         }
+        if (keep->size() == 3 &&
+            ((*keep)[1] <= j && j <= (*keep)[2]) != expected) {
+          ADD_FAILURE() << where << ": buildKeyBand says [" << (*keep)[1]
+                        << ", " << (*keep)[2] << "], keeps says " << expected;
+          return false;
+        }
+        stats.bandElements += keep->size() == 3;
       }
 
   int64_t keyTiles = ctx.numKeyTiles();
@@ -622,16 +652,42 @@ bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
             "b " + std::to_string(b) + " h " + std::to_string(h) +
             " query tile " + std::to_string(qt) + " (rows [" +
             std::to_string(rowBegin) + ", " + std::to_string(rowEnd) + "))";
-        FailureOr<SmallVector<int64_t>> bounds =
-            evaluator.run(forms.ranges.front(), scalars);
+        auto rangesAt = [&](int64_t visit) {
+          SmallVector<int64_t> arguments = scalars;
+          arguments.push_back(visit);
+          return evaluator.run(forms.ranges.front(), arguments);
+        };
+        FailureOr<SmallVector<int64_t>> bounds = rangesAt(0);
         if (failed(bounds)) {
           ADD_FAILURE() << where << ": " << evaluator.error();
           return false;
         }
         // The kernels' clipping: ranges may start before tile 0 (keeping
-        // their progression) or run past the last tile.
+        // their progression) or run past the last tile. Listed tiles come
+        // one visit at a time.
         SmallVector<int> listed(keyTiles, 0);
         std::string rangeText;
+        if (forms.listed) {
+          int64_t count = (*bounds)[0];
+          rangeText = " " + std::to_string(count) + " listed visits";
+          for (int64_t visit = 0; visit < count; ++visit) {
+            FailureOr<SmallVector<int64_t>> at = rangesAt(visit);
+            if (failed(at)) {
+              ADD_FAILURE() << where << " visit " << visit << ": "
+                            << evaluator.error();
+              return false;
+            }
+            if (!(*at)[2])
+              continue;
+            int64_t kt = (*at)[1];
+            if (kt < 0 || kt >= keyTiles) {
+              ADD_FAILURE() << where << ": visit " << visit
+                            << " names key tile " << kt << " of " << keyTiles;
+              return false;
+            }
+            ++listed[kt];
+          }
+        }
         for (auto [index, step] : llvm::enumerate(forms.steps)) {
           int64_t begin = (*bounds)[2 * index], end = (*bounds)[2 * index + 1];
           rangeText += " [" + std::to_string(begin) + ", " +
@@ -658,7 +714,9 @@ bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
                           << evaluator.error();
             return false;
           }
-          bool irEmpty = (*classes)[0], irFull = (*classes)[1];
+          // Listed tiles are tested with the listed form's emptiness test.
+          bool irEmpty = (*classes)[forms.listed ? 2 : 0],
+               irFull = (*classes)[1];
           auto it = visited.find(kt);
           TileClass visitClass =
               it == visited.end() ? TileClass::Empty : it->second;
@@ -687,7 +745,7 @@ bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
                           << explain();
             ok = false;
           }
-          if (irEmpty && cppClass != TileClass::Empty) {
+          if ((irEmpty || (*classes)[0]) && cppClass != TileClass::Empty) {
             ADD_FAILURE() << "IR says empty, C++ does not: " << explain();
             ok = false;
           }
@@ -774,13 +832,15 @@ protected:
                  << "). Per kind: tiles visited by C++ / by the IR; extra = "
                     "visited by the IR, empty for C++; full for C++ / for "
                     "the IR; full-as-partial = visited by the IR as partial, "
-                    "full for C++\n";
+                    "full for C++; band = elements checked against the row "
+                    "band\n";
     for (const auto &[kind, s] : stats)
       llvm::outs() << "  " << kind << ": cases " << s.cases << " tiles "
                    << s.tiles << " visited " << s.cppVisited << " / "
                    << s.irVisited << " extra " << s.extraVisited << " full "
                    << s.cppFull << " / " << s.irFull << " full-as-partial "
-                   << s.partialButFull << "\n";
+                   << s.partialButFull << " band " << s.bandElements
+                   << "\n";
     llvm::outs().flush();
   }
 

@@ -17,6 +17,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -132,8 +133,11 @@ protected:
     switch (uniform(0, 4)) {
     case 0: {
       TestData::Tensor prefix{{ctx.batch}, {}};
+      // Any value is allowed, the smallest i32 included.
       for (int64_t b = 0; b < ctx.batch; ++b)
-        prefix.values.push_back(uniform(0, ctx.seqKV + 2));
+        prefix.values.push_back(uniform(0, 7) == 0
+                                    ? std::numeric_limits<int32_t>::min()
+                                    : uniform(-2, ctx.seqKV + 2));
       return PrefixLMAttr::get(&context, data.add(prefix));
     }
     case 1: {
