@@ -46,6 +46,9 @@ namespace mlir::attn {
 
 namespace {
 
+/// On @f_grad: for each result, the argument of @f it is the gradient of.
+constexpr llvm::StringLiteral kGradientArgumentsAttr = "attn.gradient_of";
+
 /// Symbolic map expressions with zero as a null attribute, so that the
 /// derivative of a chain of score mods stays as small as the chain.
 class ExpressionBuilder {
@@ -1091,6 +1094,15 @@ LogicalResult BackwardBuilder::run() {
     }
     CascadeYieldOp::create(body, loc, body.getArrayAttr(yielded));
   }
+
+  // Which forward argument each result is the gradient of.
+  SmallVector<int64_t> gradientOf = {*argumentOf(cascade.getInputs()[0]),
+                                     *argumentOf(cascade.getInputs()[1]),
+                                     *argumentOf(cascade.getInputs()[2])};
+  for (unsigned operand : forward.biasOperands)
+    gradientOf.push_back(*argumentOf(cascade.getData()[operand]));
+  grad->setAttr(kGradientArgumentsAttr,
+                builder.getDenseI64ArrayAttr(gradientOf));
 
   SmallVector<Value> returned = {queryCascade.getResult(0), keyResult,
                                  valueResult};

@@ -3,14 +3,15 @@
 // For each spec (every mask kind, every score mod, GQA, the hand-written
 // cascades) at a small ragged size: evaluates the forward in float64, the
 // @f_grad that attn-differentiate writes, and checks each gradient against
-// central finite differences of L = sum(O * dO) along random directions.
+// central finite differences of L = sum(O * dO) along random directions
+// (checkGradients, attn/Interpreter/GradientCheck.h).
 // Each spec is differentiated from a different stage of the cascade
 // pipeline (3-pass, 2-pass, 1-pass, tiled), so every form is covered.
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Dialect/AttnOps.h"
-#include "attn/Interpreter/CascadeEvaluator.h"
+#include "attn/Interpreter/GradientCheck.h"
 #include "attn/Interpreter/Inputs.h"
 #include "attn/Passes/Passes.h"
 
@@ -26,8 +27,6 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <gtest/gtest.h>
-#include <cmath>
-#include <random>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -133,13 +132,6 @@ std::vector<GradientCase> cases() {
   };
 }
 
-double loss(ArrayRef<Tensor64> results, const Tensor64 &outputGradient) {
-  double sum = 0;
-  for (size_t i = 0; i < outputGradient.values.size(); ++i)
-    sum += results[0].values[i] * outputGradient.values[i];
-  return sum;
-}
-
 class BackwardTest : public ::testing::TestWithParam<GradientCase> {
 protected:
   void SetUp() override {
@@ -193,73 +185,22 @@ TEST_P(BackwardTest, MatchesFiniteDifferences) {
                                      bindings->value};
   llvm::append_range(arguments, bindings->data);
 
-  FailureOr<SmallVector<Tensor64>> results =
-      evaluateCascadeFunction(forward, arguments);
-  ASSERT_TRUE(succeeded(results));
-  std::mt19937_64 random(11);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  Tensor64 outputGradient = (*results)[0];
-  for (double &value : outputGradient.values)
-    value = normal(random);
-
-  SmallVector<Tensor64> backwardArguments = arguments;
-  llvm::append_range(backwardArguments, *results);
-  backwardArguments.push_back(outputGradient);
-  FailureOr<SmallVector<Tensor64>> gradients =
-      evaluateCascadeFunction(backward, backwardArguments);
-  ASSERT_TRUE(succeeded(gradients));
-
-  // The differentiable arguments: q, k, v, then the bias operands in the
-  // order of the extra results.
-  SmallVector<unsigned> differentiated = {0, 1, 2};
-  for (unsigned i = 3; i < gradients->size(); ++i)
-    for (auto [position, type] : llvm::enumerate(operands.data))
-      if (isa<FloatType>(type.getElementType()) &&
-          !llvm::is_contained(differentiated, 3 + position)) {
-        differentiated.push_back(3 + position);
-        break;
-      }
-  ASSERT_EQ(differentiated.size(), gradients->size());
-
-  const double step = c.f32Regions ? 1e-3 : 1e-5;
-  const double tolerance = c.f32Regions ? 1e-4 : 1e-6;
-  for (auto [gradientIndex, argumentIndex] : llvm::enumerate(differentiated)) {
-    const Tensor64 &gradient = (*gradients)[gradientIndex];
-    Tensor64 &argument = arguments[argumentIndex];
-    ASSERT_EQ(gradient.values.size(), argument.values.size())
-        << "gradient #" << gradientIndex;
-    double gradientNorm = 0;
-    for (double g : gradient.values) {
-      ASSERT_TRUE(std::isfinite(g)) << "gradient #" << gradientIndex;
-      gradientNorm += g * g;
-    }
-    gradientNorm = std::sqrt(gradientNorm);
-    EXPECT_GT(gradientNorm, 0.0) << "gradient #" << gradientIndex;
-    for (int direction = 0; direction < 3; ++direction) {
-      std::vector<double> u(argument.values.size());
-      double uNorm = 0;
-      for (double &x : u) {
-        x = normal(random);
-        uNorm += x * x;
-      }
-      uNorm = std::sqrt(uNorm);
-      double analytic = 0;
-      for (size_t i = 0; i < u.size(); ++i)
-        analytic += gradient.values[i] * u[i];
-      std::vector<double> saved = argument.values;
-      auto lossAt = [&](double t) {
-        for (size_t i = 0; i < u.size(); ++i)
-          argument.values[i] = saved[i] + t * u[i];
-        FailureOr<SmallVector<Tensor64>> r =
-            evaluateCascadeFunction(forward, arguments);
-        EXPECT_TRUE(succeeded(r));
-        return succeeded(r) ? loss(*r, outputGradient) : NAN;
-      };
-      double numeric = (lossAt(step) - lossAt(-step)) / (2 * step);
-      argument.values = saved;
-      EXPECT_NEAR(analytic, numeric, tolerance * gradientNorm * uNorm)
-          << "gradient #" << gradientIndex << " direction " << direction;
-    }
+  GradientCheckOptions options;
+  options.seed = 11;
+  if (c.f32Regions)
+    options.step = 1e-3;
+  const double tolerance = c.f32Regions ? 1e-4 : 1e-8;
+  FailureOr<SmallVector<GradientError>> errors =
+      checkGradients(forward, backward, arguments, options);
+  ASSERT_TRUE(succeeded(errors));
+  // Q, K, V and every float (bias) data operand.
+  unsigned expected = 3;
+  for (RankedTensorType type : operands.data)
+    expected += isa<FloatType>(type.getElementType());
+  ASSERT_EQ(errors->size(), expected);
+  for (const GradientError &error : *errors) {
+    EXPECT_GT(error.norm, 0.0) << "argument #" << error.argument;
+    EXPECT_LT(error.relErr, tolerance) << "argument #" << error.argument;
   }
 }
 
