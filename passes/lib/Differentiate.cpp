@@ -894,14 +894,7 @@ LogicalResult BackwardBuilder::run() {
   names.scoreGradient =
       forward.softmax ? fresh("DS") : names.probabilityGradient;
   names.queryKeyGradient = fresh("DQK");
-  // The expression reads the query-key product under the forward's name.
-  Attribute expression = rewriteExpression(
-      forward.scoreExpression, [&](Attribute node) -> Attribute {
-        if (auto a = dyn_cast<AccessAttr>(node);
-            a && a.getTensor() == forward.queryKeyName)
-          return perScore(names.queryKey);
-        return node;
-      });
+  // The expressions read the query-key product under the forward's name.
   auto renameQueryKey = [&](Attribute e) -> Attribute {
     if (!e)
       return e;
@@ -912,13 +905,12 @@ LogicalResult BackwardBuilder::run() {
       return node;
     });
   };
-  forward.scoreExpression = expression;
+  forward.scoreExpression = renameQueryKey(forward.scoreExpression);
   queryKeyDerivative = renameQueryKey(queryKeyDerivative);
   for (Attribute &d : biasDerivatives)
     d = renameQueryKey(d);
 
   // The signature: the forward's arguments, its results, then dO.
-  auto forwardArguments = function.getArguments();
   auto argumentOf = [&](Value value) -> std::optional<unsigned> {
     auto argument = dyn_cast<BlockArgument>(value);
     if (!argument || argument.getOwner()->getParentOp() != function)
