@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/AttnAttrs.h"
+#include "attn/Dialect/TransposedVisitSets.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -168,6 +169,19 @@ int64_t VisitSet::size() const {
   for (const VisitRange &range : visitRanges)
     total += range.tiles.size();
   return total;
+}
+
+SmallVector<VisitSet> mlir::attn::transposeVisitSets(
+    int64_t numQueryTiles, int64_t numKeyTiles,
+    function_ref<VisitSet(int64_t)> visitSetOf) {
+  SmallVector<VisitSet> byKeyTile(numKeyTiles);
+  // Query tiles in increasing order keep each key tile's appends sorted.
+  for (int64_t queryTile = 0; queryTile < numQueryTiles; ++queryTile)
+    visitSetOf(queryTile).forEachTile([&](int64_t keyTile, TileClass c) {
+      if (keyTile < numKeyTiles)
+        byKeyTile[keyTile].append(queryTile, c);
+    });
+  return byKeyTile;
 }
 
 //===----------------------------------------------------------------------===//

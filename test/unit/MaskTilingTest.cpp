@@ -9,6 +9,7 @@
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Dialect/AttnOps.h"
 #include "attn/Dialect/MaskRegionTiling.h"
+#include "attn/Dialect/TransposedVisitSets.h"
 #include "MaskTestSupport.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -148,6 +149,58 @@ TEST_F(MaskTilingTest, DataMasksAreExactWithDataAndSoundWithout) {
               << " vs " << stringifyTileClass(expected).str();
         }
       }
+  }
+}
+
+/// Checks transposeVisitSets against classifyTile on every tile pair, and
+/// classifyTile against the elements.
+void checkTransposed(MaskAttrInterface mask, const TilingContext &ctx) {
+  SCOPED_TRACE(describe(mask, ctx));
+  for (int64_t b = 0; b < ctx.batch; ++b)
+    for (int64_t h = 0; h < ctx.queryHeads; ++h) {
+      SmallVector<VisitSet> byKey = transposeVisitSets(
+          ctx.numQueryTiles(), ctx.numKeyTiles(),
+          [&](int64_t qt) { return mask.visitSet(ctx, b, h, qt); });
+      ASSERT_EQ(static_cast<int64_t>(byKey.size()), ctx.numKeyTiles());
+      for (int64_t kt = 0; kt < ctx.numKeyTiles(); ++kt) {
+        llvm::DenseMap<int64_t, TileClass> visitors;
+        int64_t previous = -1;
+        byKey[kt].forEachTile([&](int64_t qt, TileClass tileClass) {
+          EXPECT_GT(qt, previous);
+          previous = qt;
+          visitors[qt] = tileClass;
+        });
+        for (int64_t qt = 0; qt < ctx.numQueryTiles(); ++qt) {
+          TileRange tile = ctx.tile(qt, kt);
+          TileClass expected = bruteForce(mask, ctx, b, h, tile).tileClass;
+          auto it = visitors.find(qt);
+          TileClass got = it == visitors.end() ? TileClass::Empty : it->second;
+          ASSERT_EQ(got, expected)
+              << "b " << b << " h " << h << " key tile " << kt
+              << " query tile " << qt;
+        }
+      }
+    }
+}
+
+TEST_F(MaskTilingTest, TransposedVisitSetsMatchTheElements) {
+  for (int iteration = 0; iteration < 300; ++iteration) {
+    TilingContext ctx = randomContext();
+    checkTransposed(randomClosedFormMask(ctx), ctx);
+    if (HasFatalFailure())
+      return;
+  }
+  for (int iteration = 0; iteration < 300; ++iteration) {
+    TilingContext ctx = randomContext();
+    TestData data;
+    MaskAttrInterface mask = randomDataMask(ctx, data);
+    if (auto docs = dyn_cast<DocumentsAttr>(mask);
+        docs && docs.getLayout() == DocumentLayout::Ids)
+      ctx.seqKV = ctx.seqQ;
+    ctx.data = &data;
+    checkTransposed(mask, ctx);
+    if (HasFatalFailure())
+      return;
   }
 }
 

@@ -3,6 +3,7 @@
 // attn-run SPEC.mlir --target ref [--batch B] [--seq-q SQ] [--seq-kv SKV]
 //                    [--seed S | --inputs DIR] [--function NAME]
 //                    [--equivalent OTHER.mlir [--tolerance T]] [--dump DIR]
+//                    [--gradients [--tolerance T]]
 // attn-run BUNDLE --target host|cuda [--batch B] [--seq-q SQ] [--seq-kv SKV]
 //                    [--seed S | --inputs DIR] [--function NAME] [--device N]
 //                    [--check [--tolerance T] | --runs N [--useful-density X]]
@@ -18,6 +19,8 @@
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Interpreter/Compare.h"
 #include "attn/Interpreter/EntryPoint.h"
+#include "attn/Interpreter/GradientCheck.h"
+#include "attn/Passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -28,6 +31,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
@@ -92,6 +96,12 @@ cl::opt<std::string> equivalentPath(
     "equivalent",
     cl::desc("Also run this spec on the same inputs and compare the results"),
     cl::value_desc("other.mlir"), cl::cat(category));
+cl::opt<bool> gradients(
+    "gradients",
+    cl::desc("--target ref: derive the backward (attn-decompose, "
+             "attn-differentiate) and check each gradient against finite "
+             "differences of sum(O * dO); tolerance 1e-6 unless given"),
+    cl::cat(category));
 cl::opt<double> tolerance("tolerance",
                           cl::desc("Largest relative error that passes"),
                           cl::init(1e-12), cl::cat(category));
@@ -213,9 +223,52 @@ static SizeRequest sizeRequest() {
   return request;
 }
 
+/// Replaces every spec function by its cascade and adds its @<name>_grad.
+static LogicalResult differentiate(ModuleOp module) {
+  PassManager pm = PassManager::on<ModuleOp>(module.getContext());
+  pm.addPass(createAttnDecompose());
+  pm.addPass(createAttnDifferentiate());
+  return pm.run(module);
+}
+
+static int checkGradientsOf(EntryPoint entry, ModuleOp module,
+                            ArrayRef<Tensor64> arguments) {
+  std::string name = (entry.function.getSymName() + "_grad").str();
+  auto backward = module.lookupSymbol<func::FuncOp>(name);
+  if (!backward) {
+    printError("attn-differentiate wrote no @" + name);
+    return 1;
+  }
+  GradientCheckOptions options;
+  options.seed = seed;
+  FailureOr<SmallVector<GradientError>> errors =
+      checkGradients(entry.function, backward, arguments, options);
+  if (failed(errors))
+    return 1;
+  double bound = tolerance.getNumOccurrences() ? tolerance : 1e-6;
+  double worst = 0;
+  bool passed = true;
+  llvm::raw_ostream &os = llvm::outs();
+  for (const GradientError &error : *errors) {
+    static const char *const names[] = {"q", "k", "v"};
+    std::string argument =
+        error.argument < 3 ? names[error.argument]
+                           : "data" + std::to_string(error.argument - 3);
+    os << "d" << argument << ": norm=" << formatDouble(error.norm)
+       << " fd_rel_err=" << formatDouble(error.relErr) << "\n";
+    worst = std::max(worst, error.relErr);
+    passed &= error.relErr <= bound && error.norm > 0;
+  }
+  os << "max_rel_err=" << formatDouble(worst) << "\n"
+     << (passed ? "PASS" : "FAIL") << "\n";
+  return passed ? 0 : 1;
+}
+
 static int runReference(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   OwningOpRef<ModuleOp> module = parseSpec(inputPath, sourceMgr, context);
   if (!module)
+    return 1;
+  if (gradients && failed(differentiate(*module)))
     return 1;
   FailureOr<EntryPoint> entry = loadEntryPoint(*module);
   if (failed(entry))
@@ -236,6 +289,13 @@ static int runReference(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
   }
   if (failed(sizes) || failed(inputs))
     return 1;
+
+  if (gradients) {
+    SmallVector<Tensor64> arguments = {inputs->query, inputs->key,
+                                       inputs->value};
+    llvm::append_range(arguments, inputs->data);
+    return checkGradientsOf(*entry, *module, arguments);
+  }
 
   FailureOr<Results> results = evaluateEntryPoint(*entry, *inputs);
   if (failed(results))
@@ -302,9 +362,15 @@ int main(int argc, char **argv) {
   }
   bool bundleTarget = target == Target::Host || target == Target::Cuda;
   if (tolerance.getNumOccurrences() && equivalentPath.empty() &&
-      !(bundleTarget && check)) {
-    printError("--tolerance applies only with --equivalent or --target "
-               "host/cuda --check");
+      !gradients && !(bundleTarget && check)) {
+    printError("--tolerance applies only with --equivalent, --gradients or "
+               "--target host/cuda --check");
+    return 1;
+  }
+  if (gradients && (bundleTarget || !equivalentPath.empty() ||
+                    !dumpDirectory.empty())) {
+    printError("--gradients applies to --target ref, without --equivalent "
+               "and --dump");
     return 1;
   }
   if (!bundleTarget &&

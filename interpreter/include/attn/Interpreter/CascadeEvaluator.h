@@ -14,6 +14,7 @@
 
 #include "attn/Dialect/AttnOps.h"
 #include "attn/Interpreter/Reference.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/LogicalResult.h"
 
@@ -31,6 +32,13 @@ llvm::FailureOr<Results> evaluateCascade(CascadeOp op, const Bindings &inputs);
 llvm::FailureOr<llvm::SmallVector<Tensor64>>
 evaluateCascadeResults(CascadeOp op, llvm::ArrayRef<const Tensor64 *> inputs,
                        const Bindings &context);
+
+/// Evaluates a function whose body is attn.cascade ops feeding each other
+/// (such as the @f_grad that attn-differentiate writes) on `arguments`, in
+/// order; returns what it returns.
+llvm::FailureOr<llvm::SmallVector<Tensor64>>
+evaluateCascadeFunction(func::FuncOp function,
+                        llvm::ArrayRef<Tensor64> arguments);
 
 } // namespace mlir::attn::interpreter
 

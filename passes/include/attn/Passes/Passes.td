@@ -140,4 +140,23 @@ def AttnSparsify : Pass<"attn-sparsify"> {
   ];
 }
 
+def AttnDifferentiate : Pass<"attn-differentiate", "::mlir::ModuleOp"> {
+  let summary = "Derive the backward cascades (dQ, dK, dV, bias gradients) of attention";
+  let description = [{
+    For every function @f returning the results of one attention-shaped
+    attn.cascade (3-pass, 2-pass, 1-pass, tiled or hand-written), adds
+    @f_grad(q, k, v, data..., o[, lse], do) -> (dq, dk, dv, dbias...): the
+    cascades f_grad_delta (D = rowsum(dO * O), softmax only), f_grad_kv (dK,
+    dV per query head over the queries), f_grad_reduce_k/v (GQA: sums over
+    each group of query heads) and f_grad_q (dQ over the keys, and the
+    gradient [B, Hq, Sq, Skv] of each #attn.bias operand). Softmax weights
+    use the saved log-sum-exp (P = exp(S - LSE), dS = P (dP - D)); other
+    weights (sigmoid) are differentiated element-wise. Score mods and the
+    cascade's arithmetic are differentiated symbolically; what cannot be
+    (a max or min of scores, a custom score region) is an error naming it.
+    See docs/backward.md.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // ATTN_PASSES_TD
