@@ -565,29 +565,31 @@ Scaled ScheduleEmitter::evaluateMap(MapAttr map, const Site &site) {
     }
     return Scaled::of(result, *factor);
   }
-  case MapKind::Sub:
+  case MapKind::Sub: {
     if (auto constant = constantOr(
             [&] { return *values[0].constant - *values[1].constant; }))
       return *constant;
-    return Scaled::of(arith::SubFOp::create(b, raw(0), raw(1)), *factor);
+    Value minuend = raw(0);
+    Value subtrahend = raw(1);
+    return Scaled::of(arith::SubFOp::create(b, minuend, subtrahend), *factor);
+  }
   case MapKind::Neg:
     if (values[0].isConstant())
       return Scaled::constantOf(-*values[0].constant);
     return Scaled::of(values[0].value, *factor);
-  case MapKind::Div:
+  case MapKind::Div: {
     if (auto constant = constantOr(
             [&] { return *values[0].constant / *values[1].constant; }))
       return *constant;
     // A constant divisor goes into the factor.
     if (folded && values[1].isConstant())
       return Scaled::of(values[0].value, *factor);
-    return Scaled::of(
-        arith::DivFOp::create(b,
-                              values[0].isConstant() ? materialize(values[0])
-                                                     : values[0].value,
-                              values[1].isConstant() ? materialize(values[1])
-                                                     : values[1].value),
-        *factor);
+    Value dividend =
+        values[0].isConstant() ? materialize(values[0]) : values[0].value;
+    Value divisor =
+        values[1].isConstant() ? materialize(values[1]) : values[1].value;
+    return Scaled::of(arith::DivFOp::create(b, dividend, divisor), *factor);
+  }
   case MapKind::DivOrZero: {
     if (allConstant) {
       double d = *values[1].constant;
@@ -624,7 +626,9 @@ Scaled ScheduleEmitter::evaluateMap(MapAttr map, const Site &site) {
       double x = *values[0].constant, m = *values[1].constant;
       return Scaled::constantOf(std::isinf(m) && m < 0 ? 0.0 : std::exp(x - m));
     }
-    return Scaled::of(expDiff(raw(0), raw(1), operandFactor));
+    Value x = raw(0);
+    Value shift = raw(1);
+    return Scaled::of(expDiff(x, shift, operandFactor));
   }
   case MapKind::Log:
     if (values[0].isConstant())
@@ -634,9 +638,13 @@ Scaled ScheduleEmitter::evaluateMap(MapAttr map, const Site &site) {
     if (values[0].isConstant())
       return Scaled::constantOf(std::tanh(*values[0].constant));
     return Scaled::of(math::TanhOp::create(b, materialize(values[0])));
-  case MapKind::Select:
+  case MapKind::Select: {
+    Value whenTrue = raw(1);
+    Value whenFalse = raw(2);
     return Scaled::of(
-        arith::SelectOp::create(b, values[0].value, raw(1), raw(2)), *factor);
+        arith::SelectOp::create(b, values[0].value, whenTrue, whenFalse),
+        *factor);
+  }
   default:
     llvm_unreachable("rules are handled above");
   }
@@ -1014,15 +1022,15 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange &range,
   Value step = index(range.step);
   Value keyTiles =
       arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV));
-  Value skipped = arith::MaxSIOp::create(
-      b, arith::SubIOp::create(b, index(0), range.begin), index(0));
+  Value zero = index(0);
+  Value negatedBegin = arith::SubIOp::create(b, zero, range.begin);
+  Value skipped = arith::MaxSIOp::create(b, negatedBegin, zero);
   Value begin = add(range.begin,
                     mul(arith::CeilDivSIOp::create(b, skipped, step), step));
   Value end = minIndex(range.end, keyTiles);
-  Value count = arith::MaxSIOp::create(
-      b,
-      arith::CeilDivSIOp::create(b, arith::SubIOp::create(b, end, begin), step),
-      index(0));
+  Value span = arith::SubIOp::create(b, end, begin);
+  Value steps = arith::CeilDivSIOp::create(b, span, step);
+  Value count = arith::MaxSIOp::create(b, steps, zero);
   auto keyTileAt = [&](Value visit) { return add(begin, mul(visit, step)); };
   int64_t stages = target.stages();
 
@@ -1051,7 +1059,10 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange &range,
   if (afterPrologue)
     afterPrologue();
 
-  auto loop = scf::ForOp::create(b, index(0), count, index(1), state.flatten());
+  Value first = index(0);
+  Value one = index(1);
+  SmallVector<Value> carried = state.flatten();
+  auto loop = scf::ForOp::create(b, first, count, one, carried);
   {
     OpBuilder::InsertionGuard guard(b);
     Block *body = loop.getBody();
@@ -1160,7 +1171,10 @@ void ScheduleEmitter::emitPoison(const WorkItem &item) {
     Value laneRow = target.laneRow(b);
     rowOfSlot.clear();
     for (int64_t offset : scoreLayout.rowOffset)
-      rowOfSlot.push_back(add(add(item.rowBegin, laneRow), index(offset)));
+    {
+      Value laneFirstRow = add(item.rowBegin, laneRow);
+      rowOfSlot.push_back(add(laneFirstRow, index(offset)));
+    }
     Value nan = f32(std::numeric_limits<double>::quiet_NaN());
     TileValue output{SmallVector<Value>(outputLayout.size(), nan), 1.0};
     TileValue lse{SmallVector<Value>(scoreLayout.numRowSlots(), nan), 1.0};
@@ -1178,7 +1192,8 @@ void ScheduleEmitter::emitLane(const WorkItem &item,
   // rows so that data operands are read in bounds.
   Value lastRow = arith::SubIOp::create(b, kernel.seqQ, index(1));
   for (int64_t offset : scoreLayout.rowOffset) {
-    Value row = add(add(item.rowBegin, laneRow), index(offset));
+    Value laneFirstRow = add(item.rowBegin, laneRow);
+    Value row = add(laneFirstRow, index(offset));
     rowOfSlot.push_back(row);
     ruleRowOfSlot.push_back(toRule(minIndex(row, lastRow)));
   }
@@ -1212,13 +1227,15 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
     SmallVector<KeyTileRange> ranges = visitRanges(item);
     target.forEachLane(b, kernel, item, [&] { emitLane(item, ranges); });
   };
-  // Block-indexed data operands too small for this call: O and the LSE
-  // are NaN rather than reads out of bounds.
+  // Data operands invalid for this call (block-indexed ones too small,
+  // decreasing document offsets): O and the LSE are NaN rather than reads
+  // out of bounds or numbers of no mask. The runtime refuses such data
+  // before the launch wherever it can read it (docs/runtime.md).
   Value fits;
   for (MaskAttrInterface mask : maskRules)
-    if (Value fit = buildDataExtentsFit(b, b.getLoc(), mask,
-                                        kernel.operands.data, kernel.seqQ,
-                                        kernel.seqKV))
+    if (Value fit = buildDataOperandsValid(b, b.getLoc(), mask,
+                                           kernel.operands.data, kernel.seqQ,
+                                           kernel.seqKV))
       fits = fits ? Value(arith::AndIOp::create(b, fits, fit)) : fit;
   if (!fits) {
     attention();
