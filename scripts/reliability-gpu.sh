@@ -10,11 +10,17 @@
 #   sizes); (2) every examples/*.mlir compiled for host and sm_90 with
 #   reference outputs at ragged sizes (B=1, Sq=67, Skv=93; Skv=Sq for document
 #   ids; static-size examples at their own size, checked against the host
-#   binary); (3) the MLIR-free attn-run in PREPARED/bin. Carry PREPARED
+#   binary); (3) the MLIR-free attn-run in PREPARED/bin; (4) invalid data
+#   operands (test/Reliability/kernel-data-validation.mlir for host and
+#   sm_90: a too-small block mask, decreasing offsets). Carry PREPARED
 #   (a few MiB).
 # device: attn-run --target cuda --check on every hunt case; then every
 #   example under compute-sanitizer memcheck and racecheck (each run bounded
-#   by 120 s). Writes REPORT.md; exits 1 on any failure or sanitizer error.
+#   by 120 s); then the invalid data: the runtime refuses the block mask on
+#   the GPU too, and the kernel given decreasing offsets in device memory
+#   (which the runtime cannot read) runs clean under memcheck (its numbers
+#   are undefined, docs/runtime.md; its reads must stay in bounds).
+#   Writes REPORT.md; exits 1 on any failure or sanitizer error.
 #   Expected time on an H100/H200: about 3 to 5 minutes.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +76,12 @@ prepare() {
     fi
     printf '%s\tref\t--seed 3 --inputs examples/%s\n' "$name" "$name" >> "$list"
   done
+  local invalid=$prepared/invalid-data
+  mkdir -p "$invalid/mask" "$invalid/offsets"
+  "$attn_opt" "$here/test/Reliability/kernel-data-validation.mlir" \
+    --attn-compile="targets=host,sm_90 output=$invalid/k.atnb" -o /dev/null || failures=$((failures + 1))
+  python3 "$here/test/Reliability/Inputs/write-npy.py" "$invalid/mask/data0.npy" --i4 --shape 1,2,0,0
+  python3 "$here/test/Reliability/Inputs/write-npy.py" "$invalid/offsets/data0.npy" 100 50 0
   echo "prepared $(grep -c . "$prepared/diff/cases.tsv") hunt cases and $(grep -c . "$list") examples in $prepared ($(du -sh "$prepared" | cut -f1)); $failures failures"
   [ "$failures" -eq 0 ]
 }
@@ -119,6 +131,26 @@ device() {
     echo "| $name | ${sizes:--}$results |" >> "$report"
     echo "$name:$results"
   done < examples/cases.tsv
+  {
+    echo
+    echo "## Invalid data operands on the GPU"
+    echo
+  } >> "$report"
+  local refused
+  refused=$("$run" invalid-data/k.atnb --target cuda --function block_mask --inputs invalid-data/mask \
+    --batch 1 --seq-q 40 --runs 1 2>&1)
+  if grep -q "dimension 2 is 0, but the kernel reads at least" <<< "$refused"; then
+    echo "- block mask with no blocks: refused by the runtime: \`$(grep -m1 error <<< "$refused")\`" >> "$report"
+  else
+    echo "- block mask with no blocks: NOT refused: \`$(head -c 300 <<< "$refused")\`" >> "$report"
+    failures=$((failures + 1))
+  fi
+  local status=0
+  timeout 120 compute-sanitizer --tool memcheck --error-exitcode 9 "$run" invalid-data/k.atnb \
+    --target cuda --function offsets --inputs invalid-data/offsets --batch 1 --seq-q 40 --runs 1 \
+    > invalid-data/offsets.log 2>&1 || status=$?
+  echo "- decreasing offsets in device memory: exit $status, $(grep -m1 'ERROR SUMMARY' invalid-data/offsets.log | sed 's/=========//')" >> "$report"
+  [ "$status" -eq 0 ] || failures=$((failures + 1))
   echo >> "$report"
   echo "$failures failures; $((SECONDS - start)) s." >> "$report"
   echo "$failures failures in $((SECONDS - start)) s (report: $report)"

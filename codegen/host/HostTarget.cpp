@@ -172,8 +172,10 @@ HostScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
           lastKey));
     Value zero = arith::ConstantOp::create(
         b, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
+    Value depthBegin = index(b, 0);
+    Value depthEnd = index(b, vectorDepth);
     SmallVector<Value> sums = loop(
-        b, index(b, 0), index(b, vectorDepth), kVectorWidth,
+        b, depthBegin, depthEnd, kVectorWidth,
         SmallVector<Value>(count, zero), [&](Value e, ValueRange acc) {
           Value q = loadF32(b, operands.query, {item.batch, item.head, row, e},
                             kVectorWidth);
@@ -227,8 +229,10 @@ SmallVector<Value> HostScheduleTarget::multiplyValue(
           b, vectorType,
           ArrayRef<Value>(accumulator).slice((first + u) * kVectorWidth,
                                       kVectorWidth)));
+    Value firstColumn = index(b, 0);
+    Value columns = index(b, kernel.blockKV);
     SmallVector<Value> sums = loop(
-        b, index(b, 0), index(b, kernel.blockKV), 1, init,
+        b, firstColumn, columns, 1, init,
         [&](Value column, ValueRange acc) {
           Value p = vector::BroadcastOp::create(
               b, vectorType,
@@ -256,8 +260,10 @@ SmallVector<Value> HostScheduleTarget::multiplyValue(
   if (vectors * kVectorWidth < width) {
     SmallVector<Value> tail(
         ArrayRef<Value>(accumulator).drop_front(vectors * kVectorWidth));
+    Value firstColumn = index(b, 0);
+    Value columns = index(b, kernel.blockKV);
     SmallVector<Value> sums = loop(
-        b, index(b, 0), index(b, kernel.blockKV), 1, tail,
+        b, firstColumn, columns, 1, tail,
         [&](Value column, ValueRange acc) {
           Value p = memref::LoadOp::create(b, probabilityBuffer, column);
           Value keyRow = keyRowAt(column);

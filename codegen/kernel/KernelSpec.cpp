@@ -4,6 +4,7 @@
 #include "attn/Dialect/AttnCascade.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -90,6 +91,20 @@ private:
   /// operands' dimensions and the attention sizes.
   LogicalResult constrainMask(MaskAttrInterface mask);
   LogicalResult constrainScoreMod(ScoreModAttrInterface mod);
+  /// Records that dimension `dim` of data operand `operand` must hold at
+  /// least ceil(size / divisor) entries (the size of class `variable`).
+  void requireBlocks(unsigned operand, unsigned dim, unsigned variable,
+                     int64_t divisor) {
+    blockNeeds.push_back({dataBegin + operand, dim, variable, divisor});
+  }
+
+  struct BlockNeed {
+    unsigned argument, dim, variable;
+    int64_t divisor;
+  };
+  SmallVector<BlockNeed> blockNeeds;
+  /// Document offsets: at least 2 entries, never decreasing.
+  llvm::SmallSetVector<unsigned, 2> offsetArguments;
 
   CascadeOp op;
   SizeClasses sizes;
@@ -126,8 +141,10 @@ LogicalResult SignatureBuilder::constrainMask(MaskAttrInterface mask) {
         return equate(data(attr.getOperand()), 0, batch, why);
       })
       .Case([&](DocumentsAttr attr) -> LogicalResult {
-        if (attr.getLayout() == DocumentLayout::Offsets)
+        if (attr.getLayout() == DocumentLayout::Offsets) {
+          offsetArguments.insert(data(attr.getOperand()));
           return success();
+        }
         unsigned ids = data(attr.getOperand());
         if (failed(sizes.unite(seqQ, seqKV, op, "'#attn.documents' ids")) ||
             failed(equate(ids, 0, batch, why)))
@@ -147,12 +164,15 @@ LogicalResult SignatureBuilder::constrainMask(MaskAttrInterface mask) {
         unsigned list = data(attr.getOperand());
         if (failed(equate(list, 0, batch, why)))
           return failure();
+        requireBlocks(attr.getOperand(), 2, seqQ, attr.getBlockQ());
         return equate(list, 1, dimOf(0, 1), why);
       })
       .Case([&](BlockMaskAttr attr) -> LogicalResult {
         unsigned blocks = data(attr.getOperand());
         if (failed(equate(blocks, 0, batch, why)))
           return failure();
+        requireBlocks(attr.getOperand(), 2, seqQ, attr.getBlockQ());
+        requireBlocks(attr.getOperand(), 3, seqKV, attr.getBlockKv());
         return equate(blocks, 1, dimOf(0, 1), why);
       })
       .Case([&](AndAttr attr) {
@@ -261,6 +281,24 @@ FailureOr<SmallVector<KernelArgument>> SignatureBuilder::build() {
       argument.dimSizes.push_back(
           ShapedType::isDynamic(extent) ? sizes.name(variable).str() : "");
     }
+  }
+  // The kernels read these operands at indices the signature's equalities
+  // do not bound; the runtime checks the least extents at every launch.
+  for (const BlockNeed &need : blockNeeds) {
+    MinimumExtent least;
+    least.dim = need.dim;
+    least.divisor = need.divisor;
+    int64_t extent = sizes.extent(need.variable);
+    if (ShapedType::isDynamic(extent))
+      least.size = sizes.name(need.variable).str();
+    else
+      least.constant = extent;
+    arguments[need.argument].minimumExtents.push_back(least);
+  }
+  for (unsigned argument : offsetArguments) {
+    arguments[argument].nonDecreasing = true;
+    arguments[argument].minimumExtents.push_back(
+        MinimumExtent{/*dim=*/0, /*size=*/"", /*constant=*/2, /*divisor=*/1});
   }
   return arguments;
 }
@@ -441,6 +479,38 @@ KernelOperands mlir::attn::bindKernelOperands(const KernelSpec &spec,
   return operands;
 }
 
+/// Element `indices` of `memref` when every index lies inside its extent,
+/// else a zero of the element type, without touching memory: a region's
+/// indices are computed by the user, and the float64 reference reports an
+/// out-of-range read as an error (docs/spec-language.md), which a kernel
+/// cannot, so it must at least stay inside the operand.
+static Value buildGuardedLoad(OpBuilder &b, Location loc, Value memref,
+                              ValueRange indices) {
+  Value inBounds;
+  for (auto [dim, index] : llvm::enumerate(indices)) {
+    Value extent = memref::DimOp::create(b, loc, memref, dim);
+    // Unsigned: a negative index compares above every extent.
+    Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         index, extent);
+    inBounds = inBounds ? Value(arith::AndIOp::create(b, loc, inBounds, inside))
+                        : inside;
+  }
+  Type elementType = cast<MemRefType>(memref.getType()).getElementType();
+  if (!inBounds) // rank 0: nothing to guard
+    return memref::LoadOp::create(b, loc, memref, indices);
+  auto guarded = scf::IfOp::create(b, loc, TypeRange{elementType}, inBounds,
+                                   /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&guarded.getThenRegion().front());
+  Value element = memref::LoadOp::create(b, loc, memref, indices);
+  scf::YieldOp::create(b, loc, element);
+  b.setInsertionPointToStart(&guarded.getElseRegion().front());
+  Value zero = arith::ConstantOp::create(b, loc, elementType,
+                                         b.getZeroAttr(elementType));
+  scf::YieldOp::create(b, loc, zero);
+  return guarded.getResult(0);
+}
+
 Value mlir::attn::inlineSpecRegion(OpBuilder &b, CascadeOp cascade,
                                    Region &region, ValueRange arguments,
                                    ArrayRef<Value> dataMemrefs) {
@@ -482,8 +552,7 @@ Value mlir::attn::inlineSpecRegion(OpBuilder &b, CascadeOp cascade,
     Value memref = memrefOf.lookup(read->getOperand(0));
     Value replacement;
     if (auto extract = dyn_cast<tensor::ExtractOp>(read))
-      replacement =
-          memref::LoadOp::create(b, loc, memref, extract.getIndices());
+      replacement = buildGuardedLoad(b, loc, memref, extract.getIndices());
     else
       replacement = memref::DimOp::create(
           b, loc, memref, cast<tensor::DimOp>(read).getIndex());
@@ -495,42 +564,53 @@ Value mlir::attn::inlineSpecRegion(OpBuilder &b, CascadeOp cascade,
   return yielded;
 }
 
+namespace {
+/// What a mask needs of its data operands beyond the signature's sizes:
+/// dim(data #operand, dim) >= ceil((keys ? Skv : Sq) / block).
+struct DataNeeds {
+  SmallVector<std::tuple<unsigned, unsigned, bool, int64_t>> blockExtents;
+};
+} // namespace
+
 /// Block lists and block masks are indexed by query (and key) block, whose
-/// count the signature cannot tie to Sq (Skv): collects the per-call
-/// requirement dim(data, d) >= ceil(size / block).
-static void collectBlockExtents(
-    MaskAttrInterface mask,
-    SmallVectorImpl<std::tuple<unsigned, unsigned, bool, int64_t>> &needs) {
+/// count the signature cannot tie to Sq (Skv).
+static void collectDataNeeds(MaskAttrInterface mask, DataNeeds &needs) {
   if (auto list = dyn_cast<BlockListAttr>(mask)) {
-    needs.push_back({list.getOperand(), 2, /*keys=*/false, list.getBlockQ()});
+    needs.blockExtents.push_back(
+        {list.getOperand(), 2, /*keys=*/false, list.getBlockQ()});
   } else if (auto blocks = dyn_cast<BlockMaskAttr>(mask)) {
-    needs.push_back({blocks.getOperand(), 2, false, blocks.getBlockQ()});
-    needs.push_back({blocks.getOperand(), 3, true, blocks.getBlockKv()});
+    needs.blockExtents.push_back(
+        {blocks.getOperand(), 2, false, blocks.getBlockQ()});
+    needs.blockExtents.push_back(
+        {blocks.getOperand(), 3, true, blocks.getBlockKv()});
   } else if (auto conjunction = dyn_cast<AndAttr>(mask)) {
     for (MaskAttrInterface nested : conjunction.getMasks())
-      collectBlockExtents(nested, needs);
+      collectDataNeeds(nested, needs);
   } else if (auto disjunction = dyn_cast<OrAttr>(mask)) {
     for (MaskAttrInterface nested : disjunction.getMasks())
-      collectBlockExtents(nested, needs);
+      collectDataNeeds(nested, needs);
   }
 }
 
-Value mlir::attn::buildDataExtentsFit(OpBuilder &b, Location loc,
-                                      MaskAttrInterface mask,
-                                      ArrayRef<Value> dataMemrefs, Value seqQ,
-                                      Value seqKV) {
-  SmallVector<std::tuple<unsigned, unsigned, bool, int64_t>> needs;
+Value mlir::attn::buildDataOperandsValid(OpBuilder &b, Location loc,
+                                         MaskAttrInterface mask,
+                                         ArrayRef<Value> dataMemrefs,
+                                         Value seqQ, Value seqKV) {
+  DataNeeds needs;
   if (mask)
-    collectBlockExtents(mask, needs);
-  Value fits;
-  for (auto [operand, dim, keys, block] : needs) {
+    collectDataNeeds(mask, needs);
+  Value valid;
+  auto conjoin = [&](Value condition) {
+    valid = valid ? Value(arith::AndIOp::create(b, loc, valid, condition))
+                  : condition;
+  };
+  for (auto [operand, dim, keys, block] : needs.blockExtents) {
     Value blockSize = arith::ConstantIndexOp::create(b, loc, block);
     Value blocks =
         arith::CeilDivSIOp::create(b, loc, keys ? seqKV : seqQ, blockSize);
     Value extent = memref::DimOp::create(b, loc, dataMemrefs[operand], dim);
-    Value fit = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
-                                      extent, blocks);
-    fits = fits ? Value(arith::AndIOp::create(b, loc, fits, fit)) : fit;
+    conjoin(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, extent,
+                                  blocks));
   }
-  return fits;
+  return valid;
 }

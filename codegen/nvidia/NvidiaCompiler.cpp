@@ -122,16 +122,17 @@ struct TanhFromExp2 : OpRewritePattern<math::TanhOp> {
         arith::MulFOp::create(rewriter, loc, magnitude,
                               constant(-2.0 * 1.4426950408889634)));
     Value one = constant(1.0);
-    Value ratio = arith::DivFOp::create(
-        rewriter, loc, arith::SubFOp::create(rewriter, loc, one, t),
-        arith::AddFOp::create(rewriter, loc, one, t), fast);
+    Value numerator = arith::SubFOp::create(rewriter, loc, one, t);
+    Value denominator = arith::AddFOp::create(rewriter, loc, one, t);
+    Value ratio =
+        arith::DivFOp::create(rewriter, loc, numerator, denominator, fast);
     Value large = math::CopySignOp::create(rewriter, loc, ratio, x);
     Value square = arith::MulFOp::create(rewriter, loc, x, x);
-    Value series = math::FmaOp::create(
-        rewriter, loc, square,
-        math::FmaOp::create(rewriter, loc, square, constant(2.0 / 15.0),
-                            constant(-1.0 / 3.0)),
-        one);
+    Value secondCoefficient = constant(2.0 / 15.0);
+    Value firstCoefficient = constant(-1.0 / 3.0);
+    Value inner = math::FmaOp::create(rewriter, loc, square,
+                                      secondCoefficient, firstCoefficient);
+    Value series = math::FmaOp::create(rewriter, loc, square, inner, one);
     Value small = arith::MulFOp::create(rewriter, loc, x, series);
     Value useSeries = arith::CmpFOp::create(
         rewriter, loc, arith::CmpFPredicate::OLT, magnitude, constant(0.0625));

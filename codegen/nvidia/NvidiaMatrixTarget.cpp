@@ -73,8 +73,10 @@ Value NvidiaMatrixTarget::swizzledColumn(Value row, Value chunk) {
 void NvidiaMatrixTarget::copyChunkAsync(Value shared, ValueRange sharedIndices,
                                         Value source, ValueRange sourceIndices,
                                         Value valid) {
-  Value sourceElements = arith::SelectOp::create(
-      b, valid, index(chunkElements()), index(0));
+  Value fullChunk = index(chunkElements());
+  Value nothing = index(0);
+  Value sourceElements =
+      arith::SelectOp::create(b, valid, fullChunk, nothing);
   nvgpu::DeviceAsyncCopyOp::create(
       b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), shared,
       sharedIndices, source, sourceIndices,
@@ -157,9 +159,11 @@ Fragment NvidiaMatrixTarget::loadA(Value tile, ValueRange prefix, Value row0,
   Value chunk = arith::AddIOp::create(b, laneDiv16, index(2 * kStep));
   SmallVector<Value> indices(prefix);
   indices.push_back(arith::AddIOp::create(b, row0, laneMod16));
-  indices.push_back(
-      arith::MulIOp::create(b, arith::XOrIOp::create(b, chunk, laneMod8),
-                            index(chunkElements())));
+  {
+    Value swizzledChunk = arith::XOrIOp::create(b, chunk, laneMod8);
+    Value chunkSize = index(chunkElements());
+    indices.push_back(arith::MulIOp::create(b, swizzledChunk, chunkSize));
+  }
   return loadMatrices(b, elementType, tile, indices, /*transpose=*/false);
 }
 
@@ -184,9 +188,11 @@ NvidiaMatrixTarget::loadBPairAlongK(Value tile, ValueRange prefix, Value row0,
   Value chunk = arith::AddIOp::create(b, laneDiv8, index(2 * kStep));
   SmallVector<Value> indices(prefix);
   indices.push_back(arith::AddIOp::create(b, row0, laneMod8));
-  indices.push_back(
-      arith::MulIOp::create(b, arith::XOrIOp::create(b, chunk, laneMod8),
-                            index(chunkElements())));
+  {
+    Value swizzledChunk = arith::XOrIOp::create(b, chunk, laneMod8);
+    Value chunkSize = index(chunkElements());
+    indices.push_back(arith::MulIOp::create(b, swizzledChunk, chunkSize));
+  }
   Fragment m = loadMatrices(b, elementType, tile, indices, false);
   return {{m[0], m[1]}, {m[2], m[3]}};
 }
@@ -200,10 +206,8 @@ NvidiaMatrixTarget::loadBPairTransposed(Value tile, ValueRange prefix,
       Value column =
           arith::AddIOp::create(b, laneRow, index(kTileN * (n + block)));
       for (int64_t half = 0; half < 2; ++half) {
-        Value row = arith::AddIOp::create(
-            b, arith::AddIOp::create(
-                   b, row0, laneEvenColumn),
-            index(8 * half));
+        Value laneRow0 = arith::AddIOp::create(b, row0, laneEvenColumn);
+        Value row = arith::AddIOp::create(b, laneRow0, index(8 * half));
         blocks[block].push_back(loadF32(tile, prefix, row, column));
         blocks[block].push_back(loadF32(
             tile, prefix, arith::AddIOp::create(b, row, index(1)), column));
@@ -217,9 +221,11 @@ NvidiaMatrixTarget::loadBPairTransposed(Value tile, ValueRange prefix,
   Value chunk = arith::AddIOp::create(b, laneDiv16, index(n));
   SmallVector<Value> indices(prefix);
   indices.push_back(arith::AddIOp::create(b, row0, laneMod16));
-  indices.push_back(
-      arith::MulIOp::create(b, arith::XOrIOp::create(b, chunk, laneMod8),
-                            index(chunkElements())));
+  {
+    Value swizzledChunk = arith::XOrIOp::create(b, chunk, laneMod8);
+    Value chunkSize = index(chunkElements());
+    indices.push_back(arith::MulIOp::create(b, swizzledChunk, chunkSize));
+  }
   Fragment m = loadMatrices(b, elementType, tile, indices, true);
   return {{m[0], m[1]}, {m[2], m[3]}};
 }

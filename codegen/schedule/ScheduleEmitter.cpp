@@ -636,29 +636,31 @@ Scaled ScheduleEmitter::evaluateMap(MapAttr map, const Site &site) {
     }
     return Scaled::of(result, *factor);
   }
-  case MapKind::Sub:
+  case MapKind::Sub: {
     if (auto constant = constantOr(
             [&] { return *values[0].constant - *values[1].constant; }))
       return *constant;
-    return Scaled::of(arith::SubFOp::create(b, raw(0), raw(1)), *factor);
+    Value minuend = raw(0);
+    Value subtrahend = raw(1);
+    return Scaled::of(arith::SubFOp::create(b, minuend, subtrahend), *factor);
+  }
   case MapKind::Neg:
     if (values[0].isConstant())
       return Scaled::constantOf(-*values[0].constant);
     return Scaled::of(values[0].value, *factor);
-  case MapKind::Div:
+  case MapKind::Div: {
     if (auto constant = constantOr(
             [&] { return *values[0].constant / *values[1].constant; }))
       return *constant;
     // A constant divisor goes into the factor.
     if (folded && values[1].isConstant())
       return Scaled::of(values[0].value, *factor);
-    return Scaled::of(
-        arith::DivFOp::create(b,
-                              values[0].isConstant() ? materialize(values[0])
-                                                     : values[0].value,
-                              values[1].isConstant() ? materialize(values[1])
-                                                     : values[1].value),
-        *factor);
+    Value dividend =
+        values[0].isConstant() ? materialize(values[0]) : values[0].value;
+    Value divisor =
+        values[1].isConstant() ? materialize(values[1]) : values[1].value;
+    return Scaled::of(arith::DivFOp::create(b, dividend, divisor), *factor);
+  }
   case MapKind::DivOrZero: {
     if (allConstant) {
       double d = *values[1].constant;
@@ -695,7 +697,9 @@ Scaled ScheduleEmitter::evaluateMap(MapAttr map, const Site &site) {
       double x = *values[0].constant, m = *values[1].constant;
       return Scaled::constantOf(std::isinf(m) && m < 0 ? 0.0 : std::exp(x - m));
     }
-    return Scaled::of(expDiff(raw(0), raw(1), operandFactor));
+    Value x = raw(0);
+    Value shift = raw(1);
+    return Scaled::of(expDiff(x, shift, operandFactor));
   }
   case MapKind::Log:
     if (values[0].isConstant())
@@ -705,9 +709,13 @@ Scaled ScheduleEmitter::evaluateMap(MapAttr map, const Site &site) {
     if (values[0].isConstant())
       return Scaled::constantOf(std::tanh(*values[0].constant));
     return Scaled::of(math::TanhOp::create(b, materialize(values[0])));
-  case MapKind::Select:
+  case MapKind::Select: {
+    Value whenTrue = raw(1);
+    Value whenFalse = raw(2);
     return Scaled::of(
-        arith::SelectOp::create(b, values[0].value, raw(1), raw(2)), *factor);
+        arith::SelectOp::create(b, values[0].value, whenTrue, whenFalse),
+        *factor);
+  }
   default:
     llvm_unreachable("rules are handled above");
   }
@@ -1087,19 +1095,23 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
                            function_ref<void()> afterPrologue) {
   // A listed range counts its visits; any other is clipped to
   // [0, ceil(Skv / blockKV)) and counts its tiles. `tileOf(visit)` is the
-  // visit's key tile and whether it is skipped (null: never).
+  // visit's key tile and whether it is skipped (null: never). Builder calls
+  // are sequenced in named locals so that op order does not depend on the
+  // C++ compiler's argument evaluation order.
   Value count;
   std::function<std::pair<Value, Value>(Value)> tileOf;
   if (listed) {
-    count = arith::MaxSIOp::create(b, listed->count, index(0));
+    Value zero = index(0);
+    count = arith::MaxSIOp::create(b, listed->count, zero);
     tileOf = [&](Value visit) {
       ListedKeyTile at = listed->at(b, b.getLoc(), visit);
       // Invalid visits name tile 0, which is then never copied or computed.
-      Value keyTile = arith::SelectOp::create(b, at.valid, at.tile, index(0));
-      Value skip = arith::XOrIOp::create(
-          b, at.valid, arith::ConstantIntOp::create(b, b.getI1Type(), 1));
-      Value empty =
-          listed->isEmpty(b, b.getLoc(), tileIndices(item, keyTile));
+      Value tileZero = index(0);
+      Value keyTile = arith::SelectOp::create(b, at.valid, at.tile, tileZero);
+      Value one = arith::ConstantIntOp::create(b, b.getI1Type(), 1);
+      Value skip = arith::XOrIOp::create(b, at.valid, one);
+      TileIndices indices = tileIndices(item, keyTile);
+      Value empty = listed->isEmpty(b, b.getLoc(), indices);
       if (!isConstantI1(empty, false))
         skip = arith::OrIOp::create(b, skip, empty);
       return std::make_pair(keyTile, skip);
@@ -1108,19 +1120,20 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
     Value step = index(range->step);
     Value keyTiles =
         arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV));
-    Value skipped = arith::MaxSIOp::create(
-        b, arith::SubIOp::create(b, index(0), range->begin), index(0));
-    Value begin = add(range->begin,
-                      mul(arith::CeilDivSIOp::create(b, skipped, step), step));
+    Value zero = index(0);
+    Value negatedBegin = arith::SubIOp::create(b, zero, range->begin);
+    Value skipped = arith::MaxSIOp::create(b, negatedBegin, zero);
+    Value skippedSteps = arith::CeilDivSIOp::create(b, skipped, step);
+    Value begin = add(range->begin, mul(skippedSteps, step));
     Value end = minIndex(range->end, keyTiles);
-    count = arith::MaxSIOp::create(
-        b,
-        arith::CeilDivSIOp::create(b, arith::SubIOp::create(b, end, begin),
-                                   step),
-        index(0));
+    Value span = arith::SubIOp::create(b, end, begin);
+    Value steps = arith::CeilDivSIOp::create(b, span, step);
+    count = arith::MaxSIOp::create(b, steps, zero);
     tileOf = [&, begin, step](Value visit) {
-      Value keyTile = add(begin, mul(visit, step));
-      return std::make_pair(keyTile, tileIsEmpty(item, keyTile));
+      Value offset = mul(visit, step);
+      Value keyTile = add(begin, offset);
+      Value empty = tileIsEmpty(item, keyTile);
+      return std::make_pair(keyTile, empty);
     };
   }
   int64_t stages = target.stages();
@@ -1151,7 +1164,10 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
   if (afterPrologue)
     afterPrologue();
 
-  auto loop = scf::ForOp::create(b, index(0), count, index(1), state.flatten());
+  Value first = index(0);
+  Value one = index(1);
+  SmallVector<Value> carried = state.flatten();
+  auto loop = scf::ForOp::create(b, first, count, one, carried);
   {
     OpBuilder::InsertionGuard guard(b);
     Block *body = loop.getBody();
@@ -1261,7 +1277,10 @@ void ScheduleEmitter::emitPoison(const WorkItem &item) {
     Value laneRow = target.laneRow(b);
     rowOfSlot.clear();
     for (int64_t offset : scoreLayout.rowOffset)
-      rowOfSlot.push_back(add(add(item.rowBegin, laneRow), index(offset)));
+    {
+      Value laneFirstRow = add(item.rowBegin, laneRow);
+      rowOfSlot.push_back(add(laneFirstRow, index(offset)));
+    }
     Value nan = f32(std::numeric_limits<double>::quiet_NaN());
     TileValue output{SmallVector<Value>(outputLayout.size(), nan), 1.0};
     TileValue lse{SmallVector<Value>(scoreLayout.numRowSlots(), nan), 1.0};
@@ -1278,7 +1297,8 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
   // rows so that data operands are read in bounds.
   Value lastRow = arith::SubIOp::create(b, kernel.seqQ, index(1));
   for (int64_t offset : scoreLayout.rowOffset) {
-    Value row = add(add(item.rowBegin, laneRow), index(offset));
+    Value laneFirstRow = add(item.rowBegin, laneRow);
+    Value row = add(laneFirstRow, index(offset));
     rowOfSlot.push_back(row);
     ruleRowOfSlot.push_back(toRule(minIndex(row, lastRow)));
   }
@@ -1315,13 +1335,14 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
     Visits visits = visitRanges(item);
     target.forEachLane(b, kernel, item, [&] { emitLane(item, visits); });
   };
-  // Block-indexed data operands too small for this call: O and the LSE
-  // are NaN rather than reads out of bounds.
+  // Block-indexed data operands too small for this call: O and the LSE are
+  // NaN rather than reads out of bounds (the runtime refuses them before
+  // the launch, docs/runtime.md).
   Value fits;
   for (MaskAttrInterface mask : maskRules)
-    if (Value fit = buildDataExtentsFit(b, b.getLoc(), mask,
-                                        kernel.operands.data, kernel.seqQ,
-                                        kernel.seqKV))
+    if (Value fit = buildDataOperandsValid(b, b.getLoc(), mask,
+                                           kernel.operands.data, kernel.seqQ,
+                                           kernel.seqKV))
       fits = fits ? Value(arith::AndIOp::create(b, fits, fit)) : fit;
   if (!fits) {
     attention();

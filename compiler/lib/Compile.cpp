@@ -92,6 +92,12 @@ FailureOr<std::vector<bundle::Arg>> bundleArguments(const KernelSpec &spec) {
         std::move(dims));
     if (argument.innermostContiguous)
       arg.withInnermostContiguous();
+    for (const MinimumExtent &least : argument.minimumExtents) {
+      bundle::Factor factor{least.size, least.size.empty() ? least.constant : 1,
+                            least.divisor};
+      arg.minimums.push_back({least.dim, bundle::Expr{{factor}}});
+    }
+    arg.nonDecreasing = argument.nonDecreasing;
     arguments.push_back(std::move(arg));
   }
   return arguments;

@@ -149,8 +149,12 @@ Value CausalAttr::buildKeep(OpBuilder &builder, Location loc,
 Value WindowAttr::buildKeep(OpBuilder &builder, Location loc,
                             const ElementIndices &at) const {
   RuleEmitter e(builder, loc, at);
-  Value behind = e.cmp(Pred::slt, e.sub(at.i, at.j), e.constant(getLeft()));
-  Value ahead = e.cmp(Pred::sle, e.sub(at.j, at.i), e.constant(getRight()));
+  Value distanceBehind = e.sub(at.i, at.j);
+  Value left = e.constant(getLeft());
+  Value behind = e.cmp(Pred::slt, distanceBehind, left);
+  Value distanceAhead = e.sub(at.j, at.i);
+  Value right = e.constant(getRight());
+  Value ahead = e.cmp(Pred::sle, distanceAhead, right);
   return e.both(behind, ahead);
 }
 
@@ -168,8 +172,9 @@ Value PrefixLMAttr::buildKeep(OpBuilder &builder, Location loc,
                               const ElementIndices &at) const {
   RuleEmitter e(builder, loc, at);
   Value prefix = e.loadIndex(at.data[getOperand()], {at.b});
-  return e.either(e.cmp(Pred::sle, at.j, at.i),
-                  e.cmp(Pred::slt, at.j, prefix));
+  Value causal = e.cmp(Pred::sle, at.j, at.i);
+  Value inPrefix = e.cmp(Pred::slt, at.j, prefix);
+  return e.either(causal, inPrefix);
 }
 
 /// The document of token `x` under the offsets layout: the last d with
@@ -177,7 +182,9 @@ Value PrefixLMAttr::buildKeep(OpBuilder &builder, Location loc,
 static Value buildDocumentOfOffset(RuleEmitter &e, Value offsets, Value x) {
   Type type = e.type;
   Value first = e.constant(0);
-  Value last = e.sub(e.dim(offsets, 0), e.constant(1));
+  Value count = e.dim(offsets, 0);
+  Value one = e.constant(1);
+  Value last = e.sub(count, one);
   auto search = scf::WhileOp::create(
       e.b, TypeRange{type, type}, ValueRange{first, last},
       [&](OpBuilder &builder, Location loc, ValueRange bounds) {
@@ -188,14 +195,16 @@ static Value buildDocumentOfOffset(RuleEmitter &e, Value offsets, Value x) {
       [&](OpBuilder &builder, Location loc, ValueRange bounds) {
         RuleEmitter inner(builder, loc, type);
         Value lo = bounds[0], hi = bounds[1];
-        Value mid = inner.add(
-            lo, inner.div(inner.add(inner.sub(hi, lo), inner.constant(1)),
-                          inner.constant(2)));
+        Value width = inner.sub(hi, lo);
+        Value one = inner.constant(1);
+        Value roundedUp = inner.add(width, one);
+        Value two = inner.constant(2);
+        Value mid = inner.add(lo, inner.div(roundedUp, two));
         Value start = inner.loadIndex(offsets, {mid});
         Value startsBefore = inner.cmp(Pred::sle, start, x);
         Value nextLo = inner.select(startsBefore, mid, lo);
-        Value nextHi =
-            inner.select(startsBefore, hi, inner.sub(mid, inner.constant(1)));
+        Value belowMid = inner.sub(mid, one);
+        Value nextHi = inner.select(startsBefore, hi, belowMid);
         scf::YieldOp::create(builder, loc, ValueRange{nextLo, nextHi});
       });
   return search.getResult(0);
@@ -207,15 +216,18 @@ Value DocumentsAttr::buildKeep(OpBuilder &builder, Location loc,
   Value documents = at.data[getOperand()];
   Value sameDocument;
   if (getLayout() == DocumentLayout::Offsets) {
-    sameDocument = e.cmp(Pred::eq, buildDocumentOfOffset(e, documents, at.i),
-                         buildDocumentOfOffset(e, documents, at.j));
+    Value queryDocument = buildDocumentOfOffset(e, documents, at.i);
+    Value keyDocument = buildDocumentOfOffset(e, documents, at.j);
+    sameDocument = e.cmp(Pred::eq, queryDocument, keyDocument);
   } else {
-    sameDocument = e.cmp(Pred::eq, e.loadIndex(documents, {at.b, at.i}),
-                         e.loadIndex(documents, {at.b, at.j}));
+    Value queryDocument = e.loadIndex(documents, {at.b, at.i});
+    Value keyDocument = e.loadIndex(documents, {at.b, at.j});
+    sameDocument = e.cmp(Pred::eq, queryDocument, keyDocument);
   }
   if (!getCausal())
     return sameDocument;
-  return e.both(e.cmp(Pred::sle, at.j, at.i), sameDocument);
+  Value causal = e.cmp(Pred::sle, at.j, at.i);
+  return e.both(causal, sameDocument);
 }
 
 //===----------------------------------------------------------------------===//
@@ -228,35 +240,47 @@ Value S2Attr::buildKeep(OpBuilder &builder, Location loc,
   Value causal = e.cmp(Pred::sle, at.j, at.i);
   Value kvHead =
       getHomoHead() ? e.constant(0) : at.buildKVHead(e.b, e.b.getLoc());
-  Value dense = e.cmp(Pred::sge, kvHead,
-                      e.sub(at.kvHeads, e.constant(getDenseHeads())));
+  Value denseHeads = e.constant(getDenseHeads());
+  Value firstDense = e.sub(at.kvHeads, denseHeads);
+  Value dense = e.cmp(Pred::sge, kvHead, firstDense);
   Value block = e.constant(getBlock());
-  Value blockI = e.div(at.i, block), blockJ = e.div(at.j, block);
-  Value local =
-      e.cmp(Pred::slt, e.sub(blockI, blockJ), e.constant(getLocal()));
+  Value blockI = e.div(at.i, block);
+  Value blockJ = e.div(at.j, block);
+  Value blocksBehind = e.sub(blockI, blockJ);
+  Value localBlocks = e.constant(getLocal());
+  Value local = e.cmp(Pred::slt, blocksBehind, localBlocks);
   Value stride = e.constant(getStride());
-  Value sigma = e.max(e.constant(1), e.div(stride, at.queryHeads));
+  Value one = e.constant(1);
+  Value sigma = e.max(one, e.div(stride, at.queryHeads));
   // (blockJ + kvHead * sigma + offset) mod stride, reduced term by term:
   // every term is at most 2^30 (verifier), so no partial sum reaches 2^31
   // and the 32-bit rules of GPU kernels compute it exactly.
   Value headShift = e.rem(e.mul(kvHead, sigma), stride);
-  Value phase = e.rem(e.add(e.rem(blockJ, stride), headShift), stride);
+  Value blockPhase = e.rem(blockJ, stride);
+  Value phase = e.rem(e.add(blockPhase, headShift), stride);
   phase = e.add(phase, e.constant(getOffset() % getStride()));
-  Value strided = e.cmp(Pred::eq, e.rem(phase, stride), e.constant(0));
-  return e.both(causal, e.either(dense, e.either(local, strided)));
+  Value phaseInStride = e.rem(phase, stride);
+  Value zero = e.constant(0);
+  Value strided = e.cmp(Pred::eq, phaseInStride, zero);
+  Value localOrStrided = e.either(local, strided);
+  Value kept = e.either(dense, localOrStrided);
+  return e.both(causal, kept);
 }
 
 Value ShiftedGroupsAttr::buildKeep(OpBuilder &builder, Location loc,
                                    const ElementIndices &at) const {
   RuleEmitter e(builder, loc, at);
   Value causal = e.cmp(Pred::sle, at.j, at.i);
-  Value unshifted =
-      e.cmp(Pred::slt, at.h, e.div(at.queryHeads, e.constant(2)));
-  Value shift =
-      e.select(unshifted, e.constant(0), e.constant(getGroup() / 2));
+  Value two = e.constant(2);
+  Value shiftedHeads = e.div(at.queryHeads, two);
+  Value unshifted = e.cmp(Pred::slt, at.h, shiftedHeads);
+  Value noShift = e.constant(0);
+  Value halfGroup = e.constant(getGroup() / 2);
+  Value shift = e.select(unshifted, noShift, halfGroup);
   Value group = e.constant(getGroup());
-  Value sameGroup = e.cmp(Pred::eq, e.div(e.add(at.i, shift), group),
-                          e.div(e.add(at.j, shift), group));
+  Value queryGroup = e.div(e.add(at.i, shift), group);
+  Value keyGroup = e.div(e.add(at.j, shift), group);
+  Value sameGroup = e.cmp(Pred::eq, queryGroup, keyGroup);
   return e.both(causal, sameGroup);
 }
 
@@ -264,10 +288,13 @@ Value StarAnchorAttr::buildKeep(OpBuilder &builder, Location loc,
                                 const ElementIndices &at) const {
   RuleEmitter e(builder, loc, at);
   Value block = e.constant(getBlock());
-  Value blockI = e.div(at.i, block), blockJ = e.div(at.j, block);
-  Value local = e.both(e.cmp(Pred::eq, blockJ, blockI),
-                       e.cmp(Pred::sle, at.j, at.i));
-  Value anchor = e.cmp(Pred::eq, blockJ, e.constant(0));
+  Value blockI = e.div(at.i, block);
+  Value blockJ = e.div(at.j, block);
+  Value sameBlock = e.cmp(Pred::eq, blockJ, blockI);
+  Value causal = e.cmp(Pred::sle, at.j, at.i);
+  Value local = e.both(sameBlock, causal);
+  Value zero = e.constant(0);
+  Value anchor = e.cmp(Pred::eq, blockJ, zero);
   return e.either(local, anchor);
 }
 
@@ -283,32 +310,45 @@ static Value buildNeighborhood1D(RuleEmitter &e, Value xq, Value xk, int64_t n,
                                  bool causal) {
   Value dilation = e.constant(d);
   Value phaseQ = e.rem(xq, dilation);
-  Value sameGroup = e.cmp(Pred::eq, phaseQ, e.rem(xk, dilation));
-  Value uq = e.div(xq, dilation), uk = e.div(xk, dilation);
-  Value groupLength =
-      e.add(e.constant(n / d),
-            e.select(e.cmp(Pred::slt, phaseQ, e.constant(n % d)),
-                     e.constant(1), e.constant(0)));
-  Value lastInGroup = e.sub(groupLength, e.constant(1));
+  Value phaseK = e.rem(xk, dilation);
+  Value sameGroup = e.cmp(Pred::eq, phaseQ, phaseK);
+  Value uq = e.div(xq, dilation);
+  Value uk = e.div(xk, dilation);
+  Value shortLength = e.constant(n / d);
+  Value longPhases = e.constant(n % d);
+  Value inLongGroup = e.cmp(Pred::slt, phaseQ, longPhases);
+  Value one = e.constant(1);
+  Value zero = e.constant(0);
+  Value extra = e.select(inLongGroup, one, zero);
+  Value groupLength = e.add(shortLength, extra);
+  Value lastInGroup = e.sub(groupLength, one);
   Value stride = e.constant(s);
   Value strideStart = e.mul(e.div(uq, stride), stride);
   Value inWindow;
   if (causal) {
     Value lead = e.min(e.add(strideStart, e.constant(s - 1)), lastInGroup);
-    inWindow = e.both(e.cmp(Pred::sle, uk, uq),
-                      e.cmp(Pred::slt, e.sub(lead, uk), e.constant(k)));
+    Value notAhead = e.cmp(Pred::sle, uk, uq);
+    Value behindLead = e.sub(lead, uk);
+    Value kernel = e.constant(k);
+    Value inKernel = e.cmp(Pred::slt, behindLead, kernel);
+    inWindow = e.both(notAhead, inKernel);
   } else {
     int64_t left = k / 2, right = k / 2 + (k % 2) - 1;
     Value lead = e.min(e.add(strideStart, e.constant(s / 2)), lastInGroup);
-    Value centre = e.min(e.max(lead, e.constant(left)),
-                         e.sub(lastInGroup, e.constant(right)));
-    Value behind = e.sub(centre, uk), ahead = e.sub(uk, centre);
-    Value zero = e.constant(0);
-    inWindow = e.either(
-        e.both(e.cmp(Pred::sge, behind, zero),
-               e.cmp(Pred::sle, behind, e.constant(left))),
-        e.both(e.cmp(Pred::sge, ahead, zero),
-               e.cmp(Pred::sle, ahead, e.constant(right))));
+    Value leftExtent = e.constant(left);
+    Value rightExtent = e.constant(right);
+    Value lowestCentre = e.max(lead, leftExtent);
+    Value highestCentre = e.sub(lastInGroup, rightExtent);
+    Value centre = e.min(lowestCentre, highestCentre);
+    Value behind = e.sub(centre, uk);
+    Value ahead = e.sub(uk, centre);
+    Value isBehind = e.cmp(Pred::sge, behind, zero);
+    Value nearBehind = e.cmp(Pred::sle, behind, leftExtent);
+    Value keptBehind = e.both(isBehind, nearBehind);
+    Value isAhead = e.cmp(Pred::sge, ahead, zero);
+    Value nearAhead = e.cmp(Pred::sle, ahead, rightExtent);
+    Value keptAhead = e.both(isAhead, nearAhead);
+    inWindow = e.either(keptBehind, keptAhead);
   }
   return e.both(sameGroup, inWindow);
 }
@@ -342,9 +382,12 @@ Value BlockListAttr::buildKeep(OpBuilder &builder, Location loc,
   Value list = at.data[getOperand()];
   Value queryBlock = e.div(at.i, e.constant(getBlockQ()));
   Value keyBlock = e.div(at.j, e.constant(getBlockKv()));
+  Value firstSlot = e.constant(0);
+  Value slots = e.dim(list, 3);
+  Value one = e.constant(1);
+  Value notFound = e.boolean(false);
   auto scan = scf::ForOp::create(
-      e.b, e.constant(0), e.dim(list, 3), e.constant(1),
-      ValueRange{e.boolean(false)},
+      e.b, firstSlot, slots, one, ValueRange{notFound},
       [&](OpBuilder &builder, Location loc, Value slot, ValueRange found) {
         RuleEmitter inner(builder, loc, e.type);
         Value listed = inner.loadIndex(list, {at.b, at.h, queryBlock, slot});
@@ -358,10 +401,12 @@ Value BlockListAttr::buildKeep(OpBuilder &builder, Location loc,
 Value BlockMaskAttr::buildKeep(OpBuilder &builder, Location loc,
                                const ElementIndices &at) const {
   RuleEmitter e(builder, loc, at);
-  Value entry = e.loadIndex(at.data[getOperand()],
-                            {at.b, at.h, e.div(at.i, e.constant(getBlockQ())),
-                             e.div(at.j, e.constant(getBlockKv()))});
-  return e.cmp(Pred::ne, entry, e.constant(0));
+  Value queryBlock = e.div(at.i, e.constant(getBlockQ()));
+  Value keyBlock = e.div(at.j, e.constant(getBlockKv()));
+  Value entry =
+      e.loadIndex(at.data[getOperand()], {at.b, at.h, queryBlock, keyBlock});
+  Value zero = e.constant(0);
+  return e.cmp(Pred::ne, entry, zero);
 }
 
 //===----------------------------------------------------------------------===//
@@ -410,16 +455,15 @@ Value AlibiAttr::buildApply(OpBuilder &builder, Location loc, Value score,
   auto type = cast<FloatType>(score.getType());
   // slope_h = 2^(-max_bias * (h + 1) / Hq)
   Value headRank = e.toFloat(e.add(at.h, e.constant(1)), type);
-  Value exponent = arith::DivFOp::create(
-      e.b,
-      arith::MulFOp::create(
-          e.b, e.floatConstant(-getMaxBias().convertToDouble(), type),
-          headRank),
-      e.toFloat(at.queryHeads, type));
+  Value negativeMaxBias =
+      e.floatConstant(-getMaxBias().convertToDouble(), type);
+  Value scaledRank = arith::MulFOp::create(e.b, negativeMaxBias, headRank);
+  Value queryHeads = e.toFloat(at.queryHeads, type);
+  Value exponent = arith::DivFOp::create(e.b, scaledRank, queryHeads);
   Value slope = math::Exp2Op::create(e.b, exponent);
   Value distance = e.toFloat(e.sub(at.i, at.j), type);
-  return arith::SubFOp::create(e.b, score,
-                               arith::MulFOp::create(e.b, slope, distance));
+  Value penalty = arith::MulFOp::create(e.b, slope, distance);
+  return arith::SubFOp::create(e.b, score, penalty);
 }
 
 Value BiasAttr::buildApply(OpBuilder &builder, Location loc, Value score,
@@ -427,9 +471,12 @@ Value BiasAttr::buildApply(OpBuilder &builder, Location loc, Value score,
   RuleEmitter e(builder, loc, at);
   Value bias = at.data[getOperand()];
   // Size-1 batch and head dimensions broadcast.
-  Value one = e.constant(1), zero = e.constant(0);
-  Value b = e.select(e.cmp(Pred::eq, e.dim(bias, 0), one), zero, at.b);
-  Value h = e.select(e.cmp(Pred::eq, e.dim(bias, 1), one), zero, at.h);
+  Value one = e.constant(1);
+  Value zero = e.constant(0);
+  Value batchExtent = e.dim(bias, 0);
+  Value b = e.select(e.cmp(Pred::eq, batchExtent, one), zero, at.b);
+  Value headExtent = e.dim(bias, 1);
+  Value h = e.select(e.cmp(Pred::eq, headExtent, one), zero, at.h);
   Value added =
       e.loadFloat(bias, {b, h, at.i, at.j}, cast<FloatType>(score.getType()));
   return arith::AddFOp::create(e.b, score, added);
@@ -461,41 +508,63 @@ public:
   TileEmitter(OpBuilder &builder, Location loc, const TileIndices &tile)
       : RuleEmitter(builder, loc), tile(tile) {}
 
-  Value lastRow() { return sub(tile.rowEnd, constant(1)); }
-  Value lastCol() { return sub(tile.colEnd, constant(1)); }
+  Value lastRow() {
+    Value one = constant(1);
+    return sub(tile.rowEnd, one);
+  }
+  Value lastCol() {
+    Value one = constant(1);
+    return sub(tile.colEnd, one);
+  }
   Value numKeyTiles() {
-    return arith::CeilDivSIOp::create(b, tile.seqKV, constant(tile.blockKV));
+    Value blockKV = constant(tile.blockKV);
+    return arith::CeilDivSIOp::create(b, tile.seqKV, blockKV);
   }
 
   /// The key tiles holding keys [first, last] (inclusive, clipped to the
   /// sequence); an empty range when first > last.
   KeyTileRange tilesOfKeys(Value first, Value last) {
-    first = max(first, constant(0));
-    last = min(last, sub(tile.seqKV, constant(1)));
+    Value zero = constant(0);
+    first = max(first, zero);
+    Value one = constant(1);
+    Value lastKey = sub(tile.seqKV, one);
+    last = min(last, lastKey);
     Value blockKV = constant(tile.blockKV);
     Value begin = div(first, blockKV);
-    Value end = select(cmp(Pred::sle, first, last),
-                       add(div(last, blockKV), constant(1)), begin);
+    Value nonEmpty = cmp(Pred::sle, first, last);
+    Value lastTile = div(last, blockKV);
+    Value pastLastTile = add(lastTile, one);
+    Value end = select(nonEmpty, pastLastTile, begin);
     return {begin, end, 1};
   }
 
   /// The key tiles a monotone band visits from this tile's rows.
   KeyTileRange tilesOfBand(function_ref<Band(Value)> band) {
-    return tilesOfKeys(band(tile.rowBegin).lo, band(lastRow()).hi);
+    Value first = band(tile.rowBegin).lo;
+    Value last = band(lastRow()).hi;
+    return tilesOfKeys(first, last);
   }
 
   /// Whether an exact monotone band keeps every element of the tile.
   Value bandIsFull(function_ref<Band(Value)> band) {
-    return both(cmp(Pred::sle, band(lastRow()).lo, tile.colBegin),
-                cmp(Pred::sge, band(tile.rowBegin).hi, lastCol()));
+    Value lastRowLo = band(lastRow()).lo;
+    Value behind = cmp(Pred::sle, lastRowLo, tile.colBegin);
+    Value firstRowHi = band(tile.rowBegin).hi;
+    Value ahead = cmp(Pred::sge, firstRowHi, lastCol());
+    return both(behind, ahead);
   }
 
-  KeyTileRange allKeyTiles() { return {constant(0), numKeyTiles(), 1}; }
+  KeyTileRange allKeyTiles() {
+    Value zero = constant(0);
+    return {zero, numKeyTiles(), 1};
+  }
 
   /// `range` restricted to tiles in [lo, hi), keeping its progression.
   KeyTileRange clip(const KeyTileRange &range, Value lo, Value hi) {
     Value step = constant(range.step);
-    Value skip = max(sub(lo, range.begin), constant(0));
+    Value before = sub(lo, range.begin);
+    Value zero = constant(0);
+    Value skip = max(before, zero);
     Value begin = add(range.begin,
                       mul(arith::CeilDivSIOp::create(b, skip, step), step));
     return {begin, min(range.end, hi), range.step};
@@ -614,12 +683,16 @@ static Band documentBand(RuleEmitter &e, DocumentsAttr documents,
   Value zero = e.constant(0);
   // Positions before offsets[0] belong to document 0, positions from the
   // last offset on to the last document.
-  Value start = e.select(e.cmp(Pred::eq, document, zero), zero,
-                         e.loadIndex(offsets, {document}));
-  Value next = e.min(e.add(document, e.constant(1)), lastDocument);
-  Value end = e.select(e.cmp(Pred::eq, document, lastDocument),
-                       e.sub(seqKV, e.constant(1)),
-                       e.sub(e.loadIndex(offsets, {next}), e.constant(1)));
+  Value isFirst = e.cmp(Pred::eq, document, zero);
+  Value documentOffset = e.loadIndex(offsets, {document});
+  Value start = e.select(isFirst, zero, documentOffset);
+  Value one = e.constant(1);
+  Value next = e.min(e.add(document, one), lastDocument);
+  Value isLast = e.cmp(Pred::eq, document, lastDocument);
+  Value lastKey = e.sub(seqKV, one);
+  Value nextOffset = e.loadIndex(offsets, {next});
+  Value beforeNext = e.sub(nextOffset, one);
+  Value end = e.select(isLast, lastKey, beforeNext);
   return {start, documents.getCausal() ? e.min(end, i) : end};
 }
 
@@ -714,24 +787,30 @@ static S2Parts s2Parts(TileEmitter &e, S2Attr s2) {
   const TileIndices &tile = e.tile;
   Value kvHead = s2.getHomoHead() ? e.constant(0)
                                   : tile.buildKVHead(e.b, e.b.getLoc());
-  Value dense = e.cmp(Pred::sge, kvHead,
-                      e.sub(tile.kvHeads, e.constant(s2.getDenseHeads())));
+  Value denseHeads = e.constant(s2.getDenseHeads());
+  Value firstDense = e.sub(tile.kvHeads, denseHeads);
+  Value dense = e.cmp(Pred::sge, kvHead, firstDense);
   Value stride = e.constant(s2.getStride());
-  Value sigma = e.max(e.constant(1), e.div(stride, tile.queryHeads));
-  Value shift = e.rem(e.add(e.rem(e.mul(kvHead, sigma), stride),
-                            e.constant(s2.getOffset() % s2.getStride())),
-                      stride);
+  Value one = e.constant(1);
+  Value sigma = e.max(one, e.div(stride, tile.queryHeads));
+  Value headShift = e.rem(e.mul(kvHead, sigma), stride);
+  Value offset = e.constant(s2.getOffset() % s2.getStride());
+  Value shift = e.rem(e.add(headShift, offset), stride);
   Value phase = e.rem(e.sub(stride, shift), stride);
   return {dense, phase};
 }
 
 static Band s2LocalBand(RuleEmitter &e, S2Attr s2, Value dense, Value i) {
   Value block = e.constant(s2.getBlock());
-  Value localStart = e.mul(
-      e.add(e.sub(e.div(i, block), e.constant(s2.getLocal())), e.constant(1)),
-      block);
-  return {e.select(dense, e.constant(0), e.max(localStart, e.constant(0))),
-          i};
+  Value blockOfRow = e.div(i, block);
+  Value localBlocks = e.constant(s2.getLocal());
+  Value beforeFirstLocal = e.sub(blockOfRow, localBlocks);
+  Value one = e.constant(1);
+  Value firstLocal = e.add(beforeFirstLocal, one);
+  Value localStart = e.mul(firstLocal, block);
+  Value zero = e.constant(0);
+  Value clippedStart = e.max(localStart, zero);
+  return {e.select(dense, zero, clippedStart), i};
 }
 
 void S2Attr::buildKeyTileRanges(OpBuilder &builder, Location loc,
@@ -753,9 +832,12 @@ void S2Attr::buildKeyTileRanges(OpBuilder &builder, Location loc,
   if (block % blockKV != 0 || block / blockKV > kMaxS2Progressions) {
     // Tiles straddle blocks: one range up to the end of the local tiles or
     // of the keys below the band, whichever is later.
-    Value belowBand = arith::CeilDivSIOp::create(
-        e.b, e.min(first.lo, tile.seqKV), e.constant(blockKV));
-    ranges.push_back({e.constant(0), e.max(local.end, belowBand), 1});
+    Value keysBelowBand = e.min(first.lo, tile.seqKV);
+    Value tileKeys = e.constant(blockKV);
+    Value belowBand =
+        arith::CeilDivSIOp::create(e.b, keysBelowBand, tileKeys);
+    Value zero = e.constant(0);
+    ranges.push_back({zero, e.max(local.end, belowBand), 1});
     return;
   }
   // A block spans q whole key tiles, and the band starts on a block
@@ -763,9 +845,12 @@ void S2Attr::buildKeyTileRanges(OpBuilder &builder, Location loc,
   // progressions of step stride * q, all before the local tiles.
   ranges.push_back(local);
   int64_t q = block / blockKV;
-  for (int64_t t = 0; t < q; ++t)
-    ranges.push_back({e.add(e.mul(parts.phase, e.constant(q)), e.constant(t)),
-                      local.begin, getStride() * q});
+  for (int64_t t = 0; t < q; ++t) {
+    Value firstTile = e.mul(parts.phase, e.constant(q));
+    Value tileInBlock = e.constant(t);
+    ranges.push_back(
+        {e.add(firstTile, tileInBlock), local.begin, getStride() * q});
+  }
 }
 Value S2Attr::buildTileIsEmpty(OpBuilder &builder, Location loc,
                                const TileIndices &) const {
@@ -781,9 +866,10 @@ Value S2Attr::buildTileIsFull(OpBuilder &builder, Location loc,
       tile.colBegin);
   Value block = e.constant(getBlock());
   Value firstBlock = e.div(tile.colBegin, block);
-  Value oneBlock = e.cmp(Pred::eq, firstBlock, e.div(e.lastCol(), block));
-  Value onPhase =
-      e.cmp(Pred::eq, e.rem(firstBlock, e.constant(getStride())), parts.phase);
+  Value lastBlock = e.div(e.lastCol(), block);
+  Value oneBlock = e.cmp(Pred::eq, firstBlock, lastBlock);
+  Value stride = e.constant(getStride());
+  Value onPhase = e.cmp(Pred::eq, e.rem(firstBlock, stride), parts.phase);
   return e.both(causal, e.either(local, e.both(oneBlock, onPhase)));
 }
 
@@ -792,13 +878,15 @@ Value S2Attr::buildTileIsFull(OpBuilder &builder, Location loc,
 static Band shiftedGroupBand(TileEmitter &e, ShiftedGroupsAttr groups,
                              Value i) {
   const TileIndices &tile = e.tile;
-  Value unshifted =
-      e.cmp(Pred::slt, tile.h, e.div(tile.queryHeads, e.constant(2)));
-  Value shift =
-      e.select(unshifted, e.constant(0), e.constant(groups.getGroup() / 2));
+  Value two = e.constant(2);
+  Value shiftedHeads = e.div(tile.queryHeads, two);
+  Value unshifted = e.cmp(Pred::slt, tile.h, shiftedHeads);
+  Value zero = e.constant(0);
+  Value halfGroup = e.constant(groups.getGroup() / 2);
+  Value shift = e.select(unshifted, zero, halfGroup);
   Value group = e.constant(groups.getGroup());
   Value start = e.sub(e.mul(e.div(e.add(i, shift), group), group), shift);
-  return {e.max(start, e.constant(0)), i};
+  return {e.max(start, zero), i};
 }
 
 void ShiftedGroupsAttr::buildKeyTileRanges(
@@ -830,8 +918,9 @@ void StarAnchorAttr::buildKeyTileRanges(
     OpBuilder &builder, Location loc, const TileIndices &tile,
     SmallVectorImpl<KeyTileRange> &ranges) const {
   TileEmitter e(builder, loc, tile);
-  KeyTileRange anchor =
-      e.tilesOfKeys(e.constant(0), e.constant(getBlock() - 1));
+  Value zero = e.constant(0);
+  Value lastAnchorKey = e.constant(getBlock() - 1);
+  KeyTileRange anchor = e.tilesOfKeys(zero, lastAnchorKey);
   KeyTileRange local =
       e.tilesOfBand([&](Value i) { return starLocalBand(e, *this, i); });
   ranges.push_back(anchor);
@@ -845,7 +934,9 @@ Value StarAnchorAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
 Value StarAnchorAttr::buildTileIsFull(OpBuilder &builder, Location loc,
                                       const TileIndices &tile) const {
   TileEmitter e(builder, loc, tile);
-  Value anchor = e.cmp(Pred::slt, e.lastCol(), e.constant(getBlock()));
+  Value lastCol = e.lastCol();
+  Value block = e.constant(getBlock());
+  Value anchor = e.cmp(Pred::slt, lastCol, block);
   return e.either(anchor, e.bandIsFull([&](Value i) {
     return starLocalBand(e, *this, i);
   }));
@@ -870,24 +961,31 @@ static Band neighborhoodWindow(RuleEmitter &e, Value x, int64_t n, int64_t k,
   int64_t shortGroup = n / d, longGroup = (n + d - 1) / d;
   Value lo, hi;
   if (causal) {
-    Value lead =
-        e.min(e.add(strideStart, e.constant(s - 1)), e.constant(shortGroup - 1));
+    Value strideEnd = e.add(strideStart, e.constant(s - 1));
+    Value lastInGroup = e.constant(shortGroup - 1);
+    Value lead = e.min(strideEnd, lastInGroup);
     lo = e.sub(lead, e.constant(k - 1));
     hi = u;
   } else {
     int64_t left = k / 2, right = k / 2 + (k % 2) - 1;
     auto centre = [&](int64_t groupLength) {
-      Value lead = e.min(e.add(strideStart, e.constant(s / 2)),
-                         e.constant(groupLength - 1));
-      return e.min(e.max(lead, e.constant(left)),
-                   e.constant(groupLength - 1 - right));
+      Value strideMiddle = e.add(strideStart, e.constant(s / 2));
+      Value lastInGroup = e.constant(groupLength - 1);
+      Value lead = e.min(strideMiddle, lastInGroup);
+      Value lowest = e.max(lead, e.constant(left));
+      Value highest = e.constant(groupLength - 1 - right);
+      return e.min(lowest, highest);
     };
-    lo = e.sub(centre(shortGroup), e.constant(left));
-    hi = e.add(centre(longGroup), e.constant(right));
+    Value lowCentre = centre(shortGroup);
+    lo = e.sub(lowCentre, e.constant(left));
+    Value highCentre = centre(longGroup);
+    hi = e.add(highCentre, e.constant(right));
   }
   Value dilation = e.constant(d);
-  return {e.mul(lo, dilation),
-          e.add(e.mul(hi, dilation), e.constant(d - 1))};
+  Value first = e.mul(lo, dilation);
+  Value lastGroupStart = e.mul(hi, dilation);
+  Value last = e.add(lastGroupStart, e.constant(d - 1));
+  return {first, last};
 }
 
 /// The flat key band of query i from the outermost dimension.
@@ -900,8 +998,10 @@ static Band neighborhoodBand(RuleEmitter &e, NeighborhoodAttr attr, Value i) {
   Band window = neighborhoodWindow(
       e, e.div(i, slab), grid[0], attr.getKernel()[0], attr.getStrideAt(0),
       attr.getDilationAt(0), attr.getCausalAt(0));
-  return {e.mul(window.lo, slab),
-          e.sub(e.mul(e.add(window.hi, e.constant(1)), slab), e.constant(1))};
+  Value first = e.mul(window.lo, slab);
+  Value one = e.constant(1);
+  Value pastLast = e.mul(e.add(window.hi, one), slab);
+  return {first, e.sub(pastLast, one)};
 }
 
 void NeighborhoodAttr::buildKeyTileRanges(
@@ -946,9 +1046,10 @@ static Value foldBlocks(RuleEmitter &e, BlockSpan rows, BlockSpan cols,
                         function_ref<Value(RuleEmitter &, Value, Value)> element,
                         bool conjunction) {
   Value one = e.constant(1);
+  Value rowsEnd = e.add(rows.last, one);
+  Value initial = e.boolean(init);
   auto outer = scf::ForOp::create(
-      e.b, rows.first, e.add(rows.last, one), one,
-      ValueRange{e.boolean(init)},
+      e.b, rows.first, rowsEnd, one, ValueRange{initial},
       [&](OpBuilder &builder, Location loc, Value q, ValueRange found) {
         RuleEmitter outerEmitter(builder, loc);
         auto inner = scf::ForOp::create(
@@ -1017,8 +1118,11 @@ static Value blockListed(RuleEmitter &e, BlockListAttr attr,
                          const TileIndices &tile, Value q, Value k) {
   Value list = tile.data[attr.getOperand()];
   Value one = e.constant(1);
+  Value firstSlot = e.constant(0);
+  Value slots = e.dim(list, 3);
+  Value notFound = e.boolean(false);
   auto scan = scf::ForOp::create(
-      e.b, e.constant(0), e.dim(list, 3), one, ValueRange{e.boolean(false)},
+      e.b, firstSlot, slots, one, ValueRange{notFound},
       [&](OpBuilder &builder, Location loc, Value slot, ValueRange found) {
         RuleEmitter inner(builder, loc);
         Value listed = inner.loadIndex(list, {tile.b, tile.h, q, slot});

@@ -147,6 +147,76 @@ Status checkLayout(const Signature &sig, int i, const DLTensor *t, int64_t eleme
   return Status::success();
 }
 
+// Least extents (data operands read by blocks), once every size is bound.
+Status checkMinimums(const Signature &sig, const DLTensor *const *args,
+                     const std::vector<int64_t> &sizes) {
+  const auto &params = sig.kernel->args;
+  for (size_t i = 0; i < params.size(); ++i) {
+    for (const bundle::MinimumExtent &m : params[i].minimums) {
+      bool bound = true;
+      std::string bindings;
+      for (const bundle::Factor &f : m.atLeast.factors) {
+        if (f.size.empty()) continue;
+        int64_t value = sizes[sig.symbolIndex(f.size)];
+        bound = bound && value >= 0;
+        bindings += (bindings.empty() ? " (" : ", ") + f.size + " = " + std::to_string(value);
+      }
+      if (!bound) continue; // only outputs bind a size it needs: checked at launch
+      auto sizeOf = [&](const std::string &name) { return sizes[sig.symbolIndex(name)]; };
+      std::optional<int64_t> least = m.atLeast.evaluate(sizeOf);
+      int64_t extent = args[i]->shape[m.dim];
+      if (least && extent >= *least) continue;
+      std::string value = least ? std::to_string(*least) : "more than 2^63";
+      return mismatch(argName(sig, static_cast<int>(i)) + " dimension " +
+                      std::to_string(m.dim) + " is " + std::to_string(extent) +
+                      ", but the kernel reads at least " +
+                      (bindings.empty() ? value : m.atLeast.str() + " = " + value) +
+                      " entries there" + (bindings.empty() ? "" : bindings + ")"));
+    }
+  }
+  return Status::success();
+}
+
+// Entries of a rank-1 integer tensor that must never decrease, where the
+// runtime can read them (host memory); device-resident ones are the
+// kernel's to check (docs/runtime.md).
+Status checkNonDecreasing(const Signature &sig, const DLTensor *const *args) {
+  const auto &params = sig.kernel->args;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!params[i].nonDecreasing) continue;
+    const DLTensor *t = args[i];
+    if (t->device.device_type != kDLCPU && t->device.device_type != kDLCUDAHost) continue;
+    int64_t count = t->shape[0];
+    bool wide = params[i].dtype == bundle::DType::I64;
+    int64_t strideBytes = 0, lastByte = 0;
+    if (count > 1 && (__builtin_mul_overflow(stridesOf(t)[0], wide ? 8 : 4, &strideBytes) ||
+                      __builtin_mul_overflow(strideBytes, count - 1, &lastByte)))
+      return mismatch(argName(sig, static_cast<int>(i)) +
+                      " has a stride whose distance in bytes overflows 64 bits");
+    auto base = reinterpret_cast<const char *>(dataAddress(t));
+    auto at = [&](int64_t x) -> int64_t {
+      const char *element = base + x * strideBytes;
+      if (wide) {
+        int64_t v;
+        std::memcpy(&v, element, sizeof v);
+        return v;
+      }
+      int32_t v;
+      std::memcpy(&v, element, sizeof v);
+      return v;
+    };
+    for (int64_t x = 1; x < count; ++x) {
+      int64_t previous = at(x - 1), current = at(x);
+      if (current < previous)
+        return mismatch(argName(sig, static_cast<int>(i)) +
+                        " must never decrease (the kernel reads it as sorted offsets), "
+                        "but entry " + std::to_string(x) + " is " + std::to_string(current) +
+                        " after " + std::to_string(previous));
+    }
+  }
+  return Status::success();
+}
+
 } // namespace
 
 Signature::Signature(const bundle::Kernel &k) : kernel(&k) {
@@ -256,6 +326,9 @@ Status bindArguments(const Signature &sig, const DLTensor *const *args, int narg
     Status st = checkLayout(sig, i, t, elements);
     if (!st.ok()) return st;
   }
+  Status st = checkMinimums(sig, args, bound.sizes);
+  if (st.ok()) st = checkNonDecreasing(sig, args);
+  if (!st.ok()) return st;
   *out = std::move(bound);
   return Status::success();
 }

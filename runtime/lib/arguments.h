@@ -33,7 +33,8 @@ struct BoundArgs {
 // `deviceType`, as "what" (e.g. "target 'host'") needs them. With inputsOnly,
 // output arguments are not looked at. Fails with ATTN_ERROR_ARGUMENT_MISMATCH
 // (or ATTN_ERROR_INVALID_ARGUMENT for a wrong count) naming the argument, the
-// dimension and both values.
+// dimension and both values; then the inputs' least extents and, where the
+// tensor is in host memory, the order of non-decreasing ones.
 Status bindArguments(const Signature &sig, const DLTensor *const *args, int nargs,
                      DLDeviceType deviceType, const std::string &what, bool inputsOnly,
                      BoundArgs *out);

@@ -100,8 +100,19 @@ std::string checkArg(const Arg &a) {
     if (!a.dims.empty()) return "a scalar must have rank 0";
     if (a.innermostContiguous || a.contiguous || a.alignment != 1)
       return "a scalar cannot carry layout requirements (contiguity, alignment)";
+    if (!a.minimums.empty() || a.nonDecreasing)
+      return "a scalar cannot carry least extents or an order";
     return {};
   }
+  if (a.role == Role::Output && (!a.minimums.empty() || a.nonDecreasing))
+    return "an output cannot carry least extents or an order";
+  for (const MinimumExtent &m : a.minimums)
+    if (m.dim >= a.dims.size())
+      return "least extent of dimension " + std::to_string(m.dim) + ", but the rank is " +
+             std::to_string(a.dims.size());
+  if (a.nonDecreasing &&
+      (a.dims.size() != 1 || (a.dtype != DType::I32 && a.dtype != DType::I64)))
+    return "only a rank-1 i32 or i64 tensor can be non-decreasing";
   for (size_t d = 0; d < a.dims.size(); ++d) {
     const Dim &dim = a.dims[d];
     std::string where = "dimension " + std::to_string(d) + ": ";
@@ -230,6 +241,13 @@ std::string checkKernel(const Kernel &k) {
     for (const Dim &d : a.dims)
       if (!d.isStatic()) symbols.insert(d.symbol);
   }
+  for (size_t i = 0; i < k.args.size(); ++i)
+    for (const MinimumExtent &m : k.args[i].minimums) {
+      std::string what = "argument " + std::to_string(i) + " (" + quoted(k.args[i].name) +
+                         ") least extent of dimension " + std::to_string(m.dim);
+      if (std::string e = checkExpr(m.atLeast, what.c_str(), true, symbols); !e.empty())
+        return e;
+    }
   if (std::string e = checkAttentionSignature(k); !e.empty()) return e;
   if (k.binaries.empty()) return "has no binaries";
   std::set<std::pair<std::string, BinaryKind>> seen;
@@ -270,10 +288,16 @@ Offset<fb::Arg> encode(FlatBufferBuilder &fbb, const Arg &a) {
   for (const Dim &d : a.dims)
     dims.push_back(fb::CreateDim(fbb, d.extent,
                                  d.isStatic() ? 0 : fbb.CreateString(d.symbol)));
-  return fb::CreateArg(fbb, fbb.CreateString(a.name),
-                       static_cast<fb::ArgKind>(a.kind), static_cast<fb::Role>(a.role),
-                       static_cast<fb::DType>(a.dtype), fbb.CreateVector(dims),
-                       a.innermostContiguous, a.contiguous, a.alignment);
+  std::vector<Offset<fb::Minimum>> minimums;
+  for (const MinimumExtent &m : a.minimums)
+    minimums.push_back(fb::CreateMinimum(fbb, m.dim, encode(fbb, m.atLeast)));
+  auto name = fbb.CreateString(a.name);
+  auto dimVector = fbb.CreateVector(dims);
+  auto minimumVector = minimums.empty() ? 0 : fbb.CreateVector(minimums);
+  return fb::CreateArg(fbb, name, static_cast<fb::ArgKind>(a.kind),
+                       static_cast<fb::Role>(a.role), static_cast<fb::DType>(a.dtype),
+                       dimVector, a.innermostContiguous, a.contiguous, a.alignment,
+                       minimumVector, a.nonDecreasing);
 }
 
 Offset<fb::Binary> encode(FlatBufferBuilder &fbb, const Binary &b) {
@@ -308,6 +332,10 @@ Arg decode(const fb::Arg *a) {
   out.innermostContiguous = a->innermost_contiguous();
   out.contiguous = a->contiguous();
   out.alignment = a->alignment();
+  if (a->minimums())
+    for (const fb::Minimum *m : *a->minimums())
+      out.minimums.push_back({m->dim(), decode(m->at_least())});
+  out.nonDecreasing = a->non_decreasing();
   return out;
 }
 
@@ -408,11 +436,15 @@ std::string str(const std::array<Expr, 3> &xyz) {
 bool operator==(const Dim &a, const Dim &b) {
   return a.extent == b.extent && a.symbol == b.symbol;
 }
+bool operator==(const MinimumExtent &a, const MinimumExtent &b) {
+  return a.dim == b.dim && a.atLeast == b.atLeast;
+}
 bool operator==(const Arg &a, const Arg &b) {
   return a.name == b.name && a.kind == b.kind && a.role == b.role &&
          a.dtype == b.dtype && a.dims == b.dims &&
          a.innermostContiguous == b.innermostContiguous &&
-         a.contiguous == b.contiguous && a.alignment == b.alignment;
+         a.contiguous == b.contiguous && a.alignment == b.alignment &&
+         a.minimums == b.minimums && a.nonDecreasing == b.nonDecreasing;
 }
 bool operator==(const Factor &a, const Factor &b) {
   return a.size == b.size && a.constant == b.constant && a.divisor == b.divisor;

@@ -38,7 +38,7 @@ TEST(BundleInfo, PrintsKernelsSignaturesBinariesAndLaunches) {
   ToolRun r = runTool(path);
   EXPECT_EQ(r.exitCode, 0) << r.output;
   const char *expected[] = {
-      "  format version: 1\n",
+      "  format version: 2\n",
       "  producer: attn tests\n",
       "  spec: sample_attention\n",
       "kernel attention\n  arguments (6):\n",

@@ -68,6 +68,24 @@ TEST(BundleRoundTrip, WriteThenReadGivesTheSameBundle) {
   EXPECT_EQ(serialize(b), bytes) << "writing is deterministic";
 }
 
+TEST(BundleRoundTrip, LeastExtentsAndOrderSurvive) {
+  Bundle b = sampleBundle();
+  Kernel &k = b.kernels[0];
+  k.args.push_back(Arg::tensor("blocks", Role::Input, DType::I32,
+                               {Dim::sym("B"), Dim::sym("Hq"), Dim::sym("Nq"), Dim::fixed(4)}));
+  k.args.back().minimums = {{2, Expr::ceilDiv("Sq", 16)}, {3, Expr::ceilDiv("Skv", 64)}};
+  k.args.push_back(Arg::tensor("offsets", Role::Input, DType::I64, {Dim::sym("N")}));
+  k.args.back().minimums = {{0, Expr::constant(2)}};
+  k.args.back().nonDecreasing = true;
+  std::vector<uint8_t> bytes = serialize(b);
+  Bundle back;
+  std::string error;
+  ASSERT_EQ(read(bytes.data(), bytes.size(), back, error), ReadStatus::Ok) << error;
+  EXPECT_EQ(back, b);
+  EXPECT_EQ(back.kernels[0].args[6].minimums[1].atLeast.str(), "ceil_div(Skv, 64)");
+  EXPECT_TRUE(back.kernels[0].args[7].nonDecreasing);
+}
+
 TEST(BundleRoundTrip, ThroughAFile) {
   Bundle b = sampleBundle();
   std::string path = testing::TempDir() + "/roundtrip.atnb";
@@ -184,7 +202,7 @@ TEST(BundleRead, ForeignFilesAreRejectedByIdentifier) {
 }
 
 TEST(BundleRead, OtherFormatVersionsAreReportedAsSuch) {
-  for (uint32_t version : {0u, 2u, 77u}) {
+  for (uint32_t version : {0u, 1u, 3u, 77u}) {
     std::vector<uint8_t> bytes = serialize(sampleBundle());
     uint8_t *field = root(bytes)->GetAddressOf(kVersionField);
     ASSERT_NE(field, nullptr);
@@ -192,7 +210,7 @@ TEST(BundleRead, OtherFormatVersionsAreReportedAsSuch) {
     std::string error;
     EXPECT_EQ(readBytes(bytes, error), ReadStatus::UnsupportedVersion);
     EXPECT_EQ(error, "unsupported bundle format version " + std::to_string(version) +
-                         " (this runtime reads version 1)");
+                         " (this runtime reads version 2)");
   }
 }
 
@@ -270,7 +288,7 @@ Kernel &k0(Bundle &b) { return b.kernels[0]; }
 Binary &gpu(Bundle &b) { return b.kernels[0].binaries[0]; }
 
 const Rule kRules[] = {
-    {"Version", [](Bundle &b) { b.formatVersion = 2; }, "format version 2 is not 1"},
+    {"Version", [](Bundle &b) { b.formatVersion = 3; }, "format version 3 is not 2"},
     {"Producer", [](Bundle &b) { b.producer.clear(); }, "producer is empty"},
     {"Spec", [](Bundle &b) { b.specName.clear(); }, "spec name is empty"},
     {"NoKernels", [](Bundle &b) { b.kernels.clear(); }, "bundle has no kernels"},
@@ -302,6 +320,24 @@ const Rule kRules[] = {
     {"SymbolName", [](Bundle &b) { k0(b).args[0].dims[0] = Dim::sym("B+1"); },
      "kernel 0 ('attention'): argument 0 ('q'): dimension 0: size name 'B+1' is not an "
      "identifier"},
+    {"MinimumOfAnOutput",
+     [](Bundle &b) { k0(b).args[3].minimums = {{0, Expr::constant(1)}}; },
+     "kernel 0 ('attention'): argument 3 ('o'): an output cannot carry least extents or an "
+     "order"},
+    {"MinimumOfAScalar", [](Bundle &b) { k0(b).args[5].nonDecreasing = true; },
+     "kernel 0 ('attention'): argument 5 ('scale'): a scalar cannot carry least extents or "
+     "an order"},
+    {"MinimumPastTheRank",
+     [](Bundle &b) { k0(b).args[0].minimums = {{4, Expr::constant(1)}}; },
+     "kernel 0 ('attention'): argument 0 ('q'): least extent of dimension 4, but the rank "
+     "is 4"},
+    {"MinimumOfAnUnknownSize",
+     [](Bundle &b) { k0(b).args[0].minimums = {{2, Expr::ceilDiv("N", 16)}}; },
+     "kernel 0 ('attention'): argument 0 ('q') least extent of dimension 2 factor 0: size "
+     "'N' is not a symbolic dimension of any tensor argument"},
+    {"NonDecreasingNeedsRank1Integers", [](Bundle &b) { k0(b).args[0].nonDecreasing = true; },
+     "kernel 0 ('attention'): argument 0 ('q'): only a rank-1 i32 or i64 tensor can be "
+     "non-decreasing"},
     {"SymbolAndExtent", [](Bundle &b) { k0(b).args[0].dims[0] = Dim{4, "B"}; },
      "kernel 0 ('attention'): argument 0 ('q'): dimension 0: has both a size name and a "
      "static extent"},

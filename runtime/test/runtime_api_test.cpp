@@ -132,11 +132,11 @@ TEST(RuntimeLoad, OtherVersionsHaveTheirOwnStatus) {
   // Field 0 of the root table (vtable offset 4): the format version.
   uint8_t *version = flatbuffers::GetMutableRoot<flatbuffers::Table>(bytes.data())->GetAddressOf(4);
   ASSERT_NE(version, nullptr);
-  flatbuffers::WriteScalar<uint32_t>(version, 2);
+  flatbuffers::WriteScalar<uint32_t>(version, 3);
   attn_bundle *b = nullptr;
   EXPECT_EQ(attn_bundle_load_memory(bytes.data(), bytes.size(), &b),
             ATTN_ERROR_UNSUPPORTED_VERSION);
-  EXPECT_STREQ(attn_last_error(), "unsupported bundle format version 2 (this runtime reads version 1)");
+  EXPECT_STREQ(attn_last_error(), "unsupported bundle format version 3 (this runtime reads version 2)");
 }
 
 TEST(RuntimeErrors, StatusNames) {

@@ -293,6 +293,61 @@ TEST(ValidationDtypes, I1AcceptsOneByteBooleans) {
   attn_bundle_free(bundle);
 }
 
+// Data operands read by blocks need least extents, checked once every size
+// is bound (here S is bound by the argument after the blocks).
+TEST(ValidationData, LeastExtentsAreCheckedAfterBinding) {
+  using namespace attn::bundle;
+  Bundle b = sampleBundle();
+  Kernel &k = b.kernels[0];
+  k.args = {Arg::tensor("blocks", Role::Input, DType::I32, {Dim::sym("N"), Dim::sym("M")}),
+            Arg::tensor("x", Role::Input, DType::I32, {Dim::sym("S")})};
+  k.args[0].minimums = {{1, Expr::ceilDiv("S", 16)}};
+  k.binaries = {k.binaries[2]};
+  attn_bundle *bundle = load(b);
+  static int32_t data[64];
+  auto run = [&](int64_t columns, int64_t s) {
+    Tensor blocks(data, {kDLInt, 32, 1}, {1, columns}), x(data, {kDLInt, 32, 1}, {s});
+    const DLTensor *a[] = {blocks.get(), x.get()};
+    int chosen;
+    return attn_kernel_select(bundle, "attention", nullptr, a, 2, &chosen);
+  };
+  EXPECT_EQ(run(3, 33), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(run(2, 33), ATTN_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_STREQ(attn_last_error(), "argument 0 ('blocks') dimension 1 is 2, but the kernel "
+                                  "reads at least ceil_div(S, 16) = 3 entries there (S = 33)");
+  EXPECT_EQ(run(0, 1), ATTN_ERROR_ARGUMENT_MISMATCH) << "no columns at all";
+  attn_bundle_free(bundle);
+}
+
+// Document offsets never decrease: checked in host memory, in O(n), at
+// the tensor's stride.
+TEST(ValidationData, NonDecreasingEntriesInHostMemory) {
+  using namespace attn::bundle;
+  Bundle b = sampleBundle();
+  Kernel &k = b.kernels[0];
+  k.args = {Arg::tensor("offsets", Role::Input, DType::I64, {Dim::sym("N")})};
+  k.args[0].nonDecreasing = true;
+  k.binaries = {k.binaries[2]};
+  attn_bundle *bundle = load(b);
+  auto run = [&](std::vector<int64_t> values, std::vector<int64_t> strides) {
+    int64_t count = strides.empty() ? static_cast<int64_t>(values.size())
+                                    : (static_cast<int64_t>(values.size()) + 1) / 2;
+    Tensor offsets(values.data(), kI64, {count}, {kDLCPU, 0}, strides);
+    const DLTensor *a[] = {offsets.get()};
+    int chosen;
+    return attn_kernel_select(bundle, "attention", nullptr, a, 1, &chosen);
+  };
+  EXPECT_EQ(run({0, 5, 5, 9}, {}), ATTN_OK) << attn_last_error();
+  EXPECT_EQ(run({0, 9, 5, 1, 7}, {2}), ATTN_OK) << "entries 0, 5, 7 at stride 2";
+  EXPECT_EQ(run({100, 50, 0}, {}), ATTN_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_STREQ(attn_last_error(), "argument 0 ('offsets') must never decrease (the kernel "
+                                  "reads it as sorted offsets), but entry 1 is 50 after 100");
+  EXPECT_EQ(run({0, 9, 5, 1, 3}, {2}), ATTN_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_STREQ(attn_last_error(), "argument 0 ('offsets') must never decrease (the kernel "
+                                  "reads it as sorted offsets), but entry 2 is 3 after 5");
+  attn_bundle_free(bundle);
+}
+
 TEST(ValidationTargets, AKernelWithoutTensorsNeedsAPreference) {
   using namespace attn::bundle;
   Bundle b = sampleBundle();

@@ -36,6 +36,9 @@ void print(const std::string &path, const Bundle &b) {
         if (a.contiguous) layout += " contiguous";
         else if (a.innermostContiguous) layout += " innermost_contiguous";
         if (a.alignment > 1) layout += " align=" + std::to_string(a.alignment);
+        for (const MinimumExtent &m : a.minimums)
+          layout += " dim" + std::to_string(m.dim) + ">=" + m.atLeast.str();
+        if (a.nonDecreasing) layout += " non_decreasing";
       }
       std::printf("    %zu: %s %s %s %s%s\n", i, a.name.c_str(), name(a.role), name(a.kind),
                   name(a.dtype), layout.c_str());

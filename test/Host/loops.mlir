@@ -45,8 +45,9 @@ func.func @dense(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x
 // CHECK: %[[ROWLO:.*]] = arith.maxsi %{{.*}}, %c0 : index
 // CHECK: %[[ROWHI:.*]] = arith.maxsi %{{.*}}, %c-1 : index
 // CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(
+// CHECK: %[[LASTLO:.*]] = arith.addi %{{.*}}, %c-40 : index
+// CHECK-NEXT: %[[INSIDE:.*]] = arith.cmpi sle, %[[LASTLO]], %{{.*}} : index
 // CHECK: %[[BEHIND:.*]] = arith.cmpi sge, %[[R0]], %{{.*}} : index
-// CHECK: %[[INSIDE:.*]] = arith.cmpi sle, %{{.*}}, %{{.*}} : index
 // CHECK: %[[MASKFULL:.*]] = arith.andi %[[INSIDE]], %[[BEHIND]] : i1
 // CHECK: %[[FULL:.*]] = arith.andi %[[MASKFULL]], %{{.*}} : i1
 // CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : vector<8xf32>

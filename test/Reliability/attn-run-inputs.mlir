@@ -43,7 +43,7 @@
 // FLAG: attn-run: error: --allow-arbitrary-region-data applies only to --target host/cuda --check
 
 // Data from files is checked against its rules before any launch, timed
-// or checked (kernels do not validate data: kernel-data-validation.mlir).
+// or checked (the runtime alone checks it too: kernel-data-validation.mlir).
 // RUN: rm -rf %t.mask && mkdir -p %t.mask
 // RUN: python3 %S/Inputs/write-npy.py %t.mask/data0.npy --i4 --shape 1,2,0,0
 // RUN: not attn-run %t.atnb --target host --function block_mask --inputs %t.mask --batch 1 --seq-q 40 --runs 1 2>&1 | FileCheck %s --check-prefix=BADDATA

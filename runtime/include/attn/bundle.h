@@ -23,7 +23,7 @@
 namespace attn::bundle {
 
 // The format version this library writes and the only one it reads.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 // The most binary data (all kernels, all targets) one bundle may hold: 1 GiB.
 inline constexpr uint64_t kMaxBinaryBytes = uint64_t(1) << 30;
 
@@ -41,48 +41,6 @@ const char *name(BinaryKind);
 const char *name(CallingConv);
 // Bytes per element in memory (i1 takes one byte).
 size_t byteSize(DType);
-
-// One dimension: a static extent, or a named runtime size shared by every
-// dimension (of any argument of the kernel) that carries the same name.
-struct Dim {
-  int64_t extent = -1; // >= 0 when static
-  std::string symbol;  // non-empty when symbolic
-
-  static Dim fixed(int64_t extent) { return {extent, {}}; }
-  static Dim sym(std::string name) { return {-1, std::move(name)}; }
-  bool isStatic() const { return symbol.empty(); }
-};
-
-struct Arg {
-  std::string name;
-  ArgKind kind = ArgKind::Tensor;
-  Role role = Role::Input;
-  DType dtype = DType::F32;
-  std::vector<Dim> dims;              // rank = dims.size(); scalars have none
-  bool innermostContiguous = false;   // last dimension has stride 1
-  bool contiguous = false;            // compact row-major
-  uint32_t alignment = 1;             // data pointer alignment in bytes
-
-  static Arg tensor(std::string name, Role role, DType dtype,
-                    std::vector<Dim> dims) {
-    Arg a;
-    a.name = std::move(name);
-    a.role = role;
-    a.dtype = dtype;
-    a.dims = std::move(dims);
-    return a;
-  }
-  static Arg scalar(std::string name, DType dtype) {
-    Arg a;
-    a.name = std::move(name);
-    a.kind = ArgKind::Scalar;
-    a.dtype = dtype;
-    return a;
-  }
-  Arg &withAlignment(uint32_t bytes) { alignment = bytes; return *this; }
-  Arg &withInnermostContiguous() { innermostContiguous = true; return *this; }
-  Arg &withContiguous() { contiguous = true; return *this; }
-};
 
 // ceil_div(n, divisor) with n = the runtime size `size` if non-empty, else
 // `constant`.
@@ -108,6 +66,60 @@ struct Expr {
   evaluate(const std::function<int64_t(const std::string &)> &sizeOf) const;
   // E.g. "ceil_div(Sq, 128) * Hq"; "1" for the empty product.
   std::string str() const;
+};
+
+// One dimension: a static extent, or a named runtime size shared by every
+// dimension (of any argument of the kernel) that carries the same name.
+struct Dim {
+  int64_t extent = -1; // >= 0 when static
+  std::string symbol;  // non-empty when symbolic
+
+  static Dim fixed(int64_t extent) { return {extent, {}}; }
+  static Dim sym(std::string name) { return {-1, std::move(name)}; }
+  bool isStatic() const { return symbol.empty(); }
+};
+
+// A least extent of one dimension, checked at every launch: data operands
+// that kernels index by blocks (ceil_div(Sq, block_q) rows of blocks), or
+// that need a few entries (document offsets: 2).
+struct MinimumExtent {
+  uint32_t dim = 0;
+  Expr atLeast;
+};
+
+struct Arg {
+  std::string name;
+  ArgKind kind = ArgKind::Tensor;
+  Role role = Role::Input;
+  DType dtype = DType::F32;
+  std::vector<Dim> dims;              // rank = dims.size(); scalars have none
+  bool innermostContiguous = false;   // last dimension has stride 1
+  bool contiguous = false;            // compact row-major
+  uint32_t alignment = 1;             // data pointer alignment in bytes
+  std::vector<MinimumExtent> minimums; // input tensors only
+  // A rank-1 integer input whose entries never decrease (document offsets);
+  // the runtime checks it where it can read the tensor (host memory).
+  bool nonDecreasing = false;
+
+  static Arg tensor(std::string name, Role role, DType dtype,
+                    std::vector<Dim> dims) {
+    Arg a;
+    a.name = std::move(name);
+    a.role = role;
+    a.dtype = dtype;
+    a.dims = std::move(dims);
+    return a;
+  }
+  static Arg scalar(std::string name, DType dtype) {
+    Arg a;
+    a.name = std::move(name);
+    a.kind = ArgKind::Scalar;
+    a.dtype = dtype;
+    return a;
+  }
+  Arg &withAlignment(uint32_t bytes) { alignment = bytes; return *this; }
+  Arg &withInnermostContiguous() { innermostContiguous = true; return *this; }
+  Arg &withContiguous() { contiguous = true; return *this; }
 };
 
 // "(x, y, z)" of three expressions, e.g. a grid.
@@ -143,6 +155,7 @@ struct Bundle {
 };
 
 bool operator==(const Dim &, const Dim &);
+bool operator==(const MinimumExtent &, const MinimumExtent &);
 bool operator==(const Arg &, const Arg &);
 bool operator==(const Factor &, const Factor &);
 bool operator==(const Expr &, const Expr &);

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 /* The bundle format version this runtime reads (and the writer writes). */
-#define ATTN_BUNDLE_FORMAT_VERSION 1
+#define ATTN_BUNDLE_FORMAT_VERSION 2
 
 typedef enum attn_status {
   ATTN_OK = 0,

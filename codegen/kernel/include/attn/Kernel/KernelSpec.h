@@ -20,8 +20,20 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallVector.h"
 #include <string>
+#include <vector>
 
 namespace mlir::attn {
+
+/// The least extent a call may pass in dimension `dim` of a data operand
+/// that the kernel reads at indices the signature's sizes do not bound:
+/// ceil(n / divisor), where n is the runtime size named `size`, or
+/// `constant` when `size` is empty.
+struct MinimumExtent {
+  unsigned dim = 0;
+  std::string size;
+  int64_t constant = 0;
+  int64_t divisor = 1;
+};
 
 /// One argument of a compiled kernel, as callers see it.
 struct KernelArgument {
@@ -38,6 +50,11 @@ struct KernelArgument {
   llvm::SmallVector<int64_t> extents;
   /// The last dimension must have stride 1 (Q, K, V, O and LSE).
   bool innermostContiguous = false;
+  /// Least extents beyond what `extents`/`dimSizes` say (block lists and
+  /// masks: ceil(Sq / block_q) rows of blocks; document offsets: 2 entries).
+  std::vector<MinimumExtent> minimumExtents;
+  /// A rank-1 operand whose entries must never decrease (document offsets).
+  bool nonDecreasing = false;
 };
 
 /// A spec function the code generators compile, with its kernel signature.
@@ -83,17 +100,20 @@ KernelOperands bindKernelOperands(const KernelSpec &spec, ValueRange arguments);
 /// the data operands from `dataMemrefs` (position k holds data operand #k)
 /// instead of the spec's tensors; returns the yielded value.
 /// analyzeKernelSpec has checked that the region reads data only through
-/// tensor.extract/tensor.dim.
+/// tensor.extract/tensor.dim; an extract outside the operand yields zero
+/// without reading memory (docs/spec-language.md).
 Value inlineSpecRegion(OpBuilder &builder, CascadeOp cascade, Region &region,
                        ValueRange arguments, ArrayRef<Value> dataMemrefs);
 
-/// Block lists and block masks are indexed by query (and key) block, whose
-/// count the signature cannot tie to Sq (Skv): the i1 "every data operand
-/// `mask` reads by block is large enough for this call", or null when none
-/// needs checking.
-Value buildDataExtentsFit(OpBuilder &builder, Location loc,
-                          MaskAttrInterface mask, ArrayRef<Value> dataMemrefs,
-                          Value seqQ, Value seqKV);
+/// The i1 "the data operands `mask` reads are valid for this call", or
+/// null when none needs checking: block lists and block masks, indexed by
+/// query (and key) block, whose count the signature cannot tie to Sq (Skv),
+/// have enough blocks. The runtime checks it before every launch; kernels
+/// check again rather than read out of bounds.
+Value buildDataOperandsValid(OpBuilder &builder, Location loc,
+                             MaskAttrInterface mask,
+                             ArrayRef<Value> dataMemrefs, Value seqQ,
+                             Value seqKV);
 
 } // namespace mlir::attn
 
