@@ -37,6 +37,8 @@
 #include "mlir/Target/LLVMIR/Dialect/ROCDL/ROCDLToLLVMIRTranslation.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include <cstdlib>
@@ -87,6 +89,45 @@ static LogicalResult expandMath(gpu::GPUModuleOp module) {
                                              "acosh", "atanh", "powf", "fpowi",
                                              "rsqrt"});
   return applyPatternsGreedily(module, std::move(patterns));
+}
+
+/// convert-gpu-to-rocdl lowers the math functions that remain to device
+/// library (__ocml_) calls and forbids the LLVM intrinsics while it runs;
+/// these calls become the intrinsics, which the AMDGPU back end selects
+/// instructions for (exp2 f32 is v_exp_f32).
+static void useIntrinsicsForOcml(gpu::GPUModuleOp module) {
+  static const llvm::StringMap<StringRef> intrinsics = [] {
+    llvm::StringMap<StringRef> map;
+    for (auto [name, intrinsic] :
+         {std::pair{"exp2", "llvm.intr.exp2"}, {"exp", "llvm.intr.exp"},
+          {"log2", "llvm.intr.log2"}, {"log", "llvm.intr.log"},
+          {"fabs", "llvm.intr.fabs"}, {"sqrt", "llvm.intr.sqrt"},
+          {"floor", "llvm.intr.floor"}, {"ceil", "llvm.intr.ceil"},
+          {"trunc", "llvm.intr.trunc"}, {"round", "llvm.intr.round"},
+          {"rint", "llvm.intr.roundeven"}, {"fma", "llvm.intr.fma"},
+          {"copysign", "llvm.intr.copysign"}, {"fmin", "llvm.intr.minnum"},
+          {"fmax", "llvm.intr.maxnum"}})
+      for (StringRef suffix : {"_f16", "_f32", "_f64"})
+        map[("__ocml_" + StringRef(name) + suffix).str()] = intrinsic;
+    return map;
+  }();
+  llvm::StringSet<> replaced;
+  module.walk([&](LLVM::CallOp call) {
+    std::optional<StringRef> callee = call.getCallee();
+    if (!callee || !intrinsics.contains(*callee))
+      return;
+    OpBuilder builder(call);
+    OperationState state(call.getLoc(), intrinsics.lookup(*callee));
+    state.addOperands(call.getArgOperands());
+    state.addTypes(call.getResultTypes());
+    call.getResult().replaceAllUsesWith(builder.create(state)->getResult(0));
+    replaced.insert(*callee);
+    call.erase();
+  });
+  for (const auto &name : replaced)
+    if (auto declaration = module.lookupSymbol<LLVM::LLVMFuncOp>(name.getKey()))
+      if (declaration.symbolKnownUseEmpty(module))
+        declaration.erase();
 }
 
 /// After the conversion only LLVM and ROCDL operations may remain, and no
@@ -145,9 +186,6 @@ LogicalResult mlir::attn::amd::lowerGpuModulesToROCDL(ModuleOp module,
   gpu.addPass(createSCFToControlFlowPass());
   gpu.addPass(memref::createExpandStridedMetadataPass());
   gpu.addPass(createLowerAffinePass());
-  // Math to LLVM intrinsics before the GPU conversion, which would turn it
-  // into device-library calls.
-  gpu.addPass(createConvertMathToLLVMPass());
   ConvertGpuOpsToROCDLOpsOptions options;
   options.chipset = chip.name.str();
   options.indexBitwidth = 64;
@@ -162,6 +200,7 @@ LogicalResult mlir::attn::amd::lowerGpuModulesToROCDL(ModuleOp module,
            << "lowering the AMD kernels to ROCDL for " << chip.name
            << " failed";
   for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
+    useIntrinsicsForOcml(gpuModule);
     if (failed(checkLowered(gpuModule)))
       return failure();
     gpuModule.walk([&](LLVM::LLVMFuncOp function) {

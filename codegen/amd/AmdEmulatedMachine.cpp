@@ -241,10 +241,10 @@ AmdEmulatedMachine::multiply(ImplicitLocOpBuilder &b,
   // Every lane publishes its operands.
   int64_t slot = 0;
   for (const MatrixChain &chain : chains)
-    for (auto [a, bOperand] : chain.steps) {
+    for (const MatrixStep &step : chain.steps) {
       for (auto [operand, buffer, count] :
-           {std::tuple{a, aBuffer, in.aElements},
-            std::tuple{bOperand, bBuffer, in.bElements}}) {
+           {std::tuple{step.a(), aBuffer, in.aElements},
+            std::tuple{step.b(), bBuffer, in.bElements}}) {
         Value wide = arith::ExtFOp::create(
             b, VectorType::get({count}, f32), operand);
         vector::StoreOp::create(b, wide, buffer,

@@ -88,11 +88,12 @@ public:
       steps = std::max(steps, chain.steps.size());
     }
     // Step-major, so that consecutive instructions are independent.
-    for (size_t step = 0; step < steps; ++step)
+    for (size_t step = 0; step < steps; ++step) {
       for (auto [chain, accumulator] : llvm::zip_equal(chains, accumulators)) {
         if (step >= chain.steps.size())
           continue;
-        auto [a, bOperand] = chain.steps[step];
+        Value a = chain.steps[step].a();
+        Value bOperand = chain.steps[step].b();
         if (in.family == MatrixFamily::Mfma)
           accumulator = amdgpu::MFMAOp::create(
               b, accumulatorType, in.m, in.n, in.k, /*blocks=*/1, a, bOperand,
@@ -101,6 +102,7 @@ public:
           accumulator = amdgpu::WMMAOp::create(b, accumulatorType, in.m, in.n,
                                                in.k, a, bOperand, accumulator);
       }
+    }
     SmallVector<SmallVector<Value>> results;
     for (Value accumulator : accumulators) {
       SmallVector<Value> elements;

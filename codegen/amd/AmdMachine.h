@@ -15,15 +15,22 @@
 
 #include "attn/Amd/AmdChip.h"
 #include "attn/Schedule/ScheduleTarget.h"
+#include <functional>
 #include <memory>
 
 namespace mlir::attn::amd {
 
 /// Matrix instructions accumulating into one C/D block: the accumulator
-/// (cElements f32 values) and, per k step, the A and B operand vectors.
+/// (cElements f32 values) and, per k step, what emits the A and B operand
+/// vectors. Operands are emitted where the machine uses them, so that an
+/// operand read from LDS is not live across the other instructions (wide
+/// WMMA operands would otherwise take most of the registers).
+struct MatrixStep {
+  std::function<Value()> a, b;
+};
 struct MatrixChain {
   SmallVector<Value> accumulator;
-  SmallVector<std::pair<Value, Value>> steps;
+  SmallVector<MatrixStep> steps;
 };
 
 class AmdMachine {

@@ -22,9 +22,6 @@ namespace {
 constexpr int64_t kCopyElements = 8;
 /// Head dimensions the kernels are built and checked for.
 constexpr int64_t kHeadDims[] = {32, 64, 128, 256};
-/// Up to this head dimension Q's operands stay in registers; above it they
-/// are read again for every key tile (L2 holds them).
-constexpr int64_t kMaxRegisterQueryDim = 128;
 
 Value index(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);
@@ -62,13 +59,9 @@ AmdScheduleTarget::AmdScheduleTarget(const AmdChip &chip,
     : chip(chip), layout(layout), instruction(*layout.instruction),
       tiling(tiling), elementType(elementType), machine(machine) {}
 
-bool AmdScheduleTarget::queryInRegisters(int64_t headDimQK) const {
-  return headDimQK <= kMaxRegisterQueryDim;
-}
-
 int64_t AmdScheduleTarget::ldsBytes(const KernelSpec &spec) const {
   AttentionShape shape = spec.cascade.getAttentionShape();
-  return ldsLayout(instruction, tiling, shape.headDimQK, shape.headDimV)
+  return ldsLayout(chip, tiling, shape.headDimQK, shape.headDimV)
       .totalBytes;
 }
 
@@ -120,7 +113,7 @@ void AmdScheduleTarget::forEachWorkItem(
     ImplicitLocOpBuilder &b, const KernelContext &kernel,
     function_ref<void(const WorkItem &)> body) {
   LdsLayout lds =
-      ldsLayout(instruction, tiling, kernel.headDimQK, kernel.headDimV);
+      ldsLayout(chip, tiling, kernel.headDimQK, kernel.headDimV);
   Value raw = machine.workgroupMemory(b, lds.totalBytes);
   Attribute space = cast<MemRefType>(raw.getType()).getMemorySpace();
   auto keyType =
@@ -133,6 +126,16 @@ void AmdScheduleTarget::forEachWorkItem(
   valueTiles = memref::ViewOp::create(
       b, valueType, raw, index(b, tiling.stages * lds.keyStageBytes),
       ValueRange{});
+  queryPlacement = lds.query;
+  queryTile = Value();
+  if (lds.query == QueryPlacement::Lds) {
+    auto queryType = MemRefType::get({blockQ(), lds.queryRow}, elementType,
+                                     MemRefLayoutAttrInterface(), space);
+    queryTile = memref::ViewOp::create(
+        b, queryType, raw,
+        index(b, tiling.stages * (lds.keyStageBytes + lds.valueStageBytes)),
+        ValueRange{});
+  }
   machine.forEachWorkItem(b, kernel, blockQ(), body);
 }
 
@@ -175,38 +178,82 @@ Value AmdScheduleTarget::shuffleXor(ImplicitLocOpBuilder &b, Value value,
   return machine.shuffleXor(b, value, xorMask);
 }
 
-SmallVector<Value>
-AmdScheduleTarget::loadQueryOperands(ImplicitLocOpBuilder &b,
-                                     const KernelContext &kernel,
-                                     const WorkItem &item) {
-  // Rows past Sq read the last row; their results are never stored.
-  Value row = arith::AddIOp::create(
-      b, item.rowBegin,
-      arith::AddIOp::create(
-          b, arith::MulIOp::create(b, wave, index(b, instruction.n)), bColumn));
-  row = arith::MinSIOp::create(
-      b, row, arith::SubIOp::create(b, kernel.seqQ, index(b, 1)));
+Value AmdScheduleTarget::loadQueryOperand(ImplicitLocOpBuilder &b,
+                                          const KernelContext &kernel,
+                                          const WorkItem &item, int64_t step) {
   auto type = VectorType::get({instruction.bElements}, elementType);
-  unsigned alignment = rowAlignment(kernel.headDimQK * 2,
-                                    instruction.bElements * 2);
-  SmallVector<Value> operands;
-  for (int64_t step = 0; step < kernel.headDimQK / instruction.k; ++step) {
-    Value column =
-        arith::AddIOp::create(b, bFirstK, index(b, step * instruction.k));
-    operands.push_back(vector::LoadOp::create(
-        b, type, kernel.operands.query,
-        ValueRange{item.batch, item.head, row, column}, /*nontemporal=*/false,
-        llvm::MaybeAlign(alignment)));
+  Value waveRow = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, wave, index(b, instruction.n)), bColumn);
+  Value column =
+      arith::AddIOp::create(b, bFirstK, index(b, step * instruction.k));
+  if (queryPlacement == QueryPlacement::Lds) {
+    int64_t rowBytes = cast<MemRefType>(queryTile.getType()).getDimSize(1) * 2;
+    return vector::LoadOp::create(
+        b, type, queryTile, ValueRange{waveRow, column}, /*nontemporal=*/false,
+        llvm::MaybeAlign(rowAlignment(rowBytes, instruction.bElements * 2)));
   }
-  return operands;
+  // Rows past Sq read the last row; their results are never stored.
+  Value row = arith::MinSIOp::create(
+      b, arith::AddIOp::create(b, item.rowBegin, waveRow),
+      arith::SubIOp::create(b, kernel.seqQ, index(b, 1)));
+  return vector::LoadOp::create(
+      b, type, kernel.operands.query,
+      ValueRange{item.batch, item.head, row, column}, /*nontemporal=*/false,
+      llvm::MaybeAlign(
+          rowAlignment(kernel.headDimQK * 2, instruction.bElements * 2)));
 }
 
 void AmdScheduleTarget::copyQueryTile(ImplicitLocOpBuilder &b,
                                       const KernelContext &kernel,
                                       const WorkItem &item) {
   queryOperands.clear();
-  if (queryInRegisters(kernel.headDimQK))
-    queryOperands = loadQueryOperands(b, kernel, item);
+  if (queryPlacement == QueryPlacement::Registers) {
+    for (int64_t step = 0; step < kernel.headDimQK / instruction.k; ++step)
+      queryOperands.push_back(loadQueryOperand(b, kernel, item, step));
+    return;
+  }
+  if (queryPlacement != QueryPlacement::Lds)
+    return;
+  // The first key tile's barrier makes these stores visible.
+  auto pieceType = VectorType::get({kCopyElements}, elementType);
+  int64_t piecesPerRow = kernel.headDimQK / kCopyElements;
+  int64_t rowBytes = cast<MemRefType>(queryTile.getType()).getDimSize(1) * 2;
+  Value lastRow = arith::SubIOp::create(b, kernel.seqQ, index(b, 1));
+  distribute(b, blockQ() * piecesPerRow, [&](Value piece) {
+    Value row = arith::DivUIOp::create(b, piece, index(b, piecesPerRow));
+    Value column = arith::MulIOp::create(
+        b, arith::RemUIOp::create(b, piece, index(b, piecesPerRow)),
+        index(b, kCopyElements));
+    Value sourceRow = arith::MinSIOp::create(
+        b, arith::AddIOp::create(b, item.rowBegin, row), lastRow);
+    Value data = vector::LoadOp::create(
+        b, pieceType, kernel.operands.query,
+        ValueRange{item.batch, item.head, sourceRow, column},
+        /*nontemporal=*/false, llvm::MaybeAlign(16));
+    vector::StoreOp::create(
+        b, data, queryTile, ValueRange{row, column}, /*nontemporal=*/false,
+        llvm::MaybeAlign(rowAlignment(rowBytes, kCopyElements * 2)));
+  });
+}
+
+void AmdScheduleTarget::distribute(ImplicitLocOpBuilder &b, int64_t total,
+                                   function_ref<void(Value)> body) {
+  int64_t lanes = this->lanes();
+  for (int64_t first = 0; first < total; first += lanes) {
+    Value work = arith::AddIOp::create(b, thread, index(b, first));
+    if (total - first >= lanes) {
+      body(work);
+      continue;
+    }
+    // The lanes outnumber what is left.
+    auto guard = scf::IfOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, work,
+                                 index(b, total)),
+        /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard insertion(b);
+    b.setInsertionPoint(guard.thenBlock()->getTerminator());
+    body(work);
+  }
 }
 
 void AmdScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
@@ -214,7 +261,7 @@ void AmdScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
                                          const WorkItem &item,
                                          const KeyTile &tile) {
   LdsLayout lds =
-      ldsLayout(instruction, tiling, kernel.headDimQK, kernel.headDimV);
+      ldsLayout(chip, tiling, kernel.headDimQK, kernel.headDimV);
   int64_t lanes = this->lanes();
   auto pieceType = VectorType::get({kCopyElements}, elementType);
   Value zeros = arith::ConstantOp::create(
@@ -235,29 +282,10 @@ void AmdScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
     return arith::SelectOp::create(b, valid, piece, zeros);
   };
 
-  // Runs `body` for work item `first` + thread of `total`: in a branch
-  // where the lanes outnumber what is left.
-  auto distribute = [&](int64_t total, function_ref<void(Value)> body) {
-    for (int64_t first = 0; first < total; first += lanes) {
-      Value work = arith::AddIOp::create(b, thread, index(b, first));
-      if (total - first >= lanes) {
-        body(work);
-        continue;
-      }
-      auto guard = scf::IfOp::create(
-          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, work,
-                                   index(b, total)),
-          /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard insertion(b);
-      b.setInsertionPoint(guard.thenBlock()->getTerminator());
-      body(work);
-    }
-  };
-
   // K: lane t copies pieces t, t + lanes, ... of the tile, row-major.
   int64_t piecesPerRow = kernel.headDimQK / kCopyElements;
   unsigned keyAlignment = rowAlignment(lds.keyRow * 2, kCopyElements * 2);
-  distribute(tiling.blockKV * piecesPerRow, [&](Value piece) {
+  distribute(b, tiling.blockKV * piecesPerRow, [&](Value piece) {
     Value key = arith::DivUIOp::create(b, piece, index(b, piecesPerRow));
     Value column = arith::MulIOp::create(
         b, arith::RemUIOp::create(b, piece, index(b, piecesPerRow)),
@@ -274,7 +302,7 @@ void AmdScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
   int64_t pairsPerPiece = tiling.blockKV / 2;
   int64_t pieces = kernel.headDimV / kCopyElements;
   auto pairType = VectorType::get({2}, elementType);
-  distribute(pairsPerPiece * pieces, [&](Value work) {
+  distribute(b, pairsPerPiece * pieces, [&](Value work) {
     Value pair = arith::RemUIOp::create(b, work, index(b, pairsPerPiece));
     Value column = arith::MulIOp::create(
         b, arith::DivUIOp::create(b, work, index(b, pairsPerPiece)),
@@ -317,17 +345,26 @@ AmdScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
                                     const KernelContext &kernel,
                                     const WorkItem &item,
                                     const KeyTile &tile) {
-  SmallVector<Value> query = queryOperands.empty()
-                                 ? loadQueryOperands(b, kernel, item)
-                                 : queryOperands;
+  // Q's operands: in registers, or read once per k step here.
+  int64_t steps = kernel.headDimQK / instruction.k;
+  SmallVector<Value> query(queryOperands.begin(), queryOperands.end());
+  query.resize(steps);
+  auto queryStep = [&, item](int64_t step) -> Value {
+    if (!query[step])
+      query[step] = loadQueryOperand(b, kernel, item, step);
+    return query[step];
+  };
   Value zero = arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(0.0f));
   SmallVector<MatrixChain> chains;
   for (int64_t block = 0; block < tiling.blockKV / instruction.m; ++block) {
     MatrixChain chain;
     chain.accumulator.assign(instruction.cElements, zero);
-    for (int64_t step = 0; step < kernel.headDimQK / instruction.k; ++step)
+    for (int64_t step = 0; step < steps; ++step)
       chain.steps.push_back(
-          {loadOperandA(b, keyTiles, tile.stage, block, step), query[step]});
+          {[&, block, step] {
+             return loadOperandA(b, keyTiles, tile.stage, block, step);
+           },
+           [&, step] { return queryStep(step); }});
     chains.push_back(std::move(chain));
   }
   SmallVector<Value> registers;
@@ -432,8 +469,10 @@ SmallVector<Value> AmdScheduleTarget::multiplyValue(
         accumulator.begin() + (block + 1) * instruction.cElements);
     for (int64_t step = 0; step < steps; ++step)
       chain.steps.push_back(
-          {loadOperandA(b, valueTiles, tile.stage, block, step),
-           operandsB[step]});
+          {[&, block, step] {
+             return loadOperandA(b, valueTiles, tile.stage, block, step);
+           },
+           [&, step] { return operandsB[step]; }});
     chains.push_back(std::move(chain));
   }
   SmallVector<Value> registers;

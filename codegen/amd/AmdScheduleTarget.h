@@ -6,9 +6,9 @@
 // O^T = V^T P^T; MatrixInstruction.h), so a lane holds whole query rows:
 // row reductions combine the few lanes sharing a row (one XOR shuffle), and
 // P leaves the score accumulator as the value product's B operand without
-// going through LDS. Q is read from global memory straight into B operands
-// (kept in registers up to head dimension 128); K and V^T tiles are staged
-// in padded LDS (AmdTiling.h). Everything per lane is derived from the
+// going through LDS. Q's B operands are read from global memory into
+// registers once, or staged in LDS, or read again per key tile, as their
+// size allows (AmdTiling.h); K and V^T tiles are staged in padded LDS. Everything per lane is derived from the
 // instruction's register tables (WaveLayout), and everything that is not
 // per-lane arithmetic goes through an AmdMachine, so the same code runs on
 // the GPU and in the host emulation.
@@ -90,12 +90,14 @@ public:
   int64_t ldsBytes(const KernelSpec &spec) const;
 
 private:
-  /// Whether Q's B operands stay in registers for the whole work item.
-  bool queryInRegisters(int64_t headDimQK) const;
-  /// The B operands of Q for every k step.
-  SmallVector<Value> loadQueryOperands(ImplicitLocOpBuilder &b,
-                                       const schedule::KernelContext &kernel,
-                                       const schedule::WorkItem &item);
+  /// Runs `body` (given the item's index) for items thread, thread +
+  /// lanes, ... of `total` copy items.
+  void distribute(ImplicitLocOpBuilder &b, int64_t total,
+                  function_ref<void(Value)> body);
+  /// Q's B operand of k step `step` (from global memory or LDS).
+  Value loadQueryOperand(ImplicitLocOpBuilder &b,
+                         const schedule::KernelContext &kernel,
+                         const schedule::WorkItem &item, int64_t step);
   /// The A operand of k step `step` for accumulator block `block` from an
   /// LDS tile [stage][row][column].
   Value loadOperandA(ImplicitLocOpBuilder &b, Value tile, Value stage,
@@ -108,7 +110,8 @@ private:
   Type elementType;
   AmdMachine &machine;
 
-  Value keyTiles, valueTiles;
+  Value keyTiles, valueTiles, queryTile;
+  QueryPlacement queryPlacement = QueryPlacement::Registers;
   // Per lane.
   Value thread, wave, lane, laneRowValue, laneColumnValue;
   Value aRow, aFirstK, bColumn, bFirstK;

@@ -140,23 +140,33 @@ TEST(AmdLayout, OperandReadsAreBankConflictFree) {
       for (int64_t blockKV : {32, 64, 128}) {
         AmdTiling tiling;
         tiling.blockKV = blockKV;
-        LdsLayout lds = ldsLayout(in, tiling, headDim, headDim);
+        tiling.waves = defaultBlockQ(headDim, headDim) / in.n;
+        LdsLayout lds = ldsLayout(chip, tiling, headDim, headDim);
         // K [key][e] and V^T [f][key]: lane reads row block*m + aRow, from
         // column step*k + aFirstK, aElements 2-byte elements, in pieces of
-        // at most 16 bytes.
+        // at most 16 bytes; Q [row][e] (when staged) likewise with the B
+        // operand's bColumn and bFirstK.
         for (auto [rowElements, columns, what] :
              {std::tuple{lds.keyRow, headDim, "K"},
-              std::tuple{lds.valueRow, blockKV, "V^T"}}) {
-          int64_t readBytes = in.aElements * 2;
+              std::tuple{lds.valueRow, blockKV, "V^T"},
+              std::tuple{lds.queryRow, headDim, "Q"}}) {
+          bool query = std::string(what) == "Q";
+          if (query && lds.query != QueryPlacement::Lds)
+            continue;
+          int64_t elements = query ? in.bElements : in.aElements;
+          int64_t readBytes = elements * 2;
           int64_t pieceBytes = std::min<int64_t>(readBytes, 16);
           for (int64_t step = 0; step < columns / in.k; ++step)
             for (int64_t piece = 0; piece < readBytes / pieceBytes; ++piece) {
               std::vector<int64_t> addresses;
-              for (int64_t lane = 0; lane < in.waveSize; ++lane)
+              for (int64_t lane = 0; lane < in.waveSize; ++lane) {
+                int64_t row = query ? layout.bColumn[lane] : layout.aRow[lane];
+                int64_t first = query ? layout.bFirstK[lane]
+                                      : layout.aFirstK[lane];
                 addresses.push_back(
-                    (layout.aRow[lane] * rowElements + step * in.k +
-                     layout.aFirstK[lane]) * 2 +
+                    (row * rowElements + step * in.k + first) * 2 +
                     piece * pieceBytes);
+              }
               EXPECT_TRUE(conflictFree(addresses, pieceBytes))
                   << chip.name.str() << " " << what << " head dim " << headDim
                   << " block-kv " << blockKV << " step " << step;
@@ -170,7 +180,7 @@ TEST(AmdLayout, DefaultTilesFitTheOccupancyTarget) {
   for (const AmdChip &chip : supportedChips())
     for (int64_t headDim : {32, 64, 128, 256}) {
       AmdTiling tiling = defaultTiling(chip, headDim, headDim);
-      LdsLayout lds = ldsLayout(*chip.instruction, tiling, headDim, headDim);
+      LdsLayout lds = ldsLayout(chip, tiling, headDim, headDim);
       EXPECT_LE(lds.totalBytes, ldsBudget(chip, tiling.waves))
           << chip.name.str() << " head dim " << headDim;
     }

@@ -17,7 +17,7 @@ llvm::ArrayRef<AmdChip> mlir::attn::amd::supportedChips() {
        256, true},
       {"gfx942", "MI300 (CDNA3)", &mfma32x32x8(), 64 * 1024, 64 * 1024, 4, 2,
        256, true},
-      {"gfx1100", "RDNA3", &wmma16x16x16(), 64 * 1024, 128 * 1024, 4, 4, 256,
+      {"gfx1100", "RDNA3", &wmma16x16x16(), 64 * 1024, 128 * 1024, 4, 6, 256,
        false},
   };
   return chips;

@@ -12,18 +12,34 @@ constexpr int64_t kElementBytes = 2;
 constexpr int64_t kMaxReadBytes = 16;
 } // namespace
 
-LdsLayout mlir::attn::amd::ldsLayout(const MatrixInstruction &in,
+LdsLayout mlir::attn::amd::ldsLayout(const AmdChip &chip,
                                      const AmdTiling &tiling,
                                      int64_t headDimQK, int64_t headDimV) {
+  const MatrixInstruction &in = *chip.instruction;
   LdsLayout layout;
-  layout.pad = std::min(in.aElements * kElementBytes, kMaxReadBytes) /
+  // A and B reads have the same width on both instructions.
+  layout.pad = std::min(std::max(in.aElements, in.bElements) * kElementBytes,
+                        kMaxReadBytes) /
                kElementBytes;
   layout.keyRow = headDimQK + layout.pad;
   layout.valueRow = tiling.blockKV + layout.pad;
+  layout.queryRow = headDimQK + layout.pad;
   layout.keyStageBytes = tiling.blockKV * layout.keyRow * kElementBytes;
   layout.valueStageBytes = headDimV * layout.valueRow * kElementBytes;
   layout.totalBytes =
       tiling.stages * (layout.keyStageBytes + layout.valueStageBytes);
+  // Two 16-bit elements per VGPR.
+  int64_t queryRegisters = headDimQK / in.k * in.bElements / 2;
+  if (queryRegisters <= kMaxQueryRegisters)
+    return layout;
+  int64_t queryBytes = tiling.blockQ(in) * layout.queryRow * kElementBytes;
+  if (layout.totalBytes + queryBytes <= ldsBudget(chip, tiling.waves)) {
+    layout.query = QueryPlacement::Lds;
+    layout.queryBytes = queryBytes;
+    layout.totalBytes += queryBytes;
+  } else {
+    layout.query = QueryPlacement::Global;
+  }
   return layout;
 }
 

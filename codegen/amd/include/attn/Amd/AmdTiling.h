@@ -6,7 +6,9 @@
 // the width of one lane's operand read (at most 16 bytes), so the lanes the
 // LDS serves in one clock, which read the same columns of consecutive rows,
 // fall on distinct banks (test/unit/AmdLayoutTest.cpp checks every read).
-// Pure arithmetic, no MLIR.
+// Q's operands stay in registers when they are few, else go through LDS
+// (Q[row][e], padded the same way) when it has room, else are read from
+// global memory for every key tile. Pure arithmetic, no MLIR.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_AMD_AMDTILING_H
@@ -30,16 +32,25 @@ struct AmdTiling {
   }
 };
 
+/// Where the query tile's B operands live while the key tiles go by.
+enum class QueryPlacement { Registers, Lds, Global };
+
 /// LDS layout in elements of the (16-bit) input type.
 struct LdsLayout {
   int64_t pad = 0;
-  /// Row lengths (with padding) of the K and V^T tiles.
-  int64_t keyRow = 0, valueRow = 0;
-  /// Bytes of one stage of each, and of everything.
-  int64_t keyStageBytes = 0, valueStageBytes = 0, totalBytes = 0;
+  /// Row lengths (with padding) of the K, V^T and Q tiles.
+  int64_t keyRow = 0, valueRow = 0, queryRow = 0;
+  /// Bytes of one stage of K and V^T, of the Q tile (0 unless Q is in LDS,
+  /// after the stages), and of everything.
+  int64_t keyStageBytes = 0, valueStageBytes = 0, queryBytes = 0,
+          totalBytes = 0;
+  QueryPlacement query = QueryPlacement::Registers;
 };
 
-LdsLayout ldsLayout(const MatrixInstruction &in, const AmdTiling &tiling,
+/// Q's B operands take at most this many VGPRs per lane in registers.
+inline constexpr int64_t kMaxQueryRegisters = 32;
+
+LdsLayout ldsLayout(const AmdChip &chip, const AmdTiling &tiling,
                     int64_t headDimQK, int64_t headDimV);
 
 /// The default tiles of every AMD chip for head dimensions E and F: 128
