@@ -42,6 +42,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include <cstdlib>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn::amd;
@@ -241,7 +242,8 @@ FailureOr<std::string> mlir::attn::amd::findRocmToolkit(Location loc) {
          << "ld.lld-22)";
 }
 
-/// The kernels of an HSACO's amdhsa.kernels metadata.
+/// The kernels of an HSACO's amdhsa.kernels metadata (MLIR names the keys
+/// without their leading dot).
 static std::vector<KernelResources> readResources(MLIRContext *context,
                                                   ArrayRef<char> elf) {
   std::vector<KernelResources> kernels;
@@ -253,18 +255,20 @@ static std::vector<KernelResources> readResources(MLIRContext *context,
   for (auto &[name, attributes] : *metadata) {
     KernelResources kernel;
     kernel.entry = name.str();
+    // A count the chip does not have (AGPRs on RDNA) reads as 2^32 - 1.
     auto read = [&](StringRef key, int64_t &into) {
       if (auto value = dyn_cast_or_null<IntegerAttr>(attributes.get(key)))
-        into = value.getInt();
+        if (value.getInt() != std::numeric_limits<uint32_t>::max())
+          into = value.getInt();
     };
-    read(".vgpr_count", kernel.vgprs);
-    read(".agpr_count", kernel.agprs);
-    read(".sgpr_count", kernel.sgprs);
-    read(".group_segment_fixed_size", kernel.ldsBytes);
-    read(".private_segment_fixed_size", kernel.scratchBytes);
-    read(".vgpr_spill_count", kernel.vgprSpills);
-    read(".sgpr_spill_count", kernel.sgprSpills);
-    read(".wavefront_size", kernel.wavefrontSize);
+    read("vgpr_count", kernel.vgprs);
+    read("agpr_count", kernel.agprs);
+    read("sgpr_count", kernel.sgprs);
+    read("group_segment_fixed_size", kernel.ldsBytes);
+    read("private_segment_fixed_size", kernel.scratchBytes);
+    read("vgpr_spill_count", kernel.vgprSpills);
+    read("sgpr_spill_count", kernel.sgprSpills);
+    read("wavefront_size", kernel.wavefrontSize);
     kernels.push_back(kernel);
   }
   llvm::sort(kernels, [](const KernelResources &a, const KernelResources &b) {

@@ -8,10 +8,10 @@
 // P leaves the score accumulator as the value product's B operand without
 // going through LDS. Q's B operands are read from global memory into
 // registers once, or staged in LDS, or read again per key tile, as their
-// size allows (AmdTiling.h); K and V^T tiles are staged in padded LDS. Everything per lane is derived from the
-// instruction's register tables (WaveLayout), and everything that is not
-// per-lane arithmetic goes through an AmdMachine, so the same code runs on
-// the GPU and in the host emulation.
+// size allows (AmdTiling.h); K and V^T tiles are staged in padded LDS.
+// Everything per lane is derived from the instruction's register tables
+// (WaveLayout), and everything that is not per-lane arithmetic goes through
+// an AmdMachine, so the same code runs on the GPU and in the host emulation.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_AMD_AMDSCHEDULETARGET_H

@@ -9,8 +9,8 @@ using namespace mlir::attn::amd;
 // Occupancy targets. CDNA2/3: a CU has 4 SIMDs and 64 KiB of LDS; a SIMD
 // has 512 registers per lane shared by VGPRs and AGPRs, so 2 waves per SIMD
 // allow 256 each. RDNA3 (WGP mode): a WGP has 4 SIMDs and 128 KiB of LDS; a
-// SIMD has 1536 VGPRs per lane in wave32, so 4 waves per SIMD allow 384, of
-// which one wave can address 256.
+// SIMD has 1536 VGPRs per lane in wave32, so 6 waves per SIMD allow 256
+// each, the most one wave can address.
 llvm::ArrayRef<AmdChip> mlir::attn::amd::supportedChips() {
   static const AmdChip chips[] = {
       {"gfx90a", "MI200 (CDNA2)", &mfma32x32x8(), 64 * 1024, 64 * 1024, 4, 2,
