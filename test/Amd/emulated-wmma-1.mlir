@@ -8,3 +8,8 @@
 // RUN: bash %S/check-emulated.sh gfx1100-emulated bf16 2:130:67 attn-opt attn-run %t %examples/[a-l]*.mlir | FileCheck %s
 // CHECK-NOT: FAILED
 // CHECK: gfx1100-emulated bf16: {{[1-9][0-9]*}} compiled, {{[1-9][0-9]*}} checks, 0 failures
+
+// Cascades written by hand (examples/cascades) take the same path.
+// RUN: bash %S/check-emulated.sh gfx1100-emulated bf16 2:130:67 attn-opt attn-run %t.cascades %examples/cascades/*.mlir | FileCheck %s --check-prefix=CASCADES
+// CASCADES-NOT: FAILED
+// CASCADES: gfx1100-emulated bf16: 2 compiled, 2 checks, 0 failures
