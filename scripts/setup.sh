@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for attn and builds it into build/.
 # Installs exactly the Debian packages the project needs (MLIR/LLVM 22, lit and
-# FileCheck, lld, ninja, GoogleTest, FlatBuffers, DLPack, JSON; NumPy, pytest,
+# FileCheck, lld (ld.lld-22 also links the AMD code objects), ninja,
+# GoogleTest, FlatBuffers, DLPack, JSON, the HIP headers for the HIP ABI test
+# (nothing links ROCm; no ROCm device library is used); NumPy, pytest,
 # pip and venv for the Python package; clang 22 and its sanitizer/libFuzzer
 # runtimes for scripts/sanitize.sh and scripts/fuzz.sh), then configures and
 # builds. Re-running it only rebuilds what changed.
@@ -14,7 +16,7 @@ packages=(
   cmake ninja-build g++ python3
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools lld-22
   libgtest-dev libflatbuffers-dev flatbuffers-compiler
-  libdlpack-dev nlohmann-json3-dev libfmt-dev
+  libdlpack-dev nlohmann-json3-dev libfmt-dev libamdhip64-dev
   python3-numpy python3-pytest python3-pip python3-venv
   clang-22 libclang-rt-22-dev
 )

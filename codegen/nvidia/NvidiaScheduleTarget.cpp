@@ -2,10 +2,10 @@
 #include "NvidiaScheduleTarget.h"
 
 #include "attn/Dialect/AttnCascade.h"
+#include "attn/Schedule/KernelRewrites.h"
 #include "attn/Schedule/TileProgram.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -300,32 +300,8 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyValue(
   return registers;
 }
 
-/// Score mods divide by constants (softcap's x / cap); an IEEE division is
-/// a long instruction sequence on NVIDIA GPUs, a multiplication by the
-/// rounded reciprocal differs from it by at most an ulp.
-static void multiplyByReciprocals(Operation *kernel) {
-  SmallVector<arith::DivFOp> divisions;
-  kernel->walk([&](arith::DivFOp division) { divisions.push_back(division); });
-  for (arith::DivFOp division : divisions) {
-    FloatAttr divisor;
-    if (!division.getType().isF32() ||
-        !matchPattern(division.getRhs(), m_Constant(&divisor)) ||
-        divisor.getValueAsDouble() == 0.0)
-      continue;
-    OpBuilder builder(division);
-    Value reciprocal = arith::ConstantFloatOp::create(
-        builder, division.getLoc(), builder.getF32Type(),
-        APFloat(static_cast<float>(1.0 / divisor.getValueAsDouble())));
-    division.replaceAllUsesWith(
-        arith::MulFOp::create(builder, division.getLoc(), division.getLhs(),
-                              reciprocal)
-            .getResult());
-    division.erase();
-  }
-}
-
 void NvidiaScheduleTarget::finalize(Operation *kernel) {
-  multiplyByReciprocals(kernel);
+  schedule::multiplyByReciprocals(kernel);
   if (!elementType.isF32())
     useApproximateTanh(kernel);
 }

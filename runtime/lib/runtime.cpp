@@ -6,6 +6,7 @@
 #include "arguments.h"
 #include "attn/bundle.h"
 #include "cuda_driver.h"
+#include "hip_runtime.h"
 #include "host_loader.h"
 
 #include <dlfcn.h>
@@ -27,6 +28,7 @@ using attn::rt::PackedArgs;
 using attn::rt::Signature;
 using attn::rt::Status;
 namespace cuda = attn::rt::cuda;
+namespace hip = attn::rt::hip;
 
 static_assert(ATTN_BUNDLE_FORMAT_VERSION == attn::bundle::kFormatVersion,
               "the C and C++ format versions must agree");
@@ -49,6 +51,12 @@ struct attn_bundle {
     // static shared memory) is not known here, so any use sets it once.
     unsigned sharedOptIn = 0;
   };
+  struct HipFunction {
+    const hip::Runtime *runtime = nullptr;
+    int device = 0;
+    hip::hipModule_t module = nullptr;
+    hip::hipFunction_t function = nullptr;
+  };
   struct KernelView {
     std::vector<std::vector<attn_dim>> dims; // per argument
     std::vector<std::string> launch;         // per binary; empty for host
@@ -64,6 +72,7 @@ struct attn_bundle {
   std::mutex mutex; // guards the caches below
   std::map<const Binary *, attn::rt::HostModule> hostModules;
   std::map<std::pair<const Binary *, cuda::CUcontext>, CudaFunction> cudaFunctions;
+  std::map<std::pair<const Binary *, int>, HipFunction> hipFunctions; // per device
 };
 
 namespace {
@@ -165,7 +174,8 @@ Status chooseTarget(const Signature &sig, const char *preference, const DLTensor
                            "argument " + std::to_string(i) + " ('" + params[i].name +
                                "') is on device type " +
                                std::to_string(args[i]->device.device_type) +
-                               ", which no target runs on (kDLCPU: host, kDLCUDA: cuda)");
+                               ", which no target runs on (kDLCPU: host, kDLCUDA: cuda, "
+                               "kDLROCM: rocm)");
     }
   }
   return invalid("kernel '" + sig.kernel->name +
@@ -205,13 +215,45 @@ Status selectCuda(const attn::bundle::Kernel &k, const TargetChoice &choice, int
   return Status::success();
 }
 
+// An HSACO runs on exactly the architecture it was built for.
+Status selectAmd(const attn::bundle::Kernel &k, const TargetChoice &choice,
+                 const hip::Device &dev, const Binary **out) {
+  std::string device =
+      "ROCm device " + std::to_string(dev.ordinal) + " (" + dev.arch + ")";
+  if (choice.exact.empty()) {
+    for (const Binary &b : k.binaries)
+      if (b.kind == BinaryKind::Hsaco && b.target == dev.arch) {
+        *out = &b;
+        return Status::success();
+      }
+    return Status::error(ATTN_ERROR_NO_BINARY, "kernel '" + k.name +
+                                                   "' has no binary that runs on " + device +
+                                                   " (it has: " + available(k) + ")");
+  }
+  for (const Binary &b : k.binaries)
+    if (b.target == choice.exact && b.kind == BinaryKind::Hsaco) {
+      if (b.target != dev.arch)
+        return Status::error(ATTN_ERROR_NO_BINARY, "the hsaco for '" + b.target +
+                                                       "' of kernel '" + k.name +
+                                                       "' cannot run on " + device);
+      *out = &b;
+      return Status::success();
+    }
+  return Status::error(ATTN_ERROR_NO_BINARY, "kernel '" + k.name + "' has no binary for target '" +
+                                                 choice.exact + "' (it has: " + available(k) +
+                                                 ")");
+}
+
 // What a launch runs: the checked arguments and the chosen binary (for CUDA,
-// in the context of the ContextScope that select() entered).
+// in the context of the ContextScope that select() entered; for ROCm, with
+// the tensors' device current).
 struct Selection {
   const Signature *sig = nullptr;
   const Binary *binary = nullptr;
   BoundArgs bound;
   const cuda::Driver *driver = nullptr; // CUDA only
+  const hip::Runtime *hip = nullptr;    // ROCm only
+  hip::DeviceScope hipDevice;           // ROCm only
 };
 
 Status select(attn_bundle *b, const char *kernel, const char *preference,
@@ -225,9 +267,16 @@ Status select(attn_bundle *b, const char *kernel, const char *preference,
   const auto &k = *sig.kernel;
   TargetChoice choice;
   if (!(st = chooseTarget(sig, preference, args, nargs, &choice)).ok()) return st;
-  if (choice.family == TargetFamily::Amd)
-    return Status::error(ATTN_ERROR_UNSUPPORTED, "no AMD loader yet: kernel '" + k.name +
-                                                     "' cannot be launched on a ROCm target");
+  if (choice.family == TargetFamily::Amd) {
+    std::string what = choice.exact.empty() ? "a ROCm target" : "target '" + choice.exact + "'";
+    st = attn::rt::bindArguments(sig, args, nargs, kDLROCM, what, false, &out->bound);
+    if (!st.ok()) return st;
+    if (!(st = hip::runtime(&out->hip)).ok()) return st;
+    hip::Device dev;
+    if (!(st = hip::device(*out->hip, out->bound.device.device_id, &dev)).ok()) return st;
+    if (!(st = selectAmd(k, choice, dev, &out->binary)).ok()) return st;
+    return out->hipDevice.enter(*out->hip, dev.ordinal);
+  }
   if (choice.family == TargetFamily::Host) {
     st = attn::rt::bindArguments(sig, args, nargs, kDLCPU, "target 'host'", false, &out->bound);
     if (!st.ok()) return st;
@@ -296,22 +345,20 @@ Status loadCudaFunction(const cuda::Driver &d, const attn::bundle::Kernel &k, co
   return Status::success();
 }
 
-Status launchCuda(attn_bundle *b, const Selection &sel, const cuda::ContextScope &scope,
-                  const DLTensor *const *args, void *stream) {
+// The launch's grid and block (dims: grid x, y, z, block x, y, z) and dynamic
+// shared memory, evaluated over the bound sizes and checked against what the
+// launch calls take.
+Status launchDimensions(const Selection &sel, int64_t dims[6], int64_t *shared) {
   const Signature &sig = *sel.sig;
-  const auto &k = *sig.kernel;
-  const Binary &bin = *sel.binary;
-  const cuda::Driver &d = *sel.driver;
-  const auto &lc = *bin.launch;
+  const auto &lc = *sel.binary->launch;
   Status st;
-  int64_t dims[6], shared = 0; // grid x, y, z, then block x, y, z
   static const char *const kNames[] = {"grid.x", "grid.y", "grid.z",
                                        "block.x", "block.y", "block.z"};
   for (int i = 0; i < 6; ++i) {
     const auto &e = i < 3 ? lc.grid[i] : lc.block[i - 3];
     if (!(st = attn::rt::evaluate(e, sig, sel.bound.sizes, kNames[i], &dims[i])).ok()) return st;
     constexpr int64_t kMax = std::numeric_limits<unsigned>::max();
-    // A zero grid extent is an empty problem (skipped below); a zero block is a bug.
+    // A zero grid extent is an empty problem (skipped); a zero block is a bug.
     if (dims[i] > kMax || (i >= 3 && dims[i] == 0))
       return Status::error(ATTN_ERROR_LAUNCH_CONFIG,
                            std::string(kNames[i]) + " = " + e.str() + " evaluates to " +
@@ -319,14 +366,26 @@ Status launchCuda(attn_bundle *b, const Selection &sel, const cuda::ContextScope
                                ", " + std::to_string(kMax) + "]");
   }
   if (!(st = attn::rt::evaluate(lc.sharedMemBytes, sig, sel.bound.sizes, "shared_mem_bytes",
-                                &shared))
+                                shared))
            .ok())
     return st;
-  if (shared > std::numeric_limits<int>::max()) // cuFuncSetAttribute takes an int
+  if (*shared > std::numeric_limits<int>::max()) // cuFuncSetAttribute takes an int
     return Status::error(ATTN_ERROR_LAUNCH_CONFIG,
                          "shared_mem_bytes = " + lc.sharedMemBytes.str() + " evaluates to " +
-                             std::to_string(shared) + ", above " +
+                             std::to_string(*shared) + ", above " +
                              std::to_string(std::numeric_limits<int>::max()));
+  return Status::success();
+}
+
+Status launchCuda(attn_bundle *b, const Selection &sel, const cuda::ContextScope &scope,
+                  const DLTensor *const *args, void *stream) {
+  const Signature &sig = *sel.sig;
+  const auto &k = *sig.kernel;
+  const Binary &bin = *sel.binary;
+  const cuda::Driver &d = *sel.driver;
+  int64_t dims[6], shared = 0; // grid x, y, z, then block x, y, z
+  Status st = launchDimensions(sel, dims, &shared);
+  if (!st.ok()) return st;
 
   cuda::CUfunction fn;
   {
@@ -370,6 +429,60 @@ Status launchCuda(attn_bundle *b, const Selection &sel, const cuda::ContextScope
   return Status::success();
 }
 
+Status launchHip(attn_bundle *b, const Selection &sel, const DLTensor *const *args,
+                 void *stream) {
+  const Signature &sig = *sel.sig;
+  const auto &k = *sig.kernel;
+  const Binary &bin = *sel.binary;
+  const hip::Runtime &r = *sel.hip;
+  int64_t dims[6], shared = 0;
+  Status st = launchDimensions(sel, dims, &shared);
+  if (!st.ok()) return st;
+  std::string what = "kernel '" + k.name + "' target '" + bin.target + "'";
+  hip::hipFunction_t fn;
+  {
+    std::lock_guard<std::mutex> lock(b->mutex);
+    int device = sel.bound.device.device_id;
+    auto key = std::make_pair(&bin, device);
+    auto it = b->hipFunctions.find(key);
+    if (it == b->hipFunctions.end()) {
+      attn_bundle::HipFunction f;
+      f.runtime = &r;
+      f.device = device;
+      hip::hipError_t e = r.hipModuleLoadData(&f.module, bin.data.data());
+      if (e != hip::kSuccess)
+        return Status::error(ATTN_ERROR_HIP,
+                             "hipModuleLoadData failed for " + what + ": " + r.describe(e));
+      e = r.hipModuleGetFunction(&f.function, f.module, bin.entry.c_str());
+      if (e != hip::kSuccess) {
+        r.hipModuleUnload(f.module);
+        return Status::error(ATTN_ERROR_HIP, "hipModuleGetFunction('" + bin.entry +
+                                                 "') failed for " + what + ": " +
+                                                 r.describe(e));
+      }
+      it = b->hipFunctions.emplace(key, f).first;
+    }
+    fn = it->second.function;
+  }
+  if (dims[0] == 0 || dims[1] == 0 || dims[2] == 0) return Status::success();
+  PackedArgs packed;
+  attn::rt::packArguments(sig, bin.conv, args, &packed);
+  auto u = [](int64_t v) { return static_cast<unsigned>(v); };
+  hip::hipError_t e = r.hipModuleLaunchKernel(
+      fn, u(dims[0]), u(dims[1]), u(dims[2]), u(dims[3]), u(dims[4]), u(dims[5]), u(shared),
+      static_cast<hip::hipStream_t>(stream),
+      packed.pointers.empty() ? nullptr : packed.pointers.data(), nullptr);
+  if (e != hip::kSuccess)
+    return Status::error(
+        ATTN_ERROR_HIP,
+        "hipModuleLaunchKernel failed for " + what + " with grid (" + std::to_string(dims[0]) +
+            ", " + std::to_string(dims[1]) + ", " + std::to_string(dims[2]) + "), block (" +
+            std::to_string(dims[3]) + ", " + std::to_string(dims[4]) + ", " +
+            std::to_string(dims[5]) + "), " + std::to_string(shared) +
+            " bytes of shared memory: " + r.describe(e));
+  return Status::success();
+}
+
 Status makeBundle(attn::bundle::ReadStatus rs, std::string error, attn::bundle::Bundle model,
                   attn_bundle **out) {
   using attn::bundle::ReadStatus;
@@ -391,6 +504,7 @@ struct OwnedTensor {
   std::vector<int64_t> shape;
   const cuda::Driver *driver = nullptr; // set for CUDA memory
   cuda::CUcontext context = nullptr;
+  const hip::Runtime *hip = nullptr; // set for ROCm memory
 };
 
 void deleteOwned(DLManagedTensor *m) {
@@ -399,6 +513,9 @@ void deleteOwned(DLManagedTensor *m) {
     if (o->driver) {
       cuda::PushedContext pushed(*o->driver, o->context);
       o->driver->cuMemFree(reinterpret_cast<cuda::CUdeviceptr>(data));
+    } else if (o->hip) {
+      hip::DeviceScope scope;
+      if (scope.enter(*o->hip, o->managed.dl_tensor.device.device_id).ok()) o->hip->hipFree(data);
     } else {
       std::free(data);
     }
@@ -442,10 +559,10 @@ Status allocOutputs(attn_bundle *b, const char *kernel, const DLTensor *const *a
   if (!found)
     return invalid("kernel '" + sig.kernel->name +
                    "' has no tensor inputs to take the device and sizes from");
-  if (type != kDLCPU && type != kDLCUDA)
+  if (type != kDLCPU && type != kDLCUDA && type != kDLROCM)
     return Status::error(ATTN_ERROR_UNSUPPORTED,
                          "cannot allocate outputs on device type " + std::to_string(type) +
-                             " (only kDLCPU and kDLCUDA)");
+                             " (only kDLCPU, kDLCUDA and kDLROCM)");
   BoundArgs bound;
   st = attn::rt::bindArguments(sig, args, nargs, type, "output allocation", true, &bound);
   if (!st.ok()) return st;
@@ -455,6 +572,14 @@ Status allocOutputs(attn_bundle *b, const char *kernel, const DLTensor *const *a
   if (type == kDLCUDA) {
     if (!(st = cuda::driver(&d)).ok()) return st;
     if (!(st = scope.enter(*d, bound.device.device_id)).ok()) return st;
+  }
+  const hip::Runtime *h = nullptr;
+  hip::DeviceScope hipScope;
+  if (type == kDLROCM) {
+    if (!(st = hip::runtime(&h)).ok()) return st;
+    hip::Device dev;
+    if (!(st = hip::device(*h, bound.device.device_id, &dev)).ok()) return st;
+    if (!(st = hipScope.enter(*h, dev.ordinal)).ok()) return st;
   }
   for (int i = 0; i < nargs; ++i) {
     const auto &a = params[i];
@@ -483,6 +608,17 @@ Status allocOutputs(attn_bundle *b, const char *kernel, const DLTensor *const *a
         return Status::error(ATTN_ERROR_OUT_OF_MEMORY,
                              "cannot allocate " + std::to_string(bytes) +
                                  " bytes of host memory for output '" + a.name + "'");
+    } else if (bytes > 0 && type == kDLROCM) {
+      if (a.alignment > 256) // what hipMalloc guarantees
+        return Status::error(ATTN_ERROR_UNSUPPORTED,
+                             "output '" + a.name + "' needs " + std::to_string(a.alignment) +
+                                 "-byte alignment; hipMalloc gives 256");
+      hip::hipError_t e = h->hipMalloc(&data, static_cast<size_t>(bytes));
+      if (e != hip::kSuccess)
+        return Status::error(ATTN_ERROR_OUT_OF_MEMORY,
+                             "hipMalloc(" + std::to_string(bytes) + ") for output '" + a.name +
+                                 "' failed: " + h->describe(e));
+      owned->hip = h;
     } else if (bytes > 0) {
       if (a.alignment > 256) // what cuMemAlloc guarantees
         return Status::error(ATTN_ERROR_UNSUPPORTED,
@@ -534,6 +670,10 @@ attn_bundle::attn_bundle(attn::bundle::Bundle b) : model(std::move(b)) {
 
 attn_bundle::~attn_bundle() {
   for (auto &[binary, m] : hostModules) attn::rt::unloadHostModule(m);
+  for (auto &[key, f] : hipFunctions) {
+    hip::DeviceScope scope;
+    if (scope.enter(*f.runtime, f.device).ok()) f.runtime->hipModuleUnload(f.module);
+  }
   const cuda::Driver *d = nullptr;
   if (!cudaFunctions.empty() && cuda::driver(&d).ok())
     for (auto &[key, f] : cudaFunctions) {
@@ -570,6 +710,9 @@ const char *attn_status_string(attn_status status) {
   case ATTN_ERROR_UNSUPPORTED: return "ATTN_ERROR_UNSUPPORTED";
   case ATTN_ERROR_OUT_OF_MEMORY: return "ATTN_ERROR_OUT_OF_MEMORY";
   case ATTN_ERROR_INTERNAL: return "ATTN_ERROR_INTERNAL";
+  case ATTN_ERROR_NO_HIP_RUNTIME: return "ATTN_ERROR_NO_HIP_RUNTIME";
+  case ATTN_ERROR_NO_HIP_DEVICE: return "ATTN_ERROR_NO_HIP_DEVICE";
+  case ATTN_ERROR_HIP: return "ATTN_ERROR_HIP";
   }
   return "unknown status";
 }
@@ -682,7 +825,9 @@ attn_status attn_kernel_launch(attn_bundle *b, const char *kernel, const char *p
     Selection sel;
     Status st = select(b, kernel, preference, args, nargs, scope, &sel);
     if (!st.ok()) return st;
-    return sel.driver ? launchCuda(b, sel, scope, args, stream) : launchHost(b, sel, args, stream);
+    if (sel.driver) return launchCuda(b, sel, scope, args, stream);
+    if (sel.hip) return launchHip(b, sel, args, stream);
+    return launchHost(b, sel, args, stream);
   });
 }
 

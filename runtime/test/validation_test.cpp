@@ -82,7 +82,7 @@ TEST_F(Validation, DeviceTypeMustMatchTheTarget) {
                  "sm_90a");
   q.t.device = {kDLOpenCL, 0};
   expectMismatch("argument 0 ('q') is on device type 4, which no target runs on "
-                 "(kDLCPU: host, kDLCUDA: cuda)",
+                 "(kDLCPU: host, kDLCUDA: cuda, kDLROCM: rocm)",
                  nullptr);
 }
 
@@ -250,13 +250,19 @@ TEST_F(Validation, TargetPreferences) {
   EXPECT_EQ(select("tpu"), ATTN_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(attn_last_error(), "unknown target preference 'tpu' (expected NULL, \"host\", "
                                   "\"cuda\", \"rocm\" or a target name such as \"sm_90\")");
-  for (const char *amd : {"rocm", "gfx942"}) {
-    EXPECT_EQ(select(amd), ATTN_ERROR_UNSUPPORTED);
-    EXPECT_STREQ(attn_last_error(),
-                 "no AMD loader yet: kernel 'attention' cannot be launched on a ROCm target");
-  }
+  // AMD targets want ROCm tensors (hip_test.cpp launches on a stand-in
+  // HIP runtime).
+  EXPECT_EQ(select("rocm"), ATTN_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_STREQ(attn_last_error(),
+               "argument 0 ('q') is on kDLCPU, but a ROCm target needs kDLROCM tensors");
+  EXPECT_EQ(select("gfx942"), ATTN_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_STREQ(attn_last_error(),
+               "argument 0 ('q') is on kDLCPU, but target 'gfx942' needs kDLROCM tensors");
+  // The tensors' device picks the family: a ROCm q makes the others wrong.
   q.t.device = {kDLROCM, 0};
-  EXPECT_EQ(select(nullptr), ATTN_ERROR_UNSUPPORTED);
+  EXPECT_EQ(select(nullptr), ATTN_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_STREQ(attn_last_error(),
+               "argument 1 ('k') is on kDLCPU, but a ROCm target needs kDLROCM tensors");
 }
 
 TEST_F(Validation, UnknownKernel) {

@@ -29,9 +29,9 @@
 // RUN: not attn-run %t/b.atnb --target cuda --batch 1 --seq-q 8 --runs 3 2>&1 | FileCheck %s --check-prefix=RUNS
 // RUNS: error: --runs must be >= 20 for --target cuda
 // RUN: not attn-run %t/b.atnb --target host --batch 1 --seq-q 8 --device 1 2>&1 | FileCheck %s --check-prefix=DEVICE
-// DEVICE: error: --device must be >= 0 and applies only to --target cuda
+// DEVICE: error: --device must be >= 0 and applies only to --target cuda and hip
 // RUN: not attn-run %s --target ref --batch 1 --seq-q 8 --check 2>&1 | FileCheck %s --check-prefix=REFCHECK
-// REFCHECK: error: --check, --runs, --useful-density and --device apply only to --target host and cuda
+// REFCHECK: error: --check, --runs, --useful-density and --device apply only to --target host, cuda and hip
 
 func.func @window(%q: tensor<?x2x?x32xf16>, %k: tensor<?x1x?x32xf16>, %v: tensor<?x1x?x32xf16>) -> tensor<?x2x?x32xf16> {
   %o = attn.attention %q, %k, %v {mask = #attn.window<left = 4>} : tensor<?x2x?x32xf16>, tensor<?x1x?x32xf16>, tensor<?x1x?x32xf16> -> tensor<?x2x?x32xf16>

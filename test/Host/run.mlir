@@ -11,7 +11,7 @@
 // RUN: not attn-run %t.missing --target host --batch 1 --seq-q 4 --check 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: error: cannot read bundle {{.*}}missing: cannot open bundle file
 // RUN: not attn-run %s --target host --batch 1 --seq-q 4 --check 2>&1 | FileCheck %s --check-prefix=NOT-BUNDLE
-// NOT-BUNDLE: not an attn bundle{{.*}}(--target host and cuda run a bundle: compile the spec with attn-opt --attn-compile="targets=host output=...")
+// NOT-BUNDLE: not an attn bundle{{.*}}(--target host, cuda and hip run a bundle: compile the spec with attn-opt --attn-compile="targets=host output=...")
 // RUN: not attn-run %t.atnb --target host --function nope --batch 1 --seq-q 4 --check 2>&1 | FileCheck %s --check-prefix=KERNEL
 // KERNEL: error: bundle {{.*}} has no kernel 'nope' (it has: causal)
 // RUN: not attn-run %t.atnb --target host --batch 1 --seq-q 4 --check --runs 2 2>&1 | FileCheck %s --check-prefix=RUNS

@@ -1,7 +1,7 @@
 // attn-compile's NVIDIA options: every bad combination is an error naming
 // the option, never ignored.
 // RUN: not attn-opt %s --attn-compile="targets=sm_75" 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: error: attn-compile: unknown target 'sm_75' (supported: host, sm_80, sm_90)
+// TARGET: error: attn-compile: unknown target 'sm_75' (supported: host, sm_80, sm_90, gfx90a, gfx942, gfx1100, gfx90a-emulated, gfx942-emulated, gfx1100-emulated)
 // RUN: not attn-opt %s --attn-compile="targets=sm_90,host,sm_90" 2>&1 | FileCheck %s --check-prefix=TWICE
 // TWICE: error: attn-compile: target 'sm_90' is listed twice
 // RUN: not attn-opt %s --attn-compile="targets=host emit=ptx" 2>&1 | FileCheck %s --check-prefix=NO-GPU

@@ -30,7 +30,7 @@
 
 // A bundle given to the reference printed its bytes as a parse error.
 // RUN: not attn-run %t.atnb --target ref 2>&1 | FileCheck %s --check-prefix=REF
-// REF: attn-run: error: {{.*}}.atnb is an attn bundle (a compiled kernel), not a spec: run it with --target host or cuda (attn-bundle-info shows what it holds)
+// REF: attn-run: error: {{.*}}.atnb is an attn bundle (a compiled kernel), not a spec: run it with --target host, cuda or hip (attn-bundle-info shows what it holds)
 
 // Data only a custom region reads is generated arbitrarily: --check refuses
 // to call that a PASS unless told it is fine.
@@ -40,7 +40,7 @@
 // ALLOWED: note: data0 generated with arbitrary values (read only by a custom region)
 // ALLOWED: PASS
 // RUN: not attn-run %t.atnb --target host --function causal --batch 1 --seq-q 9 --allow-arbitrary-region-data 2>&1 | FileCheck %s --check-prefix=FLAG
-// FLAG: attn-run: error: --allow-arbitrary-region-data applies only to --target host/cuda --check
+// FLAG: attn-run: error: --allow-arbitrary-region-data applies only to --target host/cuda/hip --check
 
 // Data from files is checked against its rules before any launch, timed
 // or checked (the runtime alone checks it too: kernel-data-validation.mlir).

@@ -1,10 +1,10 @@
 //===- attn-run-standalone.cpp - attn-run without the compiler ------------===//
 //
 // The attn-run of an ATTN_BUILD_COMPILER=OFF build (e.g. on a GPU machine
-// without MLIR): runs bundles on the host or a CUDA device through the
-// runtime. With no spec interpreter inside, inputs are seeded normal(0, 1)
+// without MLIR): runs bundles on the host, a CUDA device or a ROCm device
+// through the runtime. With no spec interpreter inside, inputs are seeded normal(0, 1)
 // q, k, v or the .npy files of --inputs DIR, and --check compares with
-// DIR's o.npy/lse.npy, else (cuda) with the bundle's host binary.
+// DIR's o.npy/lse.npy, else (cuda, hip) with the bundle's host binary.
 //
 //===----------------------------------------------------------------------===//
 #include "support/BundleRunner.h"
@@ -20,7 +20,7 @@ using namespace attn::run;
 
 namespace {
 constexpr const char *kUsage =
-    "usage: attn-run BUNDLE --target host|cuda [--function NAME]\n"
+    "usage: attn-run BUNDLE --target host|cuda|hip [--function NAME]\n"
     "                [--batch B] [--seq-q SQ] [--seq-kv SKV]\n"
     "                [--seed S] [--inputs DIR] [--device N]\n"
     "                [--check [--tolerance T] | --runs N "
@@ -35,13 +35,17 @@ constexpr const char *kUsage =
     "                 generates it), and for --check the expected o.npy and\n"
     "                 lse.npy (attn-run SPEC --target ref --dump DIR writes\n"
     "                 all of them)\n"
-    "  --check        compare with DIR's o.npy, else (cuda) with the\n"
+    "  --check        compare with DIR's o.npy, else (cuda, hip) with the\n"
     "                 bundle's host binary on the same inputs; prints\n"
     "                 max_rel_err and PASS/FAIL (exit 1 on FAIL); default\n"
     "                 tolerance 1e-5 for f32, 1e-2 for bf16/f16\n"
     "  without --check: time the kernel (median of --runs, default 10 on\n"
-    "                 the host, 30 and at least 20 on CUDA, after warm-up,\n"
-    "                 CUDA inputs rotated through more than twice the L2)\n"
+    "                 the host, 30 and at least 20 on CUDA, 30 on ROCm,\n"
+    "                 after warm-up, CUDA inputs rotated through more than\n"
+    "                 twice the L2)\n"
+    "  --target hip   the bundle's HSACO for the ROCm device's architecture,\n"
+    "                 through libamdhip64.so ($ATTN_HIP_LIBRARY names\n"
+    "                 another); --device N picks the device\n"
     "  --useful-density X  the fraction of (b, h, i, j) the mask keeps\n"
     "                 (attn-opt --attn-report-sparsity prints it), for\n"
     "                 useful TFLOP/s\n";
@@ -183,14 +187,16 @@ int main(int argc, char **argv) {
     request.target = Target::Host;
   } else if (target == "cuda") {
     request.target = Target::Cuda;
+  } else if (target == "hip") {
+    request.target = Target::Hip;
   } else if (target == "ref") {
     printError("--target ref needs the compiler; this attn-run was built "
-               "with ATTN_BUILD_COMPILER=OFF (use --target host or cuda)");
+               "with ATTN_BUILD_COMPILER=OFF (use --target host, cuda or hip)");
     return 1;
   } else {
     printError(target.empty()
-                   ? "--target is required (host or cuda)"
-                   : "unknown --target '" + target + "' (host or cuda)");
+                   ? "--target is required (host, cuda or hip)"
+                   : "unknown --target '" + target + "' (host, cuda or hip)");
     return 1;
   }
   if (request.check && (request.runs || request.usefulDensity)) {
@@ -209,7 +215,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (request.target == Target::Host && request.device != 0) {
-    printError("--device applies only to --target cuda");
+    printError("--device applies only to --target cuda and hip");
     return 1;
   }
   return runBundle(request, nullptr);

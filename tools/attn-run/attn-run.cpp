@@ -4,7 +4,7 @@
 //                    [--seed S | --inputs DIR] [--function NAME]
 //                    [--equivalent OTHER.mlir [--tolerance T]] [--dump DIR]
 //                    [--gradients [--tolerance T]]
-// attn-run BUNDLE --target host|cuda [--batch B] [--seq-q SQ] [--seq-kv SKV]
+// attn-run BUNDLE --target host|cuda|hip [--batch B] [--seq-q SQ] [--seq-kv SKV]
 //                    [--seed S | --inputs DIR] [--function NAME] [--device N]
 //                    [--check [--tolerance T] | --runs N [--useful-density X]]
 //
@@ -48,7 +48,7 @@ using namespace mlir::attn::interpreter;
 namespace cl = llvm::cl;
 
 namespace {
-enum class Target { Reference, Host, Cuda };
+enum class Target { Reference, Host, Cuda, Hip };
 
 cl::OptionCategory category("attn-run options");
 
@@ -63,7 +63,11 @@ cl::opt<Target> target(
                           "positional argument), through the attn runtime"),
                clEnumValN(Target::Cuda, "cuda",
                           "the CUDA binary of a compiled bundle for the "
-                          "device, through the attn runtime")),
+                          "device, through the attn runtime"),
+               clEnumValN(Target::Hip, "hip",
+                          "the HSACO of a compiled bundle for the ROCm "
+                          "device's architecture, through the attn runtime "
+                          "and libamdhip64.so ($ATTN_HIP_LIBRARY)")),
     cl::cat(category));
 cl::opt<std::string> functionName(
     "function",
@@ -84,7 +88,7 @@ cl::opt<std::string>
     inputsDirectory("inputs",
                     cl::desc("Read q.npy, k.npy, v.npy, data<N>.npy from this "
                              "directory instead of generating inputs (host, "
-                             "cuda: and the expected o.npy, lse.npy if "
+                             "cuda, hip: and the expected o.npy, lse.npy if "
                              "present)"),
                     cl::value_desc("dir"), cl::cat(category));
 cl::opt<std::string>
@@ -106,9 +110,9 @@ cl::opt<double> tolerance("tolerance",
                           cl::desc("Largest relative error that passes"),
                           cl::init(1e-12), cl::cat(category));
 cl::opt<bool> check("check",
-                    cl::desc("--target host/cuda: compare with --inputs' "
+                    cl::desc("--target host/cuda/hip: compare with --inputs' "
                              "o.npy, else the float64 reference (small "
-                             "problems), else (cuda) the bundle's host "
+                             "problems), else (cuda, hip) the bundle's host "
                              "binary, and print max_rel_err and PASS/FAIL "
                              "(default tolerance 1e-5 for f32, 1e-2 for "
                              "bf16/f16); without it, time the kernel"),
@@ -119,16 +123,17 @@ cl::opt<bool> allowArbitraryRegionData(
              "operands that only a custom region reads"),
     cl::cat(category));
 cl::opt<unsigned> runs("runs",
-                       cl::desc("--target host/cuda without --check: timed "
-                                "runs whose median is reported (default 10 "
-                                "on the host, 30 and at least 20 on cuda)"),
+                       cl::desc("--target host/cuda/hip without --check: "
+                                "timed runs whose median is reported "
+                                "(default 10 on the host, 30 and at least 20 "
+                                "on cuda, 30 on hip)"),
                        cl::cat(category));
 cl::opt<double> usefulDensity(
     "useful-density",
     cl::desc("Without --check: the fraction of (b, h, i, j) the mask keeps, "
              "for useful TFLOP/s (default: counted from the spec)"),
     cl::value_desc("x"), cl::cat(category));
-cl::opt<int> deviceOrdinal("device", cl::desc("--target cuda: the device"),
+cl::opt<int> deviceOrdinal("device", cl::desc("--target cuda/hip: the device"),
                            cl::init(0), cl::cat(category));
 } // namespace
 
@@ -152,7 +157,7 @@ static OwningOpRef<ModuleOp> parseSpec(StringRef path,
   // A bundle is binary: say what it is rather than quote its bytes.
   if (text.size() >= 8 && text.substr(4, 4) == "ATNB") {
     printError(path + " is an attn bundle (a compiled kernel), not a spec: "
-                      "run it with --target host or cuda (attn-bundle-info "
+                      "run it with --target host, cuda or hip (attn-bundle-info "
                       "shows what it holds)");
     return nullptr;
   }
@@ -360,11 +365,12 @@ int main(int argc, char **argv) {
                "--inputs");
     return 1;
   }
-  bool bundleTarget = target == Target::Host || target == Target::Cuda;
+  bool bundleTarget = target == Target::Host || target == Target::Cuda ||
+                      target == Target::Hip;
   if (tolerance.getNumOccurrences() && equivalentPath.empty() &&
       !gradients && !(bundleTarget && check)) {
     printError("--tolerance applies only with --equivalent, --gradients or "
-               "--target host/cuda --check");
+               "--target host/cuda/hip --check");
     return 1;
   }
   if (gradients && (bundleTarget || !equivalentPath.empty() ||
@@ -378,17 +384,17 @@ int main(int argc, char **argv) {
        usefulDensity.getNumOccurrences() ||
        deviceOrdinal.getNumOccurrences())) {
     printError("--check, --runs, --useful-density and --device apply only "
-               "to --target host and cuda");
+               "to --target host, cuda and hip");
     return 1;
   }
   if (bundleTarget && (!dumpDirectory.empty() || !equivalentPath.empty())) {
     printError("--dump and --equivalent apply to --target ref (--target "
-               "host and cuda compare with the reference themselves)");
+               "host, cuda and hip compare with the reference themselves)");
     return 1;
   }
   if (allowArbitraryRegionData && !(bundleTarget && check)) {
     printError("--allow-arbitrary-region-data applies only to --target "
-               "host/cuda --check");
+               "host/cuda/hip --check");
     return 1;
   }
   if (check && (runs.getNumOccurrences() || usefulDensity.getNumOccurrences())) {
@@ -412,8 +418,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (deviceOrdinal < 0 ||
-      (deviceOrdinal.getNumOccurrences() && target != Target::Cuda)) {
-    printError("--device must be >= 0 and applies only to --target cuda");
+      (deviceOrdinal.getNumOccurrences() && target != Target::Cuda &&
+       target != Target::Hip)) {
+    printError("--device must be >= 0 and applies only to --target cuda and "
+               "hip");
     return 1;
   }
 
@@ -431,12 +439,14 @@ int main(int argc, char **argv) {
   case Target::Reference:
     return runReference(context, sourceMgr);
   case Target::Host:
-  case Target::Cuda: {
+  case Target::Cuda:
+  case Target::Hip: {
     ::attn::run::RunRequest request;
     request.bundlePath = inputPath;
     request.kernelName = functionName;
-    request.target = target == Target::Host ? ::attn::run::Target::Host
-                                            : ::attn::run::Target::Cuda;
+    request.target = target == Target::Host   ? ::attn::run::Target::Host
+                     : target == Target::Cuda ? ::attn::run::Target::Cuda
+                                              : ::attn::run::Target::Hip;
     SizeRequest sizes = sizeRequest();
     request.batch = sizes.batch;
     request.seqQ = sizes.seqQ;

@@ -1,8 +1,10 @@
 /* attn runtime: load a bundle, check DLPack tensors against a kernel's
- * signature, and launch the kernel on the host or a CUDA device.
+ * signature, and launch the kernel on the host, a CUDA device or a ROCm
+ * (AMD) device.
  *
- * Pure C API. No LLVM, no CUDA link-time dependency: the CUDA driver
- * (libcuda.so.1) is opened at run time, the first time a CUDA target is used.
+ * Pure C API. No LLVM, no CUDA or ROCm link-time dependency: the CUDA driver
+ * (libcuda.so.1) and the HIP runtime (libamdhip64.so, or $ATTN_HIP_LIBRARY)
+ * are opened at run time, the first time a target of theirs is used.
  * docs/runtime.md is the full reference (bundle schema, calling conventions).
  *
  * Errors: every function that can fail returns an attn_status; on failure the
@@ -46,9 +48,12 @@ typedef enum attn_status {
   ATTN_ERROR_NO_CUDA_DRIVER = 10,   /* libcuda.so.1 cannot be opened */
   ATTN_ERROR_NO_CUDA_DEVICE = 11,   /* the driver finds no (such) device */
   ATTN_ERROR_CUDA = 12,             /* a CUDA driver call failed */
-  ATTN_ERROR_UNSUPPORTED = 13,      /* e.g. AMD targets: no loader yet */
+  ATTN_ERROR_UNSUPPORTED = 13,      /* e.g. outputs on a device type attn cannot allocate on */
   ATTN_ERROR_OUT_OF_MEMORY = 14,
-  ATTN_ERROR_INTERNAL = 15          /* a bug in the runtime; the message says where */
+  ATTN_ERROR_INTERNAL = 15,         /* a bug in the runtime; the message says where */
+  ATTN_ERROR_NO_HIP_RUNTIME = 16,   /* libamdhip64.so cannot be opened */
+  ATTN_ERROR_NO_HIP_DEVICE = 17,    /* the HIP runtime finds no (such) device */
+  ATTN_ERROR_HIP = 18               /* a HIP runtime call failed */
 } attn_status;
 
 /* Mirrors of the bundle schema's enums (same values). */
@@ -135,27 +140,31 @@ ATTN_API attn_status attn_bundle_binary_info(const attn_bundle *bundle, int kern
  * scalars are rank-0 DLTensors in host memory whose value is passed).
  *
  * target_preference:
- *   NULL or ""  from the tensors' device: kDLCPU -> "host", kDLCUDA -> "cuda"
+ *   NULL or ""  from the tensors' device: kDLCPU -> "host", kDLCUDA -> "cuda",
+ *               kDLROCM -> "rocm"
  *   "host"      the host shared object
  *   "cuda"      the best binary for the tensors' CUDA device: an exact cubin
  *               (sm_XYa before sm_XY), then a cubin of the same major and a
  *               lower minor, then the newest PTX the device can compile
  *   "sm_XY[a]"  exactly that target's binary (cubin before PTX)
- *   "rocm", "gfx..."  ATTN_ERROR_UNSUPPORTED (no AMD loader yet)
- * stream: a CUstream for CUDA targets (NULL = the legacy default stream); must
- * be NULL for the host target.
+ *   "rocm"      the HSACO whose target is the tensors' ROCm device's
+ *               architecture (gfx942 for a "gfx942:sramecc+:xnack-" device)
+ *   "gfx..."    exactly that target's HSACO, which must be the device's
+ * stream: a CUstream for CUDA targets, a hipStream_t for ROCm targets (NULL =
+ * the default stream); must be NULL for the host target.
  *
- * Host launches run to completion before returning. CUDA launches are queued
- * on `stream`; errors of the kernel itself surface at the next synchronization.
- * A CUDA launch whose grid has a zero extent (an empty problem) is skipped. */
+ * Host launches run to completion before returning. CUDA and ROCm launches are
+ * queued on `stream`; errors of the kernel itself surface at the next
+ * synchronization. A GPU launch whose grid has a zero extent (an empty
+ * problem) is skipped. */
 ATTN_API attn_status attn_kernel_launch(attn_bundle *bundle, const char *kernel,
                                         const char *target_preference,
                                         const DLTensor *const *args, int nargs,
                                         void *stream);
 
 /* The binary index (for attn_bundle_binary_info) that attn_kernel_launch
- * would run for these arguments, after the same checks; for CUDA this opens
- * the driver and queries the device but loads nothing. */
+ * would run for these arguments, after the same checks; for CUDA and ROCm
+ * this opens the driver or runtime and queries the device but loads nothing. */
 ATTN_API attn_status attn_kernel_select(attn_bundle *bundle, const char *kernel,
                                         const char *target_preference,
                                         const DLTensor *const *args, int nargs,
@@ -166,7 +175,8 @@ ATTN_API attn_status attn_kernel_select(attn_bundle *bundle, const char *kernel,
  * arguments are ignored (may be NULL). For each output argument i, outputs[i]
  * receives a new compact row-major tensor on the inputs' device (host: an
  * aligned allocation; CUDA: cuMemAlloc in the context attn_kernel_launch would
- * use); for each input, outputs[i] is set to NULL. `outputs` has nargs
+ * use; ROCm: hipMalloc on the inputs' device); for each input, outputs[i] is
+ * set to NULL. `outputs` has nargs
  * entries. Free each with attn_tensor_free (or its DLPack deleter). On failure
  * nothing is left allocated and every outputs[i] is NULL. */
 ATTN_API attn_status attn_alloc_outputs(attn_bundle *bundle, const char *kernel,

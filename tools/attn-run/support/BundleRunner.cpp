@@ -2,8 +2,8 @@
 //
 // Flow: read the bundle, pick the kernel, bind the sizes its signature
 // leaves symbolic, make the inputs, then either run once on NaN-poisoned
-// outputs and compare with expected outputs, or time the kernel (HostRun.cpp
-// and CudaRun.cpp; Runner.h lists the pieces).
+// outputs and compare with expected outputs, or time the kernel (HostRun.cpp,
+// CudaRun.cpp and HipRun.cpp; Runner.h lists the pieces).
 //
 //===----------------------------------------------------------------------===//
 #include "Runner.h"
@@ -65,7 +65,7 @@ int attn::run::runBundle(const RunRequest &request,
   if (read != bundle::ReadStatus::Ok) {
     printError("cannot read bundle " + path + ": " + error +
                (read == bundle::ReadStatus::Invalid
-                    ? " (--target host and cuda run a bundle: compile the "
+                    ? " (--target host, cuda and hip run a bundle: compile the "
                       "spec with attn-opt --attn-compile=\"targets=host "
                       "output=...\")"
                     : ""));
@@ -80,17 +80,27 @@ int attn::run::runBundle(const RunRequest &request,
       [&](const bundle::Binary &binary) {
         std::optional<bundle::TargetFamily> family =
             bundle::targetFamily(binary.target);
-        return family == (request.target == Target::Host
-                              ? bundle::TargetFamily::Host
-                              : bundle::TargetFamily::Cuda);
+        switch (request.target) {
+        case Target::Host:
+          return family == bundle::TargetFamily::Host;
+        case Target::Cuda:
+          return family == bundle::TargetFamily::Cuda;
+        case Target::Hip:
+          return family == bundle::TargetFamily::Amd;
+        }
+        return false;
       });
   if (!hasTarget) {
     printError("kernel '" + kernel->name + "' of " + path +
                (request.target == Target::Host
                     ? " has no host binary; compile it with "
                       "--attn-compile=\"targets=host output=...\""
-                    : " has no CUDA binary; compile it with "
+                : request.target == Target::Cuda
+                    ? " has no CUDA binary; compile it with "
                       "--attn-compile=\"targets=host,sm_80,sm_90 "
+                      "output=...\""
+                    : " has no AMD binary; compile it with "
+                      "--attn-compile=\"targets=host,gfx90a,gfx942,gfx1100 "
                       "output=...\""));
     return 1;
   }
@@ -201,9 +211,16 @@ int attn::run::runBundle(const RunRequest &request,
             << " Sq=" << sizes.seqQ << " Skv=" << sizes.seqKV
             << " E=" << sizes.headDimQK << " F=" << sizes.headDimV << "\n";
   std::cout.flush();
-  return request.target == Target::Host
-             ? runHost(request, *kernel, signature, problem, oracle.get(),
-                       loaded.get())
-             : runCuda(request, *kernel, signature, problem, oracle.get(),
-                       loaded.get());
+  switch (request.target) {
+  case Target::Host:
+    return runHost(request, *kernel, signature, problem, oracle.get(),
+                   loaded.get());
+  case Target::Cuda:
+    return runCuda(request, *kernel, signature, problem, oracle.get(),
+                   loaded.get());
+  case Target::Hip:
+    return runHip(request, *kernel, signature, problem, oracle.get(),
+                  loaded.get());
+  }
+  return 1;
 }

@@ -1,6 +1,6 @@
 //===- BundleRunner.h - Run a bundle's kernel and check it ------*- C++ -*-===//
 //
-// attn-run's compiled targets (host, cuda) without LLVM or MLIR: the kernel
+// attn-run's compiled targets (host, cuda, hip) without LLVM or MLIR: the kernel
 // signature in the bundle gives the shapes, the inputs come from .npy files
 // or a seeded generator, outputs are poisoned with NaN before each checked
 // run, and the result is compared by relative error with expected outputs
@@ -29,7 +29,7 @@ namespace attn::run {
 // The file formats and comparisons attn-run reads and prints.
 using namespace ::attn::support;
 
-enum class Target { Host, Cuda };
+enum class Target { Host, Cuda, Hip };
 
 struct RunRequest {
   std::string bundlePath;
@@ -48,11 +48,12 @@ struct RunRequest {
   bool allowArbitraryRegionData = false;
   /// Default 1e-5 for f32 inputs, 1e-2 for bf16 and f16.
   std::optional<double> tolerance;
-  /// Timed runs; default 10 on the host, 30 on CUDA (at least 20 there).
+  /// Timed runs; default 10 on the host, 30 on CUDA (at least 20 there)
+  /// and ROCm.
   std::optional<unsigned> runs;
   /// Fraction of (b, h, i, j) the mask keeps, for useful TFLOP/s.
   std::optional<double> usefulDensity;
-  /// CUDA device ordinal.
+  /// CUDA or ROCm device ordinal.
   int device = 0;
 };
 

@@ -79,7 +79,7 @@ bool expectedOutputs(const RunRequest &request, const bundle::Kernel &kernel,
   bool hasHost = std::any_of(
       kernel.binaries.begin(), kernel.binaries.end(),
       [](const bundle::Binary &binary) { return binary.target == "host"; });
-  if (request.target == Target::Cuda && hasHost)
+  if (request.target != Target::Host && hasHost)
     return runHostOnce(loaded, kernel, signature, problem, expected,
                        "the bundle's host binary");
   std::string why = oracle ? "the problem is too large for the float64 "
@@ -87,7 +87,7 @@ bool expectedOutputs(const RunRequest &request, const bundle::Kernel &kernel,
                            : "this attn-run is built without the compiler, "
                              "so it has no float64 reference";
   printError("nothing to check kernel '" + kernel.name + "' against: " + why +
-             (request.target == Target::Cuda
+             (request.target != Target::Host
                   ? " and the bundle has no host binary"
                   : "") +
              "; pass --inputs DIR holding o.npy" +

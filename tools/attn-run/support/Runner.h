@@ -4,6 +4,7 @@
 //   Problem.cpp   the kernel signature, sizes, inputs and host staging
 //   HostRun.cpp   running the host binary (check or time)
 //   CudaRun.cpp   running the CUDA binary (device copies, check or time)
+//   HipRun.cpp    running the HSACO binary on a ROCm device (the same)
 //   Report.cpp    what a check compares with, the comparison, throughput
 //   BundleRunner.cpp  the flow: read the bundle, pick the kernel, dispatch
 //
@@ -265,11 +266,16 @@ int runCuda(const RunRequest &request, const bundle::Kernel &kernel,
             const Signature &signature, Problem &problem, SpecOracle *oracle,
             attn_bundle *loaded);
 
+/// The ROCm run (HIP runtime): check or time on device `request.device`.
+int runHip(const RunRequest &request, const bundle::Kernel &kernel,
+           const Signature &signature, Problem &problem, SpecOracle *oracle,
+           attn_bundle *loaded);
+
 double defaultTolerance(const bundle::Kernel &kernel,
                         const Signature &signature);
 
 /// The outputs to compare with: o.npy (and lse.npy) from --inputs, else the
-/// oracle's float64 reference, else the host binary (for a CUDA run).
+/// oracle's float64 reference, else the host binary (for a CUDA or ROCm run).
 bool expectedOutputs(const RunRequest &request, const bundle::Kernel &kernel,
                      const Signature &signature, const Problem &problem,
                      SpecOracle *oracle, attn_bundle *loaded,

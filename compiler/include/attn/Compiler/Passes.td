@@ -15,25 +15,29 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
     step skipped when the cascade is already past it) with the target's
     tiles, and the tiled cascade is lowered by the schedule emitter
     (codegen/schedule) through the target. Targets come from the build's
-    target list: `host` (a shared object for the CPU, docs/host.md) and
-    `sm_80`, `sm_90` (PTX and cubins, docs/nvidia.md).
+    target list: `host` (a shared object for the CPU, docs/host.md),
+    `sm_80`, `sm_90` (PTX and cubins, docs/nvidia.md) and `gfx90a`,
+    `gfx942`, `gfx1100` (HSACO; `<chip>-emulated` makes a host binary that
+    runs the chip's kernel lane by lane, docs/amd.md).
     With `output`, the bundle (kernels, argument signatures, binaries and
     the spec's text) is written there; the IR is left unchanged. `emit=`
     stops at a target's inspection stage instead: `host-loops`,
     `host-llvm` (the module is replaced by the host kernels), `gpu`,
-    `nvvm` (by the gpu.modules), `ptx` (prints the PTX, to `output` if
-    given). Each target reads its own options; an option no requested
+    `nvvm`, `amdgpu`, `rocdl` (by the gpu.modules), `ptx`, `rocdl-isa`
+    (prints the PTX or AMDGPU assembly, to `output` if given). Each target reads its own options; an option no requested
     target reads is an error.
   }];
   let options = [
     ListOption<"targets", "targets", "std::string",
-               "Targets to compile for (this build: host, sm_80, sm_90)">,
+               "Targets to compile for (host, sm_80, sm_90, gfx90a, gfx942, "
+               "gfx1100, gfx90a-emulated, gfx942-emulated, gfx1100-emulated, "
+               "as the build's ATTN_TARGETS enables them)">,
     Option<"output", "output", "std::string", /*default=*/"",
            "Bundle file to write (nothing is written when empty); with "
-           "emit=ptx, the PTX file">,
+           "emit=ptx or emit=rocdl-isa, the assembly file">,
     Option<"emit", "emit", "std::string", /*default=*/"\"bundle\"",
            "bundle (default), or a target's stage: host-loops, host-llvm, "
-           "gpu, nvvm, ptx">,
+           "gpu, nvvm, ptx, amdgpu, rocdl, rocdl-isa">,
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
            "host: query rows per tile">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",
@@ -45,19 +49,22 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
     Option<"optLevel", "opt-level", "unsigned", /*default=*/"3",
            "host: LLVM optimization level (0 to 3)">,
     Option<"gpuBlockQ", "gpu-block-q", "int64_t", /*default=*/"0",
-           "NVIDIA: query rows per thread block (0: the kernel's default)">,
+           "NVIDIA, AMD: query rows per thread block / workgroup (0: the "
+           "kernel's default)">,
     Option<"gpuBlockKV", "gpu-block-kv", "int64_t", /*default=*/"0",
-           "NVIDIA: keys per key tile (0: the kernel's default)">,
+           "NVIDIA, AMD: keys per key tile (0: the kernel's default)">,
     Option<"gpuWarps", "gpu-warps", "int64_t", /*default=*/"0",
            "NVIDIA: warps per thread block (0: the kernel's default)">,
     Option<"gpuStages", "gpu-stages", "int64_t", /*default=*/"0",
-           "NVIDIA: K/V shared-memory stages (0: the kernel's default)">,
+           "NVIDIA, AMD: K/V shared-memory (LDS) stages (0: the kernel's "
+           "default)">,
     Option<"gpuMinBlocks", "gpu-min-blocks", "int64_t", /*default=*/"0",
-           "NVIDIA: thread blocks that should fit on one multiprocessor "
-           "(caps registers per thread; 0: the kernel's default)">,
+           "NVIDIA, AMD: thread blocks (workgroups) that should fit on one "
+           "multiprocessor (CU) (caps registers per thread; 0: the kernel's "
+           "default)">,
     Option<"reportResources", "report-resources", "bool", /*default=*/"false",
-           "NVIDIA: print registers, shared memory and spills per kernel and "
-           "chip (needs ptxas)">,
+           "NVIDIA, AMD: print registers, shared memory (LDS) and spills per "
+           "kernel and chip (NVIDIA needs ptxas)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
