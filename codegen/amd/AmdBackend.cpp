@@ -409,10 +409,11 @@ LogicalResult AmdBackend::compileEmulated(
                                   << kernel.entry << " is invalid";
     entries.push_back({kernel.entry, "__attn_host_" + tiled.name});
   }
-  if (failed(host::lowerHostKernelsToLLVM(*kernels, entries)))
+  host::HostCodegenOptions codegen = emulationCodegen();
+  if (failed(host::lowerHostKernelsToLLVM(*kernels, entries, codegen)))
     return failure();
   FailureOr<std::vector<uint8_t>> sharedObject =
-      host::buildSharedObject(*kernels, emulationCodegen());
+      host::buildSharedObject(*kernels, codegen);
   if (failed(sharedObject))
     return failure();
   for (auto [index, entry] : llvm::enumerate(entries)) {
