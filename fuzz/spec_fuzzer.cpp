@@ -9,6 +9,7 @@
 // crash, a sanitizer report or a hang is a finding.
 //
 //===----------------------------------------------------------------------===//
+#include "attn/Compiler/Passes.h"
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Dialect/AttnOps.h"
 #include "attn/Passes/Passes.h"
@@ -56,6 +57,7 @@ struct Fuzzer {
     context.loadAllAvailableDialects();
     context.printOpOnDiagnostic(false);
     attn::registerAttnPasses();
+    attn::registerCompilerPasses();
     // The sparsity report prints to stdout: keep it out of the fuzzer's log.
     int devNull = ::open("/dev/null", O_WRONLY);
     if (devNull >= 0)

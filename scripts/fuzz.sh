@@ -24,7 +24,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:a
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 for target in spec bundle launch; do
-  [ -x "$build/bin/attn-fuzz-$target" ] || { echo "no $build/bin/attn-fuzz-$target: run scripts/sanitize.sh --fuzz first" >&2; exit 2; }
+  [ -x "$build/bin/attn-fuzz-$target" ] || { echo "no $build/bin/attn-fuzz-$target: run scripts/sanitize.sh build first" >&2; exit 2; }
 done
 
 seed_specs() {
