@@ -486,7 +486,23 @@ def report(attn_opt, spec, system, svg, log):
     return proc.returncode, kept
 
 
-def prepare(prepared, build, seq, targets, only):
+def kernel_tiles(attn_opt, spec, system, tile, log):
+    """The kernels' patch tiling of a neighborhood at `tile` x `tile` tiles
+    (the report's "kernel tiles:" line; docs/sparsity.md, "Patch tiles in
+    the kernels"): its text and tile-density, or None for other masks."""
+    if "neighborhood" not in (system.get("mask") or ""):
+        return None
+    options = f"seq-q={system['Sq']} seq-kv={system['Skv']} block-q={tile} block-kv={tile} heads=0"
+    proc = run_tool([attn_opt, spec, f"--attn-report-sparsity={options}", "-o", "/dev/null"], log)
+    m = re.search(r"kernel tiles: (.*)", proc.stdout)
+    if not m:
+        return None
+    density = re.search(r"tile-density ([0-9.]+)", m.group(1))
+    return {"tile": tile, "text": m.group(1).strip(),
+            "tile_density": float(density.group(1)) if density else None}
+
+
+def prepare(prepared, build, seq, targets, only, patch_tile=64):
     prepared = Path(prepared)
     attn_opt = Path(build) / "bin" / "attn-opt"
     if not attn_opt.exists():
@@ -517,6 +533,7 @@ def prepare(prepared, build, seq, targets, only):
                 resources = re.findall(r"registers=\d+ shared=\d+ spill_stores=\d+", proc.stdout + proc.stderr)
                 system["resources" if not label else "dense_resources"] = resources[-1] if resources else None
             rc, _ = report(attn_opt, spec, system, prepared / "maps" / name, log)
+            system["kernel_tiles"] = kernel_tiles(attn_opt, spec, system, patch_tile, log)
             maps = sorted(p.name for p in (prepared / "maps").glob(f"{name}-*.svg"))
             system["maps"] = maps
         systems.append(system)
@@ -597,6 +614,7 @@ def device(prepared, out):
         name = system["name"]
         row = {k: system[k] for k in ("name", "B", "Hq", "Hkv", "Sq", "Skv", "E", "dtype", "mask",
                                       "score_mod", "resources", "maps")}
+        row["kernel_tiles"] = system.get("kernel_tiles")
         rows.append(row)
         for m in system.get("maps", []):
             shutil.copy(prepared / "maps" / m, out / "maps" / m)
@@ -747,6 +765,13 @@ def write(out, rows, machine):
         cbm = f"{r['create_block_mask_ms']:.1f}" if r.get("create_block_mask_ms") is not None else "-"
         maps = " ".join(f"[{m}](maps/{m})" for m in r.get("maps") or []) or "-"
         notes = r.get("error", "")
+        tiles = r.get("kernel_tiles")
+        if tiles:
+            # Neighborhoods: the bound on ours / our dense is the kernels'
+            # tile-density (kept pairs / pairs of the visited tiles).
+            notes += f" kernel tiles {tiles['tile']}x{tiles['tile']}: {tiles['text']}"
+            if ours and dense and tiles.get("tile_density"):
+                notes += f"; ours / dense / tile-density {ours / dense / tiles['tile_density']:.2f}"
         for impl in ("attn", "flex", "dense"):
             if isinstance(r.get(impl), dict) and "error" in r[impl]:
                 notes += f" {impl}: {r[impl]['error'][:80]}"
@@ -781,7 +806,8 @@ def selftest(build):
             rows.append({**{k: system[k] for k in ("name", "B", "Hq", "Hkv", "Sq", "Skv", "E", "dtype")},
                          "density": 0.5, "check": "PASS", "attn": {"tflops": 300.0},
                          "flex": {"tflops": 200.0}, "dense": {"tflops": 400.0},
-                         "maps": [f"{system['name']}-{system['name']}-op0.svg"]})
+                         "maps": [f"{system['name']}-{system['name']}-op0.svg"],
+                         "kernel_tiles": kernel_tiles(attn_opt, system["spec"], system, 64, log)})
             mask = parse_attr(system["mask"]) if system["mask"] else None
             if system["region"] or system["data"] or mask is None or \
                     system["Sq"] * system["Skv"] > 1 << 24:
@@ -836,12 +862,16 @@ def main():
     parser.add_argument("--targets", default="host,sm_90",
                         help="prepare: attn-compile targets (host alone tries the flow here)")
     parser.add_argument("--only", nargs="*", help="prepare: these examples only")
+    parser.add_argument("--patch-tile", type=int, default=64,
+                        help="prepare: the GPU tile size (block-q = block-kv) at which the "
+                             "neighborhoods' kernel patch tiles are reported (NVIDIA's default "
+                             "for masked bf16/f16 specs: 64)")
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
     args = parser.parse_args()
     if args.mode != "selftest" and not args.prepared:
         parser.error(f"{args.mode} needs PREPARED")
     if args.mode == "prepare":
-        prepare(args.prepared, args.build, args.seq, args.targets, args.only)
+        prepare(args.prepared, args.build, args.seq, args.targets, args.only, args.patch_tile)
     elif args.mode == "device":
         device(args.prepared, args.out)
     else:

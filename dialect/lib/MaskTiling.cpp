@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/AttnAttrs.h"
+#include "attn/Dialect/PatchTiling.h"
 #include "attn/Dialect/TransposedVisitSets.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -1325,6 +1326,224 @@ NeighborhoodAttr::queryTileShape(const TilingContext &ctx) const {
   };
   choose(0, ctx.blockQ);
   return best;
+}
+
+//===----------------------------------------------------------------------===//
+// Patch tiles in the kernels (PatchTiling.h)
+//===----------------------------------------------------------------------===//
+
+SmallVector<int64_t> PatchTiling::patchCounts() const {
+  SmallVector<int64_t> counts;
+  for (auto [extent, patchExtent] : llvm::zip_equal(grid, patch))
+    counts.push_back(llvm::divideCeil(extent, patchExtent));
+  return counts;
+}
+
+int64_t PatchTiling::numPatches() const {
+  int64_t count = 1;
+  for (int64_t patches : patchCounts())
+    count *= patches;
+  return count;
+}
+
+int64_t PatchTiling::volume() const {
+  int64_t tokens = 1;
+  for (int64_t extent : patch)
+    tokens *= extent;
+  return tokens;
+}
+
+void PatchTiling::box(int64_t index, SmallVectorImpl<int64_t> &lower,
+                      SmallVectorImpl<int64_t> &extents) const {
+  SmallVector<int64_t> counts = patchCounts();
+  lower.assign(grid.size(), 0);
+  extents.assign(grid.size(), 0);
+  for (int dim = static_cast<int>(grid.size()) - 1; dim >= 0; --dim) {
+    lower[dim] = index % counts[dim] * patch[dim];
+    index /= counts[dim];
+    extents[dim] = std::min(patch[dim], grid[dim] - lower[dim]);
+  }
+}
+
+int64_t PatchTiling::visited() const {
+  int64_t count = 0;
+  for (const auto &row : visits)
+    count += row.size();
+  return count;
+}
+
+int64_t PatchTiling::visitedFull() const {
+  int64_t count = 0;
+  for (const auto &row : visits)
+    count += llvm::count_if(row, [](const PatchVisit &v) { return v.full; });
+  return count;
+}
+
+static GridBox patchBox(const PatchTiling &tiling, int64_t index) {
+  SmallVector<int64_t> lower, extents;
+  tiling.box(index, lower, extents);
+  GridBox box{lower, lower};
+  for (auto [upper, extent] : llvm::zip_equal(box.upper, extents))
+    upper += extent;
+  return box;
+}
+
+PatchTiling mlir::attn::buildPatchTiling(NeighborhoodAttr mask,
+                                         ArrayRef<int64_t> patch,
+                                         int64_t blockKV) {
+  NeighborhoodRule rule(mask);
+  PatchTiling tiling;
+  tiling.grid = llvm::to_vector(mask.getGrid());
+  tiling.patch = llvm::to_vector(patch);
+  SmallVector<int64_t> counts = tiling.patchCounts();
+  int64_t rank = counts.size();
+  for (int64_t query = 0, end = tiling.numPatches(); query < end; ++query) {
+    GridBox queries = patchBox(tiling, query);
+    // The key patches holding the box's key hull, then each classified.
+    SmallVector<int64_t> first, last;
+    for (auto [dim, dimRule] : llvm::enumerate(rule.dims)) {
+      auto [lo, hi] = dimRule.keyHull(queries.lower[dim], queries.upper[dim]);
+      first.push_back(std::max<int64_t>(lo, 0) / patch[dim]);
+      last.push_back(std::min(hi, dimRule.extent) - 1 < 0
+                         ? -1
+                         : (std::min(hi, dimRule.extent) - 1) / patch[dim]);
+    }
+    SmallVector<PatchVisit> &row = tiling.visits.emplace_back();
+    if (llvm::any_of(llvm::zip_equal(first, last),
+                     [](auto range) {
+                       return std::get<0>(range) > std::get<1>(range);
+                     }))
+      continue;
+    SmallVector<int64_t> at(first);
+    while (true) {
+      int64_t key = 0;
+      for (int64_t dim = 0; dim < rank; ++dim)
+        key = key * counts[dim] + at[dim];
+      GridBox keys = patchBox(tiling, key);
+      TileClass tileClass = rule.classify(queries, keys);
+      if (tileClass != TileClass::Empty) {
+        bool whole = tiling.volume() == blockKV;
+        for (int64_t dim = 0; dim < rank; ++dim)
+          whole &= keys.upper[dim] - keys.lower[dim] == patch[dim];
+        row.push_back({key, whole && tileClass == TileClass::Full, whole});
+      }
+      int64_t dim = rank - 1;
+      while (dim >= 0 && at[dim] == last[dim]) {
+        at[dim] = first[dim];
+        --dim;
+      }
+      if (dim < 0)
+        break;
+      ++at[dim];
+    }
+  }
+  return tiling;
+}
+
+int64_t mlir::attn::countPatchPairKept(NeighborhoodAttr mask,
+                                       const PatchTiling &tiling,
+                                       int64_t queryPatch, int64_t keyPatch) {
+  return NeighborhoodRule(mask).count(patchBox(tiling, queryPatch),
+                                      patchBox(tiling, keyPatch));
+}
+
+namespace {
+/// Visited and full tile pairs along one dimension for patches of one
+/// extent: the counts of a patch tiling are their products, because a pair
+/// of boxes is empty iff some dimension is, and full (with a whole key
+/// patch) iff every dimension is.
+struct PatchDimCounts {
+  int64_t visited = 0, full = 0;
+};
+} // namespace
+
+static PatchDimCounts countPatchDim(const NeighborhoodDim &rule,
+                                    int64_t patch) {
+  PatchDimCounts counts;
+  int64_t patches = llvm::divideCeil(rule.extent, patch);
+  for (int64_t query = 0; query < patches; ++query) {
+    int64_t q0 = query * patch, q1 = std::min(q0 + patch, rule.extent);
+    auto [lo, hi] = rule.keyHull(q0, q1);
+    int64_t first = std::max<int64_t>(lo, 0) / patch;
+    int64_t last = (std::min(hi, rule.extent) - 1) / patch;
+    for (int64_t key = first; key <= last; ++key) {
+      int64_t k0 = key * patch, k1 = std::min(k0 + patch, rule.extent);
+      TileClass tileClass = rule.classify(q0, q1, k0, k1);
+      counts.visited += tileClass != TileClass::Empty;
+      counts.full += tileClass == TileClass::Full && k1 - k0 == patch;
+    }
+  }
+  return counts;
+}
+
+std::optional<PatchTiling>
+mlir::attn::choosePatchTiling(NeighborhoodAttr mask, int64_t blockQ,
+                              int64_t blockKV) {
+  ArrayRef<int64_t> grid = mask.getGrid();
+  TokenOrder natural(grid, grid);
+  if (blockQ != blockKV || grid.size() < 2 || blockQ >= natural.numTokens())
+    return std::nullopt;
+  TilingContext ctx;
+  ctx.seqQ = ctx.seqKV = natural.numTokens();
+  ctx.blockQ = blockQ;
+  ctx.blockKV = blockKV;
+  int64_t sequenceVisited = tilingCost(mask, ctx, nullptr).first;
+  NeighborhoodRule rule(mask);
+  DenseMap<std::pair<unsigned, int64_t>, PatchDimCounts> dimCounts;
+  auto countsOf = [&](unsigned dim, int64_t extent) {
+    auto key = std::make_pair(dim, extent);
+    auto found = dimCounts.find(key);
+    if (found == dimCounts.end())
+      found = dimCounts.insert({key, countPatchDim(rule.dims[dim], extent)})
+                  .first;
+    return found->second;
+  };
+  // Smaller is better: visited pairs, partial pairs, unused lanes, clipped
+  // dimensions; then longer extents in later dimensions.
+  using Score = std::tuple<int64_t, int64_t, int64_t, int64_t>;
+  std::optional<Score> bestScore;
+  SmallVector<int64_t> best, candidate;
+  std::function<void(unsigned, int64_t)> choose = [&](unsigned dim,
+                                                      int64_t room) {
+    if (dim == grid.size()) {
+      int64_t tokens = 1, visited = 1, full = 1, clipped = 0;
+      for (auto [at, extent] : llvm::enumerate(candidate)) {
+        tokens *= extent;
+        PatchDimCounts counts = countsOf(at, extent);
+        visited *= counts.visited;
+        full *= counts.full;
+        clipped += grid[at] % extent != 0;
+      }
+      if (2 * tokens <= blockQ || visited >= sequenceVisited)
+        return;
+      // Columns past a smaller patch are tested on every tile.
+      if (tokens != blockKV)
+        full = 0;
+      Score score{visited, visited - full, blockQ - tokens, clipped};
+      if (!bestScore || score < *bestScore ||
+          (score == *bestScore &&
+           std::lexicographical_compare(best.rbegin(), best.rend(),
+                                        candidate.rbegin(),
+                                        candidate.rend()))) {
+        best = candidate;
+        bestScore = score;
+      }
+      return;
+    }
+    for (int64_t extent = 1; extent <= std::min(room, grid[dim]); ++extent) {
+      candidate.push_back(extent);
+      choose(dim + 1, room / extent);
+      candidate.pop_back();
+    }
+  };
+  choose(0, blockQ);
+  if (best.empty())
+    return std::nullopt;
+  PatchTiling tiling = buildPatchTiling(mask, best, blockKV);
+  tiling.sequenceVisited = sequenceVisited;
+  assert(tiling.visited() == std::get<0>(*bestScore) &&
+         "per-dimension counts multiply to the tiling's");
+  return tiling;
 }
 
 //===----------------------------------------------------------------------===//
