@@ -264,8 +264,8 @@ private:
   struct VisitedTile {
     Value keyTile, skip, full, whole;
   };
-  /// The rows of query patch or key patch `patch` (patch tiles).
-  TileRows patchRows(Value patch);
+  /// The rows of patch `patch` of extents `shape` (patch tiles).
+  TileRows patchRows(Value patch, ArrayRef<int64_t> shape);
   /// The rows of key tile `keyTile`.
   TileRows keyRows(Value keyTile);
   /// Creates the visit table of the patch tiling (patchOffsets,
@@ -1070,12 +1070,12 @@ TileIndices ScheduleEmitter::tileIndices(const WorkItem &item, Value keyTile) {
   return tile;
 }
 
-TileRows ScheduleEmitter::patchRows(Value patch) {
+TileRows ScheduleEmitter::patchRows(Value patch, ArrayRef<int64_t> shape) {
   const PatchTiling &tiling = *program.patches;
-  SmallVector<int64_t> counts = tiling.patchCounts();
+  SmallVector<int64_t> counts = tiling.patchCounts(shape);
   int rank = static_cast<int>(counts.size());
   TileRows rows;
-  rows.patch = tiling.patch;
+  rows.patch = llvm::to_vector(shape);
   rows.gridStrides.assign(rank, 1);
   for (int dim = rank - 2; dim >= 0; --dim)
     rows.gridStrides[dim] = rows.gridStrides[dim + 1] * tiling.grid[dim + 1];
@@ -1088,19 +1088,22 @@ TileRows ScheduleEmitter::patchRows(Value patch) {
       coordinate = arith::RemUIOp::create(b, rest, index(counts[dim]));
       rest = arith::DivUIOp::create(b, rest, index(counts[dim]));
     }
-    Value lower = mul(coordinate, index(tiling.patch[dim]));
+    Value lower = mul(coordinate, index(shape[dim]));
     Value left = arith::SubIOp::create(b, index(tiling.grid[dim]), lower);
-    rows.extents[dim] = minIndex(index(tiling.patch[dim]), left);
+    rows.extents[dim] = minIndex(index(shape[dim]), left);
     first = add(first, mul(lower, index(rows.gridStrides[dim])));
   }
   rows.first = first;
-  rows.count = index(tiling.volume());
+  int64_t volume = 1;
+  for (int64_t extent : shape)
+    volume *= extent;
+  rows.count = index(volume);
   return rows;
 }
 
 TileRows ScheduleEmitter::keyRows(Value keyTile) {
   if (program.patches) {
-    TileRows rows = patchRows(keyTile);
+    TileRows rows = patchRows(keyTile, program.patches->keyPatch);
     rows.limit = kernel.seqKV;
     return rows;
   }
@@ -1541,7 +1544,7 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
 void ScheduleEmitter::emitWorkItem(const WorkItem &targetItem) {
   WorkItem item = targetItem;
   if (program.patches) {
-    item.rows = patchRows(item.queryTile);
+    item.rows = patchRows(item.queryTile, program.patches->patch);
   } else {
     item.rows.first = item.rowBegin;
     item.rows.limit = kernel.seqQ;

@@ -688,10 +688,14 @@ struct ReportSparsityPass
         kept += countPatchPairKept(grid, *tiling, query, visit.keyPatch);
     int64_t visited = tiling->visited();
     int64_t full = tiling->visitedFull();
-    int64_t patches = tiling->numPatches();
     os << prefix << ": kernel tiles: patch ";
     llvm::interleave(tiling->patch, os, "x");
-    os << " visited " << visited << "/" << patches * patches << " partial "
+    if (tiling->keyPatch != tiling->patch) {
+      os << " keys ";
+      llvm::interleave(tiling->keyPatch, os, "x");
+    }
+    os << " visited " << visited << "/"
+       << tiling->numPatches() * tiling->numKeyPatches() << " partial "
        << visited - full << " full " << full << " kept " << kept
        << " tile-density "
        << llvm::format("%.6f", static_cast<double>(kept) /

@@ -7,6 +7,7 @@
 // the kernels do run on patches.
 // RUN: attn-opt %s --attn-compile="targets=host output=%t.0.atnb block-q=16 block-kv=16" -o /dev/null
 // RUN: attn-opt %s --attn-compile="targets=host output=%t.1.atnb block-q=12 block-kv=12" -o /dev/null
+// RUN: attn-opt %s --attn-compile="targets=host output=%t.2.atnb block-q=16 block-kv=8" -o /dev/null
 // RUN: attn-run %t.0.atnb --target host --function nat_2d --batch 2 --seed 0 --check
 // RUN: attn-run %t.1.atnb --target host --function nat_2d --batch 1 --seed 1 --check
 // RUN: attn-run %t.0.atnb --target host --function nat_2d_strided --batch 1 --seed 2 --check
@@ -18,8 +19,14 @@
 // RUN: attn-run %t.0.atnb --target host --function swin --batch 1 --seed 8 --check
 // RUN: attn-run %t.1.atnb --target host --function swin --batch 1 --seed 9 --check
 // RUN: attn-run %t.0.atnb --target host --function nat_1d --batch 1 --seed 10 --check
+// Key tiles half the query tiles: key patches of their own shape.
+// RUN: attn-run %t.2.atnb --target host --function nat_2d --batch 1 --seed 11 --check
+// RUN: attn-run %t.2.atnb --target host --function nat_2d_dilated_causal --batch 1 --seed 12 --check
+// RUN: attn-run %t.2.atnb --target host --function nat_3d --batch 1 --seed 13 --check
+// RUN: attn-run %t.2.atnb --target host --function swin --batch 1 --seed 14 --check
 // RUN: attn-opt %s --attn-report-sparsity="block-q=16 block-kv=16 heads=0" -o /dev/null | FileCheck %s --check-prefix=TILES16
 // RUN: attn-opt %s --attn-report-sparsity="block-q=12 block-kv=12 heads=0" -o /dev/null | FileCheck %s --check-prefix=TILES12
+// RUN: attn-opt %s --attn-report-sparsity="block-q=16 block-kv=8 heads=0" -o /dev/null | FileCheck %s --check-prefix=TILES16X8
 // RUN: attn-opt %s --attn-compile="targets=host emit=host-loops block-q=16 block-kv=16" | FileCheck %s --check-prefix=LOOPS
 
 // TILES16: @nat_2d op#0: kernel tiles: patch 4x4 visited
@@ -33,6 +40,10 @@
 // TILES12: @nat_2d_dilated_causal op#0: kernel tiles: patch
 // TILES12: @nat_3d op#0: kernel tiles: patch
 // TILES12: @swin op#0: kernel tiles: patch
+// TILES16X8: @nat_2d op#0: kernel tiles: patch {{[0-9x]+}} keys {{[0-9x]+}} visited
+// TILES16X8: @nat_2d_dilated_causal op#0: kernel tiles: patch
+// TILES16X8: @nat_3d op#0: kernel tiles: patch
+// TILES16X8: @swin op#0: kernel tiles: patch
 
 // Each query patch reads its visits from the table; sequence order does not.
 // LOOPS-DAG: memref.global "private" constant @__attn_patches___attn_host_nat_2d_offsets : memref<81xi32>

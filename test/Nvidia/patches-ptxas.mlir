@@ -9,6 +9,6 @@
 
 // CHECK-LABEL: kernel nat_2d
 // CHECK: sm_80 cubin
-// CHECK-NEXT: grid = (70, 4, B)
+// CHECK-NEXT: grid = (72, 4, B)
 // CHECK: sm_90 cubin
-// CHECK-NEXT: grid = (70, 4, B)
+// CHECK-NEXT: grid = (72, 4, B)

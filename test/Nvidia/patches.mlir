@@ -1,7 +1,7 @@
 // A 2-D neighborhood on the NVIDIA target runs on patch tiles
 // (docs/sparsity.md, "Patch tiles in the kernels"): 61x70 grid, kernel 7x9,
-// 64-row tiles of 9x7 patches (7 x 10 = 70 patches, the last row of them
-// clipped to 7 x 7 tokens).
+// 64-row query tiles of 8x8 patches (8 x 9 = 72, the last ones clipped) and
+// 64-key tiles of 5x12 patches (columns 60..63 hold no key).
 // Each block reads its query patch's visits from a constant table and
 // copies patch rows with cp.async from the sequence-ordered tensors (no
 // permutation); the launch has one block per patch.
@@ -9,9 +9,9 @@
 // RUN: attn-opt %s --attn-compile="targets=sm_90 emit=gpu" | FileCheck %s --check-prefix=GPU
 // RUN: attn-opt %s --attn-compile="targets=sm_90 emit=ptx" | FileCheck %s --check-prefix=PTX
 
-// REPORT: @nat_2d op#0: kernel tiles: patch 9x7 visited 532/4900
+// REPORT: @nat_2d op#0: kernel tiles: patch 8x8 keys 5x12 visited 432/5616 partial 432 full 0
 
-// GPU-DAG: memref.global "private" constant @__attn_patches_attn_nat_2d_offsets : memref<71xi32>
+// GPU-DAG: memref.global "private" constant @__attn_patches_attn_nat_2d_offsets : memref<73xi32>
 // GPU-DAG: memref.global "private" constant @__attn_patches_attn_nat_2d_entries
 // GPU-LABEL: gpu.func @attn_nat_2d(
 // GPU: memref.get_global @__attn_patches_attn_nat_2d_offsets
@@ -21,7 +21,7 @@
 // GPU: nvgpu.device_async_copy
 // GPU: nvvm.mma.sync
 
-// PTX: .global .align {{[0-9]+}} .b8 __attn_patches_attn_nat_2d_offsets[284]
+// PTX: .global .align {{[0-9]+}} .b8 __attn_patches_attn_nat_2d_offsets[292]
 // PTX: .visible .entry attn_nat_2d(
 // PTX: cp.async
 // PTX: mma.sync.aligned.m16n8k16

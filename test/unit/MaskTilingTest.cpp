@@ -340,20 +340,21 @@ TEST_F(MaskTilingTest, PatchTilesAreExact) {
   for (int iteration = 0; iteration < 300; ++iteration) {
     NeighborhoodAttr mask = randomNeighborhood();
     ArrayRef<int64_t> grid = mask.getGrid();
-    SmallVector<int64_t> patch, strides(grid.size(), 1);
-    int64_t volume = 1;
+    SmallVector<int64_t> patch, keyPatch, strides(grid.size(), 1);
+    int64_t keyVolume = 1;
     for (int64_t extent : grid) {
       patch.push_back(uniform(1, extent));
-      volume *= patch.back();
+      keyPatch.push_back(coin() ? patch.back() : uniform(1, extent));
+      keyVolume *= keyPatch.back();
     }
     for (int dim = static_cast<int>(grid.size()) - 2; dim >= 0; --dim)
       strides[dim] = strides[dim + 1] * grid[dim + 1];
-    int64_t blockKV = volume + (coin() ? 0 : uniform(1, 3));
-    PatchTiling tiling = buildPatchTiling(mask, patch, blockKV);
+    int64_t blockKV = keyVolume + (coin() ? 0 : uniform(1, 3));
+    PatchTiling tiling = buildPatchTiling(mask, patch, keyPatch, blockKV);
     SCOPED_TRACE(describe(mask, TilingContext()));
-    auto tokensOf = [&](int64_t index) {
+    auto tokensOf = [&](ArrayRef<int64_t> shape, int64_t index) {
       SmallVector<int64_t> lower, extents, tokens{0};
-      tiling.box(index, lower, extents);
+      tiling.box(shape, index, lower, extents);
       for (size_t dim = 0; dim < grid.size(); ++dim) {
         SmallVector<int64_t> next;
         for (int64_t token : tokens)
@@ -365,13 +366,16 @@ TEST_F(MaskTilingTest, PatchTilesAreExact) {
     };
     int64_t patches = tiling.numPatches();
     ASSERT_EQ(static_cast<int64_t>(tiling.visits.size()), patches);
-    int64_t covered = 0;
+    int64_t covered = 0, keysCovered = 0;
+    for (int64_t key = 0; key < tiling.numKeyPatches(); ++key)
+      keysCovered += tokensOf(keyPatch, key).size();
+    EXPECT_EQ(keysCovered, strides[0] * grid[0]);
     for (int64_t query = 0; query < patches; ++query) {
-      SmallVector<int64_t> queries = tokensOf(query);
+      SmallVector<int64_t> queries = tokensOf(patch, query);
       covered += queries.size();
       size_t next = 0;
-      for (int64_t key = 0; key < patches; ++key) {
-        SmallVector<int64_t> keys = tokensOf(key);
+      for (int64_t key = 0; key < tiling.numKeyPatches(); ++key) {
+        SmallVector<int64_t> keys = tokensOf(keyPatch, key);
         int64_t kept = 0;
         MaskPoint point;
         point.batch = point.queryHeads = point.kvHeads = 1;
@@ -417,19 +421,25 @@ TEST_F(MaskTilingTest, KernelPatchChoice) {
   ASSERT_TRUE(tiling);
   EXPECT_EQ(tiling->patch, (SmallVector<int64_t>{7, 7}));
   EXPECT_EQ(tiling->visited(), 64);
-  // Key patches have the query patch's shape: tiles must agree; 1-D grids
-  // are patches already.
-  EXPECT_FALSE(choosePatchTiling(square, 64, 32));
+  // Key tiles of another size get key patches of their own shape; 1-D
+  // grids are patches already.
+  tiling = choosePatchTiling(square, 64, 32);
+  ASSERT_TRUE(tiling);
+  EXPECT_EQ(tiling->volume(), 64);
+  EXPECT_EQ(tiling->keyVolume(), 32);
   auto line = NeighborhoodAttr::get(&context, {4096}, {7}, {}, {}, {});
   EXPECT_FALSE(choosePatchTiling(line, 64, 64));
   // Ragged grids: the choice is never worse than sequence order.
   for (int iteration = 0; iteration < 100; ++iteration) {
     NeighborhoodAttr mask = randomNeighborhood();
-    int64_t tile = uniform(2, 16);
-    if (std::optional<PatchTiling> chosen = choosePatchTiling(mask, tile, tile)) {
+    int64_t tile = uniform(2, 16), keyTile = coin() ? tile : uniform(2, 16);
+    if (std::optional<PatchTiling> chosen =
+            choosePatchTiling(mask, tile, keyTile)) {
       EXPECT_LT(chosen->visited(), chosen->sequenceVisited);
       EXPECT_LE(chosen->volume(), tile);
       EXPECT_GT(2 * chosen->volume(), tile);
+      EXPECT_LE(chosen->keyVolume(), keyTile);
+      EXPECT_GT(2 * chosen->keyVolume(), keyTile);
     }
   }
 }

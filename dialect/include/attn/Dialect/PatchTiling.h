@@ -2,7 +2,7 @@
 //
 // How kernels tile a neighborhood mask (NATTEN, Swin windows) on its token
 // grid (docs/sparsity.md, "Patch tiles in the kernels"): a query tile is a
-// patch (an N-dimensional box) of the grid, a key tile a patch of the same
+// patch (an N-dimensional box) of the grid, a key tile a patch of a second
 // shape, and each query patch visits the key patches its neighborhoods
 // reach, each classified full or partial at compile time. The user's
 // tensors stay in sequence order: a patch is read as rows of contiguous
@@ -29,11 +29,12 @@ struct PatchVisit {
   bool whole = false;
 };
 
-/// Patches of extents `patch` over `grid`, numbered row-major over the
-/// patch grid (last dimension fastest); patches at the far border of a
-/// dimension whose extent the patch does not divide are clipped.
+/// Query patches of extents `patch` and key patches of extents `keyPatch`
+/// over `grid`, each numbered row-major over its patch grid (last dimension
+/// fastest); patches at the far border of a dimension whose extent the
+/// patch does not divide are clipped.
 struct PatchTiling {
-  llvm::SmallVector<int64_t> grid, patch;
+  llvm::SmallVector<int64_t> grid, patch, keyPatch;
   /// Per query patch, its visited key patches in increasing order (never
   /// an empty one).
   llvm::SmallVector<llvm::SmallVector<PatchVisit>> visits;
@@ -41,13 +42,19 @@ struct PatchTiling {
   /// comparison (docs/sparsity.md).
   int64_t sequenceVisited = 0;
 
-  /// Patches along each dimension.
-  llvm::SmallVector<int64_t> patchCounts() const;
+  /// Patches of extents `shape` along each dimension.
+  llvm::SmallVector<int64_t> patchCounts(llvm::ArrayRef<int64_t> shape) const;
+  /// Query patches.
   int64_t numPatches() const;
-  /// Tokens of a whole patch (at most the tile size).
+  int64_t numKeyPatches() const;
+  /// Tokens of a whole query patch and of a whole key patch (at most the
+  /// tile sizes).
   int64_t volume() const;
-  /// The first grid coordinates of patch `index` and its clipped extents.
-  void box(int64_t index, llvm::SmallVectorImpl<int64_t> &lower,
+  int64_t keyVolume() const;
+  /// The first grid coordinates of patch `index` of extents `shape` and its
+  /// clipped extents.
+  void box(llvm::ArrayRef<int64_t> shape, int64_t index,
+           llvm::SmallVectorImpl<int64_t> &lower,
            llvm::SmallVectorImpl<int64_t> &extents) const;
   int64_t visited() const;
   int64_t visitedFull() const;
@@ -56,20 +63,23 @@ struct PatchTiling {
 /// The patch tiling for query tiles of `blockQ` and key tiles of `blockKV`
 /// positions that visits the fewest tile pairs (so the largest fraction of
 /// the visited pairs' elements is kept), then the fewest partial ones, then
-/// the one using the most lanes, then extents dividing the grid, then
+/// the one using the most lanes, then the fewest clipped dimensions, then
 /// longer extents in later dimensions (longer contiguous rows). Candidates
-/// are the boxes of more than blockQ / 2 and at most blockQ tokens that fit
-/// the grid; key patches have the query patch's shape, so blockQ must equal
-/// blockKV. std::nullopt when tiles differ, the grid is 1-dimensional or
-/// no patch visits fewer tile pairs than sequence order.
+/// are the boxes of more than half and at most all of a tile's tokens that
+/// fit the grid, for queries and keys. std::nullopt when the grid is
+/// 1-dimensional or no pair of patches visits fewer tile pairs than
+/// sequence order.
 std::optional<PatchTiling> choosePatchTiling(NeighborhoodAttr mask,
                                              int64_t blockQ, int64_t blockKV);
 
-/// The tiling of `mask` with patches of extents `patch` (each at least 1
-/// and at most the grid's extent) on key tiles of `blockKV` columns (at
-/// least the patch's volume).
+/// The tiling of `mask` with query patches of extents `patch` and key
+/// patches of extents `keyPatch` (each at least 1 and at most the grid's
+/// extent) on key tiles of `blockKV` columns (at least the key patch's
+/// volume).
 PatchTiling buildPatchTiling(NeighborhoodAttr mask,
-                             llvm::ArrayRef<int64_t> patch, int64_t blockKV);
+                             llvm::ArrayRef<int64_t> patch,
+                             llvm::ArrayRef<int64_t> keyPatch,
+                             int64_t blockKV);
 
 /// Kept (query, key) pairs of two patches of `tiling` (for densities).
 int64_t countPatchPairKept(NeighborhoodAttr mask, const PatchTiling &tiling,
