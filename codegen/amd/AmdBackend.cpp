@@ -299,11 +299,14 @@ LogicalResult AmdBackend::emitKernel(ModuleOp module, const TiledSpec &tiled,
   return success();
 }
 
-/// The launch of an AMD kernel: grid (ceil(Sq / blockQ), Hq, B) over the
-/// query's dimensions, workgroups of `lanes`, no dynamic LDS (the kernel's
+/// The launch of an AMD kernel: grid (query tiles, Hq, B) over the query's
+/// dimensions (query tiles: ceil(Sq / blockQ), or `queryTiles` where the
+/// program fixes them), workgroups of `lanes`, no dynamic LDS (the kernel's
 /// LDS is static).
 static bundle::LaunchConfig launchFor(const KernelArgument &query,
-                                      int64_t blockQ, int64_t lanes) {
+                                      int64_t blockQ,
+                                      std::optional<int64_t> queryTiles,
+                                      int64_t lanes) {
   auto extent = [&](size_t dim, int64_t divisor) {
     bundle::Factor factor;
     factor.divisor = divisor;
@@ -314,7 +317,9 @@ static bundle::LaunchConfig launchFor(const KernelArgument &query,
     return bundle::Expr{{factor}};
   };
   bundle::LaunchConfig launch;
-  launch.grid = {extent(2, blockQ), extent(1, 1), extent(0, 1)};
+  launch.grid = {queryTiles ? bundle::Expr::constant(*queryTiles)
+                            : extent(2, blockQ),
+                 extent(1, 1), extent(0, 1)};
   launch.block = {bundle::Expr::constant(lanes), bundle::Expr{},
                   bundle::Expr{}};
   launch.sharedMemBytes = bundle::Expr::constant(0);
@@ -385,6 +390,7 @@ LogicalResult AmdBackend::compileChip(
     binary.data = std::move(object->hsaco);
     binary.launch = launchFor(tiled.spec.arguments[0],
                               kernel.tiling.blockQ(*chip.instruction),
+                              schedule::staticQueryTileCount(tiled.program),
                               kernel.tiling.lanes(*chip.instruction));
     binaries[index].push_back(std::move(binary));
   }

@@ -140,8 +140,7 @@ void AmdEmulatedMachine::forEachWorkItem(
     ImplicitLocOpBuilder &b, const KernelContext &context, int64_t blockQ,
     function_ref<void(const WorkItem &)> body) {
   Value zero = index(b, 0), one = index(b, 1);
-  Value queryTiles =
-      arith::CeilDivSIOp::create(b, context.seqQ, index(b, blockQ));
+  Value queryTiles = context.queryTiles;
   auto loop = [&](Value upper, function_ref<void(Value)> inner) {
     auto forOp = scf::ForOp::create(b, zero, upper, one);
     OpBuilder::InsertionGuard guard(b);

@@ -24,10 +24,12 @@ namespace bundle = ::attn::bundle;
 
 namespace {
 
-/// The launch of a kernel: grid (ceil(Sq / blockQ), Hq, B) over the
-/// query's dimensions (named sizes or static extents), block (threads, 1,
-/// 1), dynamic shared memory.
+/// The launch of a kernel: grid (query tiles, Hq, B) over the query's
+/// dimensions (named sizes or static extents), block (threads, 1, 1),
+/// dynamic shared memory. Query tiles are ceil(Sq / blockQ), or
+/// `queryTiles` where the program fixes them (patch tiles).
 bundle::LaunchConfig gpuLaunch(const KernelArgument &query, int64_t blockQ,
+                               std::optional<int64_t> queryTiles,
                                int64_t threads, int64_t sharedBytes) {
   auto extent = [&](size_t dim, int64_t divisor) {
     bundle::Factor factor;
@@ -39,7 +41,9 @@ bundle::LaunchConfig gpuLaunch(const KernelArgument &query, int64_t blockQ,
     return bundle::Expr{{factor}};
   };
   bundle::LaunchConfig launch;
-  launch.grid = {extent(2, blockQ), extent(1, 1), extent(0, 1)};
+  launch.grid = {queryTiles ? bundle::Expr::constant(*queryTiles)
+                            : extent(2, blockQ),
+                 extent(1, 1), extent(0, 1)};
   launch.block = {bundle::Expr::constant(threads), bundle::Expr{},
                   bundle::Expr{}};
   launch.sharedMemBytes = bundle::Expr::constant(sharedBytes);
@@ -230,7 +234,8 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
     if (failed(binaries))
       return failure();
     bundle::LaunchConfig launch = gpuLaunch(
-        tiled.spec.arguments[0], kernel.blockQ, kernel.threads,
+        tiled.spec.arguments[0], kernel.blockQ,
+        schedule::staticQueryTileCount(tiled.program), kernel.threads,
         kernel.sharedBytes);
     std::vector<bundle::Binary> forSpec;
     for (ChipBinary &binary : *binaries) {

@@ -93,12 +93,13 @@ public:
   void finalize(Operation *kernel) override;
 
 private:
-  /// Copies rows [firstRow, firstRow + rows) of `source[batch, head]` into
-  /// the staged tile `shared` (prefixed by `prefix`), zero rows at and past
-  /// `limit`.
+  /// Copies tile rows [0, rows) of `source[batch, head]` (at the positions
+  /// `tileRows` gives) into the staged tile `shared` (prefixed by
+  /// `prefix`), zero rows that do not exist.
   void copyTileAsync(ImplicitLocOpBuilder &b, Value shared, ValueRange prefix,
-                     Value source, Value batch, Value head, Value firstRow,
-                     int64_t rows, int64_t columns, Value limit);
+                     Value source, Value batch, Value head,
+                     const schedule::TileRows &tileRows, int64_t rows,
+                     int64_t columns);
   bool queryInRegisters(int64_t headDimQK) const;
 
   GpuTiling tiling;

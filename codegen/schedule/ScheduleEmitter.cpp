@@ -51,6 +51,58 @@ Value ScheduleTarget::multiplyAdd(ImplicitLocOpBuilder &b, Value x, Value y,
   return math::FmaOp::create(b, x, y, z);
 }
 
+/// The patch coordinates of tile row `row` (digits in the patch extents).
+static SmallVector<Value> patchCoordinates(ImplicitLocOpBuilder &b,
+                                           const TileRows &rows, Value row) {
+  SmallVector<Value> coordinates(rows.patch.size());
+  int64_t inner = 1;
+  for (int dim = static_cast<int>(rows.patch.size()) - 1; dim >= 0; --dim) {
+    Value quotient = b.createOrFold<arith::DivUIOp>(
+        row, arith::ConstantIndexOp::create(b, inner));
+    coordinates[dim] =
+        dim == 0 ? quotient
+                 : b.createOrFold<arith::RemUIOp>(
+                       quotient,
+                       arith::ConstantIndexOp::create(b, rows.patch[dim]));
+    inner *= rows.patch[dim];
+  }
+  return coordinates;
+}
+
+Value TileRows::position(ImplicitLocOpBuilder &b, Value row) const {
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  if (!isPatch()) {
+    Value last = b.createOrFold<arith::SubIOp>(limit, one);
+    return b.createOrFold<arith::MinSIOp>(
+        b.createOrFold<arith::AddIOp>(first, row), last);
+  }
+  Value result = first;
+  for (auto [dim, coordinate] :
+       llvm::enumerate(patchCoordinates(b, *this, row))) {
+    Value lastCoordinate = b.createOrFold<arith::SubIOp>(extents[dim], one);
+    Value clamped = b.createOrFold<arith::MinSIOp>(coordinate, lastCoordinate);
+    Value offset = b.createOrFold<arith::MulIOp>(
+        clamped, arith::ConstantIndexOp::create(b, gridStrides[dim]));
+    result = b.createOrFold<arith::AddIOp>(result, offset);
+  }
+  return result;
+}
+
+Value TileRows::exists(ImplicitLocOpBuilder &b, Value row) const {
+  if (!isPatch())
+    return b.createOrFold<arith::CmpIOp>(
+        arith::CmpIPredicate::slt, b.createOrFold<arith::AddIOp>(first, row),
+        limit);
+  Value all;
+  for (auto [dim, coordinate] :
+       llvm::enumerate(patchCoordinates(b, *this, row))) {
+    Value inside = b.createOrFold<arith::CmpIOp>(arith::CmpIPredicate::slt,
+                                                 coordinate, extents[dim]);
+    all = all ? b.createOrFold<arith::AndIOp>(all, inside) : inside;
+  }
+  return all;
+}
+
 namespace {
 
 constexpr double kLog2E = 1.4426950408889634;
@@ -159,6 +211,8 @@ private:
   bool isRowOnly(Attribute expression);
   /// The key index of an accumulator register, in the rule type.
   Value keyIndex(int64_t element, bool clamp);
+  /// Whether the key of an accumulator register exists (i1).
+  Value keyExists(int64_t element);
   ElementIndices elementAt(const Site &site);
   Value emitTest(MapAttr test, const Site &site);
   /// The mask test of `rule` at `site` against its row band (keys past Skv
@@ -195,11 +249,28 @@ private:
     SmallVector<Value> flatten() const;
     RunningState withRegisters(ValueRange registers) const;
   };
-  /// The key tiles of a work item: listed from the mask's data, or ranges.
+  /// The key tiles of a work item: listed from the mask's data, the visits
+  /// of its query patch, or ranges.
   struct Visits {
     std::optional<ListedKeyTiles> listed;
+    /// Patch tiles: the work item's visits are entries [begin, end) of the
+    /// visit table.
+    Value patchVisitsBegin, patchVisitsEnd;
     SmallVector<KeyTileRange> ranges;
   };
+  /// One visit of a key tile: the tile, whether it is skipped (null:
+  /// never), and under patch tiles whether it is full and whole (null:
+  /// decided by the mask's closed form and Skv).
+  struct VisitedTile {
+    Value keyTile, skip, full, whole;
+  };
+  /// The rows of patch `patch` of extents `shape` (patch tiles).
+  TileRows patchRows(Value patch, ArrayRef<int64_t> shape);
+  /// The rows of key tile `keyTile`.
+  TileRows keyRows(Value keyTile);
+  /// Creates the visit table of the patch tiling (patchOffsets,
+  /// patchEntries).
+  void createPatchTables();
   void emitWorkItem(const WorkItem &item);
   Visits visitRanges(const WorkItem &item);
   TileIndices tileIndices(const WorkItem &item, Value keyTile);
@@ -208,10 +279,11 @@ private:
   RunningState initialState();
   /// Visits the tiles of `range`, or of `listed` when that is set.
   RunningState emitRange(const WorkItem &item, const KeyTileRange *range,
-                         const ListedKeyTiles *listed, RunningState state,
+                         const ListedKeyTiles *listed,
+                         const Visits *patchVisits, RunningState state,
                          function_ref<void()> afterPrologue);
-  RunningState emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
-                           const RunningState &state);
+  RunningState emitKeyTile(const WorkItem &item, const VisitedTile &visited,
+                           Value stage, const RunningState &state);
   void emitEpilogue(const WorkItem &item, const RunningState &finals);
   void storeOutputs(const WorkItem &item, const TileValue &output,
                     const TileValue *lse);
@@ -236,9 +308,14 @@ private:
   SmallVector<MaskAttrInterface> testedMasks;
   DenseMap<Attribute, bool> rowOnly;
 
-  // Per lane: the rows of the lane's slots (index) and the clamped ones the
-  // rules read (rule type), b, h and the sizes in the rule type.
-  SmallVector<Value> rowOfSlot, ruleRowOfSlot;
+  // Per lane: the positions of the lane's slots (index, clamped to existing
+  // rows), whether they exist, the positions in the rule type, b, h and the
+  // sizes in the rule type.
+  SmallVector<Value> rowOfSlot, rowExistsOfSlot, ruleRowOfSlot;
+  /// Patch tiles: per query patch, the first of its entries (i32
+  /// [patches + 1]), and the entries (i32: key patch * 4 + 2 if whole + 1 if
+  /// full).
+  Value patchOffsets, patchEntries;
   /// Per mask rule whose rows keep an interval: each slot's keys [lo, hi],
   /// clipped to [0, Skv - 1] (rule type), computed once per lane.
   DenseMap<Attribute, SmallVector<KeyBand>> rowBands;
@@ -258,6 +335,8 @@ private:
     DenseMap<Value, Value> inverses;
     /// Key indices by 2 * register + clamped.
     DenseMap<int64_t, Value> keys;
+    /// Whether the key of a register exists, by register.
+    DenseMap<int64_t, Value> keysExist;
     DenseMap<std::pair<StringAttr, uint64_t>, SmallVector<Value>> existing;
     /// A row band relative to the lane's first column of the tile, by
     /// (rule, slot).
@@ -390,12 +469,34 @@ Value ScheduleEmitter::keyIndex(int64_t element, bool clamp) {
   auto found = caches.keys.find(key);
   if (found != caches.keys.end())
     return found->second;
-  Value j = arith::AddIOp::create(
-      b, tileColumn, ruleConstant(scoreLayout.columnOffset[element]));
-  if (clamp)
-    j = arith::MinSIOp::create(b, j, lastKeyRule);
+  Value j;
+  if (currentTile.keys.isPatch()) {
+    // Keys outside a clipped patch read an existing key (never unclamped).
+    j = toRule(currentTile.keys.position(
+        b, add(laneColumn, index(scoreLayout.columnOffset[element]))));
+  } else {
+    j = arith::AddIOp::create(
+        b, tileColumn, ruleConstant(scoreLayout.columnOffset[element]));
+    if (clamp)
+      j = arith::MinSIOp::create(b, j, lastKeyRule);
+  }
   caches.keys[key] = j;
   return j;
+}
+
+Value ScheduleEmitter::keyExists(int64_t element) {
+  auto found = caches.keysExist.find(element);
+  if (found != caches.keysExist.end())
+    return found->second;
+  Value exists =
+      currentTile.keys.isPatch()
+          ? currentTile.keys.exists(
+                b, add(laneColumn, index(scoreLayout.columnOffset[element])))
+          : Value(arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
+                                        keyIndex(element, false),
+                                        lastKeyRule));
+  caches.keysExist[element] = exists;
+  return exists;
 }
 
 ElementIndices ScheduleEmitter::elementAt(const Site &site) {
@@ -419,6 +520,9 @@ Value ScheduleEmitter::emitTest(MapAttr test, const Site &site) {
 
 void ScheduleEmitter::computeRowBands() {
   rowBands.clear();
+  // Bands are relative to a tile's first column: sequence order only.
+  if (program.patches)
+    return;
   for (MaskAttrInterface mask : testedMasks) {
     SmallVector<KeyBand> bands;
     for (Value row : ruleRowOfSlot) {
@@ -518,9 +622,7 @@ Scaled ScheduleEmitter::evaluateMap(MapAttr map, const Site &site) {
       if (Value keep = testRowBand(map.getRule(), site))
         return Scaled::of(keep);
     // Keys past Skv fail every test (analyzeOutsideValues counts on it).
-    Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
-                                         keyIndex(site.element, false),
-                                         lastKeyRule);
+    Value exists = keyExists(site.element);
     return Scaled::of(
         arith::AndIOp::create(b, exists, emitTest(map, site)));
   }
@@ -807,8 +909,7 @@ SmallVector<Value> ScheduleEmitter::existing(const TileValue &value,
     SmallVector<Value> selected;
     Value neutralValue = f32(neutral);
     for (auto [element, reg] : llvm::enumerate(value.registers)) {
-      Value exists = arith::CmpIOp::create(
-          b, arith::CmpIPredicate::sle, keyIndex(element, false), lastKeyRule);
+      Value exists = keyExists(element);
       selected.push_back(
           arith::SelectOp::create(b, exists, reg, neutralValue));
     }
@@ -969,8 +1070,98 @@ TileIndices ScheduleEmitter::tileIndices(const WorkItem &item, Value keyTile) {
   return tile;
 }
 
+TileRows ScheduleEmitter::patchRows(Value patch, ArrayRef<int64_t> shape) {
+  const PatchTiling &tiling = *program.patches;
+  SmallVector<int64_t> counts = tiling.patchCounts(shape);
+  int rank = static_cast<int>(counts.size());
+  TileRows rows;
+  rows.patch = llvm::to_vector(shape);
+  rows.gridStrides.assign(rank, 1);
+  for (int dim = rank - 2; dim >= 0; --dim)
+    rows.gridStrides[dim] = rows.gridStrides[dim + 1] * tiling.grid[dim + 1];
+  rows.extents.assign(rank, Value());
+  Value rest = patch;
+  Value first = index(0);
+  for (int dim = rank - 1; dim >= 0; --dim) {
+    Value coordinate = rest;
+    if (dim > 0) {
+      coordinate = arith::RemUIOp::create(b, rest, index(counts[dim]));
+      rest = arith::DivUIOp::create(b, rest, index(counts[dim]));
+    }
+    Value lower = mul(coordinate, index(shape[dim]));
+    Value left = arith::SubIOp::create(b, index(tiling.grid[dim]), lower);
+    rows.extents[dim] = minIndex(index(shape[dim]), left);
+    first = add(first, mul(lower, index(rows.gridStrides[dim])));
+  }
+  rows.first = first;
+  int64_t volume = 1;
+  for (int64_t extent : shape)
+    volume *= extent;
+  rows.count = index(volume);
+  return rows;
+}
+
+TileRows ScheduleEmitter::keyRows(Value keyTile) {
+  if (program.patches) {
+    TileRows rows = patchRows(keyTile, program.patches->keyPatch);
+    rows.limit = kernel.seqKV;
+    return rows;
+  }
+  TileRows rows;
+  rows.first = mul(keyTile, index(program.blockKV));
+  rows.limit = kernel.seqKV;
+  Value left = arith::SubIOp::create(b, kernel.seqKV, rows.first);
+  rows.count = minIndex(index(program.blockKV), left);
+  return rows;
+}
+
+void ScheduleEmitter::createPatchTables() {
+  const PatchTiling &tiling = *program.patches;
+  SmallVector<int32_t> offsets{0}, entries;
+  for (const SmallVector<PatchVisit> &row : tiling.visits) {
+    for (const PatchVisit &visit : row)
+      entries.push_back(static_cast<int32_t>(visit.keyPatch * 4 +
+                                             (visit.whole ? 2 : 0) +
+                                             (visit.full ? 1 : 0)));
+    offsets.push_back(static_cast<int32_t>(entries.size()));
+  }
+  if (entries.empty())
+    entries.push_back(0);
+  // Constant globals next to the kernel, named after it.
+  Operation *kernelOp = b.getInsertionBlock()->getParentOp();
+  while (!isa<SymbolOpInterface>(kernelOp))
+    kernelOp = kernelOp->getParentOp();
+  Operation *symbolTable = SymbolTable::getNearestSymbolTable(
+      kernelOp->getParentOp());
+  StringRef kernelName = cast<SymbolOpInterface>(kernelOp).getName();
+  auto table = [&](StringRef suffix, ArrayRef<int32_t> values) {
+    std::string symbol = ("__attn_patches_" + kernelName + "_" + suffix).str();
+    auto type = MemRefType::get({static_cast<int64_t>(values.size())},
+                                b.getI32Type());
+    OpBuilder atTable =
+        OpBuilder::atBlockBegin(&symbolTable->getRegion(0).front());
+    auto tensorType =
+        RankedTensorType::get(type.getShape(), b.getI32Type());
+    memref::GlobalOp::create(atTable, b.getLoc(), symbol,
+                             atTable.getStringAttr("private"), type,
+                             DenseElementsAttr::get(tensorType, values),
+                             /*constant=*/true, /*alignment=*/nullptr);
+    return memref::GetGlobalOp::create(b, type, symbol).getResult();
+  };
+  patchOffsets = table("offsets", offsets);
+  patchEntries = table("entries", entries);
+}
+
 ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
   Visits visits;
+  if (program.patches) {
+    Value next = add(item.queryTile, index(1));
+    visits.patchVisitsBegin =
+        toIndex(memref::LoadOp::create(b, patchOffsets, item.queryTile));
+    visits.patchVisitsEnd =
+        toIndex(memref::LoadOp::create(b, patchOffsets, next));
+    return visits;
+  }
   if (!program.visitMask) {
     visits.ranges.push_back(
         {index(0),
@@ -1018,8 +1209,9 @@ ScheduleEmitter::RunningState ScheduleEmitter::initialState() {
 }
 
 ScheduleEmitter::RunningState
-ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
-                             const RunningState &state) {
+ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
+                             Value stage, const RunningState &state) {
+  Value keyTile = visited.keyTile;
   resetCaches();
   values.clear();
   nextValues.clear();
@@ -1027,14 +1219,20 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
   for (auto [name, tensor] : llvm::zip_equal(runningNames, state.tensors))
     previousValues[name] = tensor;
 
-  Value firstKey = mul(keyTile, index(program.blockKV));
-  currentTile = KeyTile{firstKey, stage};
-  tileColumn = toRule(add(firstKey, laneColumn));
+  currentTile.stage = stage;
+  currentTile.keys = keyRows(keyTile);
+  currentTile.firstKey = currentTile.keys.first;
+  tileColumn = toRule(add(currentTile.firstKey, laneColumn));
   // Full tiles skip the element rule; a custom mask region makes every
-  // tile partial, and so does a tile that runs past Skv.
+  // tile partial, and so does a tile that runs past Skv (or a clipped
+  // patch).
   tileInBounds =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
-                            add(firstKey, index(program.blockKV)), kernel.seqKV);
+      visited.whole
+          ? visited.whole
+          : Value(arith::CmpIOp::create(
+                b, arith::CmpIPredicate::sle,
+                add(currentTile.firstKey, index(program.blockKV)),
+                kernel.seqKV));
   bool hasTests = false;
   for (const TileOp &op : program.body)
     if (op.expression)
@@ -1045,6 +1243,8 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
   tileFull = Value();
   if (!hasTests) {
     tileFull = tileInBounds;
+  } else if (visited.full) {
+    tileFull = visited.full;
   } else if (program.visitMask && !program.visitRegion) {
     Value maskFull = program.visitMask.buildTileIsFull(
         b, b.getLoc(), tileIndices(item, keyTile));
@@ -1091,7 +1291,8 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
 
 ScheduleEmitter::RunningState
 ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
-                           const ListedKeyTiles *listed, RunningState state,
+                           const ListedKeyTiles *listed,
+                           const Visits *patchVisits, RunningState state,
                            function_ref<void()> afterPrologue) {
   // A listed range counts its visits; any other is clipped to
   // [0, ceil(Skv / blockKV)) and counts its tiles. `tileOf(visit)` is the
@@ -1099,8 +1300,23 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
   // are sequenced in named locals so that op order does not depend on the
   // C++ compiler's argument evaluation order.
   Value count;
-  std::function<std::pair<Value, Value>(Value)> tileOf;
-  if (listed) {
+  std::function<VisitedTile(Value)> tileOf;
+  if (patchVisits) {
+    count = arith::SubIOp::create(b, patchVisits->patchVisitsEnd,
+                                  patchVisits->patchVisitsBegin);
+    tileOf = [&](Value visit) {
+      Value at = add(patchVisits->patchVisitsBegin, visit);
+      Value entry = toIndex(memref::LoadOp::create(b, patchEntries, at));
+      Value keyTile = arith::DivUIOp::create(b, entry, index(4));
+      Value flags = arith::RemUIOp::create(b, entry, index(4));
+      Value full = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::eq,
+          arith::AndIOp::create(b, flags, index(1)), index(1));
+      Value whole = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, flags,
+                                          index(2));
+      return VisitedTile{keyTile, Value(), full, whole};
+    };
+  } else if (listed) {
     Value zero = index(0);
     count = arith::MaxSIOp::create(b, listed->count, zero);
     tileOf = [&](Value visit) {
@@ -1114,7 +1330,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       Value empty = listed->isEmpty(b, b.getLoc(), indices);
       if (!isConstantI1(empty, false))
         skip = arith::OrIOp::create(b, skip, empty);
-      return std::make_pair(keyTile, skip);
+      return VisitedTile{keyTile, skip, Value(), Value()};
     };
   } else {
     Value step = index(range->step);
@@ -1133,7 +1349,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       Value offset = mul(visit, step);
       Value keyTile = add(begin, offset);
       Value empty = tileIsEmpty(item, keyTile);
-      return std::make_pair(keyTile, empty);
+      return VisitedTile{keyTile, empty, Value(), Value()};
     };
   }
   int64_t stages = target.stages();
@@ -1143,11 +1359,13 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
   // step waits for the same number of groups.
   auto prefetch = [&](Value visit) {
     ifThen(lessThan(visit, count), [&] {
-      std::pair<Value, Value> visited = tileOf(visit);
-      Value keyTile = visited.first, empty = visited.second;
+      VisitedTile visited = tileOf(visit);
+      Value empty = visited.skip;
       auto copy = [&] {
-        KeyTile tile{mul(keyTile, index(program.blockKV)),
-                     arith::RemUIOp::create(b, visit, index(stages))};
+        KeyTile tile;
+        tile.keys = keyRows(visited.keyTile);
+        tile.firstKey = tile.keys.first;
+        tile.stage = arith::RemUIOp::create(b, visit, index(stages));
         target.copyKeyValueTile(b, kernel, item, tile);
       };
       if (empty)
@@ -1179,8 +1397,8 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
     prefetch(add(visit, index(stages - 1)));
     target.waitCopies(b, stages - 1);
     target.barrier(b);
-    std::pair<Value, Value> visited = tileOf(visit);
-    Value keyTile = visited.first, empty = visited.second;
+    VisitedTile visited = tileOf(visit);
+    Value empty = visited.skip;
     Value stage = arith::RemUIOp::create(b, visit, index(stages));
     SmallVector<Value> next;
     if (empty) {
@@ -1188,9 +1406,9 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       next = ifElse(
           empty, TypeRange(ValueRange(passThrough)),
           [&] { return passThrough; },
-          [&] { return emitKeyTile(item, keyTile, stage, carried).flatten(); });
+          [&] { return emitKeyTile(item, visited, stage, carried).flatten(); });
     } else {
-      next = emitKeyTile(item, keyTile, stage, carried).flatten();
+      next = emitKeyTile(item, visited, stage, carried).flatten();
     }
     // The next step's copies overwrite the stage just read.
     target.barrier(b);
@@ -1231,7 +1449,7 @@ void ScheduleEmitter::storeOutputs(const WorkItem &item,
       cast<MemRefType>(kernel.operands.output.getType()).getElementType();
   for (size_t slot = 0; slot < outputLayout.numRowSlots(); ++slot) {
     Value row = rowOfSlot[slot];
-    ifThen(lessThan(row, kernel.seqQ), [&] {
+    ifThen(rowExistsOfSlot[slot], [&] {
       // Runs of registers holding adjacent columns go out as one store.
       size_t count = outputLayout.size();
       for (size_t first = 0; first < count;) {
@@ -1276,10 +1494,11 @@ void ScheduleEmitter::emitPoison(const WorkItem &item) {
     laneColumn = target.laneColumn(b);
     Value laneRow = target.laneRow(b);
     rowOfSlot.clear();
-    for (int64_t offset : scoreLayout.rowOffset)
-    {
-      Value laneFirstRow = add(item.rowBegin, laneRow);
-      rowOfSlot.push_back(add(laneFirstRow, index(offset)));
+    rowExistsOfSlot.clear();
+    for (int64_t offset : scoreLayout.rowOffset) {
+      Value row = add(laneRow, index(offset));
+      rowOfSlot.push_back(item.rows.position(b, row));
+      rowExistsOfSlot.push_back(item.rows.exists(b, row));
     }
     Value nan = f32(std::numeric_limits<double>::quiet_NaN());
     TileValue output{SmallVector<Value>(outputLayout.size(), nan), 1.0};
@@ -1292,15 +1511,17 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
   laneColumn = target.laneColumn(b);
   Value laneRow = target.laneRow(b);
   rowOfSlot.clear();
+  rowExistsOfSlot.clear();
   ruleRowOfSlot.clear();
-  // Rows past Sq compute on zeros and are never stored; rules read clamped
-  // rows so that data operands are read in bounds.
-  Value lastRow = arith::SubIOp::create(b, kernel.seqQ, index(1));
+  // Rows that do not exist (past Sq, outside a clipped patch) compute on an
+  // existing row and are never stored; rules read existing rows so that
+  // data operands are read in bounds.
   for (int64_t offset : scoreLayout.rowOffset) {
-    Value laneFirstRow = add(item.rowBegin, laneRow);
-    Value row = add(laneFirstRow, index(offset));
-    rowOfSlot.push_back(row);
-    ruleRowOfSlot.push_back(toRule(minIndex(row, lastRow)));
+    Value row = add(laneRow, index(offset));
+    Value position = item.rows.position(b, row);
+    rowOfSlot.push_back(position);
+    rowExistsOfSlot.push_back(item.rows.exists(b, row));
+    ruleRowOfSlot.push_back(toRule(position));
   }
 
   computeRowBands();
@@ -1308,17 +1529,27 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
   target.commitCopies(b);
   auto prepare = [&] { target.prepareQueryOperand(b, kernel, item); };
   RunningState state = initialState();
+  if (visits.patchVisitsBegin)
+    state = emitRange(item, nullptr, nullptr, &visits, state, prepare);
   if (visits.listed)
-    state = emitRange(item, nullptr, &*visits.listed, state, prepare);
+    state = emitRange(item, nullptr, &*visits.listed, nullptr, state, prepare);
   for (auto [position, range] : llvm::enumerate(visits.ranges))
-    state = emitRange(item, &range, nullptr, state,
+    state = emitRange(item, &range, nullptr, nullptr, state,
                       position == 0 ? function_ref<void()>(prepare) : nullptr);
-  if (!visits.listed && visits.ranges.empty())
+  if (!visits.patchVisitsBegin && !visits.listed && visits.ranges.empty())
     prepare();
   emitEpilogue(item, state);
 }
 
-void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
+void ScheduleEmitter::emitWorkItem(const WorkItem &targetItem) {
+  WorkItem item = targetItem;
+  if (program.patches) {
+    item.rows = patchRows(item.queryTile, program.patches->patch);
+  } else {
+    item.rows.first = item.rowBegin;
+    item.rows.limit = kernel.seqQ;
+    item.rows.count = arith::SubIOp::create(b, item.rowEnd, item.rowBegin);
+  }
   currentItem = &item;
   ruleBase = ElementIndices();
   ruleBase.b = toRule(item.batch);
@@ -1374,6 +1605,13 @@ void ScheduleEmitter::emit(ValueRange arguments) {
   kernel.batchSize = memref::DimOp::create(b, kernel.operands.query, 0);
   kernel.seqQ = memref::DimOp::create(b, kernel.operands.query, 2);
   kernel.seqKV = memref::DimOp::create(b, kernel.operands.key, 2);
+  if (std::optional<int64_t> tiles = staticQueryTileCount(program))
+    kernel.queryTiles = index(*tiles);
+  else
+    kernel.queryTiles =
+        arith::CeilDivSIOp::create(b, kernel.seqQ, index(program.blockQ));
+  if (program.patches)
+    createPatchTables();
 
   scoreLayout = target.accumulatorLayout(program.blockKV);
   outputLayout = target.accumulatorLayout(kernel.headDimV);
