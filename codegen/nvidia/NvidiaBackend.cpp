@@ -24,28 +24,6 @@ namespace bundle = ::attn::bundle;
 
 namespace {
 
-/// The launch of a kernel: grid (ceil(Sq / blockQ), Hq, B) over the
-/// query's dimensions (named sizes or static extents), block (threads, 1,
-/// 1), dynamic shared memory.
-bundle::LaunchConfig gpuLaunch(const KernelArgument &query, int64_t blockQ,
-                               int64_t threads, int64_t sharedBytes) {
-  auto extent = [&](size_t dim, int64_t divisor) {
-    bundle::Factor factor;
-    factor.divisor = divisor;
-    if (query.dimSizes[dim].empty())
-      factor.constant = query.extents[dim];
-    else
-      factor.size = query.dimSizes[dim];
-    return bundle::Expr{{factor}};
-  };
-  bundle::LaunchConfig launch;
-  launch.grid = {extent(2, blockQ), extent(1, 1), extent(0, 1)};
-  launch.block = {bundle::Expr::constant(threads), bundle::Expr{},
-                  bundle::Expr{}};
-  launch.sharedMemBytes = bundle::Expr::constant(sharedBytes);
-  return launch;
-}
-
 class NvidiaBackend final : public TargetBackend {
 public:
   StringRef name() const override { return "NVIDIA"; }
@@ -229,7 +207,7 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
         ptxas ? std::optional<StringRef>(*ptxas) : std::nullopt);
     if (failed(binaries))
       return failure();
-    bundle::LaunchConfig launch = gpuLaunch(
+    bundle::LaunchConfig launch = launchOverQueryTiles(
         tiled.spec.arguments[0], kernel.blockQ, kernel.threads,
         kernel.sharedBytes);
     std::vector<bundle::Binary> forSpec;
