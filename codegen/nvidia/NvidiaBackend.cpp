@@ -24,32 +24,6 @@ namespace bundle = ::attn::bundle;
 
 namespace {
 
-/// The launch of a kernel: grid (query tiles, Hq, B) over the query's
-/// dimensions (named sizes or static extents), block (threads, 1, 1),
-/// dynamic shared memory. Query tiles are ceil(Sq / blockQ), or
-/// `queryTiles` where the program fixes them (patch tiles).
-bundle::LaunchConfig gpuLaunch(const KernelArgument &query, int64_t blockQ,
-                               std::optional<int64_t> queryTiles,
-                               int64_t threads, int64_t sharedBytes) {
-  auto extent = [&](size_t dim, int64_t divisor) {
-    bundle::Factor factor;
-    factor.divisor = divisor;
-    if (query.dimSizes[dim].empty())
-      factor.constant = query.extents[dim];
-    else
-      factor.size = query.dimSizes[dim];
-    return bundle::Expr{{factor}};
-  };
-  bundle::LaunchConfig launch;
-  launch.grid = {queryTiles ? bundle::Expr::constant(*queryTiles)
-                            : extent(2, blockQ),
-                 extent(1, 1), extent(0, 1)};
-  launch.block = {bundle::Expr::constant(threads), bundle::Expr{},
-                  bundle::Expr{}};
-  launch.sharedMemBytes = bundle::Expr::constant(sharedBytes);
-  return launch;
-}
-
 class NvidiaBackend final : public TargetBackend {
 public:
   StringRef name() const override { return "NVIDIA"; }
@@ -233,7 +207,7 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
         ptxas ? std::optional<StringRef>(*ptxas) : std::nullopt);
     if (failed(binaries))
       return failure();
-    bundle::LaunchConfig launch = gpuLaunch(
+    bundle::LaunchConfig launch = launchOverQueryTiles(
         tiled.spec.arguments[0], kernel.blockQ,
         schedule::staticQueryTileCount(tiled.program), kernel.threads,
         kernel.sharedBytes);

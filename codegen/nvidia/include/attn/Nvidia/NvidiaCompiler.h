@@ -93,11 +93,6 @@ void printResources(llvm::raw_ostream &os, llvm::StringRef name,
 /// together: `// attn: <what> for <chip>` (a PTX comment).
 std::string ptxBanner(llvm::StringRef what, llvm::StringRef chip);
 
-/// Writes `text` to the file `path`, or to standard output when `path` is
-/// empty; emits an error at `loc` naming the file when it cannot.
-LogicalResult writeTextOutput(llvm::StringRef text, llvm::StringRef path,
-                              Location loc);
-
 } // namespace mlir::attn::nvidia
 
 #endif // ATTN_NVIDIA_NVIDIACOMPILER_H
