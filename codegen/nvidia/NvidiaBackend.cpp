@@ -203,6 +203,11 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
       Location kernelLoc = tiled.program.cascade.getLoc();
       OpBuilder builder = OpBuilder::atBlockEnd(kernels->getBody());
       std::string moduleName = tiled.name + family.moduleSuffix;
+      if (kernels->lookupSymbol(moduleName))
+        return emitError(loc)
+               << "attn-compile: two kernels would share the gpu.module @"
+               << moduleName << " (the sm_90a kernel of a spec function "
+               << "@<f> is @<f>_sm_90a); rename a spec function";
       auto gpuModule = gpu::GPUModuleOp::create(builder, kernelLoc, moduleName);
       SmallVector<Type> argumentTypes;
       for (const KernelArgument &argument : tiled.spec.arguments)
