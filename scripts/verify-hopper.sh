@@ -40,6 +40,8 @@ prepare() {
   for spec in "$here"/examples/*.mlir "$here"/examples/cascades/*.mlir \
               "$here"/examples/fusemax/{one,three}_pass.mlir; do
     local name; name=$(basename "$spec" .mlir)
+    # ATTN_VERIFY_EXAMPLES="causal s2_attention" limits a trial run.
+    if [ -n "${ATTN_VERIFY_EXAMPLES:-}" ] && [[ " $ATTN_VERIFY_EXAMPLES " != *" $name "* ]]; then continue; fi
     if grep -qE 'tensor<[0-9?x]+xf32>' <<< "$(grep -m1 -o '%q: tensor<[^>]*>' "$spec")"; then
       f32="$f32 $name"; continue
     fi
@@ -55,7 +57,8 @@ prepare() {
 
   # Benchmark bundles: mma.sync (sm_90) and wgmma (sm_90a), and densities.
   printf 'case\tdensity\n' > "$prepared/bench/cases.tsv"
-  for name in $bench_cases; do
+  # ATTN_VERIFY_BENCH="causal" limits the benchmark cases of a trial run.
+  for name in ${ATTN_VERIFY_BENCH:-$bench_cases}; do
     local spec=$here/bench/specs/$name.mlir
     for chip in sm_90 sm_90a; do
       if ! "$attn_opt" "$spec" --attn-compile="targets=host,$chip output=$prepared/bench/$name-$chip.atnb report-resources=true" \
