@@ -48,15 +48,18 @@ using namespace mlir;
 using namespace mlir::attn::nvidia;
 
 ArrayRef<StringRef> mlir::attn::nvidia::supportedChips() {
-  static const StringRef chips[] = {"sm_80", "sm_90"};
+  static const StringRef chips[] = {"sm_80", "sm_90", "sm_90a"};
   return chips;
 }
+
+bool mlir::attn::nvidia::isHopperChip(StringRef chip) { return chip == "sm_90a"; }
 
 std::string mlir::attn::nvidia::supportedChipList() {
   return llvm::join(supportedChips(), ", ");
 }
 
-// PTX ISA 8.0 (CUDA 12.0) covers sm_90 and everything the kernels use; a
+// PTX ISA 8.0 (CUDA 12.0) covers sm_90, sm_90a (wgmma) and everything the
+// kernels use; a
 // driver of CUDA 12.0 or newer can JIT it.
 StringRef mlir::attn::nvidia::ptxFeatures() { return "+ptx80"; }
 
