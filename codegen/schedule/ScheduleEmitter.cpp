@@ -1566,9 +1566,10 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &targetItem) {
     Visits visits = visitRanges(item);
     target.forEachLane(b, kernel, item, [&] { emitLane(item, visits); });
   };
-  // Block-indexed data operands too small for this call: O and the LSE are
-  // NaN rather than reads out of bounds (the runtime refuses them before
-  // the launch, docs/runtime.md).
+  // Data operands invalid for this call (block-indexed ones too small,
+  // decreasing document offsets): O and the LSE are NaN rather than reads
+  // out of bounds or numbers of no mask. The runtime refuses such data
+  // before the launch wherever it can read it (docs/runtime.md).
   Value fits;
   for (MaskAttrInterface mask : maskRules)
     if (Value fit = buildDataOperandsValid(b, b.getLoc(), mask,
