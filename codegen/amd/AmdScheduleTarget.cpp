@@ -36,9 +36,9 @@ Value emitLaneFunction(ImplicitLocOpBuilder &b, const std::vector<int64_t> &tabl
   (void)fits;
   Value result = index(b, function.base);
   for (const LaneFunction::Run &run : function.runs) {
+    Value shifted = arith::ShRUIOp::create(b, lane, index(b, run.firstBit));
     Value bits = arith::AndIOp::create(
-        b, arith::ShRUIOp::create(b, lane, index(b, run.firstBit)),
-        index(b, (int64_t(1) << run.bits) - 1));
+        b, shifted, index(b, (int64_t(1) << run.bits) - 1));
     result = arith::AddIOp::create(
         b, result, arith::MulIOp::create(b, bits, index(b, run.weight)));
   }
@@ -219,9 +219,9 @@ void AmdScheduleTarget::copyQueryTile(ImplicitLocOpBuilder &b,
   int64_t rowBytes = cast<MemRefType>(queryTile.getType()).getDimSize(1) * 2;
   distribute(b, blockQ() * piecesPerRow, [&](Value piece) {
     Value row = arith::DivUIOp::create(b, piece, index(b, piecesPerRow));
-    Value column = arith::MulIOp::create(
-        b, arith::RemUIOp::create(b, piece, index(b, piecesPerRow)),
-        index(b, kCopyElements));
+    Value pieceInRow = arith::RemUIOp::create(b, piece, index(b, piecesPerRow));
+    Value column =
+        arith::MulIOp::create(b, pieceInRow, index(b, kCopyElements));
     Value sourceRow = item.rows.position(b, row);
     Value data = vector::LoadOp::create(
         b, pieceType, kernel.operands.query,
@@ -282,9 +282,9 @@ void AmdScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
   unsigned keyAlignment = rowAlignment(lds.keyRow * 2, kCopyElements * 2);
   distribute(b, tiling.blockKV * piecesPerRow, [&](Value piece) {
     Value key = arith::DivUIOp::create(b, piece, index(b, piecesPerRow));
-    Value column = arith::MulIOp::create(
-        b, arith::RemUIOp::create(b, piece, index(b, piecesPerRow)),
-        index(b, kCopyElements));
+    Value pieceInRow = arith::RemUIOp::create(b, piece, index(b, piecesPerRow));
+    Value column =
+        arith::MulIOp::create(b, pieceInRow, index(b, kCopyElements));
     Value data = loadPiece(kernel.operands.key, key, column);
     vector::StoreOp::create(b, data, keyTiles, ValueRange{tile.stage, key, column},
                             /*nontemporal=*/false,
@@ -299,9 +299,9 @@ void AmdScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
   auto pairType = VectorType::get({2}, elementType);
   distribute(b, pairsPerPiece * pieces, [&](Value work) {
     Value pair = arith::RemUIOp::create(b, work, index(b, pairsPerPiece));
-    Value column = arith::MulIOp::create(
-        b, arith::DivUIOp::create(b, work, index(b, pairsPerPiece)),
-        index(b, kCopyElements));
+    Value pieceIndex = arith::DivUIOp::create(b, work, index(b, pairsPerPiece));
+    Value column =
+        arith::MulIOp::create(b, pieceIndex, index(b, kCopyElements));
     Value key = arith::MulIOp::create(b, pair, index(b, 2));
     Value even = loadPiece(kernel.operands.value, key, column);
     Value odd = loadPiece(kernel.operands.value,

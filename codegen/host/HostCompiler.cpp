@@ -82,12 +82,13 @@ struct ExpandHalfExtension : OpRewritePattern<arith::ExtFOp> {
     };
     Value bits = arith::ExtUIOp::create(
         b, loc, i32, arith::BitcastOp::create(b, loc, i16, op.getIn()));
-    Value sign = arith::ShLIOp::create(
-        b, loc, arith::AndIOp::create(b, loc, bits, int32(0x8000)), int32(16));
+    Value signBit = arith::AndIOp::create(b, loc, bits, int32(0x8000));
+    Value sign = arith::ShLIOp::create(b, loc, signBit, int32(16));
     Value magnitude = arith::AndIOp::create(b, loc, bits, int32(0x7fff));
     Value moved = arith::ShLIOp::create(b, loc, magnitude, int32(13));
+    Value movedFloat = arith::BitcastOp::create(b, loc, f32, moved);
     Value scaled = arith::MulFOp::create(
-        b, loc, arith::BitcastOp::create(b, loc, f32, moved),
+        b, loc, movedFloat,
         splatConstant(b, loc, f32, b.getF32FloatAttr(0x1p112f)));
     Value special = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
                                           magnitude, int32(0x7c00));
@@ -419,9 +420,9 @@ static void defineHalfConversionHelpers(llvm::Module &module) {
     llvm::Value *scaled = b.CreateFMul(b.CreateBitCast(moved, f32),
                                        llvm::ConstantFP::get(f32, 0x1p112));
     llvm::Value *special = b.CreateICmpUGE(magnitude, int32(0x7c00));
+    llvm::Value *infOrNaN = b.CreateOr(moved, int32(0x7f800000));
     llvm::Value *unsignedBits =
-        b.CreateSelect(special, b.CreateOr(moved, int32(0x7f800000)),
-                       b.CreateBitCast(scaled, i32));
+        b.CreateSelect(special, infOrNaN, b.CreateBitCast(scaled, i32));
     b.CreateRet(b.CreateBitCast(b.CreateOr(unsignedBits, sign), f32));
   }
 }

@@ -562,10 +562,11 @@ Value ScheduleEmitter::testRowBand(Attribute rule, const Site &site) {
     caches.tileBands[key] = relative;
   }
   Value column = ruleConstant(scoreLayout.columnOffset[site.element]);
-  return arith::AndIOp::create(
-      b,
-      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, relative.lo, column),
-      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, column, relative.hi));
+  Value aboveLo =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, relative.lo, column);
+  Value belowHi =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, column, relative.hi);
+  return arith::AndIOp::create(b, aboveLo, belowHi);
 }
 
 Value ScheduleEmitter::expDiff(Value x, Value m, double factor) {
