@@ -147,9 +147,9 @@ void AmdScheduleTarget::forEachLane(ImplicitLocOpBuilder &b,
     thread = machine.threadId(b);
     wave = arith::DivUIOp::create(b, thread, index(b, instruction.waveSize));
     lane = arith::RemUIOp::create(b, thread, index(b, instruction.waveSize));
-    laneRowValue = arith::AddIOp::create(
-        b, arith::MulIOp::create(b, wave, index(b, instruction.n)),
-        emitLaneFunction(b, layout.laneQuery, lane));
+    Value waveRow = arith::MulIOp::create(b, wave, index(b, instruction.n));
+    Value laneQuery = emitLaneFunction(b, layout.laneQuery, lane);
+    laneRowValue = arith::AddIOp::create(b, waveRow, laneQuery);
     laneColumnValue = emitLaneFunction(b, layout.laneFirstColumn, lane);
     aRow = emitLaneFunction(b, layout.aRow, lane);
     aFirstK = emitLaneFunction(b, layout.aFirstK, lane);

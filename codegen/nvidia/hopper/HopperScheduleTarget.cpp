@@ -274,9 +274,10 @@ HopperScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
         b, keyStage,
         index(b, offsets.keys + layout::operandByteOffset(layout::Major::K,
                                                           tiling.blockKV, 0, kStep)));
+    Value queryDescriptor = descriptor(b, queryOffset, queryBits);
+    Value keyDescriptor = descriptor(b, keyOffset, keyBits);
     accumulator = NVVM::WgmmaMmaAsyncOp::create(
-        b, accumulator.getType(), accumulator,
-        descriptor(b, queryOffset, queryBits), descriptor(b, keyOffset, keyBits),
+        b, accumulator.getType(), accumulator, queryDescriptor, keyDescriptor,
         NVVM::MMAShapeAttr::get(b.getContext(), kWarpgroupRows, n, layout::kStepK),
         type, type, NVVM::WGMMATypes::f32,
         kStep == 0 ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
