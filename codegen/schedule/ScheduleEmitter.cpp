@@ -34,6 +34,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include <cmath>
 #include <functional>
+#include <map>
 #include <limits>
 
 using namespace mlir;
@@ -49,6 +50,26 @@ Value ScheduleTarget::exp2(ImplicitLocOpBuilder &b, Value x) {
 Value ScheduleTarget::multiplyAdd(ImplicitLocOpBuilder &b, Value x, Value y,
                                   Value z) {
   return math::FmaOp::create(b, x, y, z);
+}
+
+SmallVector<Value> ScheduleTarget::multiplyRowsByColumns(
+    ImplicitLocOpBuilder &, const KernelContext &, const WorkItem &,
+    const KeyTile &, const ProductMemRef &, const ProductMemRef &) {
+  llvm_unreachable("only targets whose backend compiles gradients are asked");
+}
+
+SmallVector<Value> ScheduleTarget::multiplyScoresByColumns(
+    ImplicitLocOpBuilder &, const KernelContext &, const WorkItem &,
+    const KeyTile &, const ProductMemRef &, ArrayRef<Value>, ArrayRef<Value>) {
+  llvm_unreachable("only targets whose backend compiles gradients are asked");
+}
+
+SmallVector<Value> ScheduleTarget::multiplyRows(ImplicitLocOpBuilder &,
+                                                const KernelContext &,
+                                                const WorkItem &,
+                                                const ProductMemRef &,
+                                                const ProductMemRef &) {
+  llvm_unreachable("only targets whose backend compiles gradients are asked");
 }
 
 namespace {
@@ -103,12 +124,12 @@ bool containsRules(Attribute expression) {
 
 class ScheduleEmitter {
 public:
-  ScheduleEmitter(ImplicitLocOpBuilder &b, const KernelSpec &spec,
-                  const TileProgram &program, ScheduleTarget &target)
-      : b(b), spec(spec), program(program), target(target),
-        cascade(program.cascade) {}
+  ScheduleEmitter(ImplicitLocOpBuilder &b, const TileProgram &program,
+                  ScheduleTarget &target)
+      : b(b), program(program), target(target), cascade(program.cascade) {}
 
-  void emit(ValueRange arguments);
+  void emit(const KernelSpec &spec, ValueRange arguments);
+  void emitGradient(const GradientOperands &operands);
 
 private:
   //===--- Small builders -------------------------------------------------===//
@@ -202,7 +223,10 @@ private:
   };
   void emitWorkItem(const WorkItem &item);
   Visits visitRanges(const WorkItem &item);
-  TileIndices tileIndices(const WorkItem &item, Value keyTile);
+  /// The mask's view of the work item and column tile `columnTile` (none:
+  /// the work item alone), queries and keys in place whatever the
+  /// orientation.
+  TileIndices tileIndices(const WorkItem &item, Value columnTile);
   Value tileIsEmpty(const WorkItem &item, Value keyTile);
   void emitLane(const WorkItem &item, const Visits &visits);
   RunningState initialState();
@@ -213,19 +237,39 @@ private:
   RunningState emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
                            const RunningState &state);
   void emitEpilogue(const WorkItem &item, const RunningState &finals);
-  void storeOutputs(const WorkItem &item, const TileValue &output,
-                    const TileValue *lse);
   void emitPoison(const WorkItem &item);
   void resetCaches();
 
+  /// What emit and emitGradient share once the kernel context is bound.
+  void emitWorkItems();
+  /// The layout of an accumulator of `columns` columns.
+  const FragmentLayout &layoutOf(int64_t columns);
+  /// The layout of a per-output tensor.
+  const FragmentLayout &outputLayoutOf(StringAttr tensor);
+  ProductMemRef memRefOf(const ProductOperand &operand);
+  /// Per lane of a gradient program: its per-row inputs and prologue.
+  void emitLanePrologue();
+  /// Per column tile of a gradient program: its per-column inputs.
+  void loadColumnInputs();
+  /// Stores `results` (tensor name, registers) to their memrefs.
+  void storeResults(const WorkItem &item,
+                    ArrayRef<std::pair<StringAttr, TileValue>> results);
+
   ImplicitLocOpBuilder &b;
-  const KernelSpec &spec;
   const TileProgram &program;
   ScheduleTarget &target;
   CascadeOp cascade;
 
   KernelContext kernel;
+  /// The query and key lengths (kernel.seqQ and seqKV count rows and
+  /// columns, which a transposed program swaps).
+  Value querySeq, keySeq;
+  /// Gradient programs: the memref of each tensor by name.
+  const GradientOperands *gradientOperands = nullptr;
+  /// Gradient programs: what each lane computes before the first tile.
+  DenseMap<StringAttr, TileValue> laneValues;
   FragmentLayout scoreLayout, outputLayout;
+  std::map<int64_t, FragmentLayout> layouts;
   Type ruleType;
   SmallVector<StringAttr> runningNames;
   /// Pending factors, keys past Skv, lane-partial sums (ScheduleAnalysis.h).
@@ -248,6 +292,8 @@ private:
   // Per key tile (or epilogue).
   const WorkItem *currentItem = nullptr;
   KeyTile currentTile;
+  /// lastKeyRule: the last column (the last key; the last query in a
+  /// transposed program).
   Value tileColumn, tileInBounds, tileFull, lastKeyRule;
   DenseMap<StringAttr, TileValue> values, previousValues, nextValues;
   // Caches of values computed in the current block; CacheScope restores
@@ -404,6 +450,8 @@ ElementIndices ScheduleEmitter::elementAt(const Site &site) {
   // Keys past Skv exist only on tiles not known full; rules read clamped
   // indices there so that data operands are read in bounds.
   at.j = keyIndex(site.element, /*clamp=*/!site.fullTile);
+  if (program.transposed)
+    std::swap(at.i, at.j);
   return at;
 }
 
@@ -895,11 +943,17 @@ TileValue ScheduleEmitter::computeValueProduct(const TileOp &product,
   if (accumulator && accumulator->factor == factor) {
     start = accumulator->registers;
   } else {
-    start.assign(outputLayout.size(), f32(0.0));
+    start.assign(outputLayoutOf(product.result).size(), f32(0.0));
   }
-  TileValue result{target.multiplyValue(b, kernel, *currentItem, currentTile,
-                                        operand, start),
-                   factor};
+  TileValue result{
+      program.gradient
+          ? target.multiplyScoresByColumns(b, kernel, *currentItem,
+                                           currentTile,
+                                           memRefOf(product.operands[0]),
+                                           operand, start)
+          : target.multiplyValue(b, kernel, *currentItem, currentTile, operand,
+                                 start),
+      factor};
   if (!accumulator || accumulator->factor == factor)
     return result;
   // Factors differ: add the plain values.
@@ -948,7 +1002,8 @@ ScheduleEmitter::RunningState::withRegisters(ValueRange registers) const {
   return state;
 }
 
-TileIndices ScheduleEmitter::tileIndices(const WorkItem &item, Value keyTile) {
+TileIndices ScheduleEmitter::tileIndices(const WorkItem &item,
+                                         Value columnTile) {
   TileIndices tile;
   tile.b = item.batch;
   tile.h = item.head;
@@ -958,23 +1013,36 @@ TileIndices ScheduleEmitter::tileIndices(const WorkItem &item, Value keyTile) {
   tile.batch = kernel.batchSize;
   tile.queryHeads = index(kernel.queryHeads);
   tile.kvHeads = index(kernel.kvHeads);
-  tile.seqQ = kernel.seqQ;
-  tile.seqKV = kernel.seqKV;
+  tile.seqQ = querySeq;
+  tile.seqKV = keySeq;
   tile.data = kernel.operands.data;
-  if (keyTile) {
-    tile.colBegin = mul(keyTile, index(program.blockKV));
-    tile.colEnd = minIndex(add(tile.colBegin, index(program.blockKV)),
-                           kernel.seqKV);
+  Value columnBegin, columnEnd;
+  if (columnTile) {
+    columnBegin = mul(columnTile, index(kernel.blockKV));
+    columnEnd =
+        minIndex(add(columnBegin, index(kernel.blockKV)), kernel.seqKV);
+  }
+  if (program.transposed) {
+    // The work item's rows are keys; the column tile holds the queries.
+    tile.rowBegin = columnBegin;
+    tile.rowEnd = columnEnd;
+    tile.colBegin = item.rowBegin;
+    tile.colEnd = item.rowEnd;
+  } else {
+    tile.colBegin = columnBegin;
+    tile.colEnd = columnEnd;
   }
   return tile;
 }
 
 ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
   Visits visits;
-  if (!program.visitMask) {
+  // A transposed program has no closed form of the query tiles visiting a
+  // key tile: it walks them all and skips the empty ones.
+  if (!program.visitMask || program.transposed) {
     visits.ranges.push_back(
         {index(0),
-         arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV)),
+         arith::CeilDivSIOp::create(b, kernel.seqKV, index(kernel.blockKV)),
          1});
     return visits;
   }
@@ -1000,8 +1068,9 @@ ScheduleEmitter::RunningState ScheduleEmitter::initialState() {
   for (StringAttr name : runningNames) {
     const TileTensor &tensor = program.tensor(name);
     double factor = analysis.runningFactor.lookup(name);
-    size_t count = tensor.shape == TileShape::Row ? scoreLayout.numRowSlots()
-                                                  : outputLayout.size();
+    size_t count = tensor.shape == TileShape::Row
+                       ? scoreLayout.numRowSlots()
+                       : outputLayoutOf(name).size();
     Value initial = f32(tensor.initial / factor);
     if (analysis.lanePartial.contains(name) && tensor.initial != 0.0) {
       // A lane-partial sum starts on the row's first lane only; the lanes
@@ -1021,20 +1090,22 @@ ScheduleEmitter::RunningState
 ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
                              const RunningState &state) {
   resetCaches();
-  values.clear();
+  values = laneValues;
   nextValues.clear();
   previousValues.clear();
   for (auto [name, tensor] : llvm::zip_equal(runningNames, state.tensors))
     previousValues[name] = tensor;
 
-  Value firstKey = mul(keyTile, index(program.blockKV));
+  Value firstKey = mul(keyTile, index(kernel.blockKV));
   currentTile = KeyTile{firstKey, stage};
   tileColumn = toRule(add(firstKey, laneColumn));
+  if (program.gradient)
+    loadColumnInputs();
   // Full tiles skip the element rule; a custom mask region makes every
   // tile partial, and so does a tile that runs past Skv.
   tileInBounds =
       arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
-                            add(firstKey, index(program.blockKV)), kernel.seqKV);
+                            add(firstKey, index(kernel.blockKV)), kernel.seqKV);
   bool hasTests = false;
   for (const TileOp &op : program.body)
     if (op.expression)
@@ -1055,19 +1126,30 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
 
   for (const TileOp &op : program.body) {
     switch (op.kind) {
-    case TileOpKind::QueryKeyProduct: {
-      TileValue scores{target.multiplyQueryKey(b, kernel, item, currentTile),
-                       op.scale};
-      if (analysis.productOutside)
+    case TileOpKind::QueryKeyProduct:
+    case TileOpKind::ScoreProduct: {
+      TileValue scores{
+          op.kind == TileOpKind::QueryKeyProduct
+              ? target.multiplyQueryKey(b, kernel, item, currentTile)
+              : target.multiplyRowsByColumns(b, kernel, item, currentTile,
+                                             memRefOf(op.operands[0]),
+                                             memRefOf(op.operands[1])),
+          op.scale};
+      if (analysis.productOutside && op.result == analysis.outsideProduct)
         scores.registers =
             existing(scores, *analysis.productOutside / op.scale, std::nullopt);
       assign(op.result, scores);
       break;
     }
     case TileOpKind::ValueProduct:
-      if (!op.fusedInto)
+      if (op.accumulates)
+        assign(op.result, computeValueProduct(
+                              op, &previousValues.find(op.result)->second));
+      else if (!op.fusedInto)
         assign(op.result, computeValueProduct(op, nullptr));
       break;
+    case TileOpKind::RowProduct:
+      llvm_unreachable("row products run in the lane's prologue");
     case TileOpKind::RowReduce:
       assign(op.result, computeRowReduce(op));
       break;
@@ -1119,7 +1201,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
   } else {
     Value step = index(range->step);
     Value keyTiles =
-        arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV));
+        arith::CeilDivSIOp::create(b, kernel.seqKV, index(kernel.blockKV));
     Value zero = index(0);
     Value negatedBegin = arith::SubIOp::create(b, zero, range->begin);
     Value skipped = arith::MaxSIOp::create(b, negatedBegin, zero);
@@ -1146,7 +1228,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       std::pair<Value, Value> visited = tileOf(visit);
       Value keyTile = visited.first, empty = visited.second;
       auto copy = [&] {
-        KeyTile tile{mul(keyTile, index(program.blockKV)),
+        KeyTile tile{mul(keyTile, index(kernel.blockKV)),
                      arith::RemUIOp::create(b, visit, index(stages))};
         target.copyKeyValueTile(b, kernel, item, tile);
       };
@@ -1203,7 +1285,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
 void ScheduleEmitter::emitEpilogue(const WorkItem &item,
                                    const RunningState &finals) {
   resetCaches();
-  values.clear();
+  values = laneValues;
   inEpilogue = true;
   for (auto [name, tensor] : llvm::zip_equal(runningNames, finals.tensors)) {
     TileValue final = tensor;
@@ -1214,59 +1296,76 @@ void ScheduleEmitter::emitEpilogue(const WorkItem &item,
   for (const TileOp &op : program.epilogue)
     assign(op.result, computeElements(op.expression, op.shape, false));
   inEpilogue = false;
-  TileValue output = materialized(values.find(program.output)->second);
-  if (!program.lse) {
-    storeOutputs(item, output, nullptr);
-    return;
+  SmallVector<std::pair<StringAttr, TileValue>> results;
+  if (program.gradient) {
+    for (StringAttr name : program.results)
+      results.push_back({name, materialized(values.find(name)->second)});
+  } else {
+    results.push_back(
+        {program.output, materialized(values.find(program.output)->second)});
+    if (program.lse)
+      results.push_back(
+          {program.lse, materialized(values.find(program.lse)->second)});
   }
-  TileValue lse = materialized(values.find(program.lse)->second);
-  storeOutputs(item, output, &lse);
+  storeResults(item, results);
 }
 
-void ScheduleEmitter::storeOutputs(const WorkItem &item,
-                                   const TileValue &output,
-                                   const TileValue *lse) {
+void ScheduleEmitter::storeResults(
+    const WorkItem &item, ArrayRef<std::pair<StringAttr, TileValue>> results) {
   Value columnBase = laneColumn;
-  Type outputElement =
-      cast<MemRefType>(kernel.operands.output.getType()).getElementType();
-  for (size_t slot = 0; slot < outputLayout.numRowSlots(); ++slot) {
+  auto memrefOf = [&](StringAttr name) {
+    if (program.gradient)
+      return gradientOperands->tensors.lookup(name);
+    return name == program.output ? kernel.operands.output
+                                  : kernel.operands.lse;
+  };
+  for (size_t slot = 0; slot < scoreLayout.numRowSlots(); ++slot) {
     Value row = rowOfSlot[slot];
     ifThen(lessThan(row, kernel.seqQ), [&] {
-      // Runs of registers holding adjacent columns go out as one store.
-      size_t count = outputLayout.size();
-      for (size_t first = 0; first < count;) {
-        if (outputLayout.rowSlot[first] != static_cast<int64_t>(slot)) {
-          ++first;
+      for (const auto &[name, value] : results) {
+        Value memref = memrefOf(name);
+        if (program.tensor(name).shape == TileShape::Row) {
+          // One lane of those sharing the row writes it.
+          Value firstLane = arith::CmpIOp::create(
+              b, arith::CmpIPredicate::eq, columnBase, index(0));
+          ifThen(firstLane, [&] {
+            Value element = value.registers[slot];
+            Type stored = cast<MemRefType>(memref.getType()).getElementType();
+            if (!stored.isF32())
+              element = arith::TruncFOp::create(b, stored, element);
+            memref::StoreOp::create(b, element, memref,
+                                    ValueRange{item.batch, item.head, row});
+          });
           continue;
         }
-        size_t last = first + 1;
-        while (last < count && last - first < kMaxStoreElements &&
-               outputLayout.rowSlot[last] == static_cast<int64_t>(slot) &&
-               outputLayout.columnOffset[last] ==
-                   outputLayout.columnOffset[last - 1] + 1)
-          ++last;
-        int64_t width = last - first;
-        Value vector = vector::FromElementsOp::create(
-            b, VectorType::get({width}, b.getF32Type()),
-            ArrayRef(output.registers).slice(first, width));
-        if (!outputElement.isF32())
-          vector = arith::TruncFOp::create(
-              b, VectorType::get({width}, outputElement), vector);
-        Value column = add(columnBase, index(outputLayout.columnOffset[first]));
-        vector::StoreOp::create(
-            b, vector, kernel.operands.output,
-            ValueRange{item.batch, item.head, row, column});
-        first = last;
+        const FragmentLayout &layout = outputLayoutOf(name);
+        Type outputElement =
+            cast<MemRefType>(memref.getType()).getElementType();
+        // Runs of registers holding adjacent columns go out as one store.
+        size_t count = layout.size();
+        for (size_t first = 0; first < count;) {
+          if (layout.rowSlot[first] != static_cast<int64_t>(slot)) {
+            ++first;
+            continue;
+          }
+          size_t last = first + 1;
+          while (last < count && last - first < kMaxStoreElements &&
+                 layout.rowSlot[last] == static_cast<int64_t>(slot) &&
+                 layout.columnOffset[last] == layout.columnOffset[last - 1] + 1)
+            ++last;
+          int64_t width = last - first;
+          Value vector = vector::FromElementsOp::create(
+              b, VectorType::get({width}, b.getF32Type()),
+              ArrayRef(value.registers).slice(first, width));
+          if (!outputElement.isF32())
+            vector = arith::TruncFOp::create(
+                b, VectorType::get({width}, outputElement), vector);
+          Value column = add(columnBase, index(layout.columnOffset[first]));
+          vector::StoreOp::create(b, vector, memref,
+                                  ValueRange{item.batch, item.head, row, column});
+          first = last;
+        }
       }
-      if (!lse)
-        return;
-      // One lane of those sharing the row writes its LSE.
-      Value firstLane = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                              columnBase, index(0));
-      ifThen(firstLane, [&] {
-        memref::StoreOp::create(b, lse->registers[slot], kernel.operands.lse,
-                                ValueRange{item.batch, item.head, row});
-      });
     });
   }
 }
@@ -1282,10 +1381,77 @@ void ScheduleEmitter::emitPoison(const WorkItem &item) {
       rowOfSlot.push_back(add(laneFirstRow, index(offset)));
     }
     Value nan = f32(std::numeric_limits<double>::quiet_NaN());
-    TileValue output{SmallVector<Value>(outputLayout.size(), nan), 1.0};
-    TileValue lse{SmallVector<Value>(scoreLayout.numRowSlots(), nan), 1.0};
-    storeOutputs(item, output, program.lse ? &lse : nullptr);
+    auto poisoned = [&](StringAttr name) {
+      size_t count = program.tensor(name).shape == TileShape::Row
+                         ? scoreLayout.numRowSlots()
+                         : outputLayoutOf(name).size();
+      return TileValue{SmallVector<Value>(count, nan), 1.0};
+    };
+    SmallVector<std::pair<StringAttr, TileValue>> results;
+    if (program.gradient) {
+      for (StringAttr name : program.results)
+        results.push_back({name, poisoned(name)});
+    } else {
+      results.push_back({program.output, poisoned(program.output)});
+      if (program.lse)
+        results.push_back({program.lse, poisoned(program.lse)});
+    }
+    storeResults(item, results);
   });
+}
+
+void ScheduleEmitter::emitLanePrologue() {
+  values.clear();
+  resetCaches();
+  // Per-row inputs at the lane's rows (clamped: rows past the end are
+  // computed on and never stored).
+  Value lastRow = arith::SubIOp::create(b, kernel.seqQ, index(1));
+  for (const auto &[name, tensor] : program.tensors) {
+    if (!tensor.input || tensor.shape != TileShape::Row)
+      continue;
+    Value memref = gradientOperands->tensors.lookup(name);
+    TileValue loaded;
+    for (Value row : rowOfSlot) {
+      Value clamped = minIndex(row, lastRow);
+      Value element = memref::LoadOp::create(
+          b, memref, ValueRange{currentItem->batch, currentItem->head, clamped});
+      if (!element.getType().isF32())
+        element = arith::ExtFOp::create(b, b.getF32Type(), element);
+      loaded.registers.push_back(element);
+    }
+    values[name] = loaded;
+  }
+  for (const TileOp &op : program.prologue) {
+    if (op.kind == TileOpKind::RowProduct)
+      values[op.result] =
+          TileValue{target.multiplyRows(b, kernel, *currentItem,
+                                        memRefOf(op.operands[0]),
+                                        memRefOf(op.operands[1])),
+                    op.scale};
+    else
+      values[op.result] = computeElements(op.expression, op.shape, false);
+  }
+  laneValues = values;
+}
+
+void ScheduleEmitter::loadColumnInputs() {
+  // Per-column inputs at the tile's columns (clamped: columns past the end
+  // fail every mask test or meet a product set to its neutral value).
+  for (const auto &[name, tensor] : program.tensors) {
+    if (!tensor.input || tensor.shape != TileShape::Column)
+      continue;
+    Value memref = gradientOperands->tensors.lookup(name);
+    TileValue loaded;
+    for (size_t element = 0; element < scoreLayout.size(); ++element) {
+      Value column = toIndex(keyIndex(element, /*clamp=*/true));
+      Value value = memref::LoadOp::create(
+          b, memref, ValueRange{currentItem->batch, currentItem->head, column});
+      if (!value.getType().isF32())
+        value = arith::ExtFOp::create(b, b.getF32Type(), value);
+      loaded.registers.push_back(value);
+    }
+    values[name] = loaded;
+  }
 }
 
 void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
@@ -1303,7 +1469,22 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
     ruleRowOfSlot.push_back(toRule(minIndex(row, lastRow)));
   }
 
-  computeRowBands();
+  if (program.transposed)
+    rowBands.clear(); // Masks give key bands per query row, not the transpose.
+  else
+    computeRowBands();
+  if (program.gradient) {
+    emitLanePrologue();
+    RunningState state = initialState();
+    if (!program.body.empty()) {
+      if (visits.listed)
+        state = emitRange(item, nullptr, &*visits.listed, state, nullptr);
+      for (const KeyTileRange &range : visits.ranges)
+        state = emitRange(item, &range, nullptr, state, nullptr);
+    }
+    emitEpilogue(item, state);
+    return;
+  }
   target.copyQueryTile(b, kernel, item);
   target.commitCopies(b);
   auto prepare = [&] { target.prepareQueryOperand(b, kernel, item); };
@@ -1326,10 +1507,10 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
   ruleBase.batch = toRule(kernel.batchSize);
   ruleBase.queryHeads = ruleConstant(kernel.queryHeads);
   ruleBase.kvHeads = ruleConstant(kernel.kvHeads);
-  ruleBase.seqQ = toRule(kernel.seqQ);
-  ruleBase.seqKV = toRule(kernel.seqKV);
+  ruleBase.seqQ = toRule(querySeq);
+  ruleBase.seqKV = toRule(keySeq);
   ruleBase.data = kernel.operands.data;
-  lastKeyRule = arith::SubIOp::create(b, ruleBase.seqKV, ruleConstant(1));
+  lastKeyRule = arith::SubIOp::create(b, toRule(kernel.seqKV), ruleConstant(1));
 
   auto attention = [&] {
     Visits visits = visitRanges(item);
@@ -1341,8 +1522,8 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
   Value fits;
   for (MaskAttrInterface mask : maskRules)
     if (Value fit = buildDataOperandsValid(b, b.getLoc(), mask,
-                                           kernel.operands.data, kernel.seqQ,
-                                           kernel.seqKV))
+                                           kernel.operands.data, querySeq,
+                                           keySeq))
       fits = fits ? Value(arith::AndIOp::create(b, fits, fit)) : fit;
   if (!fits) {
     attention();
@@ -1360,7 +1541,7 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
       });
 }
 
-void ScheduleEmitter::emit(ValueRange arguments) {
+void ScheduleEmitter::emit(const KernelSpec &spec, ValueRange arguments) {
   kernel.operands = bindKernelOperands(spec, arguments);
   AttentionShape shape = cascade.getAttentionShape();
   kernel.queryHeads = shape.queryHeads;
@@ -1374,9 +1555,55 @@ void ScheduleEmitter::emit(ValueRange arguments) {
   kernel.batchSize = memref::DimOp::create(b, kernel.operands.query, 0);
   kernel.seqQ = memref::DimOp::create(b, kernel.operands.query, 2);
   kernel.seqKV = memref::DimOp::create(b, kernel.operands.key, 2);
+  querySeq = kernel.seqQ;
+  keySeq = kernel.seqKV;
+  emitWorkItems();
+}
 
-  scoreLayout = target.accumulatorLayout(program.blockKV);
-  outputLayout = target.accumulatorLayout(kernel.headDimV);
+void ScheduleEmitter::emitGradient(const GradientOperands &operands) {
+  gradientOperands = &operands;
+  kernel.operands.data = operands.data;
+  kernel.queryHeads = operands.queryHeads;
+  kernel.kvHeads = operands.kvHeads;
+  kernel.batchSize = operands.batchSize;
+  kernel.elementType = b.getF32Type();
+  querySeq = operands.seqQ;
+  keySeq = operands.seqKV;
+  // Rows and columns: the keys and queries of a transposed program.
+  kernel.seqQ = program.transposed ? keySeq : querySeq;
+  kernel.seqKV = program.transposed ? querySeq : keySeq;
+  kernel.blockQ = program.transposed ? program.blockKV : program.blockQ;
+  kernel.blockKV = program.transposed ? program.blockQ : program.blockKV;
+  emitWorkItems();
+}
+
+const FragmentLayout &ScheduleEmitter::layoutOf(int64_t columns) {
+  auto found = layouts.find(columns);
+  if (found == layouts.end()) {
+    found = layouts.insert({columns, target.accumulatorLayout(columns)}).first;
+    assert(found->second.rowOffset == scoreLayout.rowOffset &&
+           "accumulators of one row tile must share their rows");
+  }
+  return found->second;
+}
+
+const FragmentLayout &ScheduleEmitter::outputLayoutOf(StringAttr tensor) {
+  int64_t columns = program.tensor(tensor).columns;
+  return columns ? layoutOf(columns) : outputLayout;
+}
+
+ProductMemRef ScheduleEmitter::memRefOf(const ProductOperand &operand) {
+  return {gradientOperands->tensors.lookup(operand.tensor),
+          operand.atKVHead ? currentItem->kvHead : currentItem->head,
+          operand.depth};
+}
+
+void ScheduleEmitter::emitWorkItems() {
+  scoreLayout = target.accumulatorLayout(kernel.blockKV);
+  // A gradient program lays out each per-output tensor by its own columns
+  // (outputLayoutOf).
+  outputLayout = program.gradient ? scoreLayout
+                                  : target.accumulatorLayout(kernel.headDimV);
   assert(scoreLayout.rowOffset == outputLayout.rowOffset &&
          "accumulators of one row tile must share their rows");
   ruleType = target.ruleIndexType(b);
@@ -1407,5 +1634,11 @@ void mlir::attn::schedule::emitScheduledKernel(ImplicitLocOpBuilder &b,
                                                const TileProgram &program,
                                                ScheduleTarget &target,
                                                ValueRange arguments) {
-  ScheduleEmitter(b, spec, program, target).emit(arguments);
+  ScheduleEmitter(b, program, target).emit(spec, arguments);
+}
+
+void mlir::attn::schedule::emitGradientKernel(
+    ImplicitLocOpBuilder &b, const TileProgram &program,
+    ScheduleTarget &target, const GradientOperands &operands) {
+  ScheduleEmitter(b, program, target).emitGradient(operands);
 }
