@@ -461,3 +461,25 @@ mlir::attn::schedule::analyzeGradientProgram(CascadeOp cascade, int64_t blockQ,
                                              int64_t blockKV) {
   return GradientProgramBuilder(cascade, blockQ, blockKV).build();
 }
+
+std::optional<int64_t>
+mlir::attn::schedule::headGroupReduction(CascadeOp cascade) {
+  auto partitions = cascade.getBody().getOps<PartitionOp>();
+  auto einsums = cascade.getBody().getOps<EinsumOp>();
+  if (cascade.getInputs().size() != 1 || !cascade.getData().empty() ||
+      std::distance(partitions.begin(), partitions.end()) != 1 ||
+      std::distance(einsums.begin(), einsums.end()) != 1)
+    return std::nullopt;
+  PartitionOp partition = *partitions.begin();
+  EinsumOp sum = *einsums.begin();
+  ArrayAttr reduced = sum.getReducedAttr();
+  auto input = dyn_cast<AccessAttr>(sum.getMap());
+  auto binding = cast<AccessAttr>(cascade.getBindings()[0]);
+  if (sum.getReducer() != ReduceKind::Sum || !reduced || reduced.size() != 1 ||
+      cast<StringAttr>(reduced[0]) != partition.getInnerAttr() || !input ||
+      input.getTensor() != binding.getTensor() ||
+      binding.getIndices().size() < 2 ||
+      binding.getIndices()[1].getRank() != partition.getRankAttr())
+    return std::nullopt;
+  return partition.getTile();
+}

@@ -262,8 +262,10 @@ private:
 
   KernelContext kernel;
   /// The query and key lengths (kernel.seqQ and seqKV count rows and
-  /// columns, which a transposed program swaps).
+  /// columns, which a transposed program swaps) and head counts (kernel's
+  /// count the work items' heads).
   Value querySeq, keySeq;
+  int64_t queryHeads = 0, kvHeads = 0;
   /// Gradient programs: the memref of each tensor by name.
   const GradientOperands *gradientOperands = nullptr;
   /// Gradient programs: what each lane computes before the first tile.
@@ -1011,8 +1013,8 @@ TileIndices ScheduleEmitter::tileIndices(const WorkItem &item,
   tile.rowEnd = item.rowEnd;
   tile.blockKV = program.blockKV;
   tile.batch = kernel.batchSize;
-  tile.queryHeads = index(kernel.queryHeads);
-  tile.kvHeads = index(kernel.kvHeads);
+  tile.queryHeads = index(queryHeads);
+  tile.kvHeads = index(kvHeads);
   tile.seqQ = querySeq;
   tile.seqKV = keySeq;
   tile.data = kernel.operands.data;
@@ -1474,13 +1476,47 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
   else
     computeRowBands();
   if (program.gradient) {
-    emitLanePrologue();
-    RunningState state = initialState();
-    if (!program.body.empty()) {
+    auto columnTiles = [&](const WorkItem &at, const Visits &visits,
+                           RunningState state) {
+      emitLanePrologue();
+      if (program.body.empty())
+        return state;
       if (visits.listed)
-        state = emitRange(item, nullptr, &*visits.listed, state, nullptr);
+        state = emitRange(at, nullptr, &*visits.listed, state, nullptr);
       for (const KeyTileRange &range : visits.ranges)
-        state = emitRange(item, &range, nullptr, state, nullptr);
+        state = emitRange(at, &range, nullptr, state, nullptr);
+      return state;
+    };
+    RunningState state = initialState();
+    if (program.headGroup == 1) {
+      state = columnTiles(item, visits, state);
+    } else {
+      // The work item is a key/value head: its rows sum over the query
+      // heads of its group, one after the other.
+      auto loop = scf::ForOp::create(b, index(0), index(program.headGroup),
+                                     index(1), state.flatten());
+      {
+        OpBuilder::InsertionGuard guard(b);
+        Block *body = loop.getBody();
+        if (body->mightHaveTerminator())
+          body->getTerminator()->erase();
+        b.setInsertionPointToEnd(body);
+        resetCaches();
+        WorkItem member = item;
+        member.kvHead = item.head;
+        member.head = add(mul(item.head, index(program.headGroup)),
+                          loop.getInductionVar());
+        currentItem = &member;
+        ruleBase.h = toRule(member.head);
+        RunningState next = columnTiles(
+            member, visitRanges(member),
+            state.withRegisters(loop.getRegionIterArgs()));
+        scf::YieldOp::create(b, next.flatten());
+      }
+      resetCaches();
+      currentItem = &item;
+      ruleBase.h = toRule(item.head);
+      state = state.withRegisters(loop.getResults());
     }
     emitEpilogue(item, state);
     return;
@@ -1505,8 +1541,8 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
   ruleBase.b = toRule(item.batch);
   ruleBase.h = toRule(item.head);
   ruleBase.batch = toRule(kernel.batchSize);
-  ruleBase.queryHeads = ruleConstant(kernel.queryHeads);
-  ruleBase.kvHeads = ruleConstant(kernel.kvHeads);
+  ruleBase.queryHeads = ruleConstant(queryHeads);
+  ruleBase.kvHeads = ruleConstant(kvHeads);
   ruleBase.seqQ = toRule(querySeq);
   ruleBase.seqKV = toRule(keySeq);
   ruleBase.data = kernel.operands.data;
@@ -1544,8 +1580,8 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
 void ScheduleEmitter::emit(const KernelSpec &spec, ValueRange arguments) {
   kernel.operands = bindKernelOperands(spec, arguments);
   AttentionShape shape = cascade.getAttentionShape();
-  kernel.queryHeads = shape.queryHeads;
-  kernel.kvHeads = shape.kvHeads;
+  kernel.queryHeads = queryHeads = shape.queryHeads;
+  kernel.kvHeads = kvHeads = shape.kvHeads;
   kernel.headDimQK = shape.headDimQK;
   kernel.headDimV = shape.headDimV;
   kernel.blockQ = program.blockQ;
@@ -1563,8 +1599,12 @@ void ScheduleEmitter::emit(const KernelSpec &spec, ValueRange arguments) {
 void ScheduleEmitter::emitGradient(const GradientOperands &operands) {
   gradientOperands = &operands;
   kernel.operands.data = operands.data;
-  kernel.queryHeads = operands.queryHeads;
-  kernel.kvHeads = operands.kvHeads;
+  queryHeads = operands.queryHeads;
+  kvHeads = operands.kvHeads;
+  // A program summing over the query heads of a group has a work item per
+  // key/value head (emitLane walks the group's query heads).
+  kernel.queryHeads = program.headGroup > 1 ? kvHeads : queryHeads;
+  kernel.kvHeads = kvHeads;
   kernel.batchSize = operands.batchSize;
   kernel.elementType = b.getF32Type();
   querySeq = operands.seqQ;

@@ -372,7 +372,21 @@ AttnCompilePass::tileGradient(func::FuncOp gradient,
   for (auto [position, value] : llvm::enumerate(terminator->getOperands()))
     returned[value] = function.getNumArguments() + position;
 
+  // A cascade summing an earlier one's per-query-head results over each
+  // group of query heads (GQA) folds into that cascade's phase: its rows sum
+  // the group (TileProgram::headGroup) into the sum's tensor.
+  DenseMap<Value, std::pair<Value, int64_t>> groupSums;
+  llvm::SmallPtrSet<Operation *, 4> folded;
+  for (CascadeOp cascade : function.getOps<CascadeOp>())
+    if (std::optional<int64_t> group =
+            schedule::headGroupReduction(cascade)) {
+      groupSums[cascade.getInputs()[0]] = {cascade.getResult(0), *group};
+      folded.insert(cascade);
+    }
+
   for (CascadeOp cascade : function.getOps<CascadeOp>()) {
+    if (folded.contains(cascade))
+      continue;
     if (!tiled.spec.cascade)
       tiled.spec.cascade = cascade;
     FailureOr<schedule::TileProgram> program =
@@ -401,10 +415,25 @@ AttnCompilePass::tileGradient(func::FuncOp gradient,
       phase.data.push_back(argument.getArgNumber());
     }
     auto yields = cascade.getYield().getTensors().getAsRange<AccessAttr>();
+    unsigned summed = 0;
     for (auto [result, access] : llvm::zip_equal(cascade.getResults(), yields)) {
       PhaseTensor tensor;
       tensor.name = access.getTensor();
-      if (auto found = returned.find(result); found != returned.end()) {
+      Value stored = result;
+      if (auto sum = groupSums.find(result); sum != groupSums.end()) {
+        if (!result.hasOneUse() || !phase.program.transposed ||
+            !returned.count(sum->second.first) ||
+            (phase.program.headGroup != 1 &&
+             phase.program.headGroup != sum->second.second))
+          return cascade.emitError()
+                 << "grad=true: backward cascade '" << cascade.getCascadeName()
+                 << "' has results summed over groups of query heads that "
+                    "the schedule cannot fold into its key tiles";
+        phase.program.headGroup = sum->second.second;
+        stored = sum->second.first;
+        ++summed;
+      }
+      if (auto found = returned.find(stored); found != returned.end()) {
         tensor.argument = found->second;
       } else {
         // A scratch tensor; each extent is that of an argument binding the
@@ -434,9 +463,13 @@ AttnCompilePass::tileGradient(func::FuncOp gradient,
         tensor.scratch = tiled.scratch.size();
         tiled.scratch.push_back(std::move(scratch));
       }
-      where[result] = tensor;
+      where[stored] = tensor;
       phase.tensors.push_back(tensor);
     }
+    if (summed != 0 && summed != cascade.getNumResults())
+      return cascade.emitError()
+             << "grad=true: backward cascade '" << cascade.getCascadeName()
+             << "' sums only some of its results over groups of query heads";
     tiled.phases.push_back(std::move(phase));
   }
   if (tiled.phases.empty())

@@ -153,6 +153,12 @@ struct TileProgram {
   bool gradient = false;
   /// Rows are keys, columns queries (dK, dV).
   bool transposed = false;
+  /// Transposed programs under GQA: the query heads summed into the rows of
+  /// each key/value head (the reduction of the cascades the backward
+  /// function sums dK and dV over a group with). A work item is then a key
+  /// tile of a key/value head, and the column tiles of each query head of
+  /// its group are walked in turn.
+  int64_t headGroup = 1;
   /// Gradient programs: the Einsums computed once per lane, before the
   /// first column tile (RowProduct, per-row maps).
   llvm::SmallVector<TileOp> prologue;
@@ -168,6 +174,11 @@ struct TileProgram {
 /// Reads `cascade` as a tile program; emits a diagnostic naming the Einsum
 /// (or structure) that does not fit and why, and fails, otherwise.
 FailureOr<TileProgram> analyzeTileProgram(CascadeOp cascade);
+
+/// The R of a backward cascade summing a [b, h, ...] tensor over each group
+/// of R query heads (`attn.partition h = h1 * R + h0`, a sum over h0), or
+/// nullopt for other cascades.
+std::optional<int64_t> headGroupReduction(CascadeOp cascade);
 
 /// Reads one untiled cascade of a backward function (attn-differentiate) as
 /// a gradient program with `blockQ` queries and `blockKV` keys per tile;
