@@ -142,6 +142,38 @@ gradientArguments(const KernelSpec &spec, func::FuncOp gradient) {
   return arguments;
 }
 
+/// Makes each function returning the O of an attn.attention alone return
+/// its LSE [B, Hq, Sq] (f32) as well.
+void returnLogSumExp(ModuleOp module) {
+  for (func::FuncOp function : module.getOps<func::FuncOp>()) {
+    auto attentions = function.getOps<AttentionOp>();
+    if (std::distance(attentions.begin(), attentions.end()) != 1)
+      continue;
+    AttentionOp attention = *attentions.begin();
+    Operation *terminator = function.getBody().front().getTerminator();
+    if (attention->getNumResults() != 1 || !isa<func::ReturnOp>(terminator) ||
+        terminator->getNumOperands() != 1 ||
+        terminator->getOperand(0) != attention->getResult(0))
+      continue;
+    auto output = cast<RankedTensorType>(attention->getResult(0).getType());
+    auto lse = RankedTensorType::get(output.getShape().take_front(3),
+                                     Float32Type::get(module.getContext()));
+    OpBuilder builder(attention);
+    OperationState state(attention.getLoc(), attention->getName());
+    state.addOperands(attention->getOperands());
+    state.addAttributes(attention->getAttrs());
+    state.addTypes({output, lse});
+    for (Region &region : attention->getRegions())
+      state.addRegion()->takeBody(region);
+    Operation *replacement = builder.create(state);
+    attention->getResult(0).replaceAllUsesWith(replacement->getResult(0));
+    attention->erase();
+    terminator->insertOperands(1, replacement->getResult(1));
+    function.setFunctionType(builder.getFunctionType(
+        function.getArgumentTypes(), terminator->getOperandTypes()));
+  }
+}
+
 /// The name a bundle records for the spec: the module's name, else the
 /// stem of the file it was read from.
 std::string specNameOf(ModuleOp module) {
@@ -501,12 +533,22 @@ LogicalResult AttnCompilePass::compile() {
   bundle::Bundle result;
   result.producer = "attn-opt --attn-compile";
   result.specName = specNameOf(module);
+  // grad=true: the backward reads the LSE, so every attn.attention spec
+  // returning O alone returns (and its forward kernel writes) the LSE too;
+  // the bundle carries that spec.
+  OwningOpRef<ModuleOp> withLse;
+  if (grad) {
+    withLse = module.clone();
+    returnLogSumExp(*withLse);
+  }
+  ModuleOp source = grad ? *withLse : module;
+
   // The bundle carries the spec so that attn-run can rebuild the reference.
   llvm::raw_string_ostream specStream(result.specSource);
-  module.print(specStream);
+  source.print(specStream);
 
   // Signatures come from the spec's cascade (attn.attention decomposed).
-  OwningOpRef<ModuleOp> decomposed = module.clone();
+  OwningOpRef<ModuleOp> decomposed = source.clone();
   PassManager decompose(&getContext());
   decompose.addPass(createAttnDecompose());
   if (failed(decompose.run(*decomposed)))

@@ -24,6 +24,15 @@
 // BF16: (tolerance 0.01)
 // BF16-NEXT: PASS
 
+// A spec returning O alone gets its LSE: with grad=true the forward kernel
+// writes it (the bundle's spec says so), and the backward reads it.
+// RUN: attn-bundle-info %t.atnb | FileCheck %s --check-prefix=INFO
+// INFO-LABEL: kernel no_lse{{$}}
+// INFO: lse output tensor f32 [B, 2, Sq]
+// INFO-LABEL: kernel no_lse_grad
+// INFO: lse input tensor f32 [B, 2, Sq]
+// RUN: attn-run %t.atnb --target host --check --gradients --function no_lse --batch 1 --seq-q 11 --seq-kv 14 | FileCheck %s
+
 // The check can fail: no f32 kernel is that close.
 // RUN: not attn-run %t.atnb --target host --check --gradients --function causal --batch 1 --seq-q 9 --tolerance 1e-12 | FileCheck %s --check-prefix=FAIL
 // FAIL: FAIL
@@ -81,4 +90,9 @@ func.func @causal_bf16(%q: tensor<?x2x?x32xbf16>, %k: tensor<?x2x?x32xbf16>, %v:
 func.func @gqa(%q: tensor<?x6x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x8xf32>) -> (tensor<?x6x?x8xf32>, tensor<?x6x?xf32>) {
   %o, %lse = attn.attention %q, %k, %v {mask = #attn.window<left = 6>, score_mod = [#attn.alibi]} : tensor<?x6x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x8xf32> -> tensor<?x6x?x8xf32>, tensor<?x6x?xf32>
   return %o, %lse : tensor<?x6x?x8xf32>, tensor<?x6x?xf32>
+}
+
+func.func @no_lse(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>) -> tensor<?x2x?x16xf32> {
+  %o = attn.attention %q, %k, %v {mask = #attn.causal} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>
+  return %o : tensor<?x2x?x16xf32>
 }
