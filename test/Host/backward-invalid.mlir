@@ -3,6 +3,11 @@
 // something else.
 // RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-compile="targets=host grad=true"
 
+// attn-run --gradients needs a bundle with a backward kernel.
+// RUN: attn-opt %examples/causal.mlir --attn-compile="targets=host output=%t.atnb" -o /dev/null
+// RUN: not attn-run %t.atnb --target host --check --gradients --batch 1 --seq-q 4 2>&1 | FileCheck %s --check-prefix=NO-GRAD
+// NO-GRAD: error: bundle {{.*}} has no kernel with a backward kernel <name>_grad; compile it with --attn-compile="targets=host grad=true ..."
+
 // The backward of a softmax reads the forward's LSE: a hand-written softmax
 // cascade must return it (an attn.attention gets it added, test/Host/backward.mlir).
 func.func @no_lse(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>) -> tensor<?x2x?x16xf32> {
