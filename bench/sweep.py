@@ -34,6 +34,13 @@ call (its second call) is reported for
 every data mask (attn computes visit ranges inside the kernel, O(tiles)),
 and for documents (ids) at 16k, 64k and 128k next to our kernel's time.
 
+Neighborhood masks (NATTEN, Swin) run on patch tiles (docs/sparsity.md,
+"Patch tiles in the kernels"): prepare records the kernels' patch tiling at
+the GPU's tile sizes (the sparsity report's "kernel tiles:" line), and the
+table's notes give it with ours / our dense / its tile-density, our rate
+against the best the patch shape allows. Measure them alone with
+`prepare PREPARED --only natten_2d natten_3d swin_blocked natten_1d_dilated`.
+
 selftest: parses every example, writes a table from made-up timings, and
 checks each translated mask_mod (NumPy) against the compiler's sparsity
 report at small sizes for the masks without data operands. Needs attn-opt.
@@ -486,6 +493,34 @@ def report(attn_opt, spec, system, svg, log):
     return proc.returncode, kept
 
 
+def gpu_tiles(system):
+    """The NVIDIA kernel's tiles for a masked spec, as nvidia::chooseTiling
+    picks them (codegen/nvidia/NvidiaScheduleTarget.cpp): 64 query rows; 64
+    keys, 32 for f32 or a head dimension above 128, 16 for f32 above 128."""
+    head_dim = max(system["E"], system["F"])
+    if system["dtype"] == "f32":
+        return 64, 16 if head_dim > 128 else 32
+    return 64, 32 if head_dim > 128 else 64
+
+
+def kernel_tiles(attn_opt, spec, system, log):
+    """The kernels' patch tiling of a neighborhood at the GPU's tiles (the
+    report's "kernel tiles:" line; docs/sparsity.md, "Patch tiles in the
+    kernels"): its text and tile-density, or None for other masks."""
+    if "neighborhood" not in (system.get("mask") or ""):
+        return None
+    block_q, block_kv = gpu_tiles(system)
+    options = (f"seq-q={system['Sq']} seq-kv={system['Skv']} block-q={block_q} "
+               f"block-kv={block_kv} heads=0")
+    proc = run_tool([attn_opt, spec, f"--attn-report-sparsity={options}", "-o", "/dev/null"], log)
+    m = re.search(r"kernel tiles: (.*)", proc.stdout)
+    if not m:
+        return None
+    density = re.search(r"tile-density ([0-9.]+)", m.group(1))
+    return {"tiles": f"{block_q}x{block_kv}", "text": m.group(1).strip(),
+            "tile_density": float(density.group(1)) if density else None}
+
+
 def prepare(prepared, build, seq, targets, only):
     prepared = Path(prepared)
     attn_opt = Path(build) / "bin" / "attn-opt"
@@ -517,6 +552,7 @@ def prepare(prepared, build, seq, targets, only):
                 resources = re.findall(r"registers=\d+ shared=\d+ spill_stores=\d+", proc.stdout + proc.stderr)
                 system["resources" if not label else "dense_resources"] = resources[-1] if resources else None
             rc, _ = report(attn_opt, spec, system, prepared / "maps" / name, log)
+            system["kernel_tiles"] = kernel_tiles(attn_opt, spec, system, log)
             maps = sorted(p.name for p in (prepared / "maps").glob(f"{name}-*.svg"))
             system["maps"] = maps
         systems.append(system)
@@ -597,6 +633,7 @@ def device(prepared, out):
         name = system["name"]
         row = {k: system[k] for k in ("name", "B", "Hq", "Hkv", "Sq", "Skv", "E", "dtype", "mask",
                                       "score_mod", "resources", "maps")}
+        row["kernel_tiles"] = system.get("kernel_tiles")
         rows.append(row)
         for m in system.get("maps", []):
             shutil.copy(prepared / "maps" / m, out / "maps" / m)
@@ -747,6 +784,13 @@ def write(out, rows, machine):
         cbm = f"{r['create_block_mask_ms']:.1f}" if r.get("create_block_mask_ms") is not None else "-"
         maps = " ".join(f"[{m}](maps/{m})" for m in r.get("maps") or []) or "-"
         notes = r.get("error", "")
+        tiles = r.get("kernel_tiles")
+        if tiles:
+            # Neighborhoods: the bound on ours / our dense is the kernels'
+            # tile-density (kept pairs / pairs of the visited tiles).
+            notes += f" kernel tiles {tiles['tiles']}: {tiles['text']}"
+            if ours and dense and tiles.get("tile_density"):
+                notes += f"; ours / dense / tile-density {ours / dense / tiles['tile_density']:.2f}"
         for impl in ("attn", "flex", "dense"):
             if isinstance(r.get(impl), dict) and "error" in r[impl]:
                 notes += f" {impl}: {r[impl]['error'][:80]}"
@@ -781,7 +825,8 @@ def selftest(build):
             rows.append({**{k: system[k] for k in ("name", "B", "Hq", "Hkv", "Sq", "Skv", "E", "dtype")},
                          "density": 0.5, "check": "PASS", "attn": {"tflops": 300.0},
                          "flex": {"tflops": 200.0}, "dense": {"tflops": 400.0},
-                         "maps": [f"{system['name']}-{system['name']}-op0.svg"]})
+                         "maps": [f"{system['name']}-{system['name']}-op0.svg"],
+                         "kernel_tiles": kernel_tiles(attn_opt, system["spec"], system, log)})
             mask = parse_attr(system["mask"]) if system["mask"] else None
             if system["region"] or system["data"] or mask is None or \
                     system["Sq"] * system["Skv"] > 1 << 24:

@@ -18,8 +18,7 @@
 #   example under compute-sanitizer memcheck and racecheck (each run bounded
 #   by 120 s); then the invalid data: the runtime refuses the block mask on
 #   the GPU too, and the kernel given decreasing offsets in device memory
-#   (which the runtime cannot read) runs clean under memcheck (its numbers
-#   are undefined, docs/runtime.md; its reads must stay in bounds).
+#   (which the runtime cannot read) runs clean under memcheck (it writes NaN).
 #   Writes REPORT.md; exits 1 on any failure or sanitizer error.
 #   Expected time on an H100/H200: about 3 to 5 minutes.
 set -u

@@ -40,26 +40,6 @@ std::pair<const AmdChip *, bool> parseTarget(StringRef target) {
   return {lookupChip(target), emulated};
 }
 
-/// Writes `text` to `path`, or standard output when empty.
-LogicalResult writeText(StringRef text, StringRef path, Location loc) {
-  if (path.empty()) {
-    llvm::outs() << text;
-    llvm::outs().flush();
-    return success();
-  }
-  std::error_code error;
-  llvm::raw_fd_ostream stream(path, error);
-  if (!error) {
-    stream << text;
-    stream.close();
-    error = stream.error();
-  }
-  if (error)
-    return emitError(loc) << "cannot write '" << path << "': "
-                          << error.message();
-  return success();
-}
-
 /// How the emulated kernels are compiled for the CPU: LLVM -O1, which
 /// compiles their long unrolled bodies about three times faster than -O3
 /// for about the same run time (measured on mha, B=2 Sq=130 Skv=131).
@@ -299,28 +279,6 @@ LogicalResult AmdBackend::emitKernel(ModuleOp module, const TiledSpec &tiled,
   return success();
 }
 
-/// The launch of an AMD kernel: grid (ceil(Sq / blockQ), Hq, B) over the
-/// query's dimensions, workgroups of `lanes`, no dynamic LDS (the kernel's
-/// LDS is static).
-static bundle::LaunchConfig launchFor(const KernelArgument &query,
-                                      int64_t blockQ, int64_t lanes) {
-  auto extent = [&](size_t dim, int64_t divisor) {
-    bundle::Factor factor;
-    factor.divisor = divisor;
-    if (query.dimSizes[dim].empty())
-      factor.constant = query.extents[dim];
-    else
-      factor.size = query.dimSizes[dim];
-    return bundle::Expr{{factor}};
-  };
-  bundle::LaunchConfig launch;
-  launch.grid = {extent(2, blockQ), extent(1, 1), extent(0, 1)};
-  launch.block = {bundle::Expr::constant(lanes), bundle::Expr{},
-                  bundle::Expr{}};
-  launch.sharedMemBytes = bundle::Expr::constant(0);
-  return launch;
-}
-
 LogicalResult AmdBackend::compileChip(
     ArrayRef<TiledSpec> specs, const CompileRequest &request, Location loc,
     const AmdChip &chip, std::string &isaText, std::string &report,
@@ -383,9 +341,11 @@ LogicalResult AmdBackend::compileChip(
     binary.conv = bundle::CallingConv::GpuExpandedMemref;
     binary.entry = kernel.entry;
     binary.data = std::move(object->hsaco);
-    binary.launch = launchFor(tiled.spec.arguments[0],
-                              kernel.tiling.blockQ(*chip.instruction),
-                              kernel.tiling.lanes(*chip.instruction));
+    // The kernel's LDS is static: no dynamic shared memory.
+    binary.launch = launchOverQueryTiles(
+        tiled.spec.arguments[0], kernel.tiling.blockQ(*chip.instruction),
+        schedule::staticQueryTileCount(tiled.program),
+        kernel.tiling.lanes(*chip.instruction), /*sharedBytes=*/0);
     binaries[index].push_back(std::move(binary));
   }
   return success();
@@ -474,9 +434,9 @@ LogicalResult AmdBackend::compile(ArrayRef<TiledSpec> specs,
       return failure();
   }
   if (request.emit == "rocdl-isa" &&
-      failed(writeText(isaText, request.output, loc)))
+      failed(writeTextOutput(isaText, request.output, loc)))
     return failure();
-  return writeText(report, "", loc);
+  return writeTextOutput(report, "", loc);
 }
 
 namespace mlir::attn {

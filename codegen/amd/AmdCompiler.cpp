@@ -1,5 +1,6 @@
 //===- AmdCompiler.cpp - gpu.modules to AMDGPU ISA and HSACO --------------===//
 #include "attn/Amd/AmdCompiler.h"
+#include "attn/Gpu/GpuLowering.h"
 
 #include "mlir/Conversion/AMDGPUToROCDL/AMDGPUToROCDL.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -22,7 +23,6 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/ROCDLDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -35,10 +35,8 @@
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/ROCDL/ROCDLToLLVMIRTranslation.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include <cstdlib>
@@ -76,27 +74,12 @@ void mlir::attn::amd::registerAmdCompilerDependencies(
 // Lowering to ROCDL
 //===----------------------------------------------------------------------===//
 
-/// Transcendental functions become MLIR's polynomial approximations and the
-/// rest arithmetic, so that nothing calls the ROCm device library (which
-/// Debian's ROCm 5.2 packages do not build for gfx942 or gfx1100): what is
-/// left (fma, sqrt, exp2, ...) lowers to LLVM intrinsics the AMDGPU back
-/// end selects instructions for.
-static LogicalResult expandMath(gpu::GPUModuleOp module) {
-  RewritePatternSet patterns(module.getContext());
-  auto all = [](StringRef) { return true; };
-  populateMathF32ExpansionPatterns(patterns, all);
-  populateMathPolynomialApproximationPatterns(patterns, all);
-  math::populateExpansionPatterns(patterns, {"sinh", "cosh", "tan", "asinh",
-                                             "acosh", "atanh", "powf", "fpowi",
-                                             "rsqrt"});
-  return applyPatternsGreedily(module, std::move(patterns));
-}
-
-/// convert-gpu-to-rocdl lowers the math functions that remain to device
-/// library (__ocml_) calls and forbids the LLVM intrinsics while it runs;
-/// these calls become the intrinsics, which the AMDGPU back end selects
-/// instructions for (exp2 f32 is v_exp_f32).
-static void useIntrinsicsForOcml(gpu::GPUModuleOp module) {
+/// The device library (__ocml_) functions convert-gpu-to-rocdl lowers the
+/// remaining math to (it forbids the LLVM intrinsics while it runs), with
+/// the intrinsics the AMDGPU back end selects instructions for (exp2 f32 is
+/// v_exp_f32). Nothing may call the library itself: Debian's ROCm 5.2
+/// packages do not build it for gfx942 or gfx1100.
+static const llvm::StringMap<StringRef> &ocmlIntrinsics() {
   static const llvm::StringMap<StringRef> intrinsics = [] {
     llvm::StringMap<StringRef> map;
     for (auto [name, intrinsic] :
@@ -112,52 +95,7 @@ static void useIntrinsicsForOcml(gpu::GPUModuleOp module) {
         map[("__ocml_" + StringRef(name) + suffix).str()] = intrinsic;
     return map;
   }();
-  llvm::StringSet<> replaced;
-  module.walk([&](LLVM::CallOp call) {
-    std::optional<StringRef> callee = call.getCallee();
-    if (!callee || !intrinsics.contains(*callee))
-      return;
-    OpBuilder builder(call);
-    OperationState state(call.getLoc(), intrinsics.lookup(*callee));
-    state.addOperands(call.getArgOperands());
-    state.addTypes(call.getResultTypes());
-    call.getResult().replaceAllUsesWith(builder.create(state)->getResult(0));
-    replaced.insert(*callee);
-    call.erase();
-  });
-  for (const auto &name : replaced)
-    if (auto declaration = module.lookupSymbol<LLVM::LLVMFuncOp>(name.getKey()))
-      if (declaration.symbolKnownUseEmpty(module))
-        declaration.erase();
-}
-
-/// After the conversion only LLVM and ROCDL operations may remain, and no
-/// function may be external.
-static LogicalResult checkLowered(gpu::GPUModuleOp module) {
-  WalkResult result = module.getBodyRegion().walk([&](Operation *op) {
-    if (auto function = dyn_cast<LLVM::LLVMFuncOp>(op);
-        function && function.isExternal()) {
-      function.emitError()
-          << "the lowered AMD kernel calls '" << function.getSymName()
-          << "', which is not defined: attn links no device library";
-      return WalkResult::interrupt();
-    }
-    if (!isa<LLVM::LLVMDialect, ROCDL::ROCDLDialect>(op->getDialect()) &&
-        !isa<UnrealizedConversionCastOp>(op)) {
-      op->emitError() << "'" << op->getName()
-                      << "' could not be lowered to ROCDL";
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  if (result.wasInterrupted())
-    return failure();
-  WalkResult cast = module.walk([](UnrealizedConversionCastOp op) {
-    op.emitError() << "a type conversion of the ROCDL lowering was left "
-                   << "unresolved";
-    return WalkResult::interrupt();
-  });
-  return failure(cast.wasInterrupted());
+  return intrinsics;
 }
 
 LogicalResult mlir::attn::amd::lowerGpuModulesToROCDL(ModuleOp module,
@@ -166,7 +104,7 @@ LogicalResult mlir::attn::amd::lowerGpuModulesToROCDL(ModuleOp module,
   // Occupancy requests move from the gpu.func to the lowered function.
   llvm::StringMap<int64_t> wavesPerEu;
   for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
-    if (failed(expandMath(gpuModule)))
+    if (failed(gpu_lowering::expandMath(gpuModule)))
       return gpuModule.emitError() << "math expansion did not converge";
     gpuModule.walk([&](gpu::GPUFuncOp function) {
       if (auto waves = function->getAttrOfType<IntegerAttr>("attn.waves_per_eu"))
@@ -201,8 +139,11 @@ LogicalResult mlir::attn::amd::lowerGpuModulesToROCDL(ModuleOp module,
            << "lowering the AMD kernels to ROCDL for " << chip.name
            << " failed";
   for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
-    useIntrinsicsForOcml(gpuModule);
-    if (failed(checkLowered(gpuModule)))
+    gpu_lowering::replaceLibraryCallsWithIntrinsics(gpuModule,
+                                                    ocmlIntrinsics());
+    if (failed(gpu_lowering::checkLowered(
+            gpuModule, context->getLoadedDialect<ROCDL::ROCDLDialect>(), "AMD",
+            "ROCDL", "attn links no device library")))
       return failure();
     gpuModule.walk([&](LLVM::LLVMFuncOp function) {
       auto found = wavesPerEu.find(function.getName());

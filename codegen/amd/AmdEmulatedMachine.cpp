@@ -140,8 +140,7 @@ void AmdEmulatedMachine::forEachWorkItem(
     ImplicitLocOpBuilder &b, const KernelContext &context, int64_t blockQ,
     function_ref<void(const WorkItem &)> body) {
   Value zero = index(b, 0), one = index(b, 1);
-  Value queryTiles =
-      arith::CeilDivSIOp::create(b, context.seqQ, index(b, blockQ));
+  Value queryTiles = context.queryTiles;
   auto loop = [&](Value upper, function_ref<void(Value)> inner) {
     auto forOp = scf::ForOp::create(b, zero, upper, one);
     OpBuilder::InsertionGuard guard(b);
@@ -169,8 +168,10 @@ void AmdEmulatedMachine::forEachWorkItem(
 
 void AmdEmulatedMachine::forEachLane(ImplicitLocOpBuilder &b,
                                      function_ref<void()> body) {
-  auto laneLoop = scf::ForOp::create(b, index(b, 0), index(b, lanes),
-                                     index(b, 1));
+  Value firstLane = index(b, 0);
+  Value laneCount = index(b, lanes);
+  Value step = index(b, 1);
+  auto laneLoop = scf::ForOp::create(b, firstLane, laneCount, step);
   laneLoop->setAttr(host::kLockstepLanesAttr, b.getUnitAttr());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(laneLoop.getBody()->getTerminator());
@@ -307,11 +308,15 @@ AmdEmulatedMachine::multiply(ImplicitLocOpBuilder &b,
       };
       Value row = lookup(cRowTable), column = lookup(cColumnTable);
       // sum over the chain's steps and each step's k of A[row][k] B[k][column].
+      Value firstStep = index(b, firstSlot);
+      Value endStep =
+          index(b, firstSlot + static_cast<int64_t>(chain.steps.size()));
       Value sum = loop(
-          b, index(b, firstSlot),
-          index(b, firstSlot + static_cast<int64_t>(chain.steps.size())),
+          b, firstStep, endStep,
           chain.accumulator[r], [&](Value stepSlot, Value partial) {
-            return loop(b, index(b, 0), index(b, in.k), partial,
+            Value firstK = index(b, 0);
+            Value kCount = index(b, in.k);
+            return loop(b, firstK, kCount, partial,
                         [&](Value k, Value inner) -> Value {
                           Value a = readOperand(b, aBuffer, aLanes, aIndices,
                                                 aCopies, row, k, stepSlot,

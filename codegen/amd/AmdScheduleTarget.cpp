@@ -36,9 +36,9 @@ Value emitLaneFunction(ImplicitLocOpBuilder &b, const std::vector<int64_t> &tabl
   (void)fits;
   Value result = index(b, function.base);
   for (const LaneFunction::Run &run : function.runs) {
+    Value shifted = arith::ShRUIOp::create(b, lane, index(b, run.firstBit));
     Value bits = arith::AndIOp::create(
-        b, arith::ShRUIOp::create(b, lane, index(b, run.firstBit)),
-        index(b, (int64_t(1) << run.bits) - 1));
+        b, shifted, index(b, (int64_t(1) << run.bits) - 1));
     result = arith::AddIOp::create(
         b, result, arith::MulIOp::create(b, bits, index(b, run.weight)));
   }
@@ -192,10 +192,9 @@ Value AmdScheduleTarget::loadQueryOperand(ImplicitLocOpBuilder &b,
         b, type, queryTile, ValueRange{waveRow, column}, /*nontemporal=*/false,
         llvm::MaybeAlign(rowAlignment(rowBytes, instruction.bElements * 2)));
   }
-  // Rows past Sq read the last row; their results are never stored.
-  Value row = arith::MinSIOp::create(
-      b, arith::AddIOp::create(b, item.rowBegin, waveRow),
-      arith::SubIOp::create(b, kernel.seqQ, index(b, 1)));
+  // Rows that do not exist read an existing row; their results are never
+  // stored.
+  Value row = item.rows.position(b, waveRow);
   return vector::LoadOp::create(
       b, type, kernel.operands.query,
       ValueRange{item.batch, item.head, row, column}, /*nontemporal=*/false,
@@ -218,14 +217,12 @@ void AmdScheduleTarget::copyQueryTile(ImplicitLocOpBuilder &b,
   auto pieceType = VectorType::get({kCopyElements}, elementType);
   int64_t piecesPerRow = kernel.headDimQK / kCopyElements;
   int64_t rowBytes = cast<MemRefType>(queryTile.getType()).getDimSize(1) * 2;
-  Value lastRow = arith::SubIOp::create(b, kernel.seqQ, index(b, 1));
   distribute(b, blockQ() * piecesPerRow, [&](Value piece) {
     Value row = arith::DivUIOp::create(b, piece, index(b, piecesPerRow));
-    Value column = arith::MulIOp::create(
-        b, arith::RemUIOp::create(b, piece, index(b, piecesPerRow)),
-        index(b, kCopyElements));
-    Value sourceRow = arith::MinSIOp::create(
-        b, arith::AddIOp::create(b, item.rowBegin, row), lastRow);
+    Value pieceInRow = arith::RemUIOp::create(b, piece, index(b, piecesPerRow));
+    Value column =
+        arith::MulIOp::create(b, pieceInRow, index(b, kCopyElements));
+    Value sourceRow = item.rows.position(b, row);
     Value data = vector::LoadOp::create(
         b, pieceType, kernel.operands.query,
         ValueRange{item.batch, item.head, sourceRow, column},
@@ -267,17 +264,15 @@ void AmdScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
   Value zeros = arith::ConstantOp::create(
       b, pieceType,
       DenseElementsAttr::get(pieceType, b.getZeroAttr(elementType)));
-  Value lastKey = arith::SubIOp::create(b, kernel.seqKV, index(b, 1));
-  // Keys past Skv are zero: their probabilities are 0, and 0 * V must not
-  // meet whatever the LDS held.
+  // Keys that do not exist (past Skv, outside a clipped patch) are zero:
+  // their probabilities are 0, and 0 * V must not meet whatever the LDS
+  // held.
   auto loadPiece = [&](Value source, Value key, Value column) -> Value {
-    Value sourceKey = arith::AddIOp::create(b, tile.firstKey, key);
-    Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
-                                        sourceKey, kernel.seqKV);
+    Value sourceKey = tile.keys.position(b, key);
+    Value valid = tile.keys.exists(b, key);
     Value piece = vector::LoadOp::create(
         b, pieceType, source,
-        ValueRange{item.batch, item.kvHead,
-                   arith::MinSIOp::create(b, sourceKey, lastKey), column},
+        ValueRange{item.batch, item.kvHead, sourceKey, column},
         /*nontemporal=*/false, llvm::MaybeAlign(16));
     return arith::SelectOp::create(b, valid, piece, zeros);
   };
@@ -287,9 +282,9 @@ void AmdScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
   unsigned keyAlignment = rowAlignment(lds.keyRow * 2, kCopyElements * 2);
   distribute(b, tiling.blockKV * piecesPerRow, [&](Value piece) {
     Value key = arith::DivUIOp::create(b, piece, index(b, piecesPerRow));
-    Value column = arith::MulIOp::create(
-        b, arith::RemUIOp::create(b, piece, index(b, piecesPerRow)),
-        index(b, kCopyElements));
+    Value pieceInRow = arith::RemUIOp::create(b, piece, index(b, piecesPerRow));
+    Value column =
+        arith::MulIOp::create(b, pieceInRow, index(b, kCopyElements));
     Value data = loadPiece(kernel.operands.key, key, column);
     vector::StoreOp::create(b, data, keyTiles, ValueRange{tile.stage, key, column},
                             /*nontemporal=*/false,
@@ -304,9 +299,9 @@ void AmdScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
   auto pairType = VectorType::get({2}, elementType);
   distribute(b, pairsPerPiece * pieces, [&](Value work) {
     Value pair = arith::RemUIOp::create(b, work, index(b, pairsPerPiece));
-    Value column = arith::MulIOp::create(
-        b, arith::DivUIOp::create(b, work, index(b, pairsPerPiece)),
-        index(b, kCopyElements));
+    Value pieceIndex = arith::DivUIOp::create(b, work, index(b, pairsPerPiece));
+    Value column =
+        arith::MulIOp::create(b, pieceIndex, index(b, kCopyElements));
     Value key = arith::MulIOp::create(b, pair, index(b, 2));
     Value even = loadPiece(kernel.operands.value, key, column);
     Value odd = loadPiece(kernel.operands.value,

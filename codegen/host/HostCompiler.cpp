@@ -21,6 +21,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -81,12 +82,13 @@ struct ExpandHalfExtension : OpRewritePattern<arith::ExtFOp> {
     };
     Value bits = arith::ExtUIOp::create(
         b, loc, i32, arith::BitcastOp::create(b, loc, i16, op.getIn()));
-    Value sign = arith::ShLIOp::create(
-        b, loc, arith::AndIOp::create(b, loc, bits, int32(0x8000)), int32(16));
+    Value signBit = arith::AndIOp::create(b, loc, bits, int32(0x8000));
+    Value sign = arith::ShLIOp::create(b, loc, signBit, int32(16));
     Value magnitude = arith::AndIOp::create(b, loc, bits, int32(0x7fff));
     Value moved = arith::ShLIOp::create(b, loc, magnitude, int32(13));
+    Value movedFloat = arith::BitcastOp::create(b, loc, f32, moved);
     Value scaled = arith::MulFOp::create(
-        b, loc, arith::BitcastOp::create(b, loc, f32, moved),
+        b, loc, movedFloat,
         splatConstant(b, loc, f32, b.getF32FloatAttr(0x1p112f)));
     Value special = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
                                           magnitude, int32(0x7c00));
@@ -330,6 +332,101 @@ static void recordCpuFeatures(llvm::Module &module,
   global->setVisibility(llvm::GlobalValue::DefaultVisibility);
 }
 
+/// Defines compiler-rt's half-precision conversion helpers in the object
+/// itself (hidden), in integer and f32 arithmetic. The kernels' own
+/// conversions are expanded before the LLVM lowering (expandForHost), but
+/// on CPUs without bf16 or f16 conversion instructions the code generator
+/// may add some while legalizing: a bf16 or f16 vector kept in a register
+/// across a branch is widened to f32 and narrowed back by a call to these.
+/// The runtime loads host objects without compiler-rt, so they must be here.
+static void defineHalfConversionHelpers(llvm::Module &module) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::Type *f32 = llvm::Type::getFloatTy(context);
+  llvm::Type *i32 = llvm::Type::getInt32Ty(context);
+  llvm::Type *i16 = llvm::Type::getInt16Ty(context);
+  auto define = [&](llvm::StringRef name, llvm::Type *result,
+                    llvm::Type *argument) -> llvm::Function * {
+    if (module.getFunction(name))
+      return nullptr;
+    auto *function = llvm::Function::Create(
+        llvm::FunctionType::get(result, {argument}, false),
+        llvm::GlobalValue::ExternalLinkage, name, module);
+    function->setVisibility(llvm::GlobalValue::HiddenVisibility);
+    function->addFnAttr(llvm::Attribute::NoUnwind);
+    llvm::BasicBlock::Create(context, "entry", function);
+    return function;
+  };
+  auto int32 = [&](uint32_t value) { return llvm::ConstantInt::get(i32, value); };
+
+  // f32 -> bf16, rounding to nearest even; NaNs stay quiet NaNs.
+  if (llvm::Function *function =
+          define("__truncsfbf2", llvm::Type::getBFloatTy(context), f32)) {
+    llvm::IRBuilder<> b(&function->getEntryBlock());
+    llvm::Value *bits = b.CreateBitCast(function->getArg(0), i32);
+    llvm::Value *isNaN =
+        b.CreateICmpUGT(b.CreateAnd(bits, int32(0x7fffffff)), int32(0x7f800000));
+    llvm::Value *odd = b.CreateAnd(b.CreateLShr(bits, int32(16)), int32(1));
+    llvm::Value *rounded = b.CreateLShr(
+        b.CreateAdd(bits, b.CreateAdd(int32(0x7fff), odd)), int32(16));
+    llvm::Value *quietNaN =
+        b.CreateOr(b.CreateLShr(bits, int32(16)), int32(0x40));
+    llvm::Value *half = b.CreateTrunc(b.CreateSelect(isNaN, quietNaN, rounded), i16);
+    b.CreateRet(b.CreateBitCast(half, function->getReturnType()));
+  }
+
+  // f32 -> f16, rounding to nearest even, with subnormals, overflow to
+  // infinity and quiet NaNs.
+  if (llvm::Function *function =
+          define("__truncsfhf2", llvm::Type::getHalfTy(context), f32)) {
+    llvm::IRBuilder<> b(&function->getEntryBlock());
+    llvm::Value *bits = b.CreateBitCast(function->getArg(0), i32);
+    llvm::Value *sign = b.CreateAnd(b.CreateLShr(bits, int32(16)), int32(0x8000));
+    llvm::Value *magnitude = b.CreateAnd(bits, int32(0x7fffffff));
+    // Normal results: rebias the exponent (127 - 15), round off 13 bits; a
+    // carry out of the mantissa correctly bumps the exponent.
+    llvm::Value *rebiased = b.CreateSub(magnitude, int32(0x38000000));
+    llvm::Value *odd = b.CreateAnd(b.CreateLShr(rebiased, int32(13)), int32(1));
+    llvm::Value *normal = b.CreateLShr(
+        b.CreateAdd(rebiased, b.CreateAdd(int32(0xfff), odd)), int32(13));
+    // Subnormal results (below 2^-14): adding 0.5 leaves the value in units
+    // of 2^-24, the f16 subnormal step, in the low mantissa bits, rounded
+    // to nearest even by the f32 addition itself.
+    llvm::Value *shifted = b.CreateFAdd(b.CreateBitCast(magnitude, f32),
+                                        llvm::ConstantFP::get(f32, 0.5));
+    llvm::Value *subnormal =
+        b.CreateSub(b.CreateBitCast(shifted, i32), int32(0x3f000000));
+    llvm::Value *finite = b.CreateSelect(
+        b.CreateICmpULT(magnitude, int32(0x38800000)), subnormal, normal);
+    // 65520 and above round to infinity.
+    llvm::Value *inRange = b.CreateSelect(
+        b.CreateICmpUGE(magnitude, int32(0x477ff000)), int32(0x7c00), finite);
+    llvm::Value *nan = b.CreateOr(
+        int32(0x7e00), b.CreateAnd(b.CreateLShr(magnitude, int32(13)), int32(0x3ff)));
+    llvm::Value *result = b.CreateSelect(
+        b.CreateICmpUGT(magnitude, int32(0x7f800000)), nan, inRange);
+    llvm::Value *half = b.CreateTrunc(b.CreateOr(result, sign), i16);
+    b.CreateRet(b.CreateBitCast(half, function->getReturnType()));
+  }
+
+  // f16 -> f32, exact (as ExpandHalfExtension above).
+  if (llvm::Function *function =
+          define("__extendhfsf2", f32, llvm::Type::getHalfTy(context))) {
+    llvm::IRBuilder<> b(&function->getEntryBlock());
+    llvm::Value *bits =
+        b.CreateZExt(b.CreateBitCast(function->getArg(0), i16), i32);
+    llvm::Value *sign = b.CreateShl(b.CreateAnd(bits, int32(0x8000)), int32(16));
+    llvm::Value *magnitude = b.CreateAnd(bits, int32(0x7fff));
+    llvm::Value *moved = b.CreateShl(magnitude, int32(13));
+    llvm::Value *scaled = b.CreateFMul(b.CreateBitCast(moved, f32),
+                                       llvm::ConstantFP::get(f32, 0x1p112));
+    llvm::Value *special = b.CreateICmpUGE(magnitude, int32(0x7c00));
+    llvm::Value *infOrNaN = b.CreateOr(moved, int32(0x7f800000));
+    llvm::Value *unsignedBits =
+        b.CreateSelect(special, infOrNaN, b.CreateBitCast(scaled, i32));
+    b.CreateRet(b.CreateBitCast(b.CreateOr(unsignedBits, sign), f32));
+  }
+}
+
 FailureOr<std::vector<uint8_t>>
 mlir::attn::host::buildSharedObject(ModuleOp module,
                                     const HostCodegenOptions &options) {
@@ -352,6 +449,7 @@ mlir::attn::host::buildSharedObject(ModuleOp module,
   llvmModule->setTargetTriple(machine->getTargetTriple());
   llvmModule->setDataLayout(machine->createDataLayout());
   recordCpuFeatures(*llvmModule, *machine);
+  defineHalfConversionHelpers(*llvmModule);
 
   auto optimize = makeOptimizingTransformer(options.optLevel,
                                             /*sizeLevel=*/0, machine.get());

@@ -88,8 +88,7 @@ void HostScheduleTarget::forEachWorkItem(
   probabilityBuffer = memref::AllocaOp::create(
       b, MemRefType::get({kernel.blockKV}, b.getF32Type()));
   Value zero = index(b, 0);
-  Value queryTiles =
-      arith::CeilDivSIOp::create(b, kernel.seqQ, index(b, kernel.blockQ));
+  Value queryTiles = kernel.queryTiles;
   Value groupSize = index(b, kernel.queryHeads / kernel.kvHeads);
   loop(b, zero, kernel.batchSize, 1, {}, [&](Value batch, ValueRange) {
     loop(b, zero, index(b, kernel.queryHeads), 1, {},
@@ -120,8 +119,7 @@ void HostScheduleTarget::forEachLane(ImplicitLocOpBuilder &b,
                                      const KernelContext &kernel,
                                      const WorkItem &item,
                                      function_ref<void()> body) {
-  Value rows = arith::SubIOp::create(b, item.rowEnd, item.rowBegin);
-  loop(b, index(b, 0), rows, 1, {}, [&](Value row, ValueRange) {
+  loop(b, index(b, 0), item.rows.count, 1, {}, [&](Value row, ValueRange) {
     lane = row;
     body();
     return SmallVector<Value>();
@@ -169,20 +167,18 @@ SmallVector<Value> HostScheduleTarget::multiplyRowsByColumns(
     ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
     const KeyTile &tile, const ProductMemRef &rows,
     const ProductMemRef &columns) {
-  Value row = arith::AddIOp::create(b, item.rowBegin, lane);
-  Value lastKey = arith::SubIOp::create(b, kernel.seqKV, index(b, 1));
+  Value row = item.rows.position(b, lane);
   int64_t depth = rows.depth;
   int64_t vectorDepth = depth / kVectorWidth * kVectorWidth;
   auto vectorType = VectorType::get({kVectorWidth}, b.getF32Type());
   SmallVector<Value> scores;
   for (int64_t first = 0; first < kernel.blockKV; first += kColumnsPerPass) {
     int64_t count = std::min(kColumnsPerPass, kernel.blockKV - first);
-    // Keys past Skv read the last key; the emitter drops their scores.
+    // Keys that do not exist read an existing key; the emitter drops their
+    // scores.
     SmallVector<Value> keyRows;
     for (int64_t column = first; column < first + count; ++column)
-      keyRows.push_back(arith::MinSIOp::create(
-          b, arith::AddIOp::create(b, tile.firstKey, index(b, column)),
-          lastKey));
+      keyRows.push_back(tile.keys.position(b, index(b, column)));
     Value zero = arith::ConstantOp::create(
         b, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
     Value depthBegin = index(b, 0);
@@ -234,15 +230,11 @@ SmallVector<Value> HostScheduleTarget::multiplyScoresByColumns(
   for (auto [column, p] : llvm::enumerate(probabilities))
     memref::StoreOp::create(b, p, probabilityBuffer,
                             ValueRange{index(b, column)});
-  Value lastKey = arith::SubIOp::create(b, kernel.seqKV, index(b, 1));
   int64_t width = columns.depth;
   int64_t vectors = width / kVectorWidth;
   auto vectorType = VectorType::get({kVectorWidth}, b.getF32Type());
   SmallVector<Value> result(accumulator);
-  auto keyRowAt = [&](Value column) {
-    return arith::MinSIOp::create(
-        b, arith::AddIOp::create(b, tile.firstKey, column), lastKey);
-  };
+  auto keyRowAt = [&](Value column) { return tile.keys.position(b, column); };
   for (int64_t first = 0; first < vectors; first += kVectorsPerPass) {
     int64_t count = std::min(kVectorsPerPass, vectors - first);
     SmallVector<Value> init;
@@ -308,7 +300,7 @@ SmallVector<Value> HostScheduleTarget::multiplyScoresByColumns(
 SmallVector<Value> HostScheduleTarget::multiplyRows(
     ImplicitLocOpBuilder &b, const KernelContext &, const WorkItem &item,
     const ProductMemRef &first, const ProductMemRef &second) {
-  Value row = arith::AddIOp::create(b, item.rowBegin, lane);
+  Value row = item.rows.position(b, lane);
   int64_t depth = first.depth;
   int64_t vectorDepth = depth / kVectorWidth * kVectorWidth;
   auto vectorType = VectorType::get({kVectorWidth}, b.getF32Type());

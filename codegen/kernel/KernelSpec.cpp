@@ -565,15 +565,18 @@ Value mlir::attn::inlineSpecRegion(OpBuilder &b, CascadeOp cascade,
 }
 
 namespace {
-/// What a mask needs of its data operands beyond the signature's sizes:
-/// dim(data #operand, dim) >= ceil((keys ? Skv : Sq) / block).
+/// What a mask needs of its data operands beyond the signature's sizes.
 struct DataNeeds {
+  /// dim(data #operand, dim) >= ceil((keys ? Skv : Sq) / block).
   SmallVector<std::tuple<unsigned, unsigned, bool, int64_t>> blockExtents;
+  /// Document offsets: entries never decrease.
+  llvm::SmallSetVector<unsigned, 2> sortedOperands;
 };
 } // namespace
 
 /// Block lists and block masks are indexed by query (and key) block, whose
-/// count the signature cannot tie to Sq (Skv).
+/// count the signature cannot tie to Sq (Skv); document offsets are binary
+/// searched.
 static void collectDataNeeds(MaskAttrInterface mask, DataNeeds &needs) {
   if (auto list = dyn_cast<BlockListAttr>(mask)) {
     needs.blockExtents.push_back(
@@ -583,6 +586,9 @@ static void collectDataNeeds(MaskAttrInterface mask, DataNeeds &needs) {
         {blocks.getOperand(), 2, false, blocks.getBlockQ()});
     needs.blockExtents.push_back(
         {blocks.getOperand(), 3, true, blocks.getBlockKv()});
+  } else if (auto documents = dyn_cast<DocumentsAttr>(mask)) {
+    if (documents.getLayout() == DocumentLayout::Offsets)
+      needs.sortedOperands.insert(documents.getOperand());
   } else if (auto conjunction = dyn_cast<AndAttr>(mask)) {
     for (MaskAttrInterface nested : conjunction.getMasks())
       collectDataNeeds(nested, needs);
@@ -590,6 +596,27 @@ static void collectDataNeeds(MaskAttrInterface mask, DataNeeds &needs) {
     for (MaskAttrInterface nested : disjunction.getMasks())
       collectDataNeeds(nested, needs);
   }
+}
+
+/// Whether the entries of the rank-1 integer memref never decrease: one
+/// pass, x from 1 to its extent.
+static Value buildNonDecreasing(OpBuilder &b, Location loc, Value memref) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value count = memref::DimOp::create(b, loc, memref, 0);
+  Value sorted = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1);
+  auto scan = scf::ForOp::create(
+      b, loc, one, count, one, ValueRange{sorted},
+      [&](OpBuilder &builder, Location loc, Value x, ValueRange carried) {
+        Value before = arith::SubIOp::create(builder, loc, x, one);
+        Value previous = memref::LoadOp::create(builder, loc, memref, before);
+        Value current = memref::LoadOp::create(builder, loc, memref, x);
+        Value inOrder = arith::CmpIOp::create(
+            builder, loc, arith::CmpIPredicate::sle, previous, current);
+        Value stillSorted =
+            arith::AndIOp::create(builder, loc, carried[0], inOrder);
+        scf::YieldOp::create(builder, loc, stillSorted);
+      });
+  return scan.getResult(0);
 }
 
 Value mlir::attn::buildDataOperandsValid(OpBuilder &b, Location loc,
@@ -612,5 +639,7 @@ Value mlir::attn::buildDataOperandsValid(OpBuilder &b, Location loc,
     conjoin(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, extent,
                                   blocks));
   }
+  for (unsigned operand : needs.sortedOperands)
+    conjoin(buildNonDecreasing(b, loc, dataMemrefs[operand]));
   return valid;
 }

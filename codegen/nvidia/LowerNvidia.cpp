@@ -8,6 +8,7 @@
 #include "attn/Nvidia/Passes.h"
 
 #include "attn/Nvidia/NvidiaCompiler.h"
+#include "attn/Target/TargetBackend.h"
 
 #include "llvm/ADT/STLExtras.h"
 
@@ -107,7 +108,7 @@ LogicalResult AttnLowerNvidiaPass::run() {
                                /*dynamicSharedBytes=*/0);
     }
   }
-  if (failed(nvidia::writeTextOutput(text, output, module.getLoc())))
+  if (failed(writeTextOutput(text, output, module.getLoc())))
     return failure();
-  return nvidia::writeTextOutput(report, "", module.getLoc());
+  return writeTextOutput(report, "", module.getLoc());
 }

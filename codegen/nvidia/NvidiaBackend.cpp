@@ -1,14 +1,16 @@
 //===- NvidiaBackend.cpp - The NVIDIA targets of attn-compile -------------===//
 //
-// targets=sm_80,sm_90: each spec's tiled program becomes one gpu.func in a
-// gpu.module (the schedule emitter through NvidiaScheduleTarget), lowered to
-// NVVM, serialized to PTX per chip and assembled to cubins when ptxas is
-// found (NvidiaCompiler.h). Options: gpu-block-q, gpu-block-kv, gpu-warps,
+// targets=sm_80,sm_90,sm_90a: each spec's tiled program becomes one gpu.func
+// per kernel family in a gpu.module of its own (the schedule emitter through
+// NvidiaScheduleTarget for sm_80 and sm_90, through HopperScheduleTarget for
+// sm_90a), lowered to NVVM, serialized to PTX per chip and assembled to
+// cubins when ptxas is found (NvidiaCompiler.h). Options: gpu-block-q, gpu-block-kv, gpu-warps,
 // gpu-stages, gpu-min-blocks, report-resources. Stages: emit=gpu, nvvm,
 // ptx. docs/nvidia.md describes the kernels.
 //
 //===----------------------------------------------------------------------===//
 #include "NvidiaScheduleTarget.h"
+#include "hopper/HopperScheduleTarget.h"
 #include "attn/Nvidia/NvidiaCompiler.h"
 #include "attn/Nvidia/Passes.h"
 #include "attn/Schedule/ScheduleEmitter.h"
@@ -16,6 +18,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include <map>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -24,26 +27,31 @@ namespace bundle = ::attn::bundle;
 
 namespace {
 
-/// The launch of a kernel: grid (ceil(Sq / blockQ), Hq, B) over the
-/// query's dimensions (named sizes or static extents), block (threads, 1,
-/// 1), dynamic shared memory.
-bundle::LaunchConfig gpuLaunch(const KernelArgument &query, int64_t blockQ,
-                               int64_t threads, int64_t sharedBytes) {
-  auto extent = [&](size_t dim, int64_t divisor) {
-    bundle::Factor factor;
-    factor.divisor = divisor;
-    if (query.dimSizes[dim].empty())
-      factor.constant = query.extents[dim];
-    else
-      factor.size = query.dimSizes[dim];
-    return bundle::Expr{{factor}};
-  };
-  bundle::LaunchConfig launch;
-  launch.grid = {extent(2, blockQ), extent(1, 1), extent(0, 1)};
-  launch.block = {bundle::Expr::constant(threads), bundle::Expr{},
-                  bundle::Expr{}};
-  launch.sharedMemBytes = bundle::Expr::constant(sharedBytes);
-  return launch;
+/// The kernels of one family: the chips that run it, the target that
+/// writes it, and the suffix of its gpu.module's name.
+struct KernelFamily {
+  SmallVector<std::string> chips;
+  std::string moduleSuffix;
+  bool hopper = false;
+
+  std::unique_ptr<NvidiaScheduleTarget> makeTarget(const GpuTiling &tiling,
+                                                   Type elementType) const {
+    if (hopper)
+      return std::make_unique<HopperScheduleTarget>(tiling, elementType);
+    return std::make_unique<NvidiaScheduleTarget>(tiling, elementType);
+  }
+};
+
+/// sm_80 and sm_90 share the mma.sync kernel; sm_90a has the wgmma one.
+SmallVector<KernelFamily> kernelFamilies(ArrayRef<std::string> targets) {
+  KernelFamily mmaSync{{}, "", false}, hopper{{}, "_sm_90a", true};
+  for (const std::string &chip : targets)
+    (isHopperChip(chip) ? hopper : mmaSync).chips.push_back(chip);
+  SmallVector<KernelFamily> families;
+  for (KernelFamily *family : {&mmaSync, &hopper})
+    if (!family->chips.empty())
+      families.push_back(std::move(*family));
+  return families;
 }
 
 class NvidiaBackend final : public TargetBackend {
@@ -154,52 +162,64 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
   OwningOpRef<ModuleOp> kernels = ModuleOp::create(loc);
   (*kernels)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                       UnitAttr::get(kernels->getContext()));
+  SmallVector<KernelFamily> families = kernelFamilies(request.targets);
   struct Built {
     std::string moduleName, entry;
     int64_t blockQ, threads, sharedBytes;
   };
-  SmallVector<Built> built;
+  // built[spec][family].
+  SmallVector<SmallVector<Built>> built;
   for (const TiledSpec &tiled : specs) {
     GpuTiling tiling = tilingFor(tiled.spec, request);
     Type elementType = tiled.spec.arguments[0].type.getElementType();
-    NvidiaScheduleTarget target(tiling, elementType);
-    if (failed(target.checkProgram(tiled.program, tiled.spec)))
-      return failure();
-    Location kernelLoc = tiled.program.cascade.getLoc();
-    OpBuilder builder = OpBuilder::atBlockEnd(kernels->getBody());
-    auto gpuModule = gpu::GPUModuleOp::create(builder, kernelLoc, tiled.name);
-    SmallVector<Type> argumentTypes;
-    for (const KernelArgument &argument : tiled.spec.arguments)
-      argumentTypes.push_back(kernelArgumentMemRefType(argument));
-    Block &moduleBody = gpuModule.getBodyRegion().front();
-    builder = moduleBody.mightHaveTerminator()
-                  ? OpBuilder::atBlockTerminator(&moduleBody)
-                  : OpBuilder::atBlockEnd(&moduleBody);
-    std::string entry = "attn_" + tiled.name;
-    auto kernel = gpu::GPUFuncOp::create(
-        builder, kernelLoc, entry,
-        builder.getFunctionType(argumentTypes, /*results=*/{}));
-    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                    builder.getUnitAttr());
-    int64_t threads = tiling.warps * NvidiaMatrixTarget::kWarpSize;
-    // The occupancy hint makes ptxas cap the registers per thread for that
-    // many blocks of the known size. (Without the hint the block size is
-    // left out: on H200 it made ptxas spill more in the 8-warp kernels.)
-    if (tiling.minBlocksPerMultiprocessor > 0) {
-      kernel.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
-          {static_cast<int32_t>(threads), 1, 1}));
-      kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                      builder.getI32IntegerAttr(static_cast<int32_t>(
-                          tiling.minBlocksPerMultiprocessor)));
+    built.emplace_back();
+    for (const KernelFamily &family : families) {
+      std::unique_ptr<NvidiaScheduleTarget> target =
+          family.makeTarget(tiling, elementType);
+      if (failed(target->checkProgram(tiled.program, tiled.spec)))
+        return failure();
+      Location kernelLoc = tiled.program.cascade.getLoc();
+      OpBuilder builder = OpBuilder::atBlockEnd(kernels->getBody());
+      std::string moduleName = tiled.name + family.moduleSuffix;
+      if (kernels->lookupSymbol(moduleName))
+        return emitError(loc)
+               << "attn-compile: two kernels would share the gpu.module @"
+               << moduleName << " (the sm_90a kernel of a spec function "
+               << "@<f> is @<f>_sm_90a); rename a spec function";
+      auto gpuModule = gpu::GPUModuleOp::create(builder, kernelLoc, moduleName);
+      SmallVector<Type> argumentTypes;
+      for (const KernelArgument &argument : tiled.spec.arguments)
+        argumentTypes.push_back(kernelArgumentMemRefType(argument));
+      Block &moduleBody = gpuModule.getBodyRegion().front();
+      builder = moduleBody.mightHaveTerminator()
+                    ? OpBuilder::atBlockTerminator(&moduleBody)
+                    : OpBuilder::atBlockEnd(&moduleBody);
+      std::string entry = "attn_" + tiled.name;
+      auto kernel = gpu::GPUFuncOp::create(
+          builder, kernelLoc, entry,
+          builder.getFunctionType(argumentTypes, /*results=*/{}));
+      kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                      builder.getUnitAttr());
+      int64_t threads = tiling.warps * NvidiaMatrixTarget::kWarpSize;
+      // The occupancy hint makes ptxas cap the registers per thread for that
+      // many blocks of the known size. (Without the hint the block size is
+      // left out: on H200 it made ptxas spill more in the 8-warp kernels.)
+      if (tiling.minBlocksPerMultiprocessor > 0) {
+        kernel.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+            {static_cast<int32_t>(threads), 1, 1}));
+        kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                        builder.getI32IntegerAttr(static_cast<int32_t>(
+                            tiling.minBlocksPerMultiprocessor)));
+      }
+      ImplicitLocOpBuilder b(kernelLoc, builder.getContext());
+      b.setInsertionPointToStart(&kernel.getBody().front());
+      schedule::emitScheduledKernel(b, tiled.spec, tiled.program, *target,
+                                    kernel.getArguments());
+      gpu::ReturnOp::create(b);
+      target->finalize(kernel);
+      built.back().push_back({moduleName, entry, tiling.blockQ, threads,
+                              target->sharedMemoryBytes(tiled.spec)});
     }
-    ImplicitLocOpBuilder b(kernelLoc, builder.getContext());
-    b.setInsertionPointToStart(&kernel.getBody().front());
-    schedule::emitScheduledKernel(b, tiled.spec, tiled.program, target,
-                                  kernel.getArguments());
-    gpu::ReturnOp::create(b);
-    target.finalize(kernel);
-    built.push_back({tiled.name, entry, tiling.blockQ, threads,
-                     target.sharedMemoryBytes(tiled.spec)});
   }
   if (request.emit == "gpu") {
     output.replacement = std::move(kernels);
@@ -222,18 +242,30 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
   }
   std::string ptxText, reportText;
   llvm::raw_string_ostream reportStream(reportText);
-  for (auto [tiled, kernel] : llvm::zip_equal(specs, built)) {
-    auto gpuModule = kernels->lookupSymbol<gpu::GPUModuleOp>(kernel.moduleName);
-    FailureOr<SmallVector<ChipBinary>> binaries = compileGpuModule(
-        gpuModule, request.targets,
-        ptxas ? std::optional<StringRef>(*ptxas) : std::nullopt);
-    if (failed(binaries))
-      return failure();
-    bundle::LaunchConfig launch = gpuLaunch(
-        tiled.spec.arguments[0], kernel.blockQ, kernel.threads,
-        kernel.sharedBytes);
+  for (auto [tiled, specKernels] : llvm::zip_equal(specs, built)) {
+    // Every chip's binary and the kernel it came from, in the order of
+    // targets=.
+    std::map<std::string, std::pair<ChipBinary, const Built *>> byChip;
+    for (auto [family, kernel] : llvm::zip_equal(families, specKernels)) {
+      auto gpuModule =
+          kernels->lookupSymbol<gpu::GPUModuleOp>(kernel.moduleName);
+      FailureOr<SmallVector<ChipBinary>> binaries = compileGpuModule(
+          gpuModule, family.chips,
+          ptxas ? std::optional<StringRef>(*ptxas) : std::nullopt);
+      if (failed(binaries))
+        return failure();
+      for (ChipBinary &binary : *binaries) {
+        std::string chip = binary.chip;
+        byChip[chip] = {std::move(binary), &kernel};
+      }
+    }
     std::vector<bundle::Binary> forSpec;
-    for (ChipBinary &binary : *binaries) {
+    for (const std::string &chip : request.targets) {
+      auto found = byChip.find(chip);
+      if (found == byChip.end())
+        continue;
+      const ChipBinary &binary = found->second.first;
+      const Built &kernel = *found->second.second;
       if (report) {
         const KernelResources *resources = llvm::find_if(
             binary.resources, [&](const KernelResources &candidate) {
@@ -252,6 +284,10 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
         ptxText += binary.ptx;
         continue;
       }
+      bundle::LaunchConfig launch = launchOverQueryTiles(
+          tiled.spec.arguments[0], kernel.blockQ,
+          schedule::staticQueryTileCount(tiled.program), kernel.threads,
+          kernel.sharedBytes);
       auto addBinary = [&](bundle::BinaryKind kind, StringRef data) {
         bundle::Binary gpuBinary;
         gpuBinary.target = binary.chip;

@@ -1,5 +1,6 @@
 //===- NvidiaCompiler.cpp - gpu.modules to PTX and cubin ------------------===//
 #include "attn/Nvidia/NvidiaCompiler.h"
+#include "attn/Gpu/GpuLowering.h"
 #include "attn/Target/ExternalTool.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -20,7 +21,6 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -34,11 +34,9 @@
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -50,15 +48,18 @@ using namespace mlir;
 using namespace mlir::attn::nvidia;
 
 ArrayRef<StringRef> mlir::attn::nvidia::supportedChips() {
-  static const StringRef chips[] = {"sm_80", "sm_90"};
+  static const StringRef chips[] = {"sm_80", "sm_90", "sm_90a"};
   return chips;
 }
+
+bool mlir::attn::nvidia::isHopperChip(StringRef chip) { return chip == "sm_90a"; }
 
 std::string mlir::attn::nvidia::supportedChipList() {
   return llvm::join(supportedChips(), ", ");
 }
 
-// PTX ISA 8.0 (CUDA 12.0) covers sm_90 and everything the kernels use; a
+// PTX ISA 8.0 (CUDA 12.0) covers sm_90, sm_90a (wgmma) and everything the
+// kernels use; a
 // driver of CUDA 12.0 or newer can JIT it.
 StringRef mlir::attn::nvidia::ptxFeatures() { return "+ptx80"; }
 
@@ -142,32 +143,12 @@ struct TanhFromExp2 : OpRewritePattern<math::TanhOp> {
 };
 } // namespace
 
-/// Rewrites math functions into arithmetic before the conversion, so that
-/// no kernel calls libdevice: f16/bf16 math is done in f32, transcendental
-/// f32 functions become MLIR's polynomial approximations and the rest is
-/// expanded into those. Functions that are one instruction stay
-/// (useIntrinsicsForLibdevice).
-static LogicalResult expandMath(gpu::GPUModuleOp module) {
-  RewritePatternSet patterns(module.getContext());
-  auto all = [](StringRef) { return true; };
-  patterns.add<TanhFromExp2>(module.getContext());
-  populateMathF32ExpansionPatterns(patterns, all);
-  populateMathPolynomialApproximationPatterns(patterns, all);
-  // Functions with no approximation of their own are rewritten into ones
-  // with one; the rest (sqrt, fma, floor, ...) are LLVM intrinsics NVPTX
-  // selects instructions for.
-  math::populateExpansionPatterns(patterns, {"sinh", "cosh", "tan", "asinh",
-                                             "acosh", "atanh", "powf", "fpowi",
-                                             "rsqrt"});
-  return applyPatternsGreedily(module, std::move(patterns));
-}
-
-/// convert-gpu-to-nvvm lowers even the math functions that are single PTX
-/// instructions to libdevice calls (and forbids the LLVM intrinsics while it
-/// runs). These calls become the intrinsics, which NVPTX selects the
-/// instructions for: exp2 f32 is ex2.approx.f32 (relative error about
-/// 2^-22), the instruction the online softmax is built on.
-static void useIntrinsicsForLibdevice(gpu::GPUModuleOp module) {
+/// The libdevice functions convert-gpu-to-nvvm lowers single-instruction
+/// math to (it forbids the LLVM intrinsics while it runs), with the
+/// intrinsics NVPTX selects those instructions for: exp2 f32 is
+/// ex2.approx.f32 (relative error about 2^-22), the instruction the online
+/// softmax is built on.
+static const llvm::StringMap<StringRef> &libdeviceIntrinsics() {
   static const llvm::StringMap<StringRef> intrinsics = {
       {"__nv_exp2f", "llvm.intr.exp2"},         {"__nv_fabsf", "llvm.intr.fabs"},
       {"__nv_fabs", "llvm.intr.fabs"},          {"__nv_sqrtf", "llvm.intr.sqrt"},
@@ -181,61 +162,16 @@ static void useIntrinsicsForLibdevice(gpu::GPUModuleOp module) {
       {"__nv_copysign", "llvm.intr.copysign"},  {"__nv_fminf", "llvm.intr.minnum"},
       {"__nv_fmin", "llvm.intr.minnum"},        {"__nv_fmaxf", "llvm.intr.maxnum"},
       {"__nv_fmax", "llvm.intr.maxnum"}};
-  llvm::StringSet<> replaced;
-  module.walk([&](LLVM::CallOp call) {
-    std::optional<StringRef> callee = call.getCallee();
-    if (!callee || !intrinsics.contains(*callee))
-      return;
-    OpBuilder builder(call);
-    OperationState state(call.getLoc(), intrinsics.lookup(*callee));
-    state.addOperands(call.getArgOperands());
-    state.addTypes(call.getResultTypes());
-    call.getResult().replaceAllUsesWith(builder.create(state)->getResult(0));
-    replaced.insert(*callee);
-    call.erase();
-  });
-  for (const auto &name : replaced)
-    if (auto declaration = module.lookupSymbol<LLVM::LLVMFuncOp>(name.getKey()))
-      if (declaration.symbolKnownUseEmpty(module))
-        declaration.erase();
-}
-
-/// After the conversion only LLVM and NVVM operations may remain, and no
-/// function may be external: attn links no device library.
-static LogicalResult checkLowered(gpu::GPUModuleOp module) {
-  WalkResult result = module.getBodyRegion().walk([&](Operation *op) {
-    if (auto function = dyn_cast<LLVM::LLVMFuncOp>(op);
-        function && function.isExternal()) {
-      function.emitError()
-          << "the lowered NVIDIA kernel calls '" << function.getSymName()
-          << "', which is not defined: attn links no device library (math "
-          << "functions are expanded for f16, bf16 and f32 only)";
-      return WalkResult::interrupt();
-    }
-    // Casts are left only around an operation that failed to convert, which
-    // is the one to name.
-    if (!isa<LLVM::LLVMDialect, NVVM::NVVMDialect>(op->getDialect()) &&
-        !isa<UnrealizedConversionCastOp>(op)) {
-      op->emitError() << "'" << op->getName()
-                      << "' could not be lowered to NVVM";
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  if (result.wasInterrupted())
-    return failure();
-  WalkResult cast = module.walk([](UnrealizedConversionCastOp op) {
-    op.emitError() << "a type conversion of the NVVM lowering was left "
-                   << "unresolved";
-    return WalkResult::interrupt();
-  });
-  return failure(cast.wasInterrupted());
+  return intrinsics;
 }
 
 LogicalResult mlir::attn::nvidia::lowerGpuModulesToNVVM(ModuleOp module) {
   MLIRContext *context = module.getContext();
   for (auto gpuModule : module.getOps<gpu::GPUModuleOp>())
-    if (failed(expandMath(gpuModule)))
+    if (failed(gpu_lowering::expandMath(
+            gpuModule, [](RewritePatternSet &patterns) {
+              patterns.add<TanhFromExp2>(patterns.getContext());
+            })))
       return gpuModule.emitError() << "math expansion did not converge";
 
   PassManager pm(context);
@@ -260,8 +196,13 @@ LogicalResult mlir::attn::nvidia::lowerGpuModulesToNVVM(ModuleOp module) {
   if (failed(pm.run(module)))
     return emitError(module.getLoc()) << "lowering the GPU kernels to NVVM failed";
   for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
-    useIntrinsicsForLibdevice(gpuModule);
-    if (failed(checkLowered(gpuModule)))
+    gpu_lowering::replaceLibraryCallsWithIntrinsics(gpuModule,
+                                                    libdeviceIntrinsics());
+    if (failed(gpu_lowering::checkLowered(
+            gpuModule, context->getLoadedDialect<NVVM::NVVMDialect>(),
+            "NVIDIA", "NVVM",
+            "attn links no device library (math functions are expanded for "
+            "f16, bf16 and f32 only)")))
       return failure();
   }
   return success();
@@ -273,8 +214,9 @@ LogicalResult mlir::attn::nvidia::lowerGpuModulesToNVVM(ModuleOp module) {
 
 /// The serializer looks for libdevice in the CUDA toolkit it is given (or
 /// that $CUDA_HOME and friends name) and reports a missing one as an error
-/// it then ignores. attn's kernels never call libdevice (expandMath), so
-/// these reports are dropped instead of failing the compilation.
+/// it then ignores. attn's kernels never call libdevice
+/// (gpu_lowering::expandMath), so these reports are dropped instead of
+/// failing the compilation.
 static bool isLibdeviceLookupReport(Diagnostic &diagnostic) {
   std::string message = diagnostic.str();
   StringRef text(message);
@@ -449,23 +391,3 @@ std::string mlir::attn::nvidia::ptxBanner(StringRef what, StringRef chip) {
   return ("// attn: " + what + " for " + chip + "\n").str();
 }
 
-LogicalResult mlir::attn::nvidia::writeTextOutput(StringRef text,
-                                                  StringRef path,
-                                                  Location loc) {
-  if (path.empty()) {
-    llvm::outs() << text;
-    llvm::outs().flush();
-    return success();
-  }
-  std::error_code error;
-  llvm::raw_fd_ostream stream(path, error);
-  if (!error) {
-    stream << text;
-    stream.close();
-    error = stream.error();
-  }
-  if (error)
-    return emitError(loc) << "cannot write '" << path << "': "
-                          << error.message();
-  return success();
-}

@@ -57,11 +57,19 @@ Value NvidiaMatrixTarget::blockId(int dimension) {
 
 Value NvidiaMatrixTarget::sharedView(int64_t byteOffset,
                                      ArrayRef<int64_t> shape) {
+  return sharedView(index(byteOffset), shape);
+}
+
+Value NvidiaMatrixTarget::sharedBaseAddress() {
+  return memref::ExtractAlignedPointerAsIndexOp::create(b, sharedBase);
+}
+
+Value NvidiaMatrixTarget::sharedView(Value byteOffset,
+                                     ArrayRef<int64_t> shape) {
   auto type = MemRefType::get(
       shape, elementType, MemRefLayoutAttrInterface(),
       cast<MemRefType>(sharedBase.getType()).getMemorySpace());
-  return memref::ViewOp::create(b, type, sharedBase, index(byteOffset),
-                                ValueRange{});
+  return memref::ViewOp::create(b, type, sharedBase, byteOffset, ValueRange{});
 }
 
 Value NvidiaMatrixTarget::swizzledColumn(Value row, Value chunk) {

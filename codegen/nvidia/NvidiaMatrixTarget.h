@@ -69,6 +69,10 @@ public:
 
   /// A `shape` view of dynamic shared memory starting `byteOffset` bytes in.
   Value sharedView(int64_t byteOffset, ArrayRef<int64_t> shape);
+  Value sharedView(Value byteOffset, ArrayRef<int64_t> shape);
+  /// The shared-memory address of the first byte of dynamic shared memory
+  /// (index), as matrix descriptors and alignment need it.
+  Value sharedBaseAddress();
 
   /// The physical column of 16-byte chunk `chunk` in row `row` of a staged
   /// tile: chunks are XOR-swizzled by the row so that the 8 rows an ldmatrix

@@ -169,8 +169,8 @@ Value NvidiaScheduleTarget::shuffleXor(ImplicitLocOpBuilder &b, Value value,
 void NvidiaScheduleTarget::copyTileAsync(ImplicitLocOpBuilder &b, Value shared,
                                          ValueRange prefix, Value source,
                                          Value batch, Value head,
-                                         Value firstRow, int64_t rows,
-                                         int64_t columns, Value limit) {
+                                         const TileRows &tileRows, int64_t rows,
+                                         int64_t columns) {
   // Thread k copies chunk k % chunksPerRow of rows k / chunksPerRow,
   // + rowStep, ...; checkProgram made sure this covers the tile.
   int64_t chunksPerRow = columns / matrix->chunkElements();
@@ -179,21 +179,17 @@ void NvidiaScheduleTarget::copyTileAsync(ImplicitLocOpBuilder &b, Value shared,
       arith::RemUIOp::create(b, matrix->threadId(), index(b, chunksPerRow));
   Value firstOwnRow =
       arith::DivUIOp::create(b, matrix->threadId(), index(b, chunksPerRow));
-  Value lastRow = arith::SubIOp::create(b, limit, index(b, 1));
   Value sourceColumn =
       arith::MulIOp::create(b, chunk, index(b, matrix->chunkElements()));
   for (int64_t step = 0; step < rows / rowStep; ++step) {
     Value row = arith::AddIOp::create(b, firstOwnRow, index(b, step * rowStep));
-    Value sourceRow = arith::AddIOp::create(b, firstRow, row);
-    Value valid =
-        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, sourceRow, limit);
+    // Rows of a patch are runs of contiguous tokens of the user's tensor.
+    Value sourceRow = tileRows.position(b, row);
+    Value valid = tileRows.exists(b, row);
     SmallVector<Value> sharedIndices(prefix);
     sharedIndices.append({row, matrix->swizzledColumn(row, chunk)});
-    matrix->copyChunkAsync(
-        shared, sharedIndices, source,
-        {batch, head, arith::MinSIOp::create(b, sourceRow, lastRow),
-         sourceColumn},
-        valid);
+    matrix->copyChunkAsync(shared, sharedIndices, source,
+                           {batch, head, sourceRow, sourceColumn}, valid);
   }
 }
 
@@ -201,8 +197,7 @@ void NvidiaScheduleTarget::copyQueryTile(ImplicitLocOpBuilder &b,
                                          const KernelContext &kernel,
                                          const WorkItem &item) {
   copyTileAsync(b, queryShared, {}, kernel.operands.query, item.batch,
-                item.head, item.rowBegin, tiling.blockQ, kernel.headDimQK,
-                kernel.seqQ);
+                item.head, item.rows, tiling.blockQ, kernel.headDimQK);
 }
 
 void NvidiaScheduleTarget::prepareQueryOperand(ImplicitLocOpBuilder &b,
@@ -225,11 +220,10 @@ void NvidiaScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
                                             const WorkItem &item,
                                             const KeyTile &tile) {
   copyTileAsync(b, keyShared, {tile.stage}, kernel.operands.key, item.batch,
-                item.kvHead, tile.firstKey, tiling.blockKV, kernel.headDimQK,
-                kernel.seqKV);
+                item.kvHead, tile.keys, tiling.blockKV, kernel.headDimQK);
   copyTileAsync(b, valueShared, {tile.stage}, kernel.operands.value,
-                item.batch, item.kvHead, tile.firstKey, tiling.blockKV,
-                kernel.headDimV, kernel.seqKV);
+                item.batch, item.kvHead, tile.keys, tiling.blockKV,
+                kernel.headDimV);
 }
 
 void NvidiaScheduleTarget::commitCopies(ImplicitLocOpBuilder &) {

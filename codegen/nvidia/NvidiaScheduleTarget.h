@@ -1,11 +1,13 @@
 //===- NvidiaScheduleTarget.h - The schedule on mma.sync GPUs ---*- C++ -*-===//
 //
-// The NVIDIA ScheduleTarget for sm_80 and later (used on sm_90 until a
-// Hopper target exists): one thread block per work item, each warp owning
+// The NVIDIA ScheduleTarget for sm_80 and sm_90: one thread block per work
+// item, each warp owning
 // 16 query rows; both products on mma.sync (m16n8k16 for f16/bf16, 3xTF32
 // m16n8k8 for f32, NvidiaMatrixTarget.h); K/V tiles staged `stages` deep in
 // XOR-swizzled shared memory by cp.async, Q staged once and kept in
-// registers up to head dimension 128.
+// registers up to head dimension 128. The sm_90a target
+// (hopper/HopperScheduleTarget.h) derives from it: same work items, lanes,
+// accumulator layout and shuffles, its own staging and products.
 //
 // Accumulator layout (mma.sync's C fragment, lane = 4 g + t): register
 // 4 n + e holds row g + 8 (e / 2), column 8 n + 2 t + e % 2; the four lanes
@@ -35,13 +37,13 @@ struct GpuTiling {
   int64_t minBlocksPerMultiprocessor = 0;
 };
 
-class NvidiaScheduleTarget final : public schedule::ScheduleTarget {
+class NvidiaScheduleTarget : public schedule::ScheduleTarget {
 public:
   NvidiaScheduleTarget(const GpuTiling &tiling, Type elementType);
   ~NvidiaScheduleTarget() override;
 
   /// Dynamic shared memory a block of this schedule uses.
-  int64_t sharedMemoryBytes(const KernelSpec &spec) const;
+  virtual int64_t sharedMemoryBytes(const KernelSpec &spec) const;
 
   LogicalResult checkProgram(const schedule::TileProgram &program,
                              const KernelSpec &spec) override;
@@ -92,13 +94,14 @@ public:
 
   void finalize(Operation *kernel) override;
 
-private:
-  /// Copies rows [firstRow, firstRow + rows) of `source[batch, head]` into
-  /// the staged tile `shared` (prefixed by `prefix`), zero rows at and past
-  /// `limit`.
+protected:
+  /// Copies tile rows [0, rows) of `source[batch, head]` (at the positions
+  /// `tileRows` gives) into the staged tile `shared` (prefixed by
+  /// `prefix`), zero rows that do not exist.
   void copyTileAsync(ImplicitLocOpBuilder &b, Value shared, ValueRange prefix,
-                     Value source, Value batch, Value head, Value firstRow,
-                     int64_t rows, int64_t columns, Value limit);
+                     Value source, Value batch, Value head,
+                     const schedule::TileRows &tileRows, int64_t rows,
+                     int64_t columns);
   bool queryInRegisters(int64_t headDimQK) const;
 
   GpuTiling tiling;

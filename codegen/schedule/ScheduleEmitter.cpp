@@ -72,6 +72,58 @@ SmallVector<Value> ScheduleTarget::multiplyRows(ImplicitLocOpBuilder &,
   llvm_unreachable("only targets whose backend compiles gradients are asked");
 }
 
+/// The patch coordinates of tile row `row` (digits in the patch extents).
+static SmallVector<Value> patchCoordinates(ImplicitLocOpBuilder &b,
+                                           const TileRows &rows, Value row) {
+  SmallVector<Value> coordinates(rows.patch.size());
+  int64_t inner = 1;
+  for (int dim = static_cast<int>(rows.patch.size()) - 1; dim >= 0; --dim) {
+    Value quotient = b.createOrFold<arith::DivUIOp>(
+        row, arith::ConstantIndexOp::create(b, inner));
+    coordinates[dim] =
+        dim == 0 ? quotient
+                 : b.createOrFold<arith::RemUIOp>(
+                       quotient,
+                       arith::ConstantIndexOp::create(b, rows.patch[dim]));
+    inner *= rows.patch[dim];
+  }
+  return coordinates;
+}
+
+Value TileRows::position(ImplicitLocOpBuilder &b, Value row) const {
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  if (!isPatch()) {
+    Value last = b.createOrFold<arith::SubIOp>(limit, one);
+    return b.createOrFold<arith::MinSIOp>(
+        b.createOrFold<arith::AddIOp>(first, row), last);
+  }
+  Value result = first;
+  for (auto [dim, coordinate] :
+       llvm::enumerate(patchCoordinates(b, *this, row))) {
+    Value lastCoordinate = b.createOrFold<arith::SubIOp>(extents[dim], one);
+    Value clamped = b.createOrFold<arith::MinSIOp>(coordinate, lastCoordinate);
+    Value offset = b.createOrFold<arith::MulIOp>(
+        clamped, arith::ConstantIndexOp::create(b, gridStrides[dim]));
+    result = b.createOrFold<arith::AddIOp>(result, offset);
+  }
+  return result;
+}
+
+Value TileRows::exists(ImplicitLocOpBuilder &b, Value row) const {
+  if (!isPatch())
+    return b.createOrFold<arith::CmpIOp>(
+        arith::CmpIPredicate::slt, b.createOrFold<arith::AddIOp>(first, row),
+        limit);
+  Value all;
+  for (auto [dim, coordinate] :
+       llvm::enumerate(patchCoordinates(b, *this, row))) {
+    Value inside = b.createOrFold<arith::CmpIOp>(arith::CmpIPredicate::slt,
+                                                 coordinate, extents[dim]);
+    all = all ? b.createOrFold<arith::AndIOp>(all, inside) : inside;
+  }
+  return all;
+}
+
 namespace {
 
 constexpr double kLog2E = 1.4426950408889634;
@@ -180,6 +232,8 @@ private:
   bool isRowOnly(Attribute expression);
   /// The key index of an accumulator register, in the rule type.
   Value keyIndex(int64_t element, bool clamp);
+  /// Whether the key of an accumulator register exists (i1).
+  Value keyExists(int64_t element);
   ElementIndices elementAt(const Site &site);
   Value emitTest(MapAttr test, const Site &site);
   /// The mask test of `rule` at `site` against its row band (keys past Skv
@@ -216,11 +270,28 @@ private:
     SmallVector<Value> flatten() const;
     RunningState withRegisters(ValueRange registers) const;
   };
-  /// The key tiles of a work item: listed from the mask's data, or ranges.
+  /// The key tiles of a work item: listed from the mask's data, the visits
+  /// of its query patch, or ranges.
   struct Visits {
     std::optional<ListedKeyTiles> listed;
+    /// Patch tiles: the work item's visits are entries [begin, end) of the
+    /// visit table.
+    Value patchVisitsBegin, patchVisitsEnd;
     SmallVector<KeyTileRange> ranges;
   };
+  /// One visit of a key tile: the tile, whether it is skipped (null:
+  /// never), and under patch tiles whether it is full and whole (null:
+  /// decided by the mask's closed form and Skv).
+  struct VisitedTile {
+    Value keyTile, skip, full, whole;
+  };
+  /// The rows of patch `patch` of extents `shape` (patch tiles).
+  TileRows patchRows(Value patch, ArrayRef<int64_t> shape);
+  /// The rows of key tile `keyTile`.
+  TileRows keyRows(Value keyTile);
+  /// Creates the visit table of the patch tiling (patchOffsets,
+  /// patchEntries).
+  void createPatchTables();
   void emitWorkItem(const WorkItem &item);
   Visits visitRanges(const WorkItem &item);
   /// The mask's view of the work item and column tile `columnTile` (none:
@@ -232,10 +303,11 @@ private:
   RunningState initialState();
   /// Visits the tiles of `range`, or of `listed` when that is set.
   RunningState emitRange(const WorkItem &item, const KeyTileRange *range,
-                         const ListedKeyTiles *listed, RunningState state,
+                         const ListedKeyTiles *listed,
+                         const Visits *patchVisits, RunningState state,
                          function_ref<void()> afterPrologue);
-  RunningState emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
-                           const RunningState &state);
+  RunningState emitKeyTile(const WorkItem &item, const VisitedTile &visited,
+                           Value stage, const RunningState &state);
   void emitEpilogue(const WorkItem &item, const RunningState &finals);
   void emitPoison(const WorkItem &item);
   void resetCaches();
@@ -282,9 +354,14 @@ private:
   SmallVector<MaskAttrInterface> testedMasks;
   DenseMap<Attribute, bool> rowOnly;
 
-  // Per lane: the rows of the lane's slots (index) and the clamped ones the
-  // rules read (rule type), b, h and the sizes in the rule type.
-  SmallVector<Value> rowOfSlot, ruleRowOfSlot;
+  // Per lane: the positions of the lane's slots (index, clamped to existing
+  // rows), whether they exist, the positions in the rule type, b, h and the
+  // sizes in the rule type.
+  SmallVector<Value> rowOfSlot, rowExistsOfSlot, ruleRowOfSlot;
+  /// Patch tiles: per query patch, the first of its entries (i32
+  /// [patches + 1]), and the entries (i32: key patch * 4 + 2 if whole + 1 if
+  /// full).
+  Value patchOffsets, patchEntries;
   /// Per mask rule whose rows keep an interval: each slot's keys [lo, hi],
   /// clipped to [0, Skv - 1] (rule type), computed once per lane.
   DenseMap<Attribute, SmallVector<KeyBand>> rowBands;
@@ -306,6 +383,8 @@ private:
     DenseMap<Value, Value> inverses;
     /// Key indices by 2 * register + clamped.
     DenseMap<int64_t, Value> keys;
+    /// Whether the key of a register exists, by register.
+    DenseMap<int64_t, Value> keysExist;
     DenseMap<std::pair<StringAttr, uint64_t>, SmallVector<Value>> existing;
     /// A row band relative to the lane's first column of the tile, by
     /// (rule, slot).
@@ -438,12 +517,34 @@ Value ScheduleEmitter::keyIndex(int64_t element, bool clamp) {
   auto found = caches.keys.find(key);
   if (found != caches.keys.end())
     return found->second;
-  Value j = arith::AddIOp::create(
-      b, tileColumn, ruleConstant(scoreLayout.columnOffset[element]));
-  if (clamp)
-    j = arith::MinSIOp::create(b, j, lastKeyRule);
+  Value j;
+  if (currentTile.keys.isPatch()) {
+    // Keys outside a clipped patch read an existing key (never unclamped).
+    j = toRule(currentTile.keys.position(
+        b, add(laneColumn, index(scoreLayout.columnOffset[element]))));
+  } else {
+    j = arith::AddIOp::create(
+        b, tileColumn, ruleConstant(scoreLayout.columnOffset[element]));
+    if (clamp)
+      j = arith::MinSIOp::create(b, j, lastKeyRule);
+  }
   caches.keys[key] = j;
   return j;
+}
+
+Value ScheduleEmitter::keyExists(int64_t element) {
+  auto found = caches.keysExist.find(element);
+  if (found != caches.keysExist.end())
+    return found->second;
+  Value exists =
+      currentTile.keys.isPatch()
+          ? currentTile.keys.exists(
+                b, add(laneColumn, index(scoreLayout.columnOffset[element])))
+          : Value(arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
+                                        keyIndex(element, false),
+                                        lastKeyRule));
+  caches.keysExist[element] = exists;
+  return exists;
 }
 
 ElementIndices ScheduleEmitter::elementAt(const Site &site) {
@@ -469,6 +570,9 @@ Value ScheduleEmitter::emitTest(MapAttr test, const Site &site) {
 
 void ScheduleEmitter::computeRowBands() {
   rowBands.clear();
+  // Bands are relative to a tile's first column: sequence order only.
+  if (program.patches)
+    return;
   for (MaskAttrInterface mask : testedMasks) {
     SmallVector<KeyBand> bands;
     for (Value row : ruleRowOfSlot) {
@@ -508,10 +612,11 @@ Value ScheduleEmitter::testRowBand(Attribute rule, const Site &site) {
     caches.tileBands[key] = relative;
   }
   Value column = ruleConstant(scoreLayout.columnOffset[site.element]);
-  return arith::AndIOp::create(
-      b,
-      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, relative.lo, column),
-      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, column, relative.hi));
+  Value aboveLo =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, relative.lo, column);
+  Value belowHi =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, column, relative.hi);
+  return arith::AndIOp::create(b, aboveLo, belowHi);
 }
 
 Value ScheduleEmitter::expDiff(Value x, Value m, double factor) {
@@ -568,9 +673,7 @@ Scaled ScheduleEmitter::evaluateMap(MapAttr map, const Site &site) {
       if (Value keep = testRowBand(map.getRule(), site))
         return Scaled::of(keep);
     // Keys past Skv fail every test (analyzeOutsideValues counts on it).
-    Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
-                                         keyIndex(site.element, false),
-                                         lastKeyRule);
+    Value exists = keyExists(site.element);
     return Scaled::of(
         arith::AndIOp::create(b, exists, emitTest(map, site)));
   }
@@ -857,8 +960,7 @@ SmallVector<Value> ScheduleEmitter::existing(const TileValue &value,
     SmallVector<Value> selected;
     Value neutralValue = f32(neutral);
     for (auto [element, reg] : llvm::enumerate(value.registers)) {
-      Value exists = arith::CmpIOp::create(
-          b, arith::CmpIPredicate::sle, keyIndex(element, false), lastKeyRule);
+      Value exists = keyExists(element);
       selected.push_back(
           arith::SelectOp::create(b, exists, reg, neutralValue));
     }
@@ -1037,8 +1139,98 @@ TileIndices ScheduleEmitter::tileIndices(const WorkItem &item,
   return tile;
 }
 
+TileRows ScheduleEmitter::patchRows(Value patch, ArrayRef<int64_t> shape) {
+  const PatchTiling &tiling = *program.patches;
+  SmallVector<int64_t> counts = tiling.patchCounts(shape);
+  int rank = static_cast<int>(counts.size());
+  TileRows rows;
+  rows.patch = llvm::to_vector(shape);
+  rows.gridStrides.assign(rank, 1);
+  for (int dim = rank - 2; dim >= 0; --dim)
+    rows.gridStrides[dim] = rows.gridStrides[dim + 1] * tiling.grid[dim + 1];
+  rows.extents.assign(rank, Value());
+  Value rest = patch;
+  Value first = index(0);
+  for (int dim = rank - 1; dim >= 0; --dim) {
+    Value coordinate = rest;
+    if (dim > 0) {
+      coordinate = arith::RemUIOp::create(b, rest, index(counts[dim]));
+      rest = arith::DivUIOp::create(b, rest, index(counts[dim]));
+    }
+    Value lower = mul(coordinate, index(shape[dim]));
+    Value left = arith::SubIOp::create(b, index(tiling.grid[dim]), lower);
+    rows.extents[dim] = minIndex(index(shape[dim]), left);
+    first = add(first, mul(lower, index(rows.gridStrides[dim])));
+  }
+  rows.first = first;
+  int64_t volume = 1;
+  for (int64_t extent : shape)
+    volume *= extent;
+  rows.count = index(volume);
+  return rows;
+}
+
+TileRows ScheduleEmitter::keyRows(Value keyTile) {
+  if (program.patches) {
+    TileRows rows = patchRows(keyTile, program.patches->keyPatch);
+    rows.limit = kernel.seqKV;
+    return rows;
+  }
+  TileRows rows;
+  rows.first = mul(keyTile, index(kernel.blockKV));
+  rows.limit = kernel.seqKV;
+  Value left = arith::SubIOp::create(b, kernel.seqKV, rows.first);
+  rows.count = minIndex(index(kernel.blockKV), left);
+  return rows;
+}
+
+void ScheduleEmitter::createPatchTables() {
+  const PatchTiling &tiling = *program.patches;
+  SmallVector<int32_t> offsets{0}, entries;
+  for (const SmallVector<PatchVisit> &row : tiling.visits) {
+    for (const PatchVisit &visit : row)
+      entries.push_back(static_cast<int32_t>(visit.keyPatch * 4 +
+                                             (visit.whole ? 2 : 0) +
+                                             (visit.full ? 1 : 0)));
+    offsets.push_back(static_cast<int32_t>(entries.size()));
+  }
+  if (entries.empty())
+    entries.push_back(0);
+  // Constant globals next to the kernel, named after it.
+  Operation *kernelOp = b.getInsertionBlock()->getParentOp();
+  while (!isa<SymbolOpInterface>(kernelOp))
+    kernelOp = kernelOp->getParentOp();
+  Operation *symbolTable = SymbolTable::getNearestSymbolTable(
+      kernelOp->getParentOp());
+  StringRef kernelName = cast<SymbolOpInterface>(kernelOp).getName();
+  auto table = [&](StringRef suffix, ArrayRef<int32_t> values) {
+    std::string symbol = ("__attn_patches_" + kernelName + "_" + suffix).str();
+    auto type = MemRefType::get({static_cast<int64_t>(values.size())},
+                                b.getI32Type());
+    OpBuilder atTable =
+        OpBuilder::atBlockBegin(&symbolTable->getRegion(0).front());
+    auto tensorType =
+        RankedTensorType::get(type.getShape(), b.getI32Type());
+    memref::GlobalOp::create(atTable, b.getLoc(), symbol,
+                             atTable.getStringAttr("private"), type,
+                             DenseElementsAttr::get(tensorType, values),
+                             /*constant=*/true, /*alignment=*/nullptr);
+    return memref::GetGlobalOp::create(b, type, symbol).getResult();
+  };
+  patchOffsets = table("offsets", offsets);
+  patchEntries = table("entries", entries);
+}
+
 ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
   Visits visits;
+  if (program.patches) {
+    Value next = add(item.queryTile, index(1));
+    visits.patchVisitsBegin =
+        toIndex(memref::LoadOp::create(b, patchOffsets, item.queryTile));
+    visits.patchVisitsEnd =
+        toIndex(memref::LoadOp::create(b, patchOffsets, next));
+    return visits;
+  }
   // A transposed program has no closed form of the query tiles visiting a
   // key tile: it walks them all and skips the empty ones.
   if (!program.visitMask || program.transposed) {
@@ -1089,8 +1281,9 @@ ScheduleEmitter::RunningState ScheduleEmitter::initialState() {
 }
 
 ScheduleEmitter::RunningState
-ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
-                             const RunningState &state) {
+ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
+                             Value stage, const RunningState &state) {
+  Value keyTile = visited.keyTile;
   resetCaches();
   values = laneValues;
   nextValues.clear();
@@ -1098,16 +1291,22 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
   for (auto [name, tensor] : llvm::zip_equal(runningNames, state.tensors))
     previousValues[name] = tensor;
 
-  Value firstKey = mul(keyTile, index(kernel.blockKV));
-  currentTile = KeyTile{firstKey, stage};
-  tileColumn = toRule(add(firstKey, laneColumn));
+  currentTile.stage = stage;
+  currentTile.keys = keyRows(keyTile);
+  currentTile.firstKey = currentTile.keys.first;
+  tileColumn = toRule(add(currentTile.firstKey, laneColumn));
   if (program.gradient)
     loadColumnInputs();
   // Full tiles skip the element rule; a custom mask region makes every
-  // tile partial, and so does a tile that runs past Skv.
+  // tile partial, and so does a tile that runs past Skv (or a clipped
+  // patch).
   tileInBounds =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
-                            add(firstKey, index(kernel.blockKV)), kernel.seqKV);
+      visited.whole
+          ? visited.whole
+          : Value(arith::CmpIOp::create(
+                b, arith::CmpIPredicate::sle,
+                add(currentTile.firstKey, index(kernel.blockKV)),
+                kernel.seqKV));
   bool hasTests = false;
   for (const TileOp &op : program.body)
     if (op.expression)
@@ -1118,6 +1317,8 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
   tileFull = Value();
   if (!hasTests) {
     tileFull = tileInBounds;
+  } else if (visited.full) {
+    tileFull = visited.full;
   } else if (program.visitMask && !program.visitRegion) {
     Value maskFull = program.visitMask.buildTileIsFull(
         b, b.getLoc(), tileIndices(item, keyTile));
@@ -1175,7 +1376,8 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, Value keyTile, Value stage,
 
 ScheduleEmitter::RunningState
 ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
-                           const ListedKeyTiles *listed, RunningState state,
+                           const ListedKeyTiles *listed,
+                           const Visits *patchVisits, RunningState state,
                            function_ref<void()> afterPrologue) {
   // A listed range counts its visits; any other is clipped to
   // [0, ceil(Skv / blockKV)) and counts its tiles. `tileOf(visit)` is the
@@ -1183,8 +1385,23 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
   // are sequenced in named locals so that op order does not depend on the
   // C++ compiler's argument evaluation order.
   Value count;
-  std::function<std::pair<Value, Value>(Value)> tileOf;
-  if (listed) {
+  std::function<VisitedTile(Value)> tileOf;
+  if (patchVisits) {
+    count = arith::SubIOp::create(b, patchVisits->patchVisitsEnd,
+                                  patchVisits->patchVisitsBegin);
+    tileOf = [&](Value visit) {
+      Value at = add(patchVisits->patchVisitsBegin, visit);
+      Value entry = toIndex(memref::LoadOp::create(b, patchEntries, at));
+      Value keyTile = arith::DivUIOp::create(b, entry, index(4));
+      Value flags = arith::RemUIOp::create(b, entry, index(4));
+      Value full = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::eq,
+          arith::AndIOp::create(b, flags, index(1)), index(1));
+      Value whole = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, flags,
+                                          index(2));
+      return VisitedTile{keyTile, Value(), full, whole};
+    };
+  } else if (listed) {
     Value zero = index(0);
     count = arith::MaxSIOp::create(b, listed->count, zero);
     tileOf = [&](Value visit) {
@@ -1198,7 +1415,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       Value empty = listed->isEmpty(b, b.getLoc(), indices);
       if (!isConstantI1(empty, false))
         skip = arith::OrIOp::create(b, skip, empty);
-      return std::make_pair(keyTile, skip);
+      return VisitedTile{keyTile, skip, Value(), Value()};
     };
   } else {
     Value step = index(range->step);
@@ -1217,7 +1434,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       Value offset = mul(visit, step);
       Value keyTile = add(begin, offset);
       Value empty = tileIsEmpty(item, keyTile);
-      return std::make_pair(keyTile, empty);
+      return VisitedTile{keyTile, empty, Value(), Value()};
     };
   }
   int64_t stages = target.stages();
@@ -1227,11 +1444,13 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
   // step waits for the same number of groups.
   auto prefetch = [&](Value visit) {
     ifThen(lessThan(visit, count), [&] {
-      std::pair<Value, Value> visited = tileOf(visit);
-      Value keyTile = visited.first, empty = visited.second;
+      VisitedTile visited = tileOf(visit);
+      Value empty = visited.skip;
       auto copy = [&] {
-        KeyTile tile{mul(keyTile, index(kernel.blockKV)),
-                     arith::RemUIOp::create(b, visit, index(stages))};
+        KeyTile tile;
+        tile.keys = keyRows(visited.keyTile);
+        tile.firstKey = tile.keys.first;
+        tile.stage = arith::RemUIOp::create(b, visit, index(stages));
         target.copyKeyValueTile(b, kernel, item, tile);
       };
       if (empty)
@@ -1263,8 +1482,8 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
     prefetch(add(visit, index(stages - 1)));
     target.waitCopies(b, stages - 1);
     target.barrier(b);
-    std::pair<Value, Value> visited = tileOf(visit);
-    Value keyTile = visited.first, empty = visited.second;
+    VisitedTile visited = tileOf(visit);
+    Value empty = visited.skip;
     Value stage = arith::RemUIOp::create(b, visit, index(stages));
     SmallVector<Value> next;
     if (empty) {
@@ -1272,9 +1491,9 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       next = ifElse(
           empty, TypeRange(ValueRange(passThrough)),
           [&] { return passThrough; },
-          [&] { return emitKeyTile(item, keyTile, stage, carried).flatten(); });
+          [&] { return emitKeyTile(item, visited, stage, carried).flatten(); });
     } else {
-      next = emitKeyTile(item, keyTile, stage, carried).flatten();
+      next = emitKeyTile(item, visited, stage, carried).flatten();
     }
     // The next step's copies overwrite the stage just read.
     target.barrier(b);
@@ -1323,7 +1542,7 @@ void ScheduleEmitter::storeResults(
   };
   for (size_t slot = 0; slot < scoreLayout.numRowSlots(); ++slot) {
     Value row = rowOfSlot[slot];
-    ifThen(lessThan(row, kernel.seqQ), [&] {
+    ifThen(rowExistsOfSlot[slot], [&] {
       for (const auto &[name, value] : results) {
         Value memref = memrefOf(name);
         if (program.tensor(name).shape == TileShape::Row) {
@@ -1377,10 +1596,11 @@ void ScheduleEmitter::emitPoison(const WorkItem &item) {
     laneColumn = target.laneColumn(b);
     Value laneRow = target.laneRow(b);
     rowOfSlot.clear();
-    for (int64_t offset : scoreLayout.rowOffset)
-    {
-      Value laneFirstRow = add(item.rowBegin, laneRow);
-      rowOfSlot.push_back(add(laneFirstRow, index(offset)));
+    rowExistsOfSlot.clear();
+    for (int64_t offset : scoreLayout.rowOffset) {
+      Value row = add(laneRow, index(offset));
+      rowOfSlot.push_back(item.rows.position(b, row));
+      rowExistsOfSlot.push_back(item.rows.exists(b, row));
     }
     Value nan = f32(std::numeric_limits<double>::quiet_NaN());
     auto poisoned = [&](StringAttr name) {
@@ -1405,18 +1625,16 @@ void ScheduleEmitter::emitPoison(const WorkItem &item) {
 void ScheduleEmitter::emitLanePrologue() {
   values.clear();
   resetCaches();
-  // Per-row inputs at the lane's rows (clamped: rows past the end are
-  // computed on and never stored).
-  Value lastRow = arith::SubIOp::create(b, kernel.seqQ, index(1));
+  // Per-row inputs at the lane's rows (rows that do not exist read an
+  // existing one: they are computed on and never stored).
   for (const auto &[name, tensor] : program.tensors) {
     if (!tensor.input || tensor.shape != TileShape::Row)
       continue;
     Value memref = gradientOperands->tensors.lookup(name);
     TileValue loaded;
     for (Value row : rowOfSlot) {
-      Value clamped = minIndex(row, lastRow);
       Value element = memref::LoadOp::create(
-          b, memref, ValueRange{currentItem->batch, currentItem->head, clamped});
+          b, memref, ValueRange{currentItem->batch, currentItem->head, row});
       if (!element.getType().isF32())
         element = arith::ExtFOp::create(b, b.getF32Type(), element);
       loaded.registers.push_back(element);
@@ -1460,15 +1678,17 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
   laneColumn = target.laneColumn(b);
   Value laneRow = target.laneRow(b);
   rowOfSlot.clear();
+  rowExistsOfSlot.clear();
   ruleRowOfSlot.clear();
-  // Rows past Sq compute on zeros and are never stored; rules read clamped
-  // rows so that data operands are read in bounds.
-  Value lastRow = arith::SubIOp::create(b, kernel.seqQ, index(1));
+  // Rows that do not exist (past Sq, outside a clipped patch) compute on an
+  // existing row and are never stored; rules read existing rows so that
+  // data operands are read in bounds.
   for (int64_t offset : scoreLayout.rowOffset) {
-    Value laneFirstRow = add(item.rowBegin, laneRow);
-    Value row = add(laneFirstRow, index(offset));
-    rowOfSlot.push_back(row);
-    ruleRowOfSlot.push_back(toRule(minIndex(row, lastRow)));
+    Value row = add(laneRow, index(offset));
+    Value position = item.rows.position(b, row);
+    rowOfSlot.push_back(position);
+    rowExistsOfSlot.push_back(item.rows.exists(b, row));
+    ruleRowOfSlot.push_back(toRule(position));
   }
 
   if (program.transposed)
@@ -1482,9 +1702,10 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
       if (program.body.empty())
         return state;
       if (visits.listed)
-        state = emitRange(at, nullptr, &*visits.listed, state, nullptr);
+        state = emitRange(at, nullptr, &*visits.listed, nullptr, state,
+                          nullptr);
       for (const KeyTileRange &range : visits.ranges)
-        state = emitRange(at, &range, nullptr, state, nullptr);
+        state = emitRange(at, &range, nullptr, nullptr, state, nullptr);
       return state;
     };
     RunningState state = initialState();
@@ -1493,8 +1714,11 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
     } else {
       // The work item is a key/value head: its rows sum over the query
       // heads of its group, one after the other.
-      auto loop = scf::ForOp::create(b, index(0), index(program.headGroup),
-                                     index(1), state.flatten());
+      Value firstMember = index(0);
+      Value members = index(program.headGroup);
+      Value step = index(1);
+      auto loop = scf::ForOp::create(b, firstMember, members, step,
+                                     state.flatten());
       {
         OpBuilder::InsertionGuard guard(b);
         Block *body = loop.getBody();
@@ -1525,17 +1749,27 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
   target.commitCopies(b);
   auto prepare = [&] { target.prepareQueryOperand(b, kernel, item); };
   RunningState state = initialState();
+  if (visits.patchVisitsBegin)
+    state = emitRange(item, nullptr, nullptr, &visits, state, prepare);
   if (visits.listed)
-    state = emitRange(item, nullptr, &*visits.listed, state, prepare);
+    state = emitRange(item, nullptr, &*visits.listed, nullptr, state, prepare);
   for (auto [position, range] : llvm::enumerate(visits.ranges))
-    state = emitRange(item, &range, nullptr, state,
+    state = emitRange(item, &range, nullptr, nullptr, state,
                       position == 0 ? function_ref<void()>(prepare) : nullptr);
-  if (!visits.listed && visits.ranges.empty())
+  if (!visits.patchVisitsBegin && !visits.listed && visits.ranges.empty())
     prepare();
   emitEpilogue(item, state);
 }
 
-void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
+void ScheduleEmitter::emitWorkItem(const WorkItem &targetItem) {
+  WorkItem item = targetItem;
+  if (program.patches) {
+    item.rows = patchRows(item.queryTile, program.patches->patch);
+  } else {
+    item.rows.first = item.rowBegin;
+    item.rows.limit = kernel.seqQ;
+    item.rows.count = arith::SubIOp::create(b, item.rowEnd, item.rowBegin);
+  }
   currentItem = &item;
   ruleBase = ElementIndices();
   ruleBase.b = toRule(item.batch);
@@ -1546,15 +1780,18 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &item) {
   ruleBase.seqQ = toRule(querySeq);
   ruleBase.seqKV = toRule(keySeq);
   ruleBase.data = kernel.operands.data;
-  lastKeyRule = arith::SubIOp::create(b, toRule(kernel.seqKV), ruleConstant(1));
+  // The program's columns: queries in a transposed program.
+  Value columns = program.transposed ? ruleBase.seqQ : ruleBase.seqKV;
+  lastKeyRule = arith::SubIOp::create(b, columns, ruleConstant(1));
 
   auto attention = [&] {
     Visits visits = visitRanges(item);
     target.forEachLane(b, kernel, item, [&] { emitLane(item, visits); });
   };
-  // Block-indexed data operands too small for this call: O and the LSE are
-  // NaN rather than reads out of bounds (the runtime refuses them before
-  // the launch, docs/runtime.md).
+  // Data operands invalid for this call (block-indexed ones too small,
+  // decreasing document offsets): O and the LSE are NaN rather than reads
+  // out of bounds or numbers of no mask. The runtime refuses such data
+  // before the launch wherever it can read it (docs/runtime.md).
   Value fits;
   for (MaskAttrInterface mask : maskRules)
     if (Value fit = buildDataOperandsValid(b, b.getLoc(), mask,
@@ -1591,12 +1828,22 @@ void ScheduleEmitter::emit(const KernelSpec &spec, ValueRange arguments) {
   kernel.batchSize = memref::DimOp::create(b, kernel.operands.query, 0);
   kernel.seqQ = memref::DimOp::create(b, kernel.operands.query, 2);
   kernel.seqKV = memref::DimOp::create(b, kernel.operands.key, 2);
+  if (std::optional<int64_t> tiles = staticQueryTileCount(program))
+    kernel.queryTiles = index(*tiles);
+  else
+    kernel.queryTiles =
+        arith::CeilDivSIOp::create(b, kernel.seqQ, index(program.blockQ));
+  if (program.patches)
+    createPatchTables();
   querySeq = kernel.seqQ;
   keySeq = kernel.seqKV;
   emitWorkItems();
 }
 
 void ScheduleEmitter::emitGradient(const GradientOperands &operands) {
+  // Gradient programs tile in sequence order whatever the forward's tiles
+  // (a neighborhood's forward in patches is read through its O and LSE).
+  assert(!program.patches && "gradient programs have no patch tiles");
   gradientOperands = &operands;
   kernel.operands.data = operands.data;
   queryHeads = operands.queryHeads;
@@ -1614,6 +1861,8 @@ void ScheduleEmitter::emitGradient(const GradientOperands &operands) {
   kernel.seqKV = program.transposed ? querySeq : keySeq;
   kernel.blockQ = program.transposed ? program.blockKV : program.blockQ;
   kernel.blockKV = program.transposed ? program.blockQ : program.blockKV;
+  Value rowTileSize = index(kernel.blockQ);
+  kernel.queryTiles = arith::CeilDivSIOp::create(b, kernel.seqQ, rowTileSize);
   emitWorkItems();
 }
 

@@ -165,6 +165,17 @@ LogicalResult TileProgramBuilder::findStructure() {
         program.visitRegion = true;
     }
   }
+  // Neighborhoods whose sequences are the grid get N-dimensional tiles.
+  auto grid = dyn_cast_if_present<NeighborhoodAttr>(program.visitMask);
+  if (grid && !program.visitRegion) {
+    AttentionShape shape = cascade.getAttentionShape();
+    int64_t tokens = 1;
+    for (int64_t extent : grid.getGrid())
+      tokens *= extent;
+    if (shape.seqQ == tokens && shape.seqKV == tokens)
+      program.patches =
+          choosePatchTiling(grid, program.blockQ, program.blockKV);
+  }
   return success();
 }
 
@@ -560,4 +571,11 @@ RunningRead mlir::attn::schedule::runningReadOf(AccessAttr access,
       return RunningRead::Previous;
   }
   return RunningRead::Current;
+}
+
+std::optional<int64_t>
+mlir::attn::schedule::staticQueryTileCount(const TileProgram &program) {
+  if (!program.patches)
+    return std::nullopt;
+  return program.patches->numPatches();
 }

@@ -2,6 +2,7 @@
 #include "attn/Target/TargetBackend.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -35,4 +36,48 @@ mlir::attn::readIntegerOption(const CompileRequest &request, StringRef name,
     return emitError(loc) << "attn-compile: " << name << " must be "
                           << requirement << ", got " << it->second;
   return std::optional<int64_t>(value);
+}
+
+::attn::bundle::LaunchConfig
+mlir::attn::launchOverQueryTiles(const KernelArgument &query, int64_t blockQ,
+                                 std::optional<int64_t> queryTiles,
+                                 int64_t threads, int64_t sharedBytes) {
+  namespace bundle = ::attn::bundle;
+  auto extent = [&](size_t dim, int64_t divisor) {
+    bundle::Factor factor;
+    factor.divisor = divisor;
+    if (query.dimSizes[dim].empty())
+      factor.constant = query.extents[dim];
+    else
+      factor.size = query.dimSizes[dim];
+    return bundle::Expr{{factor}};
+  };
+  bundle::LaunchConfig launch;
+  launch.grid = {queryTiles ? bundle::Expr::constant(*queryTiles)
+                            : extent(2, blockQ),
+                 extent(1, 1), extent(0, 1)};
+  launch.block = {bundle::Expr::constant(threads), bundle::Expr{},
+                  bundle::Expr{}};
+  launch.sharedMemBytes = bundle::Expr::constant(sharedBytes);
+  return launch;
+}
+
+LogicalResult mlir::attn::writeTextOutput(StringRef text, StringRef path,
+                                          Location loc) {
+  if (path.empty()) {
+    llvm::outs() << text;
+    llvm::outs().flush();
+    return success();
+  }
+  std::error_code error;
+  llvm::raw_fd_ostream stream(path, error);
+  if (!error) {
+    stream << text;
+    stream.close();
+    error = stream.error();
+  }
+  if (error)
+    return emitError(loc) << "cannot write '" << path << "': "
+                          << error.message();
+  return success();
 }

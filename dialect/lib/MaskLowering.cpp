@@ -1284,9 +1284,10 @@ std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
         // j <= i or j < prefix[b]; prefixes below 1 add nothing to j <= i
         // (and the smallest one minus 1 would wrap).
         Value prefix = e.loadIndex(at.data[prefixLM.getOperand()], {at.b});
-        return KeyBand{e.constant(0),
-                       e.max(at.i, e.sub(e.max(prefix, e.constant(1)),
-                                         e.constant(1)))};
+        Value first = e.constant(0);
+        Value one = e.constant(1);
+        Value lastPrefixed = e.sub(e.max(prefix, one), one);
+        return KeyBand{first, e.max(at.i, lastPrefixed)};
       })
       .Case([&](DocumentsAttr documents) -> Result {
         // Ids may come in any order: no band.
@@ -1311,8 +1312,9 @@ std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
         // j <= i in i's (shifted) group.
         Value unshifted =
             e.cmp(Pred::slt, at.h, e.div(at.queryHeads, e.constant(2)));
-        Value shift = e.select(unshifted, e.constant(0),
-                               e.constant(groups.getGroup() / 2));
+        Value noShift = e.constant(0);
+        Value halfGroup = e.constant(groups.getGroup() / 2);
+        Value shift = e.select(unshifted, noShift, halfGroup);
         Value group = e.constant(groups.getGroup());
         Value start =
             e.sub(e.mul(e.div(e.add(at.i, shift), group), group), shift);
@@ -1367,8 +1369,8 @@ static Value listEntry(RuleEmitter &e, BlockListAttr attr,
                        const TileIndices &tile, Value entry) {
   Value list = tile.data[attr.getOperand()];
   Value slots = e.dim(list, 3);
-  Value queryBlock = e.add(e.div(tile.rowBegin, e.constant(attr.getBlockQ())),
-                           e.div(entry, slots));
+  Value firstRowBlock = e.div(tile.rowBegin, e.constant(attr.getBlockQ()));
+  Value queryBlock = e.add(firstRowBlock, e.div(entry, slots));
   return e.loadIndex(list, {tile.b, tile.h, queryBlock, e.rem(entry, slots)});
 }
 
@@ -1384,14 +1386,17 @@ static ListedKeyTile listedVisit(RuleEmitter &e, BlockListAttr attr,
     *listedBlock = block;
   Value blockKv = e.constant(attr.getBlockKv());
   Value keyBlocks = arith::CeilDivSIOp::create(e.b, tile.seqKV, blockKv);
-  Value inSequence = e.both(e.cmp(Pred::sge, block, e.constant(0)),
-                            e.cmp(Pred::slt, block, keyBlocks));
-  Value firstKey = e.mul(e.select(inSequence, block, e.constant(0)), blockKv);
-  Value lastKey =
-      e.sub(e.min(e.add(firstKey, blockKv), tile.seqKV), e.constant(1));
+  Value zero = e.constant(0);
+  Value notBefore = e.cmp(Pred::sge, block, zero);
+  Value notAfter = e.cmp(Pred::slt, block, keyBlocks);
+  Value inSequence = e.both(notBefore, notAfter);
+  Value firstKey = e.mul(e.select(inSequence, block, zero), blockKv);
+  Value end = e.min(e.add(firstKey, blockKv), tile.seqKV);
+  Value lastKey = e.sub(end, e.constant(1));
   Value blockKV = e.constant(tile.blockKV);
   Value keyTile = e.add(e.div(firstKey, blockKV), part);
-  Value holdsBlock = e.cmp(Pred::sle, keyTile, e.div(lastKey, blockKV));
+  Value lastTile = e.div(lastKey, blockKV);
+  Value holdsBlock = e.cmp(Pred::sle, keyTile, lastTile);
   return {keyTile, e.both(inSequence, holdsBlock)};
 }
 
@@ -1400,9 +1405,11 @@ static ListedKeyTiles listBlocks(RuleEmitter &e, BlockListAttr attr,
   Value list = tile.data[attr.getOperand()];
   BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, attr.getBlockQ());
   ListedKeyTiles listed;
-  listed.count = e.mul(
-      e.mul(e.add(e.sub(rows.last, rows.first), e.constant(1)), e.dim(list, 3)),
-      e.constant(tilesPerBlock(attr.getBlockKv(), tile.blockKV)));
+  Value rowSpan = e.sub(rows.last, rows.first);
+  Value rowBlocks = e.add(rowSpan, e.constant(1));
+  Value entries = e.mul(rowBlocks, e.dim(list, 3));
+  listed.count =
+      e.mul(entries, e.constant(tilesPerBlock(attr.getBlockKv(), tile.blockKV)));
   // Blocks of whole key tiles repeat a tile only when an earlier entry
   // lists the same block: one load per earlier entry. Otherwise earlier
   // visits are compared by tile.
@@ -1414,9 +1421,11 @@ static ListedKeyTiles listBlocks(RuleEmitter &e, BlockListAttr attr,
     Value block;
     ListedKeyTile at = listedVisit(e, attr, tile, visit, &block);
     Value earlierCount = wholeTiles ? e.div(visit, e.constant(span)) : visit;
+    Value firstEarlier = e.constant(0);
+    Value step = e.constant(1);
+    Value notFound = e.boolean(false);
     auto earlier = scf::ForOp::create(
-        e.b, e.constant(0), earlierCount, e.constant(1),
-        ValueRange{e.boolean(false)},
+        e.b, firstEarlier, earlierCount, step, ValueRange{notFound},
         [&](OpBuilder &builder, Location loc, Value before, ValueRange found) {
           RuleEmitter inner(builder, loc);
           Value same;
@@ -1476,8 +1485,9 @@ mlir::attn::buildListedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
                                          Value visit) {
     ListedKeyTile tile = at(builder, loc, visit);
     RuleEmitter e(builder, loc);
-    Value inside = e.both(e.cmp(Pred::sge, tile.tile, lo),
-                          e.cmp(Pred::slt, tile.tile, hi));
+    Value notBelow = e.cmp(Pred::sge, tile.tile, lo);
+    Value below = e.cmp(Pred::slt, tile.tile, hi);
+    Value inside = e.both(notBelow, below);
     return ListedKeyTile{tile.tile, e.both(tile.valid, inside)};
   };
   clipped.isEmpty = [all, listing, isListedEmpty = listed->isEmpty](

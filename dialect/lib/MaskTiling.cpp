@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/AttnAttrs.h"
+#include "attn/Dialect/PatchTiling.h"
 #include "attn/Dialect/TransposedVisitSets.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <tuple>
 
@@ -1325,6 +1327,252 @@ NeighborhoodAttr::queryTileShape(const TilingContext &ctx) const {
   };
   choose(0, ctx.blockQ);
   return best;
+}
+
+//===----------------------------------------------------------------------===//
+// Patch tiles in the kernels (PatchTiling.h)
+//===----------------------------------------------------------------------===//
+
+SmallVector<int64_t> PatchTiling::patchCounts(ArrayRef<int64_t> shape) const {
+  SmallVector<int64_t> counts;
+  for (auto [extent, patchExtent] : llvm::zip_equal(grid, shape))
+    counts.push_back(llvm::divideCeil(extent, patchExtent));
+  return counts;
+}
+
+static int64_t productOf(ArrayRef<int64_t> values) {
+  int64_t product = 1;
+  for (int64_t value : values)
+    product *= value;
+  return product;
+}
+
+int64_t PatchTiling::numPatches() const {
+  return productOf(patchCounts(patch));
+}
+
+int64_t PatchTiling::numKeyPatches() const {
+  return productOf(patchCounts(keyPatch));
+}
+
+int64_t PatchTiling::volume() const { return productOf(patch); }
+
+int64_t PatchTiling::keyVolume() const { return productOf(keyPatch); }
+
+void PatchTiling::box(ArrayRef<int64_t> shape, int64_t index,
+                      SmallVectorImpl<int64_t> &lower,
+                      SmallVectorImpl<int64_t> &extents) const {
+  SmallVector<int64_t> counts = patchCounts(shape);
+  lower.assign(grid.size(), 0);
+  extents.assign(grid.size(), 0);
+  for (int dim = static_cast<int>(grid.size()) - 1; dim >= 0; --dim) {
+    lower[dim] = index % counts[dim] * shape[dim];
+    index /= counts[dim];
+    extents[dim] = std::min(shape[dim], grid[dim] - lower[dim]);
+  }
+}
+
+int64_t PatchTiling::visited() const {
+  int64_t count = 0;
+  for (const auto &row : visits)
+    count += row.size();
+  return count;
+}
+
+int64_t PatchTiling::visitedFull() const {
+  int64_t count = 0;
+  for (const auto &row : visits)
+    count += llvm::count_if(row, [](const PatchVisit &v) { return v.full; });
+  return count;
+}
+
+static GridBox patchBox(const PatchTiling &tiling, ArrayRef<int64_t> shape,
+                        int64_t index) {
+  SmallVector<int64_t> lower, extents;
+  tiling.box(shape, index, lower, extents);
+  GridBox box{lower, lower};
+  for (auto [upper, extent] : llvm::zip_equal(box.upper, extents))
+    upper += extent;
+  return box;
+}
+
+PatchTiling mlir::attn::buildPatchTiling(NeighborhoodAttr mask,
+                                         ArrayRef<int64_t> patch,
+                                         ArrayRef<int64_t> keyPatch,
+                                         int64_t blockKV) {
+  NeighborhoodRule rule(mask);
+  PatchTiling tiling;
+  tiling.grid = llvm::to_vector(mask.getGrid());
+  tiling.patch = llvm::to_vector(patch);
+  tiling.keyPatch = llvm::to_vector(keyPatch);
+  SmallVector<int64_t> keyCounts = tiling.patchCounts(keyPatch);
+  int64_t rank = keyCounts.size();
+  bool fillsTile = tiling.keyVolume() == blockKV;
+  for (int64_t query = 0, end = tiling.numPatches(); query < end; ++query) {
+    GridBox queries = patchBox(tiling, patch, query);
+    // The key patches holding the box's key hull, then each classified.
+    SmallVector<int64_t> first, last;
+    for (auto [dim, dimRule] : llvm::enumerate(rule.dims)) {
+      auto [lo, hi] = dimRule.keyHull(queries.lower[dim], queries.upper[dim]);
+      first.push_back(std::max<int64_t>(lo, 0) / keyPatch[dim]);
+      last.push_back((std::min(hi, dimRule.extent) - 1) / keyPatch[dim]);
+    }
+    SmallVector<PatchVisit> &row = tiling.visits.emplace_back();
+    SmallVector<int64_t> at(first);
+    while (true) {
+      int64_t key = 0;
+      for (int64_t dim = 0; dim < rank; ++dim)
+        key = key * keyCounts[dim] + at[dim];
+      GridBox keys = patchBox(tiling, keyPatch, key);
+      TileClass tileClass = rule.classify(queries, keys);
+      if (tileClass != TileClass::Empty) {
+        bool whole = fillsTile;
+        for (int64_t dim = 0; dim < rank; ++dim)
+          whole &= keys.upper[dim] - keys.lower[dim] == keyPatch[dim];
+        row.push_back({key, whole && tileClass == TileClass::Full, whole});
+      }
+      int64_t dim = rank - 1;
+      while (dim >= 0 && at[dim] == last[dim]) {
+        at[dim] = first[dim];
+        --dim;
+      }
+      if (dim < 0)
+        break;
+      ++at[dim];
+    }
+  }
+  return tiling;
+}
+
+int64_t mlir::attn::countPatchPairKept(NeighborhoodAttr mask,
+                                       const PatchTiling &tiling,
+                                       int64_t queryPatch, int64_t keyPatch) {
+  return NeighborhoodRule(mask).count(
+      patchBox(tiling, tiling.patch, queryPatch),
+      patchBox(tiling, tiling.keyPatch, keyPatch));
+}
+
+namespace {
+/// Visited and full tile pairs along one dimension for query patches of
+/// one extent and key patches of another: the counts of a patch tiling are
+/// their products, because a pair of boxes is empty iff some dimension is,
+/// and full (with a whole key patch) iff every dimension is.
+struct PatchDimCounts {
+  int64_t visited = 0, full = 0;
+};
+} // namespace
+
+static PatchDimCounts countPatchDim(const NeighborhoodDim &rule,
+                                    int64_t patch, int64_t keyPatch) {
+  PatchDimCounts counts;
+  int64_t patches = llvm::divideCeil(rule.extent, patch);
+  for (int64_t query = 0; query < patches; ++query) {
+    int64_t q0 = query * patch, q1 = std::min(q0 + patch, rule.extent);
+    auto [lo, hi] = rule.keyHull(q0, q1);
+    int64_t first = std::max<int64_t>(lo, 0) / keyPatch;
+    int64_t last = (std::min(hi, rule.extent) - 1) / keyPatch;
+    for (int64_t key = first; key <= last; ++key) {
+      int64_t k0 = key * keyPatch, k1 = std::min(k0 + keyPatch, rule.extent);
+      TileClass tileClass = rule.classify(q0, q1, k0, k1);
+      counts.visited += tileClass != TileClass::Empty;
+      counts.full += tileClass == TileClass::Full && k1 - k0 == keyPatch;
+    }
+  }
+  return counts;
+}
+
+/// The boxes of more than half and at most all of `tile` tokens that fit
+/// `grid`.
+static SmallVector<SmallVector<int64_t>> patchShapes(ArrayRef<int64_t> grid,
+                                                     int64_t tile) {
+  SmallVector<SmallVector<int64_t>> shapes;
+  SmallVector<int64_t> shape;
+  std::function<void(unsigned, int64_t)> extend = [&](unsigned dim,
+                                                      int64_t room) {
+    if (dim == grid.size()) {
+      if (2 * productOf(shape) > tile)
+        shapes.push_back(shape);
+      return;
+    }
+    for (int64_t extent = 1; extent <= std::min(room, grid[dim]); ++extent) {
+      shape.push_back(extent);
+      extend(dim + 1, room / extent);
+      shape.pop_back();
+    }
+  };
+  extend(0, tile);
+  return shapes;
+}
+
+std::optional<PatchTiling>
+mlir::attn::choosePatchTiling(NeighborhoodAttr mask, int64_t blockQ,
+                              int64_t blockKV) {
+  ArrayRef<int64_t> grid = mask.getGrid();
+  TokenOrder natural(grid, grid);
+  if (grid.size() < 2 || std::max(blockQ, blockKV) >= natural.numTokens())
+    return std::nullopt;
+  TilingContext ctx;
+  ctx.seqQ = ctx.seqKV = natural.numTokens();
+  ctx.blockQ = blockQ;
+  ctx.blockKV = blockKV;
+  int64_t sequenceVisited = tilingCost(mask, ctx, nullptr).first;
+  NeighborhoodRule rule(mask);
+  std::map<std::tuple<unsigned, int64_t, int64_t>, PatchDimCounts> dimCounts;
+  auto countsOf = [&](unsigned dim, int64_t patch, int64_t keyPatch) {
+    auto key = std::make_tuple(dim, patch, keyPatch);
+    auto found = dimCounts.find(key);
+    if (found == dimCounts.end())
+      found = dimCounts
+                  .insert({key, countPatchDim(rule.dims[dim], patch, keyPatch)})
+                  .first;
+    return found->second;
+  };
+  // Smaller is better: visited pairs, partial pairs, unused lanes and
+  // columns, clipped dimensions; then longer extents in later dimensions.
+  using Score = std::tuple<int64_t, int64_t, int64_t, int64_t>;
+  std::optional<Score> bestScore;
+  SmallVector<int64_t> best, bestKey;
+  auto reversedLess = [](ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {
+    return std::lexicographical_compare(lhs.rbegin(), lhs.rend(),
+                                        rhs.rbegin(), rhs.rend());
+  };
+  SmallVector<SmallVector<int64_t>> keyShapes = patchShapes(grid, blockKV);
+  for (const SmallVector<int64_t> &patch : patchShapes(grid, blockQ)) {
+    for (const SmallVector<int64_t> &keyPatch : keyShapes) {
+      int64_t visited = 1, full = 1, clipped = 0;
+      for (unsigned dim = 0; dim < grid.size(); ++dim) {
+        PatchDimCounts counts = countsOf(dim, patch[dim], keyPatch[dim]);
+        visited *= counts.visited;
+        full *= counts.full;
+        clipped += (grid[dim] % patch[dim] != 0) +
+                   (grid[dim] % keyPatch[dim] != 0);
+      }
+      if (visited >= sequenceVisited)
+        continue;
+      // Columns past a smaller key patch are tested on every tile.
+      if (productOf(keyPatch) != blockKV)
+        full = 0;
+      Score score{visited, visited - full,
+                  blockQ - productOf(patch) + blockKV - productOf(keyPatch),
+                  clipped};
+      bool better = !bestScore || score < *bestScore;
+      if (!better && score == *bestScore)
+        better = reversedLess(best, patch) ||
+                 (best == patch && reversedLess(bestKey, keyPatch));
+      if (better) {
+        best = patch;
+        bestKey = keyPatch;
+        bestScore = score;
+      }
+    }
+  }
+  if (best.empty())
+    return std::nullopt;
+  PatchTiling tiling = buildPatchTiling(mask, best, bestKey, blockKV);
+  tiling.sequenceVisited = sequenceVisited;
+  assert(tiling.visited() == std::get<0>(*bestScore) &&
+         "per-dimension counts multiply to the tiling's");
+  return tiling;
 }
 
 //===----------------------------------------------------------------------===//

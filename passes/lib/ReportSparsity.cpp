@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/AttnOps.h"
 #include "attn/Dialect/MaskRegionTiling.h"
+#include "attn/Dialect/PatchTiling.h"
 #include "attn/Passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -614,6 +615,10 @@ struct ReportSparsityPass
       orders.push_back({label, TokenOrder(gridShape, patch)});
     }
 
+    if (auto grid = dyn_cast_if_present<NeighborhoodAttr>(maskAttr);
+        grid && !mask.hasRegion())
+      printKernelPatches(os, prefix, grid, ctx);
+
     SmallVector<int64_t> reportedHeads(heads.begin(), heads.end());
     if (reportedHeads.empty())
       for (int64_t head = 0; head < shape.queryHeads; ++head)
@@ -660,6 +665,43 @@ struct ReportSparsityPass
     writeSvg(file, title, reports, ctx);
     os << prefix << ": wrote " << path << "\n";
     return success();
+  }
+
+  /// The N-dimensional tiles kernels run for a neighborhood at these tile
+  /// sizes (choosePatchTiling): one line, the same for every head.
+  static void printKernelPatches(llvm::raw_ostream &os, StringRef prefix,
+                                 NeighborhoodAttr grid,
+                                 const TilingContext &ctx) {
+    int64_t tokens = 1;
+    for (int64_t extent : grid.getGrid())
+      tokens *= extent;
+    std::optional<PatchTiling> tiling;
+    if (ctx.seqQ == tokens && ctx.seqKV == tokens)
+      tiling = choosePatchTiling(grid, ctx.blockQ, ctx.blockKV);
+    if (!tiling) {
+      os << prefix << ": kernel tiles: sequence order\n";
+      return;
+    }
+    int64_t kept = 0;
+    for (auto [query, visits] : llvm::enumerate(tiling->visits))
+      for (const PatchVisit &visit : visits)
+        kept += countPatchPairKept(grid, *tiling, query, visit.keyPatch);
+    int64_t visited = tiling->visited();
+    int64_t full = tiling->visitedFull();
+    os << prefix << ": kernel tiles: patch ";
+    llvm::interleave(tiling->patch, os, "x");
+    if (tiling->keyPatch != tiling->patch) {
+      os << " keys ";
+      llvm::interleave(tiling->keyPatch, os, "x");
+    }
+    os << " visited " << visited << "/"
+       << tiling->numPatches() * tiling->numKeyPatches() << " partial "
+       << visited - full << " full " << full << " kept " << kept
+       << " tile-density "
+       << llvm::format("%.6f", static_cast<double>(kept) /
+                                   (static_cast<double>(visited) *
+                                    ctx.blockQ * ctx.blockKV))
+       << " (sequence order visits " << tiling->sequenceVisited << ")\n";
   }
 
   /// The grid of the neighborhood masks that give a patch shape.

@@ -23,7 +23,7 @@ CudaDevice::CudaDevice() : state(std::make_unique<State>()) {}
 const std::string &CudaDevice::name() const { return state->deviceName; }
 int CudaDevice::major() const { return state->scope.device().major; }
 int CudaDevice::minor() const { return state->scope.device().minor; }
-int64_t CudaDevice::l2Bytes() const { return state->l2CacheBytes; }
+int64_t CudaDevice::cacheBytes() const { return state->l2CacheBytes; }
 
 CudaDevice::~CudaDevice() {
   auto &driver = state->driver;
@@ -103,16 +103,6 @@ std::string CudaDevice::download(void *destination, uint64_t source,
   if (cuda::CUresult r = driver->cuMemcpyDtoH(destination, source, bytes))
     return "cuMemcpyDtoH failed (a kernel fault surfaces here too): " +
            driver->describe(r);
-  return "";
-}
-
-std::string CudaDevice::copy(uint64_t destination, uint64_t source,
-                             size_t bytes) {
-  auto &driver = state->driver;
-  if (!bytes)
-    return "";
-  if (cuda::CUresult r = driver->cuMemcpyDtoD(destination, source, bytes))
-    return "cuMemcpyDtoD failed: " + driver->describe(r);
   return "";
 }
 

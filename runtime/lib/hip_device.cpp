@@ -25,6 +25,7 @@ const std::string &HipDevice::library() const {
   return state->runtime ? state->runtime->library : none;
 }
 const std::string &HipDevice::arch() const { return state->device.arch; }
+int64_t HipDevice::cacheBytes() const { return 0; }
 
 HipDevice::~HipDevice() {
   const hip::Runtime *runtime = state->runtime;

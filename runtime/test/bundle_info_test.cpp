@@ -73,5 +73,5 @@ TEST(BundleInfo, BadFilesExitWithTheLoadersMessage) {
 
   r = runTool("");
   EXPECT_EQ(r.exitCode, 2);
-  EXPECT_EQ(r.output, "usage: attn-bundle-info FILE\n");
+  EXPECT_EQ(r.output, "usage: attn-bundle-info [--cuda-device=MAJOR.MINOR] FILE\n");
 }

@@ -1,10 +1,14 @@
 // attn-bundle-info: prints what a bundle holds (kernels, signatures, binaries,
-// launch expressions). Exits 1 with the loader's message when the file is not
-// a valid bundle, 2 on a usage error.
+// launch expressions). With --cuda-device=MAJOR.MINOR, prints instead which
+// binary of each kernel the runtime would run on a CUDA device of that
+// compute capability (the runtime's own selectCudaBinary). Exits 1 with the
+// loader's message when the file is not a valid bundle, 2 on a usage error.
 #include "attn/bundle.h"
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <utility>
 #include <string>
 
 using namespace attn::bundle;
@@ -57,24 +61,72 @@ void print(const std::string &path, const Bundle &b) {
   }
 }
 
+void printCudaSelection(const Bundle &b, int major, int minor) {
+  for (const Kernel &k : b.kernels) {
+    int i = selectCudaBinary(k, major, minor);
+    std::printf("kernel %s on compute capability %d.%d: ", k.name.c_str(), major, minor);
+    if (i < 0) {
+      std::printf("no binary\n");
+      continue;
+    }
+    const Binary &bin = k.binaries[i];
+    std::printf("binary %d (%s %s)\n", i, bin.target.c_str(), name(bin.kind));
+  }
+}
+
+// "9.0" -> 9, 0.
+bool parseCapability(const char *text, int &major, int &minor) {
+  char tail = 0;
+  return std::sscanf(text, "%d.%d%c", &major, &minor, &tail) == 2 && major > 0 && minor >= 0 &&
+         minor <= 9;
+}
+
+constexpr const char *kUsage = "usage: attn-bundle-info [--cuda-device=MAJOR.MINOR] FILE\n";
+
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc == 2 && (!std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help"))) {
-    std::printf("usage: attn-bundle-info FILE\nPrints the kernels, signatures, binaries "
-                "and launch expressions of an attn bundle.\n");
+    std::printf("%sPrints the kernels, signatures, binaries and launch expressions of an attn "
+                "bundle; with --cuda-device, the binary of each kernel the runtime runs on a "
+                "CUDA device of that compute capability.\n",
+                kUsage);
     return 0;
   }
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: attn-bundle-info FILE\n");
+  const char *path = nullptr;
+  std::optional<std::pair<int, int>> device;
+  constexpr const char *kDeviceFlag = "--cuda-device=";
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strncmp(argv[i], kDeviceFlag, std::strlen(kDeviceFlag))) {
+      int major, minor;
+      if (!parseCapability(argv[i] + std::strlen(kDeviceFlag), major, minor)) {
+        std::fprintf(stderr,
+                     "attn-bundle-info: error: '%s' is not a compute capability such as "
+                     "--cuda-device=9.0\n",
+                     argv[i]);
+        return 2;
+      }
+      device = {major, minor};
+    } else if (!path) {
+      path = argv[i];
+    } else {
+      std::fprintf(stderr, "%s", kUsage);
+      return 2;
+    }
+  }
+  if (!path) {
+    std::fprintf(stderr, "%s", kUsage);
     return 2;
   }
   Bundle b;
   std::string error;
-  if (readFile(argv[1], b, error) != ReadStatus::Ok) {
+  if (readFile(path, b, error) != ReadStatus::Ok) {
     std::fprintf(stderr, "attn-bundle-info: error: %s\n", error.c_str());
     return 1;
   }
-  print(argv[1], b);
+  if (device)
+    printCudaSelection(b, device->first, device->second);
+  else
+    print(path, b);
   return 0;
 }

@@ -1,8 +1,8 @@
 // Bad attn-compile options and environments are diagnosed, never ignored.
 // RUN: not attn-opt %s --attn-compile 2>&1 | FileCheck %s --check-prefix=NO-TARGET
-// NO-TARGET: error: attn-compile needs targets=<list> (supported: host, sm_80, sm_90, gfx90a, gfx942, gfx1100, gfx90a-emulated, gfx942-emulated, gfx1100-emulated)
+// NO-TARGET: error: attn-compile needs targets=<list> (supported: host, sm_80, sm_90, sm_90a, gfx90a, gfx942, gfx1100, gfx90a-emulated, gfx942-emulated, gfx1100-emulated)
 // RUN: not attn-opt %s --attn-compile="targets=host,sm_75" 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: error: attn-compile: unknown target 'sm_75' (supported: host, sm_80, sm_90, gfx90a, gfx942, gfx1100, gfx90a-emulated, gfx942-emulated, gfx1100-emulated)
+// TARGET: error: attn-compile: unknown target 'sm_75' (supported: host, sm_80, sm_90, sm_90a, gfx90a, gfx942, gfx1100, gfx90a-emulated, gfx942-emulated, gfx1100-emulated)
 // RUN: not attn-opt %s --attn-compile="targets=host emit=sass" 2>&1 | FileCheck %s --check-prefix=EMIT
 // EMIT: error: attn-compile: emit must be bundle, host-loops, host-llvm, gpu, nvvm, ptx, amdgpu, rocdl, rocdl-isa, got 'sass'
 // RUN: not attn-opt %s --attn-compile="targets=host emit=host-loops output=%t.atnb" 2>&1 | FileCheck %s --check-prefix=EMIT-OUTPUT

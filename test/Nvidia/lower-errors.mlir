@@ -2,9 +2,9 @@
 // modules without kernels, operations or math the lowering cannot handle,
 // and ptxas' own log when it rejects the PTX.
 // RUN: not attn-opt %s --attn-lower-nvidia 2>&1 | FileCheck %s --check-prefix=NO-TARGET
-// NO-TARGET: error: attn-lower-nvidia needs targets=<list> (supported: sm_80, sm_90)
+// NO-TARGET: error: attn-lower-nvidia needs targets=<list> (supported: sm_80, sm_90, sm_90a)
 // RUN: not attn-opt %s --attn-lower-nvidia="targets=sm_70" 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: error: attn-lower-nvidia: unknown target 'sm_70' (supported: sm_80, sm_90)
+// TARGET: error: attn-lower-nvidia: unknown target 'sm_70' (supported: sm_80, sm_90, sm_90a)
 // RUN: not attn-opt %s --attn-lower-nvidia="targets=sm_90 emit=cubin" 2>&1 | FileCheck %s --check-prefix=EMIT
 // EMIT: error: attn-lower-nvidia: emit must be nvvm or ptx, got 'cubin'
 // RUN: echo 'module {}' | not attn-opt --attn-lower-nvidia="targets=sm_90" 2>&1 | FileCheck %s --check-prefix=EMPTY

@@ -1,11 +1,11 @@
 // attn-compile's NVIDIA options: every bad combination is an error naming
 // the option, never ignored.
 // RUN: not attn-opt %s --attn-compile="targets=sm_75" 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: error: attn-compile: unknown target 'sm_75' (supported: host, sm_80, sm_90, gfx90a, gfx942, gfx1100, gfx90a-emulated, gfx942-emulated, gfx1100-emulated)
+// TARGET: error: attn-compile: unknown target 'sm_75' (supported: host, sm_80, sm_90, sm_90a, gfx90a, gfx942, gfx1100, gfx90a-emulated, gfx942-emulated, gfx1100-emulated)
 // RUN: not attn-opt %s --attn-compile="targets=sm_90,host,sm_90" 2>&1 | FileCheck %s --check-prefix=TWICE
 // TWICE: error: attn-compile: target 'sm_90' is listed twice
 // RUN: not attn-opt %s --attn-compile="targets=host emit=ptx" 2>&1 | FileCheck %s --check-prefix=NO-GPU
-// NO-GPU: error: attn-compile: emit=ptx shows the NVIDIA target (sm_80, sm_90), which targets= does not list
+// NO-GPU: error: attn-compile: emit=ptx shows the NVIDIA target (sm_80, sm_90, sm_90a), which targets= does not list
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 emit=host-loops" 2>&1 | FileCheck %s --check-prefix=NO-HOST
 // NO-HOST: error: attn-compile: emit=host-loops shows the host target (host), which targets= does not list
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 emit=gpu output=%t.atnb" 2>&1 | FileCheck %s --check-prefix=OUTPUT
@@ -15,8 +15,8 @@
 // An option of a target that targets= does not list is an error, not ignored.
 // RUN: not attn-opt %s --attn-compile="targets=host report-resources" 2>&1 | FileCheck %s --check-prefix=REPORT-HOST
 // RUN: not attn-opt %s --attn-compile="targets=host gpu-warps=8" 2>&1 | FileCheck %s --check-prefix=WARPS-HOST
-// REPORT-HOST: error: attn-compile: report-resources is an option of the NVIDIA target (sm_80, sm_90), which targets= does not list
-// WARPS-HOST: error: attn-compile: gpu-warps is an option of the NVIDIA target (sm_80, sm_90), which targets= does not list
+// REPORT-HOST: error: attn-compile: report-resources is an option of the NVIDIA target (sm_80, sm_90, sm_90a), which targets= does not list
+// WARPS-HOST: error: attn-compile: gpu-warps is an option of the NVIDIA target (sm_80, sm_90, sm_90a), which targets= does not list
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 block-kv=32" 2>&1 | FileCheck %s --check-prefix=HOST-OPTION
 // HOST-OPTION: error: attn-compile: block-kv is an option of the host target (host), which targets= does not list
 // RUN: not attn-opt %s --attn-compile="targets=sm_90 gpu-warps=-2" 2>&1 | FileCheck %s --check-prefix=NEGATIVE

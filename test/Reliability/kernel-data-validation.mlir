@@ -62,9 +62,19 @@
 // RUN: attn-run %t.atnb --target host --function block_list --inputs %t.far --batch 1 --seq-q 40 --check | FileCheck %s --check-prefix=FAR
 // FAR: PASS
 //
-// Not checked in kernels: the order of offsets in GPU memory, which the
-// runtime cannot read without synchronizing with the caller's stream
-// (docs/results/reliability.md says why, and what such offsets do).
+// Kernels check again (GPU data is not host-readable): a work item whose
+// offsets decrease or whose block operand is too small writes NaN instead
+// of reading out of bounds (the CUDA side: scripts/reliability-gpu.sh).
+// RUN: attn-opt %s --attn-compile="targets=host emit=host-loops block-q=16 block-kv=8" | FileCheck %s --check-prefix=KERNEL
+// KERNEL-LABEL: func.func @__attn_host_offsets(
+// KERNEL-SAME: %[[STARTS:[a-z0-9]+]]: memref<?xi64
+// KERNEL: %[[SORTED:.*]] = scf.for %[[X:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %true) -> (i1) {
+// KERNEL: %[[PREVIOUS:.*]] = memref.load %[[STARTS]]
+// KERNEL-NEXT: %[[CURRENT:.*]] = memref.load %[[STARTS]][%[[X]]]
+// KERNEL-NEXT: %[[ORDERED:.*]] = arith.cmpi sle, %[[PREVIOUS]], %[[CURRENT]] : i64
+// KERNEL-NEXT: arith.andi %[[ACC]], %[[ORDERED]] : i1
+// KERNEL: scf.if %[[SORTED]] {
+// KERNEL: arith.constant 0x7FC00000 : f32
 
 func.func @block_list(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %l: tensor<?x2x?x?xi32>) -> tensor<?x2x?x16xf32> {
   %o = attn.attention %q, %k, %v data(%l : tensor<?x2x?x?xi32>) {mask = #attn.block_list<operand = 0, block_q = 16, block_kv = 8>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>

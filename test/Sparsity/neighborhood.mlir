@@ -17,7 +17,10 @@
 // full 8 * 8 = 64, partial 420; tile-density 921600 / (484 * 4096)
 // = 0.464876.
 // RUN: attn-opt %s --attn-report-sparsity="block-q=64 block-kv=64 heads=0 svg=%t" -o /dev/null | FileCheck %s
+// The kernels' patch tiles (choosePatchTiling) are these 8 x 8 patches;
+// sequence order there is the row-major count.
 // CHECK: sparsity @natten op#0: mask #attn.neighborhood<grid = [64, 64], kernel = [15, 15]> Sq 4096 Skv 4096 tile 64x64 grid 64x64 batch-row 0
+// CHECK-NEXT: sparsity @natten op#0: kernel tiles: patch 8x8 visited 484/4096 partial 420 full 64 kept 921600 tile-density 0.464876 (sequence order visits 960)
 // CHECK-NEXT: sparsity @natten op#0 head 0 row-major: visited 960/4096 partial 960 full 0 kept 921600 density 0.054932 tile-density 0.234375
 // CHECK-NEXT: sparsity @natten op#0 head 0 patch 8x8: visited 484/4096 partial 420 full 64 kept 921600 density 0.054932 tile-density 0.464876
 // CHECK-NEXT: sparsity @natten op#0: wrote {{.*}}-natten-op0.svg
@@ -47,8 +50,16 @@ func.func @natten(%q: tensor<1x2x4096x64xf16>, %k: tensor<1x2x4096x64xf16>, %v: 
 
 // Swin-style blocked windows (7 x 7, stride 7) on a 56 x 56 grid: no patch
 // of 128 tokens aligns with the windows well enough to beat rows, so only
-// row-major tiles are reported.
+// row-major tiles are reported. The kernels' patches may hold fewer tokens
+// than a tile: 7 x 14 (98 tokens, two windows) visits only itself, each of
+// the 8 * 4 patches one partial tile: 32 instead of row-major's 121.
+// With 64-token tiles, 7 x 7 patches are the windows: 64 tiles, all of
+// whose 49 x 49 pairs are kept, yet partial, because columns 49..63 of
+// each tile hold no key.
 // RUN: attn-opt %examples/swin_blocked.mlir --attn-report-sparsity="heads=0" -o /dev/null | FileCheck %s --check-prefix=SWIN
 // SWIN: sparsity @swin_blocked op#0: no patch of 128 tokens visits fewer tiles than row-major order
+// SWIN-NEXT: sparsity @swin_blocked op#0: kernel tiles: patch 7x14 visited 32/1024 partial 32 full 0 kept 153664 tile-density 0.293091 (sequence order visits 121)
 // SWIN-NEXT: sparsity @swin_blocked op#0 head 0 row-major: visited
 // SWIN-NOT: patch
+// RUN: attn-opt %examples/swin_blocked.mlir --attn-report-sparsity="heads=0 block-q=64 block-kv=64" -o /dev/null | FileCheck %s --check-prefix=SWIN64
+// SWIN64: sparsity @swin_blocked op#0: kernel tiles: patch 7x7 visited 64/4096 partial 64 full 0 kept 153664 tile-density 0.586182 (sequence order visits 385)

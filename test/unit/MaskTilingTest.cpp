@@ -9,6 +9,7 @@
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Dialect/AttnOps.h"
 #include "attn/Dialect/MaskRegionTiling.h"
+#include "attn/Dialect/PatchTiling.h"
 #include "attn/Dialect/TransposedVisitSets.h"
 #include "MaskTestSupport.h"
 
@@ -330,6 +331,117 @@ TEST_F(MaskTilingTest, NeighborhoodPatchShapes) {
   auto swin = NeighborhoodAttr::get(&context, {56, 56}, {7, 7}, {}, {7, 7}, {});
   EXPECT_TRUE(shapeFor(swin, 128).empty());
   EXPECT_TRUE(CausalAttr::get(&context).queryTileShape(TilingContext()).empty());
+}
+
+TEST_F(MaskTilingTest, PatchTilesAreExact) {
+  // Every pair of patches against the element rule: visited iff some pair
+  // is kept, full iff every pair is and the key tile has a key in every
+  // column, kept counts equal.
+  for (int iteration = 0; iteration < 300; ++iteration) {
+    NeighborhoodAttr mask = randomNeighborhood();
+    ArrayRef<int64_t> grid = mask.getGrid();
+    SmallVector<int64_t> patch, keyPatch, strides(grid.size(), 1);
+    int64_t keyVolume = 1;
+    for (int64_t extent : grid) {
+      patch.push_back(uniform(1, extent));
+      keyPatch.push_back(coin() ? patch.back() : uniform(1, extent));
+      keyVolume *= keyPatch.back();
+    }
+    for (int dim = static_cast<int>(grid.size()) - 2; dim >= 0; --dim)
+      strides[dim] = strides[dim + 1] * grid[dim + 1];
+    int64_t blockKV = keyVolume + (coin() ? 0 : uniform(1, 3));
+    PatchTiling tiling = buildPatchTiling(mask, patch, keyPatch, blockKV);
+    SCOPED_TRACE(describe(mask, TilingContext()));
+    auto tokensOf = [&](ArrayRef<int64_t> shape, int64_t index) {
+      SmallVector<int64_t> lower, extents, tokens{0};
+      tiling.box(shape, index, lower, extents);
+      for (size_t dim = 0; dim < grid.size(); ++dim) {
+        SmallVector<int64_t> next;
+        for (int64_t token : tokens)
+          for (int64_t x = lower[dim]; x < lower[dim] + extents[dim]; ++x)
+            next.push_back(token + x * strides[dim]);
+        tokens = std::move(next);
+      }
+      return tokens;
+    };
+    int64_t patches = tiling.numPatches();
+    ASSERT_EQ(static_cast<int64_t>(tiling.visits.size()), patches);
+    int64_t covered = 0, keysCovered = 0;
+    for (int64_t key = 0; key < tiling.numKeyPatches(); ++key)
+      keysCovered += tokensOf(keyPatch, key).size();
+    EXPECT_EQ(keysCovered, strides[0] * grid[0]);
+    for (int64_t query = 0; query < patches; ++query) {
+      SmallVector<int64_t> queries = tokensOf(patch, query);
+      covered += queries.size();
+      size_t next = 0;
+      for (int64_t key = 0; key < tiling.numKeyPatches(); ++key) {
+        SmallVector<int64_t> keys = tokensOf(keyPatch, key);
+        int64_t kept = 0;
+        MaskPoint point;
+        point.batch = point.queryHeads = point.kvHeads = 1;
+        point.seqQ = point.seqKV = strides[0] * grid[0];
+        for (int64_t i : queries)
+          for (int64_t j : keys) {
+            point.i = i;
+            point.j = j;
+            kept += mask.keeps(point);
+          }
+        bool listed = next < tiling.visits[query].size() &&
+                      tiling.visits[query][next].keyPatch == key;
+        ASSERT_EQ(listed, kept > 0) << "query patch " << query << " key patch "
+                                    << key;
+        if (!listed)
+          continue;
+        const PatchVisit &visit = tiling.visits[query][next++];
+        bool whole = static_cast<int64_t>(keys.size()) == blockKV;
+        EXPECT_EQ(visit.whole, whole);
+        EXPECT_EQ(visit.full,
+                  whole && kept == static_cast<int64_t>(queries.size() *
+                                                        keys.size()));
+        EXPECT_EQ(countPatchPairKept(mask, tiling, query, key), kept);
+      }
+    }
+    EXPECT_EQ(covered, strides[0] * grid[0]);
+  }
+}
+
+TEST_F(MaskTilingTest, KernelPatchChoice) {
+  // docs/sparsity.md: 64x64 with kernel 15 on 64-token tiles: 8x8 patches,
+  // 484 visited tile pairs against 960 in sequence order.
+  auto square = NeighborhoodAttr::get(&context, {64, 64}, {15, 15}, {}, {}, {});
+  std::optional<PatchTiling> tiling = choosePatchTiling(square, 64, 64);
+  ASSERT_TRUE(tiling);
+  EXPECT_EQ(tiling->patch, (SmallVector<int64_t>{8, 8}));
+  EXPECT_EQ(tiling->visited(), 484);
+  EXPECT_EQ(tiling->visitedFull(), 64);
+  EXPECT_EQ(tiling->sequenceVisited, 960);
+  // Swin windows: on 64-token tiles the 7x7 windows themselves.
+  auto swin = NeighborhoodAttr::get(&context, {56, 56}, {7, 7}, {}, {7, 7}, {});
+  tiling = choosePatchTiling(swin, 64, 64);
+  ASSERT_TRUE(tiling);
+  EXPECT_EQ(tiling->patch, (SmallVector<int64_t>{7, 7}));
+  EXPECT_EQ(tiling->visited(), 64);
+  // Key tiles of another size get key patches of their own shape; 1-D
+  // grids are patches already.
+  tiling = choosePatchTiling(square, 64, 32);
+  ASSERT_TRUE(tiling);
+  EXPECT_EQ(tiling->volume(), 64);
+  EXPECT_EQ(tiling->keyVolume(), 32);
+  auto line = NeighborhoodAttr::get(&context, {4096}, {7}, {}, {}, {});
+  EXPECT_FALSE(choosePatchTiling(line, 64, 64));
+  // Ragged grids: the choice is never worse than sequence order.
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    NeighborhoodAttr mask = randomNeighborhood();
+    int64_t tile = uniform(2, 16), keyTile = coin() ? tile : uniform(2, 16);
+    if (std::optional<PatchTiling> chosen =
+            choosePatchTiling(mask, tile, keyTile)) {
+      EXPECT_LT(chosen->visited(), chosen->sequenceVisited);
+      EXPECT_LE(chosen->volume(), tile);
+      EXPECT_GT(2 * chosen->volume(), tile);
+      EXPECT_LE(chosen->keyVolume(), keyTile);
+      EXPECT_GT(2 * chosen->keyVolume(), keyTile);
+    }
+  }
 }
 
 TEST_F(MaskTilingTest, VisitSetsAreShortStridedRanges) {

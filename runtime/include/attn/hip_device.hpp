@@ -1,5 +1,5 @@
 // A ROCm device for tools that move data themselves (attn-run --target hip):
-// allocate, copy, synchronize, time with events. It goes through the
+// the GpuDevice interface (attn/gpu_device.hpp). It goes through the
 // runtime's own HIP table (libamdhip64.so, or $ATTN_HIP_LIBRARY, opened at
 // run time), so its users need no ROCm installation to build. This header is
 // the deliberate interface to that table, as attn/cuda_device.hpp is to the
@@ -7,21 +7,20 @@
 #ifndef ATTN_HIP_DEVICE_HPP
 #define ATTN_HIP_DEVICE_HPP
 
-#include <cstddef>
-#include <cstdint>
+#include "attn/gpu_device.hpp"
+
 #include <memory>
-#include <string>
 
 namespace attn {
 
 /// Device `ordinal`, current for this object's lifetime; every method
 /// returns "" on success, else a message.
-class HipDevice {
+class HipDevice final : public GpuDevice {
 public:
   HipDevice();
   HipDevice(const HipDevice &) = delete;
   HipDevice &operator=(const HipDevice &) = delete;
-  ~HipDevice();
+  ~HipDevice() override;
 
   /// Opens the HIP runtime and the device. A missing runtime or device
   /// gives the runtime's message (ATTN_ERROR_NO_HIP_RUNTIME / _DEVICE).
@@ -32,37 +31,23 @@ public:
   /// The device's architecture without target features ("gfx942").
   const std::string &arch() const;
 
-  /// Device memory freed with this object.
-  std::string allocate(size_t bytes, uint64_t &pointer);
-  std::string upload(uint64_t destination, const void *source, size_t bytes);
-  std::string download(void *destination, uint64_t source, size_t bytes);
-  /// Waits for all queued work; a kernel's fault surfaces here.
-  std::string synchronize();
-
-  /// Milliseconds between two events recorded around `work` on the null
-  /// stream; `work` returns "" or an error.
-  template <typename Work>
-  std::string time(Work &&work, float &milliseconds);
+  std::string allocate(size_t bytes, uint64_t &pointer) override;
+  std::string upload(uint64_t destination, const void *source,
+                     size_t bytes) override;
+  std::string download(void *destination, uint64_t source,
+                       size_t bytes) override;
+  std::string synchronize() override;
+  /// Unknown (0): the stand-in and the tables do not query it, and no AMD
+  /// GPU has been available to tune the rotation on (docs/amd.md).
+  int64_t cacheBytes() const override;
 
 private:
-  std::string recordPair(bool end);
-  std::string elapsed(float &milliseconds);
+  std::string recordPair(bool end) override;
+  std::string elapsed(float &milliseconds) override;
 
   struct State;
   std::unique_ptr<State> state;
 };
-
-template <typename Work>
-std::string HipDevice::time(Work &&work, float &milliseconds) {
-  std::string error = recordPair(/*end=*/false);
-  if (error.empty())
-    error = work();
-  if (error.empty())
-    error = recordPair(/*end=*/true);
-  if (error.empty())
-    error = elapsed(milliseconds);
-  return error;
-}
 
 } // namespace attn
 

@@ -3,7 +3,7 @@
 // Flow: read the bundle, pick the kernel, bind the sizes its signature
 // leaves symbolic, make the inputs, then either run once on NaN-poisoned
 // outputs and compare with expected outputs, or time the kernel (HostRun.cpp,
-// CudaRun.cpp and HipRun.cpp; Runner.h lists the pieces).
+// GpuRun.cpp; Runner.h lists the pieces).
 //
 //===----------------------------------------------------------------------===//
 #include "Runner.h"

@@ -3,8 +3,8 @@
 // Private to attn-run's bundle runner: one concern per file.
 //   Problem.cpp   the kernel signature, sizes, inputs and host staging
 //   HostRun.cpp   running the host binary (check or time)
-//   CudaRun.cpp   running the CUDA binary (device copies, check or time)
-//   HipRun.cpp    running the HSACO binary on a ROCm device (the same)
+//   GpuRun.cpp    running the CUDA or HSACO binary on a GPU (device copies,
+//                 check or time), one path for both through attn::GpuDevice
 //   Report.cpp    what a check compares with, the comparison, throughput
 //   BundleRunner.cpp  the flow: read the bundle, pick the kernel, dispatch
 //

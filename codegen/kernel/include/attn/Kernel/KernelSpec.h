@@ -108,8 +108,9 @@ Value inlineSpecRegion(OpBuilder &builder, CascadeOp cascade, Region &region,
 /// The i1 "the data operands `mask` reads are valid for this call", or
 /// null when none needs checking: block lists and block masks, indexed by
 /// query (and key) block, whose count the signature cannot tie to Sq (Skv),
-/// have enough blocks. The runtime checks it before every launch; kernels
-/// check again rather than read out of bounds.
+/// have enough blocks; document offsets never decrease (O(entries)). The
+/// runtime checks both before a launch where it can read the data (host
+/// memory); kernels check again, since GPU data is not host-readable.
 Value buildDataOperandsValid(OpBuilder &builder, Location loc,
                              MaskAttrInterface mask,
                              ArrayRef<Value> dataMemrefs, Value seqQ,

@@ -27,10 +27,12 @@ class DialectRegistry;
 
 namespace mlir::attn::nvidia {
 
-/// The chips attn compiles for ("sm_80", "sm_90").
+/// The chips attn compiles for ("sm_80", "sm_90", "sm_90a").
 llvm::ArrayRef<llvm::StringRef> supportedChips();
-/// "sm_80, sm_90", for diagnostics.
+/// "sm_80, sm_90, sm_90a", for diagnostics.
 std::string supportedChipList();
+/// Whether `chip` gets the wgmma kernel (sm_90a) rather than mma.sync's.
+bool isHopperChip(llvm::StringRef chip);
 
 /// The PTX ISA version of every chip's code: the NVPTX feature string of the
 /// #nvvm.target attribute.
@@ -92,11 +94,6 @@ void printResources(llvm::raw_ostream &os, llvm::StringRef name,
 /// The banner that precedes each module's PTX when several are printed
 /// together: `// attn: <what> for <chip>` (a PTX comment).
 std::string ptxBanner(llvm::StringRef what, llvm::StringRef chip);
-
-/// Writes `text` to the file `path`, or to standard output when `path` is
-/// empty; emits an error at `loc` naming the file when it cannot.
-LogicalResult writeTextOutput(llvm::StringRef text, llvm::StringRef path,
-                              Location loc);
 
 } // namespace mlir::attn::nvidia
 

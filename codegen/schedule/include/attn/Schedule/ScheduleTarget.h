@@ -44,6 +44,33 @@ struct FragmentLayout {
   size_t numRowSlots() const { return rowOffset.size(); }
 };
 
+/// Where the rows of a tile (a work item's queries, a key tile's keys) lie
+/// in the user's sequence-ordered tensors. In sequence order row r is
+/// position first + r and exists below `limit`. Under patch tiles
+/// (TileProgram::patches) the tile is a box of the token grid: row r has
+/// the coordinates of its digits in the patch extents (last dimension
+/// fastest) and is position first + sum_d coordinate_d * gridStride_d; it
+/// exists where every coordinate is below the box's extent (clipped at the
+/// grid's far border). A patch is thus read as runs of contiguous rows.
+struct TileRows {
+  Value first;
+  /// Sequence order: the first position past the sequence.
+  Value limit;
+  /// Patch tiles: the patch's extents and the grid's strides per dimension
+  /// (static), and the box's clipped extents (index Values).
+  llvm::SmallVector<int64_t> patch, gridStrides;
+  llvm::SmallVector<Value> extents;
+  /// Rows [0, count) are the ones lanes compute (index).
+  Value count;
+
+  bool isPatch() const { return !patch.empty(); }
+  /// The position of tile row `row` (index), clamped to an existing row so
+  /// that loads stay in bounds.
+  Value position(ImplicitLocOpBuilder &b, Value row) const;
+  /// Whether tile row `row` exists (i1).
+  Value exists(ImplicitLocOpBuilder &b, Value row) const;
+};
+
 /// The runtime sizes and operands of one kernel call, as index Values.
 /// seqQ and blockQ count the rows of the program, seqKV and blockKV its
 /// columns: in a transposed gradient program (TileProgram::transposed) the
@@ -51,6 +78,9 @@ struct FragmentLayout {
 struct KernelContext {
   KernelOperands operands;
   Value batchSize, seqQ, seqKV;
+  /// Work items per (batch row, query head): ceil(Sq / blockQ), or the
+  /// number of query patches.
+  Value queryTiles;
   int64_t queryHeads = 0, kvHeads = 0, headDimQK = 0, headDimV = 0;
   int64_t blockQ = 0, blockKV = 0;
   /// The element type of the query, key and value.
@@ -60,8 +90,11 @@ struct KernelContext {
 /// One work item: a query tile of one (batch row, query head).
 struct WorkItem {
   Value batch, head, kvHead, queryTile;
-  /// Its query rows [rowBegin, rowEnd), rowEnd clipped to Sq.
+  /// Its query rows [rowBegin, rowEnd), rowEnd clipped to Sq, in sequence
+  /// order (set by the target).
   Value rowBegin, rowEnd;
+  /// Where its rows are (set by the emitter; targets read rows through it).
+  TileRows rows;
 };
 
 /// An operand of a gradient program's products (TileProgram.h): a
@@ -77,6 +110,8 @@ struct ProductMemRef {
 struct KeyTile {
   Value firstKey;
   Value stage;
+  /// Where its keys are (targets read keys through it).
+  TileRows keys;
 };
 
 class ScheduleTarget {

@@ -45,6 +45,7 @@
 #define ATTN_SCHEDULE_TILEPROGRAM_H
 
 #include "attn/Dialect/AttnOps.h"
+#include "attn/Dialect/PatchTiling.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallVector.h"
 #include <optional>
@@ -146,6 +147,10 @@ struct TileProgram {
   mutable MaskAttrInterface visitMask;
   bool visitRegion = false;
   bool hasVisitClause = false;
+  /// Set where the visit clause is a neighborhood whose grid gains from
+  /// N-dimensional tiles (choosePatchTiling): work item t is query patch t
+  /// and the key tiles are the patches of its visits.
+  std::optional<PatchTiling> patches;
 
   /// A gradient program (analyzeGradientProgram): products read their
   /// operands by name through the target's general products, the tensors
@@ -170,6 +175,10 @@ struct TileProgram {
     return tensors.find(name)->second;
   }
 };
+
+/// Query tiles (work items per batch row and head) of `program`: a
+/// constant under patch tiles, else std::nullopt (ceil(Sq / blockQ)).
+std::optional<int64_t> staticQueryTileCount(const TileProgram &program);
 
 /// Reads `cascade` as a tile program; emits a diagnostic naming the Einsum
 /// (or structure) that does not fit and why, and fails, otherwise.

@@ -18,6 +18,7 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringMap.h"
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,22 @@ private:
 FailureOr<std::optional<int64_t>>
 readIntegerOption(const CompileRequest &request, llvm::StringRef name,
                   int64_t minimum, llvm::StringRef requirement, Location loc);
+
+/// The launch of a GPU kernel that gives each workgroup one query tile of
+/// one head of one batch entry: grid (query tiles, Hq, B) over the query's
+/// dimensions (named sizes or static extents), workgroups of `threads`
+/// threads in x, `sharedBytes` of dynamic shared memory. Query tiles are
+/// ceil(Sq / blockQ), or `queryTiles` where the program fixes them (patch
+/// tiles).
+::attn::bundle::LaunchConfig
+launchOverQueryTiles(const KernelArgument &query, int64_t blockQ,
+                     std::optional<int64_t> queryTiles, int64_t threads,
+                     int64_t sharedBytes);
+
+/// Writes `text` to the file `path`, or to standard output when `path` is
+/// empty; emits an error at `loc` naming the file when it cannot.
+LogicalResult writeTextOutput(llvm::StringRef text, llvm::StringRef path,
+                              Location loc);
 
 } // namespace mlir::attn
 

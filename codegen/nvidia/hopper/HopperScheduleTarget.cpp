@@ -1,0 +1,360 @@
+//===- HopperScheduleTarget.cpp - The schedule on wgmma (sm_90a) ----------===//
+#include "HopperScheduleTarget.h"
+
+#include "attn/Dialect/AttnCascade.h"
+#include "attn/Hopper/HopperLayout.h"
+#include "attn/Schedule/TileProgram.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::nvidia;
+using namespace mlir::attn::schedule;
+namespace layout = ::attn::hopper;
+
+namespace {
+using T = NvidiaMatrixTarget;
+
+/// Dynamic shared memory one block may use on sm_90 (227 KiB).
+constexpr int64_t kMaxSharedBytes = 227 * 1024;
+constexpr int64_t kHeadDims[] = {64, 128, 256};
+constexpr int64_t kWarpgroupWarps = 4;
+constexpr int64_t kWarpgroupRows = 64;
+/// wgmma's largest n.
+constexpr int64_t kMaxN = 256;
+
+Value index(ImplicitLocOpBuilder &b, int64_t value) {
+  return arith::ConstantIndexOp::create(b, value);
+}
+
+LLVM::LLVMStructType f32Struct(MLIRContext *context, int64_t size) {
+  return LLVM::LLVMStructType::getLiteral(
+      context, SmallVector<Type>(size, Float32Type::get(context)));
+}
+
+Value packStruct(ImplicitLocOpBuilder &b, ArrayRef<Value> values) {
+  Value result = LLVM::PoisonOp::create(b, f32Struct(b.getContext(), values.size()));
+  for (auto [position, value] : llvm::enumerate(values))
+    result = LLVM::InsertValueOp::create(b, result, value,
+                                         ArrayRef<int64_t>{int64_t(position)});
+  return result;
+}
+
+SmallVector<Value> unpackStruct(ImplicitLocOpBuilder &b, Value result,
+                                int64_t size) {
+  SmallVector<Value> values;
+  for (int64_t position = 0; position < size; ++position)
+    values.push_back(LLVM::ExtractValueOp::create(b, result, position));
+  return values;
+}
+} // namespace
+
+HopperScheduleTarget::HopperScheduleTarget(const GpuTiling &tiling,
+                                           Type elementType)
+    : NvidiaScheduleTarget(tiling, elementType) {}
+
+HopperScheduleTarget::TileOffsets
+HopperScheduleTarget::tileOffsets(int64_t headDimQK, int64_t headDimV) const {
+  constexpr int64_t elementBytes = 2;
+  TileOffsets o;
+  o.query = 0;
+  o.keys = tiling.blockQ * headDimQK * elementBytes;
+  o.keyStage = tiling.blockKV * headDimQK * elementBytes;
+  o.values = o.keys + tiling.stages * o.keyStage;
+  o.valueStage = tiling.blockKV * headDimV * elementBytes;
+  o.end = o.values + tiling.stages * o.valueStage;
+  return o;
+}
+
+int64_t HopperScheduleTarget::sharedMemoryBytes(const KernelSpec &spec) const {
+  AttentionShape shape = spec.cascade.getAttentionShape();
+  // Dynamic shared memory is only 16-byte aligned; the kernel aligns its
+  // tiles to the swizzle atom inside this slack.
+  return layout::kAtomBytes + tileOffsets(shape.headDimQK, shape.headDimV).end;
+}
+
+LogicalResult HopperScheduleTarget::checkProgram(const TileProgram &program,
+                                                 const KernelSpec &spec) {
+  CascadeOp op = program.cascade;
+  if (!elementType.isF16() && !elementType.isBF16())
+    return op.emitError() << "the sm_90a (wgmma) kernel needs f16 or bf16 "
+                          << "inputs, got " << elementType
+                          << "; f32 runs on the sm_80/sm_90 kernel";
+  AttentionShape shape = op.getAttentionShape();
+  for (auto [name, dim] : {std::pair{"E", shape.headDimQK},
+                           std::pair{"F", shape.headDimV}})
+    if (!llvm::is_contained(kHeadDims, dim))
+      return op.emitError() << "head dimension " << name << " = " << dim
+                            << " is not supported by the sm_90a kernel "
+                            << "(supported: 64 128 256)";
+  if (program.blockQ != tiling.blockQ || program.blockKV != tiling.blockKV)
+    return op.emitError() << "the cascade is tiled " << program.blockQ << " x "
+                          << program.blockKV << " but the sm_90a schedule "
+                          << "runs " << tiling.blockQ << " x "
+                          << tiling.blockKV << " tiles";
+  if (tiling.warps < kWarpgroupWarps || tiling.warps % kWarpgroupWarps != 0 ||
+      tiling.blockQ != T::kTileM * tiling.warps)
+    return op.emitError() << "the sm_90a kernel gives each warpgroup (4 "
+                          << "warps) 64 query rows: warps must be a multiple "
+                          << "of 4 and block-q = 16 * warps, got block-q = "
+                          << tiling.blockQ << " and warps = " << tiling.warps;
+  if (tiling.blockKV < T::kTileK || tiling.blockKV % T::kTileK != 0 ||
+      tiling.blockKV > kMaxN)
+    return op.emitError() << "sm_90a block-kv must be a multiple of 16 "
+                          << "between 16 and 256 (wgmma's n), got "
+                          << tiling.blockKV;
+  if (tiling.stages < 2)
+    return op.emitError() << "sm_90a kernels stage K/V tiles at least twice "
+                          << "(stages >= 2), got " << tiling.stages;
+  int64_t threads = tiling.warps * T::kWarpSize;
+  for (auto [rows, columns, what] :
+       {std::tuple{tiling.blockQ, shape.headDimQK, "query"},
+        std::tuple{tiling.blockKV, shape.headDimQK, "key"},
+        std::tuple{tiling.blockKV, shape.headDimV, "value"}}) {
+    int64_t rowStep = threads / (columns / T::chunkElementsOf(elementType));
+    if (rowStep == 0 || rows % rowStep != 0)
+      return op.emitError()
+             << "sm_90a " << what << " tiles of " << rows << " rows cannot "
+             << "be split evenly into 16-byte copies over " << threads
+             << " threads; they need a multiple of " << rowStep << " rows";
+  }
+  int64_t sharedBytes = sharedMemoryBytes(spec);
+  if (sharedBytes > kMaxSharedBytes)
+    return op.emitError() << "sm_90a tiles need " << sharedBytes
+                          << " bytes of shared memory, more than the "
+                          << kMaxSharedBytes << " one block may use; choose "
+                          << "smaller block-kv or fewer stages";
+  return success();
+}
+
+void HopperScheduleTarget::forEachWorkItem(
+    ImplicitLocOpBuilder &b, const KernelContext &kernel,
+    function_ref<void(const WorkItem &)> body) {
+  NvidiaScheduleTarget::forEachWorkItem(b, kernel, [&](const WorkItem &item) {
+    offsets = tileOffsets(kernel.headDimQK, kernel.headDimV);
+    // Round the start of dynamic shared memory up to the swizzle atom.
+    Value base = matrix->sharedBaseAddress();
+    Value negated = arith::SubIOp::create(b, index(b, 0), base);
+    Value padding =
+        arith::AndIOp::create(b, negated, index(b, layout::kAtomBytes - 1));
+    alignedAddress = arith::AddIOp::create(b, base, padding);
+    auto view = [&](int64_t offset, ArrayRef<int64_t> shape) {
+      return matrix->sharedView(
+          arith::AddIOp::create(b, padding, index(b, offset)), shape);
+    };
+    int64_t blockColumns = layout::kBlockColumns;
+    queryShared = view(offsets.query, {kernel.headDimQK / blockColumns,
+                                       tiling.blockQ, blockColumns});
+    keyShared = view(offsets.keys, {tiling.stages, kernel.headDimQK / blockColumns,
+                                    tiling.blockKV, blockColumns});
+    valueShared = view(offsets.values, {tiling.stages, kernel.headDimV / blockColumns,
+                                        tiling.blockKV, blockColumns});
+    Value warpgroup =
+        arith::DivUIOp::create(b, matrix->warpId(), index(b, kWarpgroupWarps));
+    warpgroupQueryOffset = arith::MulIOp::create(
+        b, warpgroup, index(b, kWarpgroupRows * layout::kSwizzleBytes));
+    body(item);
+  });
+}
+
+void HopperScheduleTarget::copyTile(ImplicitLocOpBuilder &b, Value shared,
+                                    ValueRange prefix, Value source,
+                                    Value batch, Value head,
+                                    const schedule::TileRows &tileRows,
+                                    int64_t rows, int64_t columns) {
+  // Thread k copies chunk k % chunksPerRow of rows k / chunksPerRow,
+  // + rowStep, ... into layout::tileChunkOffset's place: column block
+  // chunk / 8, position (chunk mod 8) XOR (row mod 8).
+  int64_t chunkElements = matrix->chunkElements();
+  int64_t chunksPerRow = columns / chunkElements;
+  int64_t chunksPerBlock = layout::kSwizzleBytes / layout::kChunkBytes;
+  int64_t rowStep = tiling.warps * T::kWarpSize / chunksPerRow;
+  Value chunk = arith::RemUIOp::create(b, matrix->threadId(), index(b, chunksPerRow));
+  Value firstOwnRow =
+      arith::DivUIOp::create(b, matrix->threadId(), index(b, chunksPerRow));
+  Value block = arith::DivUIOp::create(b, chunk, index(b, chunksPerBlock));
+  Value chunkInBlock = arith::RemUIOp::create(b, chunk, index(b, chunksPerBlock));
+  Value sourceColumn = arith::MulIOp::create(b, chunk, index(b, chunkElements));
+  for (int64_t step = 0; step < rows / rowStep; ++step) {
+    Value row = arith::AddIOp::create(b, firstOwnRow, index(b, step * rowStep));
+    // Rows of a patch are runs of contiguous tokens of the user's tensor.
+    Value sourceRow = tileRows.position(b, row);
+    Value valid = tileRows.exists(b, row);
+    Value phase = arith::RemUIOp::create(b, row, index(b, layout::kSwizzleRows));
+    Value position = arith::XOrIOp::create(b, chunkInBlock, phase);
+    SmallVector<Value> sharedIndices(prefix);
+    sharedIndices.append(
+        {block, row, arith::MulIOp::create(b, position, index(b, chunkElements))});
+    matrix->copyChunkAsync(
+        shared, sharedIndices, source,
+        {batch, head, sourceRow, sourceColumn},
+        valid);
+  }
+}
+
+void HopperScheduleTarget::copyQueryTile(ImplicitLocOpBuilder &b,
+                                         const KernelContext &kernel,
+                                         const WorkItem &item) {
+  copyTile(b, queryShared, {}, kernel.operands.query, item.batch, item.head,
+           item.rows, tiling.blockQ, kernel.headDimQK);
+}
+
+void HopperScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
+                                            const KernelContext &kernel,
+                                            const WorkItem &item,
+                                            const KeyTile &tile) {
+  copyTile(b, keyShared, {tile.stage}, kernel.operands.key, item.batch,
+           item.kvHead, tile.keys, tiling.blockKV, kernel.headDimQK);
+  copyTile(b, valueShared, {tile.stage}, kernel.operands.value, item.batch,
+           item.kvHead, tile.keys, tiling.blockKV, kernel.headDimV);
+}
+
+void HopperScheduleTarget::waitCopies(ImplicitLocOpBuilder &b,
+                                      int64_t pending) {
+  matrix->waitCopies(pending);
+  // cp.async writes through the generic proxy, wgmma reads through the
+  // async proxy: each thread orders its finished copies before the barrier
+  // that follows.
+  NVVM::FenceProxyOp::create(
+      b, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
+}
+
+Value HopperScheduleTarget::descriptor(ImplicitLocOpBuilder &b,
+                                       Value byteOffset, uint64_t highBits) {
+  Value address = arith::AddIOp::create(b, alignedAddress, byteOffset);
+  Value address64 = arith::IndexCastOp::create(b, b.getI64Type(), address);
+  Value field = arith::ShRUIOp::create(
+      b, address64, arith::ConstantIntOp::create(b, b.getI64Type(), 4));
+  return arith::OrIOp::create(
+      b, field,
+      arith::ConstantIntOp::create(b, b.getI64Type(), static_cast<int64_t>(highBits)));
+}
+
+SmallVector<Value> HopperScheduleTarget::pinRegisters(ImplicitLocOpBuilder &b,
+                                                      ArrayRef<Value> values) {
+  SmallVector<Value> pinned;
+  for (Value value : values) {
+    bool isFloat = value.getType().isF32();
+    auto asmOp = LLVM::InlineAsmOp::create(
+        b, value.getType(), ValueRange{value}, "", isFloat ? "=f,0" : "=r,0",
+        /*has_side_effects=*/true, /*is_align_stack=*/false,
+        LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+        ArrayAttr());
+    pinned.push_back(asmOp.getResult(0));
+  }
+  return pinned;
+}
+
+SmallVector<Value>
+HopperScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
+                                       const KernelContext &kernel,
+                                       const WorkItem &item,
+                                       const KeyTile &tile) {
+  int64_t n = tiling.blockKV;
+  int64_t registers = n / 2;
+  Value zero = arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(0.0f));
+  Value accumulator =
+      packStruct(b, pinRegisters(b, SmallVector<Value>(registers, zero)));
+  uint64_t queryBits = layout::descriptorHighBits(layout::Major::K, tiling.blockQ);
+  uint64_t keyBits = layout::descriptorHighBits(layout::Major::K, tiling.blockKV);
+  Value keyStage = arith::MulIOp::create(b, tile.stage, index(b, offsets.keyStage));
+  auto type = elementType.isBF16() ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
+  NVVM::WgmmaFenceAlignedOp::create(b);
+  for (int64_t kStep = 0; kStep < kernel.headDimQK / layout::kStepK; ++kStep) {
+    Value queryOffset = arith::AddIOp::create(
+        b, warpgroupQueryOffset,
+        index(b, offsets.query + layout::operandByteOffset(layout::Major::K,
+                                                           tiling.blockQ, 0, kStep)));
+    Value keyOffset = arith::AddIOp::create(
+        b, keyStage,
+        index(b, offsets.keys + layout::operandByteOffset(layout::Major::K,
+                                                          tiling.blockKV, 0, kStep)));
+    accumulator = NVVM::WgmmaMmaAsyncOp::create(
+        b, accumulator.getType(), accumulator,
+        descriptor(b, queryOffset, queryBits), descriptor(b, keyOffset, keyBits),
+        NVVM::MMAShapeAttr::get(b.getContext(), kWarpgroupRows, n, layout::kStepK),
+        type, type, NVVM::WGMMATypes::f32,
+        kStep == 0 ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
+        NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
+        NVVM::MMALayout::col, /*satfinite=*/nullptr);
+  }
+  NVVM::WgmmaGroupSyncAlignedOp::create(b);
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  return pinRegisters(b, unpackStruct(b, accumulator, registers));
+}
+
+SmallVector<Value> HopperScheduleTarget::multiplyValue(
+    ImplicitLocOpBuilder &b, const KernelContext &kernel,
+    const WorkItem &item, const KeyTile &tile, ArrayRef<Value> probabilities,
+    ArrayRef<Value> accumulator) {
+  int64_t n = kernel.headDimV;
+  int64_t registers = n / 2;
+  // One inline wgmma per 16 keys: `registers` accumulators read and
+  // written ($0.. and their tied inputs), the 4 A registers, V's
+  // descriptor. scale-d is 1 (accumulate); imm-trans-b 1: V is MN-major.
+  std::string accumulators;
+  for (int64_t r = 0; r < registers; ++r)
+    accumulators += (r ? ", $" : "$") + std::to_string(r);
+  int64_t a0 = 2 * registers;
+  std::string ptx = "wgmma.mma_async.sync.aligned.m64n" + std::to_string(n) +
+                    "k16.f32." + (elementType.isBF16() ? "bf16.bf16" : "f16.f16") +
+                    " {" + accumulators + "}, {$" + std::to_string(a0) + ", $" +
+                    std::to_string(a0 + 1) + ", $" + std::to_string(a0 + 2) + ", $" +
+                    std::to_string(a0 + 3) + "}, $" + std::to_string(a0 + 4) +
+                    ", 1, 1, 1, 1;";
+  SmallVector<std::string> constraints;
+  for (int64_t r = 0; r < registers; ++r)
+    constraints.push_back("=f");
+  for (int64_t r = 0; r < registers; ++r)
+    constraints.push_back(std::to_string(r));
+  constraints.append({"r", "r", "r", "r", "l"});
+  std::string constraintText = llvm::join(constraints, ",");
+  auto resultType = f32Struct(b.getContext(), registers);
+  uint64_t valueBits = layout::descriptorHighBits(layout::Major::MN, tiling.blockKV);
+  Value valueStage =
+      arith::MulIOp::create(b, tile.stage, index(b, offsets.valueStage));
+
+  auto fragmentAt = [&](int64_t block) {
+    return Fragment(probabilities.slice(4 * block, 4));
+  };
+  // P's A fragments (packed 16-bit pairs as b32 registers), all of them
+  // before the fence.
+  SmallVector<Value> aRegisters;
+  for (int64_t kStep = 0; kStep < tiling.blockKV / layout::kStepK; ++kStep) {
+    Fragment packed =
+        matrix->packA(fragmentAt(2 * kStep), fragmentAt(2 * kStep + 1));
+    for (Value pair : packed) {
+      Value word = vector::BitCastOp::create(
+          b, VectorType::get({1}, b.getI32Type()), pair);
+      aRegisters.push_back(
+          vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0}));
+    }
+  }
+  aRegisters = pinRegisters(b, aRegisters);
+  SmallVector<Value> sums = pinRegisters(b, accumulator);
+  NVVM::WgmmaFenceAlignedOp::create(b);
+  for (int64_t kStep = 0; kStep < tiling.blockKV / layout::kStepK; ++kStep) {
+    Value valueOffset = arith::AddIOp::create(
+        b, valueStage,
+        index(b, offsets.values + layout::operandByteOffset(layout::Major::MN,
+                                                            tiling.blockKV, 0, kStep)));
+    SmallVector<Value> operands(sums);
+    operands.append(aRegisters.begin() + 4 * kStep,
+                    aRegisters.begin() + 4 * kStep + 4);
+    operands.push_back(descriptor(b, valueOffset, valueBits));
+    auto mma = LLVM::InlineAsmOp::create(
+        b, resultType, operands, ptx, constraintText,
+        /*has_side_effects=*/true, /*is_align_stack=*/false,
+        LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+        ArrayAttr());
+    sums = unpackStruct(b, mma.getResult(0), registers);
+  }
+  NVVM::WgmmaGroupSyncAlignedOp::create(b);
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  return pinRegisters(b, sums);
+}
