@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 
 using namespace mlir;
@@ -48,6 +49,8 @@ public:
     registry.insert<affine::AffineDialect, cf::ControlFlowDialect,
                     index::IndexDialect, LLVM::LLVMDialect, ub::UBDialect>();
   }
+
+  bool compilesGradients() const override { return true; }
 
   LogicalResult checkRequest(const CompileRequest &request,
                              Location loc) const override {
@@ -83,6 +86,12 @@ public:
     OwningOpRef<ModuleOp> kernels = ModuleOp::create(loc);
     SmallVector<HostEntryPoint> entries;
     for (const TiledSpec &tiled : specs) {
+      if (tiled.isGradient()) {
+        if (failed(emitGradientKernel(*kernels, tiled)))
+          return failure();
+        entries.push_back({"__attn_host_" + tiled.name, tiled.name});
+        continue;
+      }
       HostScheduleTarget target;
       if (failed(target.checkProgram(tiled.program, tiled.spec)))
         return failure();
@@ -135,7 +144,67 @@ public:
     }
     return success();
   }
+
+private:
+  /// A backward kernel: its phases in order in one function, the tensors
+  /// they pass between them allocated on entry.
+  LogicalResult emitGradientKernel(ModuleOp kernels, const TiledSpec &tiled);
 };
+
+LogicalResult HostBackend::emitGradientKernel(ModuleOp kernels,
+                                              const TiledSpec &tiled) {
+  for (const GradientPhase &phase : tiled.phases) {
+    HostScheduleTarget target;
+    if (failed(target.checkProgram(phase.program, tiled.spec)))
+      return failure();
+  }
+  SmallVector<Type> argumentTypes;
+  for (const KernelArgument &argument : tiled.spec.arguments)
+    argumentTypes.push_back(kernelArgumentMemRefType(argument));
+  OpBuilder builder = OpBuilder::atBlockEnd(kernels.getBody());
+  Location loc = tiled.spec.function.getLoc();
+  auto kernel = func::FuncOp::create(
+      builder, loc, "__attn_host_" + tiled.name,
+      builder.getFunctionType(argumentTypes, /*results=*/{}));
+  Block *entry = kernel.addEntryBlock();
+  ImplicitLocOpBuilder b(loc, builder.getContext());
+  b.setInsertionPointToStart(entry);
+  ValueRange arguments = entry->getArguments();
+  SmallVector<Value> scratch;
+  for (const ScratchTensor &tensor : tiled.scratch) {
+    SmallVector<Value> sizes;
+    for (auto [dim, source] : llvm::enumerate(tensor.extentOf))
+      if (tensor.type.isDynamicDim(dim))
+        sizes.push_back(
+            memref::DimOp::create(b, arguments[source.first], source.second));
+    scratch.push_back(memref::AllocOp::create(
+        b, MemRefType::get(tensor.type.getShape(), tensor.type.getElementType()),
+        sizes));
+  }
+  // q [B, Hq, Sq, E] and k [B, Hkv, Skv, E] give the sizes of every phase.
+  Value query = arguments[0], key = arguments[1];
+  for (const GradientPhase &phase : tiled.phases) {
+    schedule::GradientOperands operands;
+    for (const PhaseTensor &tensor : phase.tensors)
+      operands.tensors[tensor.name] = tensor.argument >= 0
+                                          ? arguments[tensor.argument]
+                                          : scratch[tensor.scratch];
+    for (unsigned data : phase.data)
+      operands.data.push_back(arguments[data]);
+    operands.batchSize = memref::DimOp::create(b, query, 0);
+    operands.seqQ = memref::DimOp::create(b, query, 2);
+    operands.seqKV = memref::DimOp::create(b, key, 2);
+    operands.queryHeads = cast<MemRefType>(query.getType()).getDimSize(1);
+    operands.kvHeads = cast<MemRefType>(key.getType()).getDimSize(1);
+    HostScheduleTarget target;
+    schedule::emitGradientKernel(b, phase.program, target, operands);
+  }
+  HostScheduleTarget().finalize(kernel);
+  for (Value buffer : scratch)
+    memref::DeallocOp::create(b, buffer);
+  func::ReturnOp::create(b);
+  return success();
+}
 } // namespace
 
 namespace mlir::attn {

@@ -70,11 +70,15 @@ LogicalResult HostScheduleTarget::checkProgram(const TileProgram &program,
   if (!element.isF16() && !element.isBF16() && !element.isF32())
     return program.cascade.emitError()
            << "the host target needs f16, bf16 or f32 inputs, got " << element;
-  if (program.blockKV > kMaxBlockKV)
+  // The columns of a tile: keys, or queries in a transposed program.
+  int64_t columns = program.transposed ? program.blockQ : program.blockKV;
+  if (columns > kMaxBlockKV)
     return program.cascade.emitError()
-           << "host key tiles of " << program.blockKV << " keys exceed the "
-           << kMaxBlockKV << " the host kernel keeps on its stack; choose a "
-           << "smaller block-kv";
+           << "host " << (program.transposed ? "query" : "key") << " tiles of "
+           << columns << (program.transposed ? " queries" : " keys")
+           << " exceed the " << kMaxBlockKV
+           << " the host kernel keeps on its stack; choose a smaller "
+           << (program.transposed ? "block-q" : "block-kv");
   return success();
 }
 
@@ -153,9 +157,18 @@ HostScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
                                      const KernelContext &kernel,
                                      const WorkItem &item,
                                      const KeyTile &tile) {
-  const KernelOperands &operands = kernel.operands;
+  return multiplyRowsByColumns(
+      b, kernel, item, tile,
+      {kernel.operands.query, item.head, kernel.headDimQK},
+      {kernel.operands.key, item.kvHead, kernel.headDimQK});
+}
+
+SmallVector<Value> HostScheduleTarget::multiplyRowsByColumns(
+    ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
+    const KeyTile &tile, const ProductMemRef &rows,
+    const ProductMemRef &columns) {
   Value row = item.rows.position(b, lane);
-  int64_t depth = kernel.headDimQK;
+  int64_t depth = rows.depth;
   int64_t vectorDepth = depth / kVectorWidth * kVectorWidth;
   auto vectorType = VectorType::get({kVectorWidth}, b.getF32Type());
   SmallVector<Value> scores;
@@ -173,12 +186,12 @@ HostScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
     SmallVector<Value> sums = loop(
         b, depthBegin, depthEnd, kVectorWidth,
         SmallVector<Value>(count, zero), [&](Value e, ValueRange acc) {
-          Value q = loadF32(b, operands.query, {item.batch, item.head, row, e},
+          Value q = loadF32(b, rows.memref, {item.batch, rows.head, row, e},
                             kVectorWidth);
           SmallVector<Value> next;
           for (int64_t u = 0; u < count; ++u) {
-            Value k = loadF32(b, operands.key,
-                              {item.batch, item.kvHead, keyRows[u], e},
+            Value k = loadF32(b, columns.memref,
+                              {item.batch, columns.head, keyRows[u], e},
                               kVectorWidth);
             next.push_back(multiplyAdd(b, q, k, acc[u]));
           }
@@ -189,9 +202,9 @@ HostScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
                                               sums[u]);
       for (int64_t e = vectorDepth; e < depth; ++e) {
         Value at = index(b, e);
-        Value q = loadF32(b, operands.query, {item.batch, item.head, row, at}, 1);
-        Value k = loadF32(b, operands.key,
-                          {item.batch, item.kvHead, keyRows[u], at}, 1);
+        Value q = loadF32(b, rows.memref, {item.batch, rows.head, row, at}, 1);
+        Value k = loadF32(b, columns.memref,
+                          {item.batch, columns.head, keyRows[u], at}, 1);
         sum = multiplyAdd(b, q, k, sum);
       }
       scores.push_back(sum);
@@ -204,11 +217,20 @@ SmallVector<Value> HostScheduleTarget::multiplyValue(
     ImplicitLocOpBuilder &b, const KernelContext &kernel,
     const WorkItem &item, const KeyTile &tile, ArrayRef<Value> probabilities,
     ArrayRef<Value> accumulator) {
-  const KernelOperands &operands = kernel.operands;
+  return multiplyScoresByColumns(
+      b, kernel, item, tile,
+      {kernel.operands.value, item.kvHead, kernel.headDimV}, probabilities,
+      accumulator);
+}
+
+SmallVector<Value> HostScheduleTarget::multiplyScoresByColumns(
+    ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
+    const KeyTile &tile, const ProductMemRef &columns,
+    ArrayRef<Value> probabilities, ArrayRef<Value> accumulator) {
   for (auto [column, p] : llvm::enumerate(probabilities))
     memref::StoreOp::create(b, p, probabilityBuffer,
                             ValueRange{index(b, column)});
-  int64_t width = kernel.headDimV;
+  int64_t width = columns.depth;
   int64_t vectors = width / kVectorWidth;
   auto vectorType = VectorType::get({kVectorWidth}, b.getF32Type());
   SmallVector<Value> result(accumulator);
@@ -222,9 +244,9 @@ SmallVector<Value> HostScheduleTarget::multiplyValue(
           ArrayRef<Value>(accumulator).slice((first + u) * kVectorWidth,
                                       kVectorWidth)));
     Value firstColumn = index(b, 0);
-    Value columns = index(b, kernel.blockKV);
+    Value tileColumns = index(b, kernel.blockKV);
     SmallVector<Value> sums = loop(
-        b, firstColumn, columns, 1, init,
+        b, firstColumn, tileColumns, 1, init,
         [&](Value column, ValueRange acc) {
           Value p = vector::BroadcastOp::create(
               b, vectorType,
@@ -233,8 +255,8 @@ SmallVector<Value> HostScheduleTarget::multiplyValue(
           SmallVector<Value> next;
           for (int64_t u = 0; u < count; ++u) {
             Value v = loadF32(
-                b, operands.value,
-                {item.batch, item.kvHead, keyRow,
+                b, columns.memref,
+                {item.batch, columns.head, keyRow,
                  index(b, (first + u) * kVectorWidth)},
                 kVectorWidth);
             next.push_back(multiplyAdd(b, p, v, acc[u]));
@@ -253,16 +275,16 @@ SmallVector<Value> HostScheduleTarget::multiplyValue(
     SmallVector<Value> tail(
         ArrayRef<Value>(accumulator).drop_front(vectors * kVectorWidth));
     Value firstColumn = index(b, 0);
-    Value columns = index(b, kernel.blockKV);
+    Value tileColumns = index(b, kernel.blockKV);
     SmallVector<Value> sums = loop(
-        b, firstColumn, columns, 1, tail,
+        b, firstColumn, tileColumns, 1, tail,
         [&](Value column, ValueRange acc) {
           Value p = memref::LoadOp::create(b, probabilityBuffer, column);
           Value keyRow = keyRowAt(column);
           SmallVector<Value> next;
           for (auto [offset, sum] : llvm::enumerate(acc)) {
-            Value v = loadF32(b, operands.value,
-                              {item.batch, item.kvHead, keyRow,
+            Value v = loadF32(b, columns.memref,
+                              {item.batch, columns.head, keyRow,
                                index(b, vectors * kVectorWidth + offset)},
                               1);
             next.push_back(multiplyAdd(b, p, v, sum));
@@ -273,4 +295,37 @@ SmallVector<Value> HostScheduleTarget::multiplyValue(
       result[vectors * kVectorWidth + offset] = sum;
   }
   return result;
+}
+
+SmallVector<Value> HostScheduleTarget::multiplyRows(
+    ImplicitLocOpBuilder &b, const KernelContext &, const WorkItem &item,
+    const ProductMemRef &first, const ProductMemRef &second) {
+  Value row = item.rows.position(b, lane);
+  int64_t depth = first.depth;
+  int64_t vectorDepth = depth / kVectorWidth * kVectorWidth;
+  auto vectorType = VectorType::get({kVectorWidth}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
+  Value depthBegin = index(b, 0);
+  Value depthEnd = index(b, vectorDepth);
+  Value vectorSum =
+      loop(b, depthBegin, depthEnd, kVectorWidth, {zero},
+           [&](Value d, ValueRange acc) -> SmallVector<Value> {
+             Value x = loadF32(b, first.memref,
+                               {item.batch, first.head, row, d}, kVectorWidth);
+             Value y = loadF32(b, second.memref,
+                               {item.batch, second.head, row, d},
+                               kVectorWidth);
+             return {multiplyAdd(b, x, y, acc[0])};
+           })
+          .front();
+  Value sum =
+      vector::ReductionOp::create(b, vector::CombiningKind::ADD, vectorSum);
+  for (int64_t d = vectorDepth; d < depth; ++d) {
+    Value at = index(b, d);
+    Value x = loadF32(b, first.memref, {item.batch, first.head, row, at}, 1);
+    Value y = loadF32(b, second.memref, {item.batch, second.head, row, at}, 1);
+    sum = multiplyAdd(b, x, y, sum);
+  }
+  return {sum};
 }

@@ -59,6 +59,28 @@ public:
                                    ArrayRef<Value> probabilities,
                                    ArrayRef<Value> accumulator) override;
 
+  SmallVector<Value>
+  multiplyRowsByColumns(ImplicitLocOpBuilder &b,
+                        const schedule::KernelContext &kernel,
+                        const schedule::WorkItem &item,
+                        const schedule::KeyTile &tile,
+                        const schedule::ProductMemRef &rows,
+                        const schedule::ProductMemRef &columns) override;
+  SmallVector<Value>
+  multiplyScoresByColumns(ImplicitLocOpBuilder &b,
+                          const schedule::KernelContext &kernel,
+                          const schedule::WorkItem &item,
+                          const schedule::KeyTile &tile,
+                          const schedule::ProductMemRef &columns,
+                          ArrayRef<Value> scores,
+                          ArrayRef<Value> accumulator) override;
+  SmallVector<Value> multiplyRows(ImplicitLocOpBuilder &b,
+                                  const schedule::KernelContext &kernel,
+                                  const schedule::WorkItem &item,
+                                  const schedule::ProductMemRef &first,
+                                  const schedule::ProductMemRef &second)
+      override;
+
   /// A multiply and an add LLVM may contract: an fma instruction where the
   /// CPU has one, two instructions (not a call to fmaf) where it does not.
   Value multiplyAdd(ImplicitLocOpBuilder &b, Value x, Value y,

@@ -177,12 +177,20 @@ void ScheduleAnalyzer::inferRunningFactors() {
   DenseMap<StringAttr, double> known;
   for (int round = 0; round < 4; ++round) {
     DenseMap<StringAttr, double> factors = known;
+    // Inputs and the prologue's results carry no factor.
+    for (const auto &[name, tensor] : program.tensors)
+      if (tensor.input)
+        factors[name] = 1.0;
+    for (const TileOp &op : program.prologue)
+      factors[op.result] = op.kind == TileOpKind::RowProduct ? op.scale : 1.0;
     bool changed = false;
     for (const TileOp &op : program.body) {
       std::optional<double> factor;
       bool unknown = false;
       switch (op.kind) {
       case TileOpKind::QueryKeyProduct:
+      case TileOpKind::ScoreProduct:
+      case TileOpKind::RowProduct:
         factor = op.scale;
         break;
       case TileOpKind::ValueProduct: {
@@ -405,12 +413,21 @@ ScheduleAnalysis::outsideValueOf(Attribute expression) const {
 
 bool ScheduleAnalyzer::outsideIsNeutral(std::optional<double> product) {
   result.outsideValues.clear();
+  result.outsideProduct = StringAttr();
   bool neutral = true;
   for (const TileOp &op : program.body) {
     switch (op.kind) {
     case TileOpKind::QueryKeyProduct:
-      if (product)
-        result.outsideValues[op.result] = *product;
+    case TileOpKind::ScoreProduct:
+      // The first product (the scores) only: setting a second one (dP) to
+      // an infinity would meet the first's zeros.
+      if (!result.outsideProduct) {
+        result.outsideProduct = op.result;
+        if (product)
+          result.outsideValues[op.result] = *product;
+      }
+      break;
+    case TileOpKind::RowProduct:
       break;
     case TileOpKind::Map:
       if (op.shape == TileShape::Score)

@@ -26,6 +26,8 @@ struct ScheduleAnalysis {
   /// What the query-key product's keys past Skv are set to (nullopt: left
   /// as computed).
   std::optional<double> productOutside;
+  /// The product productOutside applies to: the body's first.
+  StringAttr outsideProduct;
 
   /// The value a per-score expression holds at keys past Skv (every mask
   /// test fails there), when the analysis can tell.

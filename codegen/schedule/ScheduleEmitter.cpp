@@ -34,6 +34,7 @@
 #include "llvm/ADT/DenseSet.h"
 #include <cmath>
 #include <functional>
+#include <map>
 #include <limits>
 
 using namespace mlir;
@@ -49,6 +50,26 @@ Value ScheduleTarget::exp2(ImplicitLocOpBuilder &b, Value x) {
 Value ScheduleTarget::multiplyAdd(ImplicitLocOpBuilder &b, Value x, Value y,
                                   Value z) {
   return math::FmaOp::create(b, x, y, z);
+}
+
+SmallVector<Value> ScheduleTarget::multiplyRowsByColumns(
+    ImplicitLocOpBuilder &, const KernelContext &, const WorkItem &,
+    const KeyTile &, const ProductMemRef &, const ProductMemRef &) {
+  llvm_unreachable("only targets whose backend compiles gradients are asked");
+}
+
+SmallVector<Value> ScheduleTarget::multiplyScoresByColumns(
+    ImplicitLocOpBuilder &, const KernelContext &, const WorkItem &,
+    const KeyTile &, const ProductMemRef &, ArrayRef<Value>, ArrayRef<Value>) {
+  llvm_unreachable("only targets whose backend compiles gradients are asked");
+}
+
+SmallVector<Value> ScheduleTarget::multiplyRows(ImplicitLocOpBuilder &,
+                                                const KernelContext &,
+                                                const WorkItem &,
+                                                const ProductMemRef &,
+                                                const ProductMemRef &) {
+  llvm_unreachable("only targets whose backend compiles gradients are asked");
 }
 
 /// The patch coordinates of tile row `row` (digits in the patch extents).
@@ -155,12 +176,12 @@ bool containsRules(Attribute expression) {
 
 class ScheduleEmitter {
 public:
-  ScheduleEmitter(ImplicitLocOpBuilder &b, const KernelSpec &spec,
-                  const TileProgram &program, ScheduleTarget &target)
-      : b(b), spec(spec), program(program), target(target),
-        cascade(program.cascade) {}
+  ScheduleEmitter(ImplicitLocOpBuilder &b, const TileProgram &program,
+                  ScheduleTarget &target)
+      : b(b), program(program), target(target), cascade(program.cascade) {}
 
-  void emit(ValueRange arguments);
+  void emit(const KernelSpec &spec, ValueRange arguments);
+  void emitGradient(const GradientOperands &operands);
 
 private:
   //===--- Small builders -------------------------------------------------===//
@@ -273,7 +294,10 @@ private:
   void createPatchTables();
   void emitWorkItem(const WorkItem &item);
   Visits visitRanges(const WorkItem &item);
-  TileIndices tileIndices(const WorkItem &item, Value keyTile);
+  /// The mask's view of the work item and column tile `columnTile` (none:
+  /// the work item alone), queries and keys in place whatever the
+  /// orientation.
+  TileIndices tileIndices(const WorkItem &item, Value columnTile);
   Value tileIsEmpty(const WorkItem &item, Value keyTile);
   void emitLane(const WorkItem &item, const Visits &visits);
   RunningState initialState();
@@ -285,19 +309,41 @@ private:
   RunningState emitKeyTile(const WorkItem &item, const VisitedTile &visited,
                            Value stage, const RunningState &state);
   void emitEpilogue(const WorkItem &item, const RunningState &finals);
-  void storeOutputs(const WorkItem &item, const TileValue &output,
-                    const TileValue *lse);
   void emitPoison(const WorkItem &item);
   void resetCaches();
 
+  /// What emit and emitGradient share once the kernel context is bound.
+  void emitWorkItems();
+  /// The layout of an accumulator of `columns` columns.
+  const FragmentLayout &layoutOf(int64_t columns);
+  /// The layout of a per-output tensor.
+  const FragmentLayout &outputLayoutOf(StringAttr tensor);
+  ProductMemRef memRefOf(const ProductOperand &operand);
+  /// Per lane of a gradient program: its per-row inputs and prologue.
+  void emitLanePrologue();
+  /// Per column tile of a gradient program: its per-column inputs.
+  void loadColumnInputs();
+  /// Stores `results` (tensor name, registers) to their memrefs.
+  void storeResults(const WorkItem &item,
+                    ArrayRef<std::pair<StringAttr, TileValue>> results);
+
   ImplicitLocOpBuilder &b;
-  const KernelSpec &spec;
   const TileProgram &program;
   ScheduleTarget &target;
   CascadeOp cascade;
 
   KernelContext kernel;
+  /// The query and key lengths (kernel.seqQ and seqKV count rows and
+  /// columns, which a transposed program swaps) and head counts (kernel's
+  /// count the work items' heads).
+  Value querySeq, keySeq;
+  int64_t queryHeads = 0, kvHeads = 0;
+  /// Gradient programs: the memref of each tensor by name.
+  const GradientOperands *gradientOperands = nullptr;
+  /// Gradient programs: what each lane computes before the first tile.
+  DenseMap<StringAttr, TileValue> laneValues;
   FragmentLayout scoreLayout, outputLayout;
+  std::map<int64_t, FragmentLayout> layouts;
   Type ruleType;
   SmallVector<StringAttr> runningNames;
   /// Pending factors, keys past Skv, lane-partial sums (ScheduleAnalysis.h).
@@ -325,6 +371,8 @@ private:
   // Per key tile (or epilogue).
   const WorkItem *currentItem = nullptr;
   KeyTile currentTile;
+  /// lastKeyRule: the last column (the last key; the last query in a
+  /// transposed program).
   Value tileColumn, tileInBounds, tileFull, lastKeyRule;
   DenseMap<StringAttr, TileValue> values, previousValues, nextValues;
   // Caches of values computed in the current block; CacheScope restores
@@ -505,6 +553,8 @@ ElementIndices ScheduleEmitter::elementAt(const Site &site) {
   // Keys past Skv exist only on tiles not known full; rules read clamped
   // indices there so that data operands are read in bounds.
   at.j = keyIndex(site.element, /*clamp=*/!site.fullTile);
+  if (program.transposed)
+    std::swap(at.i, at.j);
   return at;
 }
 
@@ -997,11 +1047,17 @@ TileValue ScheduleEmitter::computeValueProduct(const TileOp &product,
   if (accumulator && accumulator->factor == factor) {
     start = accumulator->registers;
   } else {
-    start.assign(outputLayout.size(), f32(0.0));
+    start.assign(outputLayoutOf(product.result).size(), f32(0.0));
   }
-  TileValue result{target.multiplyValue(b, kernel, *currentItem, currentTile,
-                                        operand, start),
-                   factor};
+  TileValue result{
+      program.gradient
+          ? target.multiplyScoresByColumns(b, kernel, *currentItem,
+                                           currentTile,
+                                           memRefOf(product.operands[0]),
+                                           operand, start)
+          : target.multiplyValue(b, kernel, *currentItem, currentTile, operand,
+                                 start),
+      factor};
   if (!accumulator || accumulator->factor == factor)
     return result;
   // Factors differ: add the plain values.
@@ -1050,7 +1106,8 @@ ScheduleEmitter::RunningState::withRegisters(ValueRange registers) const {
   return state;
 }
 
-TileIndices ScheduleEmitter::tileIndices(const WorkItem &item, Value keyTile) {
+TileIndices ScheduleEmitter::tileIndices(const WorkItem &item,
+                                         Value columnTile) {
   TileIndices tile;
   tile.b = item.batch;
   tile.h = item.head;
@@ -1058,15 +1115,26 @@ TileIndices ScheduleEmitter::tileIndices(const WorkItem &item, Value keyTile) {
   tile.rowEnd = item.rowEnd;
   tile.blockKV = program.blockKV;
   tile.batch = kernel.batchSize;
-  tile.queryHeads = index(kernel.queryHeads);
-  tile.kvHeads = index(kernel.kvHeads);
-  tile.seqQ = kernel.seqQ;
-  tile.seqKV = kernel.seqKV;
+  tile.queryHeads = index(queryHeads);
+  tile.kvHeads = index(kvHeads);
+  tile.seqQ = querySeq;
+  tile.seqKV = keySeq;
   tile.data = kernel.operands.data;
-  if (keyTile) {
-    tile.colBegin = mul(keyTile, index(program.blockKV));
-    tile.colEnd = minIndex(add(tile.colBegin, index(program.blockKV)),
-                           kernel.seqKV);
+  Value columnBegin, columnEnd;
+  if (columnTile) {
+    columnBegin = mul(columnTile, index(kernel.blockKV));
+    columnEnd =
+        minIndex(add(columnBegin, index(kernel.blockKV)), kernel.seqKV);
+  }
+  if (program.transposed) {
+    // The work item's rows are keys; the column tile holds the queries.
+    tile.rowBegin = columnBegin;
+    tile.rowEnd = columnEnd;
+    tile.colBegin = item.rowBegin;
+    tile.colEnd = item.rowEnd;
+  } else {
+    tile.colBegin = columnBegin;
+    tile.colEnd = columnEnd;
   }
   return tile;
 }
@@ -1109,10 +1177,10 @@ TileRows ScheduleEmitter::keyRows(Value keyTile) {
     return rows;
   }
   TileRows rows;
-  rows.first = mul(keyTile, index(program.blockKV));
+  rows.first = mul(keyTile, index(kernel.blockKV));
   rows.limit = kernel.seqKV;
   Value left = arith::SubIOp::create(b, kernel.seqKV, rows.first);
-  rows.count = minIndex(index(program.blockKV), left);
+  rows.count = minIndex(index(kernel.blockKV), left);
   return rows;
 }
 
@@ -1163,10 +1231,12 @@ ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
         toIndex(memref::LoadOp::create(b, patchOffsets, next));
     return visits;
   }
-  if (!program.visitMask) {
+  // A transposed program has no closed form of the query tiles visiting a
+  // key tile: it walks them all and skips the empty ones.
+  if (!program.visitMask || program.transposed) {
     visits.ranges.push_back(
         {index(0),
-         arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV)),
+         arith::CeilDivSIOp::create(b, kernel.seqKV, index(kernel.blockKV)),
          1});
     return visits;
   }
@@ -1192,8 +1262,9 @@ ScheduleEmitter::RunningState ScheduleEmitter::initialState() {
   for (StringAttr name : runningNames) {
     const TileTensor &tensor = program.tensor(name);
     double factor = analysis.runningFactor.lookup(name);
-    size_t count = tensor.shape == TileShape::Row ? scoreLayout.numRowSlots()
-                                                  : outputLayout.size();
+    size_t count = tensor.shape == TileShape::Row
+                       ? scoreLayout.numRowSlots()
+                       : outputLayoutOf(name).size();
     Value initial = f32(tensor.initial / factor);
     if (analysis.lanePartial.contains(name) && tensor.initial != 0.0) {
       // A lane-partial sum starts on the row's first lane only; the lanes
@@ -1214,7 +1285,7 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
                              Value stage, const RunningState &state) {
   Value keyTile = visited.keyTile;
   resetCaches();
-  values.clear();
+  values = laneValues;
   nextValues.clear();
   previousValues.clear();
   for (auto [name, tensor] : llvm::zip_equal(runningNames, state.tensors))
@@ -1224,6 +1295,8 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
   currentTile.keys = keyRows(keyTile);
   currentTile.firstKey = currentTile.keys.first;
   tileColumn = toRule(add(currentTile.firstKey, laneColumn));
+  if (program.gradient)
+    loadColumnInputs();
   // Full tiles skip the element rule; a custom mask region makes every
   // tile partial, and so does a tile that runs past Skv (or a clipped
   // patch).
@@ -1232,7 +1305,7 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
           ? visited.whole
           : Value(arith::CmpIOp::create(
                 b, arith::CmpIPredicate::sle,
-                add(currentTile.firstKey, index(program.blockKV)),
+                add(currentTile.firstKey, index(kernel.blockKV)),
                 kernel.seqKV));
   bool hasTests = false;
   for (const TileOp &op : program.body)
@@ -1256,19 +1329,30 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
 
   for (const TileOp &op : program.body) {
     switch (op.kind) {
-    case TileOpKind::QueryKeyProduct: {
-      TileValue scores{target.multiplyQueryKey(b, kernel, item, currentTile),
-                       op.scale};
-      if (analysis.productOutside)
+    case TileOpKind::QueryKeyProduct:
+    case TileOpKind::ScoreProduct: {
+      TileValue scores{
+          op.kind == TileOpKind::QueryKeyProduct
+              ? target.multiplyQueryKey(b, kernel, item, currentTile)
+              : target.multiplyRowsByColumns(b, kernel, item, currentTile,
+                                             memRefOf(op.operands[0]),
+                                             memRefOf(op.operands[1])),
+          op.scale};
+      if (analysis.productOutside && op.result == analysis.outsideProduct)
         scores.registers =
             existing(scores, *analysis.productOutside / op.scale, std::nullopt);
       assign(op.result, scores);
       break;
     }
     case TileOpKind::ValueProduct:
-      if (!op.fusedInto)
+      if (op.accumulates)
+        assign(op.result, computeValueProduct(
+                              op, &previousValues.find(op.result)->second));
+      else if (!op.fusedInto)
         assign(op.result, computeValueProduct(op, nullptr));
       break;
+    case TileOpKind::RowProduct:
+      llvm_unreachable("row products run in the lane's prologue");
     case TileOpKind::RowReduce:
       assign(op.result, computeRowReduce(op));
       break;
@@ -1336,7 +1420,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
   } else {
     Value step = index(range->step);
     Value keyTiles =
-        arith::CeilDivSIOp::create(b, kernel.seqKV, index(program.blockKV));
+        arith::CeilDivSIOp::create(b, kernel.seqKV, index(kernel.blockKV));
     Value zero = index(0);
     Value negatedBegin = arith::SubIOp::create(b, zero, range->begin);
     Value skipped = arith::MaxSIOp::create(b, negatedBegin, zero);
@@ -1422,7 +1506,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
 void ScheduleEmitter::emitEpilogue(const WorkItem &item,
                                    const RunningState &finals) {
   resetCaches();
-  values.clear();
+  values = laneValues;
   inEpilogue = true;
   for (auto [name, tensor] : llvm::zip_equal(runningNames, finals.tensors)) {
     TileValue final = tensor;
@@ -1433,59 +1517,76 @@ void ScheduleEmitter::emitEpilogue(const WorkItem &item,
   for (const TileOp &op : program.epilogue)
     assign(op.result, computeElements(op.expression, op.shape, false));
   inEpilogue = false;
-  TileValue output = materialized(values.find(program.output)->second);
-  if (!program.lse) {
-    storeOutputs(item, output, nullptr);
-    return;
+  SmallVector<std::pair<StringAttr, TileValue>> results;
+  if (program.gradient) {
+    for (StringAttr name : program.results)
+      results.push_back({name, materialized(values.find(name)->second)});
+  } else {
+    results.push_back(
+        {program.output, materialized(values.find(program.output)->second)});
+    if (program.lse)
+      results.push_back(
+          {program.lse, materialized(values.find(program.lse)->second)});
   }
-  TileValue lse = materialized(values.find(program.lse)->second);
-  storeOutputs(item, output, &lse);
+  storeResults(item, results);
 }
 
-void ScheduleEmitter::storeOutputs(const WorkItem &item,
-                                   const TileValue &output,
-                                   const TileValue *lse) {
+void ScheduleEmitter::storeResults(
+    const WorkItem &item, ArrayRef<std::pair<StringAttr, TileValue>> results) {
   Value columnBase = laneColumn;
-  Type outputElement =
-      cast<MemRefType>(kernel.operands.output.getType()).getElementType();
-  for (size_t slot = 0; slot < outputLayout.numRowSlots(); ++slot) {
+  auto memrefOf = [&](StringAttr name) {
+    if (program.gradient)
+      return gradientOperands->tensors.lookup(name);
+    return name == program.output ? kernel.operands.output
+                                  : kernel.operands.lse;
+  };
+  for (size_t slot = 0; slot < scoreLayout.numRowSlots(); ++slot) {
     Value row = rowOfSlot[slot];
     ifThen(rowExistsOfSlot[slot], [&] {
-      // Runs of registers holding adjacent columns go out as one store.
-      size_t count = outputLayout.size();
-      for (size_t first = 0; first < count;) {
-        if (outputLayout.rowSlot[first] != static_cast<int64_t>(slot)) {
-          ++first;
+      for (const auto &[name, value] : results) {
+        Value memref = memrefOf(name);
+        if (program.tensor(name).shape == TileShape::Row) {
+          // One lane of those sharing the row writes it.
+          Value firstLane = arith::CmpIOp::create(
+              b, arith::CmpIPredicate::eq, columnBase, index(0));
+          ifThen(firstLane, [&] {
+            Value element = value.registers[slot];
+            Type stored = cast<MemRefType>(memref.getType()).getElementType();
+            if (!stored.isF32())
+              element = arith::TruncFOp::create(b, stored, element);
+            memref::StoreOp::create(b, element, memref,
+                                    ValueRange{item.batch, item.head, row});
+          });
           continue;
         }
-        size_t last = first + 1;
-        while (last < count && last - first < kMaxStoreElements &&
-               outputLayout.rowSlot[last] == static_cast<int64_t>(slot) &&
-               outputLayout.columnOffset[last] ==
-                   outputLayout.columnOffset[last - 1] + 1)
-          ++last;
-        int64_t width = last - first;
-        Value vector = vector::FromElementsOp::create(
-            b, VectorType::get({width}, b.getF32Type()),
-            ArrayRef(output.registers).slice(first, width));
-        if (!outputElement.isF32())
-          vector = arith::TruncFOp::create(
-              b, VectorType::get({width}, outputElement), vector);
-        Value column = add(columnBase, index(outputLayout.columnOffset[first]));
-        vector::StoreOp::create(
-            b, vector, kernel.operands.output,
-            ValueRange{item.batch, item.head, row, column});
-        first = last;
+        const FragmentLayout &layout = outputLayoutOf(name);
+        Type outputElement =
+            cast<MemRefType>(memref.getType()).getElementType();
+        // Runs of registers holding adjacent columns go out as one store.
+        size_t count = layout.size();
+        for (size_t first = 0; first < count;) {
+          if (layout.rowSlot[first] != static_cast<int64_t>(slot)) {
+            ++first;
+            continue;
+          }
+          size_t last = first + 1;
+          while (last < count && last - first < kMaxStoreElements &&
+                 layout.rowSlot[last] == static_cast<int64_t>(slot) &&
+                 layout.columnOffset[last] == layout.columnOffset[last - 1] + 1)
+            ++last;
+          int64_t width = last - first;
+          Value vector = vector::FromElementsOp::create(
+              b, VectorType::get({width}, b.getF32Type()),
+              ArrayRef(value.registers).slice(first, width));
+          if (!outputElement.isF32())
+            vector = arith::TruncFOp::create(
+                b, VectorType::get({width}, outputElement), vector);
+          Value column = add(columnBase, index(layout.columnOffset[first]));
+          vector::StoreOp::create(b, vector, memref,
+                                  ValueRange{item.batch, item.head, row, column});
+          first = last;
+        }
       }
-      if (!lse)
-        return;
-      // One lane of those sharing the row writes its LSE.
-      Value firstLane = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                              columnBase, index(0));
-      ifThen(firstLane, [&] {
-        memref::StoreOp::create(b, lse->registers[slot], kernel.operands.lse,
-                                ValueRange{item.batch, item.head, row});
-      });
     });
   }
 }
@@ -1502,10 +1603,75 @@ void ScheduleEmitter::emitPoison(const WorkItem &item) {
       rowExistsOfSlot.push_back(item.rows.exists(b, row));
     }
     Value nan = f32(std::numeric_limits<double>::quiet_NaN());
-    TileValue output{SmallVector<Value>(outputLayout.size(), nan), 1.0};
-    TileValue lse{SmallVector<Value>(scoreLayout.numRowSlots(), nan), 1.0};
-    storeOutputs(item, output, program.lse ? &lse : nullptr);
+    auto poisoned = [&](StringAttr name) {
+      size_t count = program.tensor(name).shape == TileShape::Row
+                         ? scoreLayout.numRowSlots()
+                         : outputLayoutOf(name).size();
+      return TileValue{SmallVector<Value>(count, nan), 1.0};
+    };
+    SmallVector<std::pair<StringAttr, TileValue>> results;
+    if (program.gradient) {
+      for (StringAttr name : program.results)
+        results.push_back({name, poisoned(name)});
+    } else {
+      results.push_back({program.output, poisoned(program.output)});
+      if (program.lse)
+        results.push_back({program.lse, poisoned(program.lse)});
+    }
+    storeResults(item, results);
   });
+}
+
+void ScheduleEmitter::emitLanePrologue() {
+  values.clear();
+  resetCaches();
+  // Per-row inputs at the lane's rows (rows that do not exist read an
+  // existing one: they are computed on and never stored).
+  for (const auto &[name, tensor] : program.tensors) {
+    if (!tensor.input || tensor.shape != TileShape::Row)
+      continue;
+    Value memref = gradientOperands->tensors.lookup(name);
+    TileValue loaded;
+    for (Value row : rowOfSlot) {
+      Value element = memref::LoadOp::create(
+          b, memref, ValueRange{currentItem->batch, currentItem->head, row});
+      if (!element.getType().isF32())
+        element = arith::ExtFOp::create(b, b.getF32Type(), element);
+      loaded.registers.push_back(element);
+    }
+    values[name] = loaded;
+  }
+  for (const TileOp &op : program.prologue) {
+    if (op.kind == TileOpKind::RowProduct)
+      values[op.result] =
+          TileValue{target.multiplyRows(b, kernel, *currentItem,
+                                        memRefOf(op.operands[0]),
+                                        memRefOf(op.operands[1])),
+                    op.scale};
+    else
+      values[op.result] = computeElements(op.expression, op.shape, false);
+  }
+  laneValues = values;
+}
+
+void ScheduleEmitter::loadColumnInputs() {
+  // Per-column inputs at the tile's columns (clamped: columns past the end
+  // fail every mask test or meet a product set to its neutral value).
+  for (const auto &[name, tensor] : program.tensors) {
+    if (!tensor.input || tensor.shape != TileShape::Column)
+      continue;
+    Value memref = gradientOperands->tensors.lookup(name);
+    TileValue loaded;
+    for (size_t element = 0; element < scoreLayout.size(); ++element) {
+      Value column = toIndex(keyIndex(element, /*clamp=*/true));
+      Value value = memref::LoadOp::create(
+          b, memref, ValueRange{currentItem->batch, currentItem->head, column});
+      if (!value.getType().isF32())
+        value = arith::ExtFOp::create(b, b.getF32Type(), value);
+      loaded.registers.push_back(value);
+    }
+    values[name] = loaded;
+  }
 }
 
 void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
@@ -1525,7 +1691,60 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
     ruleRowOfSlot.push_back(toRule(position));
   }
 
-  computeRowBands();
+  if (program.transposed)
+    rowBands.clear(); // Masks give key bands per query row, not the transpose.
+  else
+    computeRowBands();
+  if (program.gradient) {
+    auto columnTiles = [&](const WorkItem &at, const Visits &visits,
+                           RunningState state) {
+      emitLanePrologue();
+      if (program.body.empty())
+        return state;
+      if (visits.listed)
+        state = emitRange(at, nullptr, &*visits.listed, nullptr, state,
+                          nullptr);
+      for (const KeyTileRange &range : visits.ranges)
+        state = emitRange(at, &range, nullptr, nullptr, state, nullptr);
+      return state;
+    };
+    RunningState state = initialState();
+    if (program.headGroup == 1) {
+      state = columnTiles(item, visits, state);
+    } else {
+      // The work item is a key/value head: its rows sum over the query
+      // heads of its group, one after the other.
+      Value firstMember = index(0);
+      Value members = index(program.headGroup);
+      Value step = index(1);
+      auto loop = scf::ForOp::create(b, firstMember, members, step,
+                                     state.flatten());
+      {
+        OpBuilder::InsertionGuard guard(b);
+        Block *body = loop.getBody();
+        if (body->mightHaveTerminator())
+          body->getTerminator()->erase();
+        b.setInsertionPointToEnd(body);
+        resetCaches();
+        WorkItem member = item;
+        member.kvHead = item.head;
+        member.head = add(mul(item.head, index(program.headGroup)),
+                          loop.getInductionVar());
+        currentItem = &member;
+        ruleBase.h = toRule(member.head);
+        RunningState next = columnTiles(
+            member, visitRanges(member),
+            state.withRegisters(loop.getRegionIterArgs()));
+        scf::YieldOp::create(b, next.flatten());
+      }
+      resetCaches();
+      currentItem = &item;
+      ruleBase.h = toRule(item.head);
+      state = state.withRegisters(loop.getResults());
+    }
+    emitEpilogue(item, state);
+    return;
+  }
   target.copyQueryTile(b, kernel, item);
   target.commitCopies(b);
   auto prepare = [&] { target.prepareQueryOperand(b, kernel, item); };
@@ -1556,12 +1775,14 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &targetItem) {
   ruleBase.b = toRule(item.batch);
   ruleBase.h = toRule(item.head);
   ruleBase.batch = toRule(kernel.batchSize);
-  ruleBase.queryHeads = ruleConstant(kernel.queryHeads);
-  ruleBase.kvHeads = ruleConstant(kernel.kvHeads);
-  ruleBase.seqQ = toRule(kernel.seqQ);
-  ruleBase.seqKV = toRule(kernel.seqKV);
+  ruleBase.queryHeads = ruleConstant(queryHeads);
+  ruleBase.kvHeads = ruleConstant(kvHeads);
+  ruleBase.seqQ = toRule(querySeq);
+  ruleBase.seqKV = toRule(keySeq);
   ruleBase.data = kernel.operands.data;
-  lastKeyRule = arith::SubIOp::create(b, ruleBase.seqKV, ruleConstant(1));
+  // The program's columns: queries in a transposed program.
+  Value columns = program.transposed ? ruleBase.seqQ : ruleBase.seqKV;
+  lastKeyRule = arith::SubIOp::create(b, columns, ruleConstant(1));
 
   auto attention = [&] {
     Visits visits = visitRanges(item);
@@ -1574,8 +1795,8 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &targetItem) {
   Value fits;
   for (MaskAttrInterface mask : maskRules)
     if (Value fit = buildDataOperandsValid(b, b.getLoc(), mask,
-                                           kernel.operands.data, kernel.seqQ,
-                                           kernel.seqKV))
+                                           kernel.operands.data, querySeq,
+                                           keySeq))
       fits = fits ? Value(arith::AndIOp::create(b, fits, fit)) : fit;
   if (!fits) {
     attention();
@@ -1593,11 +1814,11 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &targetItem) {
       });
 }
 
-void ScheduleEmitter::emit(ValueRange arguments) {
+void ScheduleEmitter::emit(const KernelSpec &spec, ValueRange arguments) {
   kernel.operands = bindKernelOperands(spec, arguments);
   AttentionShape shape = cascade.getAttentionShape();
-  kernel.queryHeads = shape.queryHeads;
-  kernel.kvHeads = shape.kvHeads;
+  kernel.queryHeads = queryHeads = shape.queryHeads;
+  kernel.kvHeads = kvHeads = shape.kvHeads;
   kernel.headDimQK = shape.headDimQK;
   kernel.headDimV = shape.headDimV;
   kernel.blockQ = program.blockQ;
@@ -1614,9 +1835,64 @@ void ScheduleEmitter::emit(ValueRange arguments) {
         arith::CeilDivSIOp::create(b, kernel.seqQ, index(program.blockQ));
   if (program.patches)
     createPatchTables();
+  querySeq = kernel.seqQ;
+  keySeq = kernel.seqKV;
+  emitWorkItems();
+}
 
-  scoreLayout = target.accumulatorLayout(program.blockKV);
-  outputLayout = target.accumulatorLayout(kernel.headDimV);
+void ScheduleEmitter::emitGradient(const GradientOperands &operands) {
+  // Gradient programs tile in sequence order whatever the forward's tiles
+  // (a neighborhood's forward in patches is read through its O and LSE).
+  assert(!program.patches && "gradient programs have no patch tiles");
+  gradientOperands = &operands;
+  kernel.operands.data = operands.data;
+  queryHeads = operands.queryHeads;
+  kvHeads = operands.kvHeads;
+  // A program summing over the query heads of a group has a work item per
+  // key/value head (emitLane walks the group's query heads).
+  kernel.queryHeads = program.headGroup > 1 ? kvHeads : queryHeads;
+  kernel.kvHeads = kvHeads;
+  kernel.batchSize = operands.batchSize;
+  kernel.elementType = b.getF32Type();
+  querySeq = operands.seqQ;
+  keySeq = operands.seqKV;
+  // Rows and columns: the keys and queries of a transposed program.
+  kernel.seqQ = program.transposed ? keySeq : querySeq;
+  kernel.seqKV = program.transposed ? querySeq : keySeq;
+  kernel.blockQ = program.transposed ? program.blockKV : program.blockQ;
+  kernel.blockKV = program.transposed ? program.blockQ : program.blockKV;
+  Value rowTileSize = index(kernel.blockQ);
+  kernel.queryTiles = arith::CeilDivSIOp::create(b, kernel.seqQ, rowTileSize);
+  emitWorkItems();
+}
+
+const FragmentLayout &ScheduleEmitter::layoutOf(int64_t columns) {
+  auto found = layouts.find(columns);
+  if (found == layouts.end()) {
+    found = layouts.insert({columns, target.accumulatorLayout(columns)}).first;
+    assert(found->second.rowOffset == scoreLayout.rowOffset &&
+           "accumulators of one row tile must share their rows");
+  }
+  return found->second;
+}
+
+const FragmentLayout &ScheduleEmitter::outputLayoutOf(StringAttr tensor) {
+  int64_t columns = program.tensor(tensor).columns;
+  return columns ? layoutOf(columns) : outputLayout;
+}
+
+ProductMemRef ScheduleEmitter::memRefOf(const ProductOperand &operand) {
+  return {gradientOperands->tensors.lookup(operand.tensor),
+          operand.atKVHead ? currentItem->kvHead : currentItem->head,
+          operand.depth};
+}
+
+void ScheduleEmitter::emitWorkItems() {
+  scoreLayout = target.accumulatorLayout(kernel.blockKV);
+  // A gradient program lays out each per-output tensor by its own columns
+  // (outputLayoutOf).
+  outputLayout = program.gradient ? scoreLayout
+                                  : target.accumulatorLayout(kernel.headDimV);
   assert(scoreLayout.rowOffset == outputLayout.rowOffset &&
          "accumulators of one row tile must share their rows");
   ruleType = target.ruleIndexType(b);
@@ -1647,5 +1923,11 @@ void mlir::attn::schedule::emitScheduledKernel(ImplicitLocOpBuilder &b,
                                                const TileProgram &program,
                                                ScheduleTarget &target,
                                                ValueRange arguments) {
-  ScheduleEmitter(b, spec, program, target).emit(arguments);
+  ScheduleEmitter(b, program, target).emit(spec, arguments);
+}
+
+void mlir::attn::schedule::emitGradientKernel(
+    ImplicitLocOpBuilder &b, const TileProgram &program,
+    ScheduleTarget &target, const GradientOperands &operands) {
+  ScheduleEmitter(b, program, target).emitGradient(operands);
 }

@@ -23,6 +23,8 @@ const char *shapeName(TileShape shape) {
   switch (shape) {
   case TileShape::Row:
     return "a per-row tensor [p0]";
+  case TileShape::Column:
+    return "a per-column tensor [m0]";
   case TileShape::Score:
     return "a per-score tensor [p0, m0]";
   case TileShape::Output:

@@ -71,13 +71,14 @@ bool isIdentifier(StringRef name) {
 
 /// The kernel's bundle signature; fails on an element type the bundle
 /// format cannot describe.
-FailureOr<std::vector<bundle::Arg>> bundleArguments(const KernelSpec &spec) {
+FailureOr<std::vector<bundle::Arg>>
+bundleArguments(func::FuncOp function, ArrayRef<KernelArgument> signature) {
   std::vector<bundle::Arg> arguments;
-  for (const KernelArgument &argument : spec.arguments) {
+  for (const KernelArgument &argument : signature) {
     Type element = argument.type.getElementType();
     std::optional<bundle::DType> dtype = bundleDType(element);
     if (!dtype)
-      return spec.function.emitError()
+      return function.emitError()
              << "argument '" << argument.name << "' has element type "
              << element << ", which bundles cannot describe (f16, bf16, f32, "
              << "f64, i1, i8, i32, i64)";
@@ -101,6 +102,76 @@ FailureOr<std::vector<bundle::Arg>> bundleArguments(const KernelSpec &spec) {
     arguments.push_back(std::move(arg));
   }
   return arguments;
+}
+
+/// The signature of the backward kernel of `spec`: @f_grad(q, k, v, data...,
+/// o[, lse], do) -> (dq, dk, dv), every extent named as the forward names it.
+FailureOr<SmallVector<KernelArgument>>
+gradientArguments(const KernelSpec &spec, func::FuncOp gradient) {
+  FunctionType type = gradient.getFunctionType();
+  size_t forwardCount = spec.arguments.size();
+  if (type.getNumInputs() != forwardCount + 1 || type.getNumResults() < 3)
+    return gradient.emitError() << "grad=true: @" << gradient.getSymName()
+                                << " does not take the forward's arguments, "
+                                   "its results and dO";
+  if (type.getNumResults() != 3)
+    return gradient.emitError()
+           << "grad=true: @" << spec.function.getSymName()
+           << " reads a float data operand through #attn.bias, whose "
+              "gradient the backward kernels do not compute yet";
+  SmallVector<KernelArgument> arguments;
+  for (const KernelArgument &forward : spec.arguments) {
+    KernelArgument argument = forward;
+    argument.isOutput = false;
+    arguments.push_back(std::move(argument));
+  }
+  auto like = [&](unsigned position, StringRef name, Type type, bool output) {
+    KernelArgument argument = spec.arguments[position];
+    argument.name = name.str();
+    argument.type = cast<RankedTensorType>(type);
+    argument.isOutput = output;
+    argument.minimumExtents.clear();
+    argument.nonDecreasing = false;
+    arguments.push_back(std::move(argument));
+  };
+  unsigned output = 3 + spec.numData();
+  like(output, "do", type.getInput(forwardCount), false);
+  like(0, "dq", type.getResult(0), true);
+  like(1, "dk", type.getResult(1), true);
+  like(2, "dv", type.getResult(2), true);
+  return arguments;
+}
+
+/// Makes each function returning the O of an attn.attention alone return
+/// its LSE [B, Hq, Sq] (f32) as well.
+void returnLogSumExp(ModuleOp module) {
+  for (func::FuncOp function : module.getOps<func::FuncOp>()) {
+    auto attentions = function.getOps<AttentionOp>();
+    if (std::distance(attentions.begin(), attentions.end()) != 1)
+      continue;
+    AttentionOp attention = *attentions.begin();
+    Operation *terminator = function.getBody().front().getTerminator();
+    if (attention->getNumResults() != 1 || !isa<func::ReturnOp>(terminator) ||
+        terminator->getNumOperands() != 1 ||
+        terminator->getOperand(0) != attention->getResult(0))
+      continue;
+    auto output = cast<RankedTensorType>(attention->getResult(0).getType());
+    auto lse = RankedTensorType::get(output.getShape().take_front(3),
+                                     Float32Type::get(module.getContext()));
+    OpBuilder builder(attention);
+    OperationState state(attention.getLoc(), attention->getName());
+    state.addOperands(attention->getOperands());
+    state.addAttributes(attention->getAttrs());
+    state.addTypes({output, lse});
+    for (Region &region : attention->getRegions())
+      state.addRegion()->takeBody(region);
+    Operation *replacement = builder.create(state);
+    attention->getResult(0).replaceAllUsesWith(replacement->getResult(0));
+    attention->erase();
+    terminator->insertOperands(1, replacement->getResult(1));
+    function.setFunctionType(builder.getFunctionType(
+        function.getArgumentTypes(), terminator->getOperandTypes()));
+  }
 }
 
 /// The name a bundle records for the spec: the module's name, else the
@@ -140,6 +211,12 @@ private:
   /// and reads the result as a tile program.
   FailureOr<TiledSpec> tileSpec(const KernelSpec &spec, StringRef name,
                                 const Tiles &tiles);
+  /// Reads each cascade of the backward function `gradient` as a gradient
+  /// program with `tiles` and binds its tensors to the kernel arguments
+  /// (`arguments`) or to scratch tensors.
+  FailureOr<TiledSpec> tileGradient(func::FuncOp gradient,
+                                    ArrayRef<KernelArgument> arguments,
+                                    const Tiles &tiles);
   LogicalResult compile();
   /// Replaces the module's contents with `replacement`'s.
   void replaceModuleBody(ModuleOp replacement);
@@ -306,6 +383,133 @@ FailureOr<TiledSpec> AttnCompilePass::tileSpec(const KernelSpec &spec,
   return tiled;
 }
 
+FailureOr<TiledSpec>
+AttnCompilePass::tileGradient(func::FuncOp gradient,
+                              ArrayRef<KernelArgument> arguments,
+                              const Tiles &tiles) {
+  TiledSpec tiled;
+  tiled.name = gradient.getSymName().str();
+  tiled.module = ModuleOp::create(gradient.getLoc());
+  OpBuilder builder = OpBuilder::atBlockEnd(tiled.module->getBody());
+  auto function = cast<func::FuncOp>(builder.clone(*gradient));
+  tiled.spec.function = function;
+  tiled.spec.arguments.assign(arguments.begin(), arguments.end());
+
+  // Where each value of the function lives.
+  DenseMap<Value, PhaseTensor> where;
+  for (BlockArgument argument : function.getArguments())
+    where[argument].argument = argument.getArgNumber();
+  Operation *terminator = function.getBody().front().getTerminator();
+  DenseMap<Value, int> returned;
+  for (auto [position, value] : llvm::enumerate(terminator->getOperands()))
+    returned[value] = function.getNumArguments() + position;
+
+  // A cascade summing an earlier one's per-query-head results over each
+  // group of query heads (GQA) folds into that cascade's phase: its rows sum
+  // the group (TileProgram::headGroup) into the sum's tensor.
+  DenseMap<Value, std::pair<Value, int64_t>> groupSums;
+  llvm::SmallPtrSet<Operation *, 4> folded;
+  for (CascadeOp cascade : function.getOps<CascadeOp>())
+    if (std::optional<int64_t> group =
+            schedule::headGroupReduction(cascade)) {
+      groupSums[cascade.getInputs()[0]] = {cascade.getResult(0), *group};
+      folded.insert(cascade);
+    }
+
+  for (CascadeOp cascade : function.getOps<CascadeOp>()) {
+    if (folded.contains(cascade))
+      continue;
+    if (!tiled.spec.cascade)
+      tiled.spec.cascade = cascade;
+    FailureOr<schedule::TileProgram> program =
+        schedule::analyzeGradientProgram(cascade, tiles.blockQ, tiles.blockKV);
+    if (failed(program))
+      return failure();
+    GradientPhase phase;
+    phase.program = std::move(*program);
+    ArrayRef<Attribute> bindings = cascade.getBindings().getValue();
+    for (auto [input, binding] : llvm::zip_equal(cascade.getInputs(), bindings)) {
+      auto found = where.find(input);
+      if (found == where.end())
+        return cascade.emitError()
+               << "grad=true: an input of backward cascade '"
+               << cascade.getCascadeName()
+               << "' is neither an argument nor an earlier cascade's result";
+      PhaseTensor tensor = found->second;
+      tensor.name = cast<AccessAttr>(binding).getTensor();
+      phase.tensors.push_back(tensor);
+    }
+    for (Value data : cascade.getData()) {
+      auto argument = dyn_cast<BlockArgument>(data);
+      if (!argument)
+        return cascade.emitError() << "grad=true: the data operands of "
+                                      "backward cascades must be arguments";
+      phase.data.push_back(argument.getArgNumber());
+    }
+    auto yields = cascade.getYield().getTensors().getAsRange<AccessAttr>();
+    unsigned summed = 0;
+    for (auto [result, access] : llvm::zip_equal(cascade.getResults(), yields)) {
+      PhaseTensor tensor;
+      tensor.name = access.getTensor();
+      Value stored = result;
+      if (auto sum = groupSums.find(result); sum != groupSums.end()) {
+        if (!result.hasOneUse() || !phase.program.transposed ||
+            !returned.count(sum->second.first) ||
+            (phase.program.headGroup != 1 &&
+             phase.program.headGroup != sum->second.second))
+          return cascade.emitError()
+                 << "grad=true: backward cascade '" << cascade.getCascadeName()
+                 << "' has results summed over groups of query heads that "
+                    "the schedule cannot fold into its key tiles";
+        phase.program.headGroup = sum->second.second;
+        stored = sum->second.first;
+        ++summed;
+      }
+      if (auto found = returned.find(stored); found != returned.end()) {
+        tensor.argument = found->second;
+      } else {
+        // A scratch tensor; each extent is that of an argument binding the
+        // same rank.
+        ScratchTensor scratch;
+        scratch.type = cast<RankedTensorType>(result.getType());
+        for (auto [dim, term] : llvm::enumerate(access.getIndices())) {
+          std::optional<std::pair<unsigned, unsigned>> source;
+          for (auto [input, binding] :
+               llvm::zip_equal(cascade.getInputs(), bindings)) {
+            auto argument = dyn_cast<BlockArgument>(input);
+            if (!argument || source)
+              continue;
+            for (auto [inputDim, inputTerm] : llvm::enumerate(
+                     cast<AccessAttr>(binding).getIndices()))
+              if (inputTerm.getRank() == term.getRank() && !source)
+                source = std::pair<unsigned, unsigned>(
+                    argument.getArgNumber(), inputDim);
+          }
+          if (!source && scratch.type.isDynamicDim(dim))
+            return cascade.emitError()
+                   << "grad=true: no argument of backward cascade '"
+                   << cascade.getCascadeName() << "' gives the extent of rank "
+                   << term.getRank().getValue();
+          scratch.extentOf.push_back(source.value_or(std::pair{0u, 0u}));
+        }
+        tensor.scratch = tiled.scratch.size();
+        tiled.scratch.push_back(std::move(scratch));
+      }
+      where[stored] = tensor;
+      phase.tensors.push_back(tensor);
+    }
+    if (summed != 0 && summed != cascade.getNumResults())
+      return cascade.emitError()
+             << "grad=true: backward cascade '" << cascade.getCascadeName()
+             << "' sums only some of its results over groups of query heads";
+    tiled.phases.push_back(std::move(phase));
+  }
+  if (tiled.phases.empty())
+    return function.emitError() << "grad=true: @" << function.getSymName()
+                                << " holds no cascade";
+  return tiled;
+}
+
 void AttnCompilePass::replaceModuleBody(ModuleOp replacement) {
   ModuleOp module = getOperation();
   Block *body = module.getBody();
@@ -329,12 +533,22 @@ LogicalResult AttnCompilePass::compile() {
   bundle::Bundle result;
   result.producer = "attn-opt --attn-compile";
   result.specName = specNameOf(module);
+  // grad=true: the backward reads the LSE, so every attn.attention spec
+  // returning O alone returns (and its forward kernel writes) the LSE too;
+  // the bundle carries that spec.
+  OwningOpRef<ModuleOp> withLse;
+  if (grad) {
+    withLse = module.clone();
+    returnLogSumExp(*withLse);
+  }
+  ModuleOp source = grad ? *withLse : module;
+
   // The bundle carries the spec so that attn-run can rebuild the reference.
   llvm::raw_string_ostream specStream(result.specSource);
-  module.print(specStream);
+  source.print(specStream);
 
   // Signatures come from the spec's cascade (attn.attention decomposed).
-  OwningOpRef<ModuleOp> decomposed = module.clone();
+  OwningOpRef<ModuleOp> decomposed = source.clone();
   PassManager decompose(&getContext());
   decompose.addPass(createAttnDecompose());
   if (failed(decompose.run(*decomposed)))
@@ -342,13 +556,47 @@ LogicalResult AttnCompilePass::compile() {
   FailureOr<SmallVector<KernelSpec>> specs = collectKernelSpecs(*decomposed);
   if (failed(specs))
     return failure();
-  for (const KernelSpec &spec : *specs) {
-    StringRef name = spec.function.getSymName();
+
+  // grad=true: the backward functions attn-differentiate derives, each
+  // compiled as a kernel @<name>_grad after its forward.
+  OwningOpRef<ModuleOp> differentiated;
+  SmallVector<func::FuncOp> gradients(specs->size());
+  SmallVector<SmallVector<KernelArgument>> gradientSignatures(specs->size());
+  if (grad) {
+    for (const auto &entry : *requests)
+      if (!entry.first->compilesGradients())
+        return emitError(loc) << "attn-compile: grad=true: the "
+                              << entry.first->name()
+                              << " target has no backward kernels yet "
+                                 "(docs/backward.md)";
+    differentiated = decomposed->clone();
+    PassManager differentiate(&getContext());
+    differentiate.addPass(createAttnDifferentiate());
+    if (failed(differentiate.run(*differentiated)))
+      return failure();
+    for (auto [position, spec] : llvm::enumerate(*specs)) {
+      std::string name = (spec.function.getSymName() + "_grad").str();
+      gradients[position] = differentiated->lookupSymbol<func::FuncOp>(name);
+      if (!gradients[position])
+        return spec.function.emitError()
+               << "grad=true: attn-differentiate derived no @" << name;
+      FailureOr<SmallVector<KernelArgument>> signature =
+          gradientArguments(spec, gradients[position]);
+      if (failed(signature))
+        return failure();
+      gradientSignatures[position] = std::move(*signature);
+    }
+  }
+
+  auto addKernel = [&](func::FuncOp function,
+                       ArrayRef<KernelArgument> signature) -> LogicalResult {
+    StringRef name = function.getSymName();
     if (!isIdentifier(name))
-      return spec.function.emitError()
+      return function.emitError()
              << "@" << name << " cannot name a bundle kernel: use letters, "
              << "digits and '_' (not starting with a digit)";
-    FailureOr<std::vector<bundle::Arg>> arguments = bundleArguments(spec);
+    FailureOr<std::vector<bundle::Arg>> arguments =
+        bundleArguments(function, signature);
     if (failed(arguments))
       return failure();
     for (const auto &entry : *requests)
@@ -357,17 +605,32 @@ LogicalResult AttnCompilePass::compile() {
     kernel.name = name.str();
     kernel.args = std::move(*arguments);
     result.kernels.push_back(std::move(kernel));
+    return success();
+  };
+  for (auto [position, spec] : llvm::enumerate(*specs)) {
+    if (failed(addKernel(spec.function, spec.arguments)))
+      return failure();
+    if (gradients[position] &&
+        failed(addKernel(gradients[position], gradientSignatures[position])))
+      return failure();
   }
 
   for (auto &[backend, request] : *requests) {
     std::vector<TiledSpec> tiled;
-    for (const KernelSpec &spec : *specs) {
+    for (auto [position, spec] : llvm::enumerate(*specs)) {
+      Tiles tiles = backend->chooseTiles(spec, request);
       FailureOr<TiledSpec> one =
-          tileSpec(spec, spec.function.getSymName(),
-                   backend->chooseTiles(spec, request));
+          tileSpec(spec, spec.function.getSymName(), tiles);
       if (failed(one))
         return failure();
       tiled.push_back(std::move(*one));
+      if (!gradients[position])
+        continue;
+      FailureOr<TiledSpec> backward = tileGradient(
+          gradients[position], gradientSignatures[position], tiles);
+      if (failed(backward))
+        return failure();
+      tiled.push_back(std::move(*backward));
     }
     CompileOutput compiled;
     if (failed(backend->compile(tiled, request, loc, compiled)))

@@ -174,7 +174,10 @@ std::string describe(const Dim &d) {
 // with each other: its code writes o at q's [B, Hq, Sq] and v's F, so a
 // signature that gives o fewer heads than q (a crafted or damaged bundle)
 // would let it write past the caller's buffer. The runtime checks tensors
-// against the signature; this checks the signature against itself.
+// against the signature; this checks the signature against itself. A
+// backward kernel (attn-compile grad=true, named by its input 'do') reads
+// q, k, v, o, lse and do and writes dq, dk and dv, each of its forward
+// tensor's shape.
 std::string checkAttentionSignature(const Kernel &k) {
   auto find = [&](const char *name) -> const Arg * {
     for (const Arg &a : k.args)
@@ -183,13 +186,27 @@ std::string checkAttentionSignature(const Kernel &k) {
   };
   const Arg *q = find("q"), *kk = find("k"), *v = find("v"), *o = find("o");
   if (!q || !kk || !v || !o) return {};
-  for (const Arg *a : {q, kk, v, o})
+  const Arg *dout = find("do");
+  bool gradient = dout != nullptr;
+  const Arg *dq = find("dq"), *dk = find("dk"), *dv = find("dv");
+  if (gradient && (!dq || !dk || !dv))
+    return "attention backward kernel (it reads 'do') lacks one of the outputs "
+           "dq, dk and dv";
+  std::vector<const Arg *> fourD = {q, kk, v, o};
+  if (gradient) fourD.insert(fourD.end(), {dout, dq, dk, dv});
+  for (const Arg *a : fourD)
     if (a->dims.size() != 4)
       return "attention argument " + quoted(a->name) + " has rank " +
              std::to_string(a->dims.size()) + ", expected 4 ([B, H, S, D])";
-  if (q->role != Role::Input || kk->role != Role::Input || v->role != Role::Input ||
-      o->role != Role::Output)
+  if (!gradient && (q->role != Role::Input || kk->role != Role::Input ||
+                    v->role != Role::Input || o->role != Role::Output))
     return "attention arguments q, k, v must be inputs and o an output";
+  if (gradient && (q->role != Role::Input || kk->role != Role::Input ||
+                   v->role != Role::Input || o->role != Role::Input ||
+                   dout->role != Role::Input || dq->role != Role::Output ||
+                   dk->role != Role::Output || dv->role != Role::Output))
+    return "attention backward arguments q, k, v, o, do must be inputs and dq, "
+           "dk, dv outputs";
   struct Tie {
     const Arg *a;
     size_t da;
@@ -203,10 +220,21 @@ std::string checkAttentionSignature(const Kernel &k) {
       {v, 1, kk, 1, "Hkv"}, {v, 2, kk, 2, "Skv"}, {kk, 3, q, 3, "E"}};
   const Arg *lse = find("lse");
   if (lse) {
-    if (lse->dims.size() != 3 || lse->role != Role::Output)
-      return "attention output 'lse' must be an output of rank 3 ([B, Hq, Sq])";
+    Role expected = gradient ? Role::Input : Role::Output;
+    if (lse->dims.size() != 3 || lse->role != expected)
+      return gradient ? "attention backward input 'lse' must be an input of rank 3 "
+                        "([B, Hq, Sq])"
+                      : "attention output 'lse' must be an output of rank 3 ([B, Hq, Sq])";
     for (size_t d = 0; d < 3; ++d) ties.push_back({lse, d, q, d, d == 0 ? "B" : d == 1 ? "Hq" : "Sq"});
   }
+  if (gradient)
+    for (size_t d = 0; d < 4; ++d) {
+      const char *meaning[] = {"B", "H", "S", "D"};
+      ties.push_back({dout, d, o, d, meaning[d]});
+      ties.push_back({dq, d, q, d, meaning[d]});
+      ties.push_back({dk, d, kk, d, meaning[d]});
+      ties.push_back({dv, d, v, d, meaning[d]});
+    }
   for (const Tie &t : ties) {
     const Dim &x = t.a->dims[t.da], &y = t.b->dims[t.db];
     if (!(x == y))
@@ -221,10 +249,14 @@ std::string checkAttentionSignature(const Kernel &k) {
     return "attention query heads " + std::to_string(hq.extent) +
            " are not a positive multiple of the key/value heads " +
            std::to_string(hkv.extent);
-  for (const Arg &a : k.args)
-    if (a.role == Role::Output && &a != o && &a != lse)
+  for (const Arg &a : k.args) {
+    if (gradient && a.role == Role::Output && &a != dq && &a != dk && &a != dv)
+      return "attention backward kernel has an output " + quoted(a.name) +
+             " besides 'dq', 'dk' and 'dv'";
+    if (!gradient && a.role == Role::Output && &a != o && &a != lse)
       return "attention kernel has an output " + quoted(a.name) +
              " besides 'o' and 'lse'";
+  }
   return {};
 }
 

@@ -7,6 +7,9 @@
 // attn-run BUNDLE --target host|cuda|hip [--batch B] [--seq-q SQ] [--seq-kv SKV]
 //                    [--seed S | --inputs DIR] [--function NAME] [--device N]
 //                    [--check [--tolerance T] | --runs N [--useful-density X]]
+// attn-run BUNDLE --target host --check --gradients [--function NAME]
+//                    [--batch B] [--seq-q SQ] [--seq-kv SKV] [--seed S]
+//                    [--tolerance T]
 //
 // `--target ref` evaluates the spec with the float64 reference interpreter.
 // The compiled targets run a bundle through the runtime (support/, shared
@@ -16,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CompilerOracle.h"
+#include "GradientRun.h"
 #include "attn/Dialect/AttnDialect.h"
 #include "attn/Interpreter/Compare.h"
 #include "attn/Interpreter/EntryPoint.h"
@@ -104,7 +108,10 @@ cl::opt<bool> gradients(
     "gradients",
     cl::desc("--target ref: derive the backward (attn-decompose, "
              "attn-differentiate) and check each gradient against finite "
-             "differences of sum(O * dO); tolerance 1e-6 unless given"),
+             "differences of sum(O * dO); tolerance 1e-6 unless given. "
+             "--target host --check: run the bundle's forward kernel and its "
+             "backward <name>_grad (grad=true) and compare dq, dk, dv with "
+             "the float64 backward; tolerance 1e-5 (f32) or 1e-2"),
     cl::cat(category));
 cl::opt<double> tolerance("tolerance",
                           cl::desc("Largest relative error that passes"),
@@ -373,10 +380,17 @@ int main(int argc, char **argv) {
                "--target host/cuda/hip --check");
     return 1;
   }
-  if (gradients && (bundleTarget || !equivalentPath.empty() ||
-                    !dumpDirectory.empty())) {
-    printError("--gradients applies to --target ref, without --equivalent "
-               "and --dump");
+  bool bundleGradients = gradients && target == Target::Host && check;
+  if (gradients && !bundleGradients &&
+      (bundleTarget || !equivalentPath.empty() || !dumpDirectory.empty())) {
+    printError("--gradients applies to --target ref (without --equivalent "
+               "and --dump) and to --target host --check");
+    return 1;
+  }
+  if (bundleGradients &&
+      (!inputsDirectory.empty() || allowArbitraryRegionData)) {
+    printError("--target host --check --gradients generates its inputs: "
+               "--inputs and --allow-arbitrary-region-data do not apply");
     return 1;
   }
   if (!bundleTarget &&
@@ -441,6 +455,16 @@ int main(int argc, char **argv) {
   case Target::Host:
   case Target::Cuda:
   case Target::Hip: {
+    if (bundleGradients) {
+      GradientRunRequest request;
+      request.bundlePath = inputPath;
+      request.kernelName = functionName;
+      request.sizes = sizeRequest();
+      request.seed = seed;
+      if (tolerance.getNumOccurrences())
+        request.tolerance = tolerance;
+      return runHostGradients(request, context, sourceMgr);
+    }
     ::attn::run::RunRequest request;
     request.bundlePath = inputPath;
     request.kernelName = functionName;

@@ -38,6 +38,10 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
     Option<"emit", "emit", "std::string", /*default=*/"\"bundle\"",
            "bundle (default), or a target's stage: host-loops, host-llvm, "
            "gpu, nvvm, ptx, amdgpu, rocdl, rocdl-isa">,
+    Option<"grad", "grad", "bool", /*default=*/"false",
+           "Also compile each spec's backward (attn-differentiate) into a "
+           "kernel <name>_grad taking q, k, v, data..., o, lse, do and "
+           "writing dq, dk, dv (docs/backward.md; host target only)">,
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
            "host: query rows per tile">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",

@@ -27,6 +27,23 @@ void emitScheduledKernel(ImplicitLocOpBuilder &b, const KernelSpec &spec,
                          const TileProgram &program, ScheduleTarget &target,
                          ValueRange arguments);
 
+/// The memrefs of a gradient program's tensors (TileProgram::gradient) and
+/// the sizes of the call.
+struct GradientOperands {
+  /// Every input and result of the program's cascade, by tensor name.
+  DenseMap<StringAttr, Value> tensors;
+  SmallVector<Value> data;
+  Value batchSize, seqQ, seqKV;
+  int64_t queryHeads = 0, kvHeads = 0;
+};
+
+/// Emits one gradient program (a phase of a backward kernel) at `b`'s
+/// insertion point through `target`; the target's checkProgram must have
+/// succeeded.
+void emitGradientKernel(ImplicitLocOpBuilder &b, const TileProgram &program,
+                        ScheduleTarget &target,
+                        const GradientOperands &operands);
+
 } // namespace mlir::attn::schedule
 
 #endif // ATTN_SCHEDULE_SCHEDULEEMITTER_H

@@ -72,6 +72,9 @@ struct TileRows {
 };
 
 /// The runtime sizes and operands of one kernel call, as index Values.
+/// seqQ and blockQ count the rows of the program, seqKV and blockKV its
+/// columns: in a transposed gradient program (TileProgram::transposed) the
+/// rows are keys and the columns queries.
 struct KernelContext {
   KernelOperands operands;
   Value batchSize, seqQ, seqKV;
@@ -92,6 +95,14 @@ struct WorkItem {
   Value rowBegin, rowEnd;
   /// Where its rows are (set by the emitter; targets read rows through it).
   TileRows rows;
+};
+
+/// An operand of a gradient program's products (TileProgram.h): a
+/// [B, heads, S, depth] memref read at the work item's batch row and `head`.
+struct ProductMemRef {
+  Value memref;
+  Value head;
+  int64_t depth = 0;
 };
 
 /// One key tile as the matrix unit reads it: its first key, and the
@@ -184,6 +195,34 @@ public:
   multiplyValue(ImplicitLocOpBuilder &b, const KernelContext &kernel,
                 const WorkItem &item, const KeyTile &tile,
                 ArrayRef<Value> probabilities, ArrayRef<Value> accumulator) = 0;
+
+  //===--- Products of gradient programs ----------------------------------===//
+  // Targets whose backend compiles gradients (TargetBackend::
+  // compilesGradients) implement these; the others are never asked.
+
+  /// sum_d rows[row, d] columns[column, d] for the lane's rows and the
+  /// tile's columns (rows beyond the row count and columns beyond the
+  /// column count read the last one): an accumulator of blockKV columns,
+  /// unscaled, in f32.
+  virtual SmallVector<Value>
+  multiplyRowsByColumns(ImplicitLocOpBuilder &b, const KernelContext &kernel,
+                        const WorkItem &item, const KeyTile &tile,
+                        const ProductMemRef &rows,
+                        const ProductMemRef &columns);
+  /// accumulator + sum_c scores[row, c] columns[c, d] over the tile's
+  /// columns: `scores` an accumulator of blockKV columns, `accumulator` and
+  /// the result accumulators of columns.depth columns.
+  virtual SmallVector<Value>
+  multiplyScoresByColumns(ImplicitLocOpBuilder &b, const KernelContext &kernel,
+                          const WorkItem &item, const KeyTile &tile,
+                          const ProductMemRef &columns,
+                          ArrayRef<Value> scores, ArrayRef<Value> accumulator);
+  /// sum_d first[row, d] second[row, d]: one f32 per row slot.
+  virtual SmallVector<Value> multiplyRows(ImplicitLocOpBuilder &b,
+                                          const KernelContext &kernel,
+                                          const WorkItem &item,
+                                          const ProductMemRef &first,
+                                          const ProductMemRef &second);
 
   //===--- Math and finishing ---------------------------------------------===//
 

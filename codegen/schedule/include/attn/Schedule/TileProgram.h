@@ -25,6 +25,21 @@
 // (docs/architecture.md). The schedule emitter (ScheduleEmitter.h) lowers a
 // TileProgram through a ScheduleTarget.
 //
+// A gradient program (analyzeGradientProgram) is one cascade of a backward
+// function (attn-differentiate, docs/backward.md), read untiled: its rows
+// are the queries (dQ, D) or the keys (dK, dV: a *transposed* program, whose
+// columns are the queries), and it adds
+//
+//   Column            [m0] (rows: keys) one value per column, read from memory
+//   ScoreProduct      Score  = c * sum_d A B        (A read at the rows, B at
+//                                                    the columns: Q K, dO V)
+//   ValueProduct      Output += c * sum_c S B       (accumulated over every
+//                                                    column tile: dQ, dK, dV)
+//   RowProduct        Row    = c * sum_d A B        (both read at the rows,
+//                                                    once per lane: D)
+//
+// with per-row and per-column inputs (LSE, D) read from memory.
+//
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_SCHEDULE_TILEPROGRAM_H
 #define ATTN_SCHEDULE_TILEPROGRAM_H
@@ -37,7 +52,7 @@
 
 namespace mlir::attn::schedule {
 
-enum class TileShape { Row, Score, Output };
+enum class TileShape { Row, Column, Score, Output };
 
 /// A tensor of the tile body or the epilogue.
 struct TileTensor {
@@ -47,9 +62,29 @@ struct TileTensor {
   bool running = false;
   /// Its value before the first key tile.
   double initial = 0.0;
+  /// Output: its columns (a head dimension).
+  int64_t columns = 0;
+  /// Gradient programs: a Row or Column input read from memory.
+  bool input = false;
 };
 
-enum class TileOpKind { QueryKeyProduct, ValueProduct, Map, RowReduce };
+/// An input a product reads from memory (gradient programs): a
+/// [B, heads, S, depth] tensor read at the work item's batch row, at the
+/// query head or its key/value head.
+struct ProductOperand {
+  StringAttr tensor;
+  bool atKVHead = false;
+  int64_t depth = 0;
+};
+
+enum class TileOpKind {
+  QueryKeyProduct,
+  ScoreProduct,
+  ValueProduct,
+  RowProduct,
+  Map,
+  RowReduce
+};
 
 /// One Einsum of the body or the epilogue as a tile operation.
 struct TileOp {
@@ -76,6 +111,12 @@ struct TileOp {
   /// and the other operand of the add.
   std::optional<size_t> fusedProduct;
   Attribute accumulator;
+  /// Gradient products: ScoreProduct (rows side, columns side), ValueProduct
+  /// (the columns side), RowProduct (two rows sides).
+  llvm::SmallVector<ProductOperand, 2> operands;
+  /// ValueProduct of a gradient program: its running result accumulates the
+  /// product of every column tile.
+  bool accumulates = false;
 };
 
 /// The rank names a tiled attention cascade uses for each role.
@@ -111,6 +152,25 @@ struct TileProgram {
   /// and the key tiles are the patches of its visits.
   std::optional<PatchTiling> patches;
 
+  /// A gradient program (analyzeGradientProgram): products read their
+  /// operands by name through the target's general products, the tensors
+  /// `results` lists are stored, `prologue` runs once per lane.
+  bool gradient = false;
+  /// Rows are keys, columns queries (dK, dV).
+  bool transposed = false;
+  /// Transposed programs under GQA: the query heads summed into the rows of
+  /// each key/value head (the reduction of the cascades the backward
+  /// function sums dK and dV over a group with). A work item is then a key
+  /// tile of a key/value head, and the column tiles of each query head of
+  /// its group are walked in turn.
+  int64_t headGroup = 1;
+  /// Gradient programs: the Einsums computed once per lane, before the
+  /// first column tile (RowProduct, per-row maps).
+  llvm::SmallVector<TileOp> prologue;
+  /// Gradient programs: the tensors stored, in the cascade's yield order
+  /// (Output or Row tensors).
+  llvm::SmallVector<StringAttr> results;
+
   const TileTensor &tensor(StringAttr name) const {
     return tensors.find(name)->second;
   }
@@ -123,6 +183,17 @@ std::optional<int64_t> staticQueryTileCount(const TileProgram &program);
 /// Reads `cascade` as a tile program; emits a diagnostic naming the Einsum
 /// (or structure) that does not fit and why, and fails, otherwise.
 FailureOr<TileProgram> analyzeTileProgram(CascadeOp cascade);
+
+/// The R of a backward cascade summing a [b, h, ...] tensor over each group
+/// of R query heads (`attn.partition h = h1 * R + h0`, a sum over h0), or
+/// nullopt for other cascades.
+std::optional<int64_t> headGroupReduction(CascadeOp cascade);
+
+/// Reads one untiled cascade of a backward function (attn-differentiate) as
+/// a gradient program with `blockQ` queries and `blockKV` keys per tile;
+/// emits a diagnostic naming what does not fit and fails otherwise.
+FailureOr<TileProgram> analyzeGradientProgram(CascadeOp cascade,
+                                              int64_t blockQ, int64_t blockKV);
 
 /// How an expression reads a running tensor: its value before this key
 /// tile (`m1`), after this tile's recurrence (`m1 + 1`), or after the last

@@ -45,13 +45,45 @@ struct CompileRequest {
   std::string output;
 };
 
+/// A tensor of a backward kernel's phase, by its name in the phase's
+/// cascade: a kernel argument (its position in the signature) or a scratch
+/// tensor the kernel allocates (its position in TiledSpec::scratch).
+struct PhaseTensor {
+  StringAttr name;
+  int argument = -1;
+  int scratch = -1;
+};
+
+/// One cascade of a backward function as a gradient program, with where its
+/// inputs and results live.
+struct GradientPhase {
+  schedule::TileProgram program;
+  llvm::SmallVector<PhaseTensor> tensors;
+  /// The kernel arguments of its data operands, in order.
+  llvm::SmallVector<unsigned> data;
+};
+
+/// A tensor the phases of a backward kernel pass between them (D = rowsum(dO
+/// O)): its type and, per dimension, the (argument, dimension) whose extent
+/// it has (static dimensions: unused).
+struct ScratchTensor {
+  RankedTensorType type;
+  llvm::SmallVector<std::pair<unsigned, unsigned>> extentOf;
+};
+
 /// A spec tiled for one backend: its signature and its tile program (whose
-/// cascade lives in `module`).
+/// cascade lives in `module`). A backward kernel (grad=true, only for
+/// backends whose compilesGradients holds) has `phases` instead, run in
+/// order, and its signature (q, k, v, data..., o[, lse], do; dq, dk, dv).
 struct TiledSpec {
   std::string name;
   KernelSpec spec;
   schedule::TileProgram program;
   OwningOpRef<ModuleOp> module;
+  std::vector<GradientPhase> phases;
+  std::vector<ScratchTensor> scratch;
+
+  bool isGradient() const { return !phases.empty(); }
 };
 
 /// The tile sizes a backend wants for a spec.
@@ -83,6 +115,8 @@ public:
   virtual void getDependentDialects(DialectRegistry &registry) const {}
   /// Registers the passes the target brings (for attn-opt).
   virtual void registerPasses() const {}
+  /// Whether compile accepts backward kernels (TiledSpec::isGradient).
+  virtual bool compilesGradients() const { return false; }
 
   /// Checks the options it reads (values, combinations); a diagnostic at
   /// `loc` and failure when one is invalid.
