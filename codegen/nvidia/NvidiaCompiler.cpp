@@ -65,26 +65,12 @@ StringRef mlir::attn::nvidia::ptxFeatures() { return "+ptx80"; }
 
 void mlir::attn::nvidia::registerNvidiaCompilerDependencies(
     DialectRegistry &registry) {
-  registry.insert<affine::AffineDialect, arith::ArithDialect,
-                  cf::ControlFlowDialect, func::FuncDialect, gpu::GPUDialect,
-                  index::IndexDialect, LLVM::LLVMDialect, math::MathDialect,
-                  memref::MemRefDialect, nvgpu::NVGPUDialect,
-                  NVVM::NVVMDialect, scf::SCFDialect, ub::UBDialect,
-                  vector::VectorDialect>();
   // convert-gpu-to-nvvm converts the other dialects through their
-  // ConvertToLLVM interfaces, which must be registered.
-  arith::registerConvertArithToLLVMInterface(registry);
-  cf::registerConvertControlFlowToLLVMInterface(registry);
-  registerConvertFuncToLLVMInterface(registry);
-  index::registerConvertIndexToLLVMInterface(registry);
-  registerConvertMemRefToLLVMInterface(registry);
+  // ConvertToLLVM interfaces (registered by the common set).
+  gpu_lowering::registerCommonDependencies(registry);
+  registry.insert<nvgpu::NVGPUDialect, NVVM::NVVMDialect>();
   registerConvertNVVMToLLVMInterface(registry);
-  ub::registerConvertUBToLLVMInterface(registry);
-  vector::registerConvertVectorToLLVMInterface(registry);
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerGPUDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
   registerNVVMDialectTranslation(registry);
 }
 

@@ -80,7 +80,6 @@ LogicalResult NvidiaScheduleTarget::checkProgram(const TileProgram &program,
                           << program.blockKV << " but the NVIDIA schedule "
                           << "runs " << tiling.blockQ << " x "
                           << tiling.blockKV << " tiles";
-  int64_t threads = tiling.warps * T::kWarpSize;
   if (tiling.warps < 1 || tiling.blockQ != T::kTileM * tiling.warps)
     return op.emitError() << "NVIDIA tiles give each warp 16 query rows: "
                           << "block-q must be 16 * warps, got block-q = "
@@ -88,11 +87,21 @@ LogicalResult NvidiaScheduleTarget::checkProgram(const TileProgram &program,
   if (tiling.blockKV < T::kTileK || tiling.blockKV % T::kTileK != 0)
     return op.emitError() << "NVIDIA block-kv must be a positive multiple of "
                           << T::kTileK << ", got " << tiling.blockKV;
+  return checkStaging(op, spec, "NVIDIA", kMaxSharedBytes, " on sm_80");
+}
+
+LogicalResult NvidiaScheduleTarget::checkStaging(CascadeOp op,
+                                                 const KernelSpec &spec,
+                                                 StringRef kernelName,
+                                                 int64_t maxSharedBytes,
+                                                 StringRef limitNote) const {
   if (tiling.stages < 2)
-    return op.emitError() << "NVIDIA kernels stage K/V tiles at least "
+    return op.emitError() << kernelName << " kernels stage K/V tiles at least "
                           << "twice (stages >= 2), got " << tiling.stages;
   // Each thread copies whole 16-byte chunks, the same number per tile: a
   // block covers threads / (chunks per row) rows at a time.
+  AttentionShape shape = op.getAttentionShape();
+  int64_t threads = tiling.warps * T::kWarpSize;
   for (auto [rows, columns, what] :
        {std::tuple{tiling.blockQ, shape.headDimQK, "query"},
         std::tuple{tiling.blockKV, shape.headDimQK, "key"},
@@ -100,16 +109,18 @@ LogicalResult NvidiaScheduleTarget::checkProgram(const TileProgram &program,
     int64_t rowStep = threads / (columns / T::chunkElementsOf(elementType));
     if (rowStep == 0 || rows % rowStep != 0)
       return op.emitError()
-             << "NVIDIA " << what << " tiles of " << rows << " rows cannot "
-             << "be split evenly into 16-byte copies over " << threads
-             << " threads; they need a multiple of " << rowStep << " rows";
+             << kernelName << " " << what << " tiles of " << rows
+             << " rows cannot be split evenly into 16-byte copies over "
+             << threads << " threads; they need a multiple of " << rowStep
+             << " rows";
   }
   int64_t sharedBytes = sharedMemoryBytes(spec);
-  if (sharedBytes > kMaxSharedBytes)
-    return op.emitError() << "NVIDIA tiles need " << sharedBytes
+  if (sharedBytes > maxSharedBytes)
+    return op.emitError() << kernelName << " tiles need " << sharedBytes
                           << " bytes of shared memory, more than the "
-                          << kMaxSharedBytes << " one block may use on "
-                          << "sm_80; choose smaller block-kv or fewer stages";
+                          << maxSharedBytes << " one block may use"
+                          << limitNote
+                          << "; choose smaller block-kv or fewer stages";
   return success();
 }
 

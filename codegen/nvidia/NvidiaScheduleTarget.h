@@ -47,6 +47,13 @@ public:
 
   LogicalResult checkProgram(const schedule::TileProgram &program,
                              const KernelSpec &spec) override;
+  /// The checks of the K/V staging every NVIDIA kernel shares: at least two
+  /// stages, tiles that split evenly into 16-byte copies over the block's
+  /// threads, and shared memory within `maxSharedBytes` (`limitNote` says
+  /// whose limit). `kernelName` starts the messages ("NVIDIA", "sm_90a").
+  LogicalResult checkStaging(CascadeOp op, const KernelSpec &spec,
+                             StringRef kernelName, int64_t maxSharedBytes,
+                             StringRef limitNote) const;
 
   void forEachWorkItem(ImplicitLocOpBuilder &b,
                        const schedule::KernelContext &kernel,

@@ -107,28 +107,7 @@ LogicalResult HopperScheduleTarget::checkProgram(const TileProgram &program,
     return op.emitError() << "sm_90a block-kv must be a multiple of 16 "
                           << "between 16 and 256 (wgmma's n), got "
                           << tiling.blockKV;
-  if (tiling.stages < 2)
-    return op.emitError() << "sm_90a kernels stage K/V tiles at least twice "
-                          << "(stages >= 2), got " << tiling.stages;
-  int64_t threads = tiling.warps * T::kWarpSize;
-  for (auto [rows, columns, what] :
-       {std::tuple{tiling.blockQ, shape.headDimQK, "query"},
-        std::tuple{tiling.blockKV, shape.headDimQK, "key"},
-        std::tuple{tiling.blockKV, shape.headDimV, "value"}}) {
-    int64_t rowStep = threads / (columns / T::chunkElementsOf(elementType));
-    if (rowStep == 0 || rows % rowStep != 0)
-      return op.emitError()
-             << "sm_90a " << what << " tiles of " << rows << " rows cannot "
-             << "be split evenly into 16-byte copies over " << threads
-             << " threads; they need a multiple of " << rowStep << " rows";
-  }
-  int64_t sharedBytes = sharedMemoryBytes(spec);
-  if (sharedBytes > kMaxSharedBytes)
-    return op.emitError() << "sm_90a tiles need " << sharedBytes
-                          << " bytes of shared memory, more than the "
-                          << kMaxSharedBytes << " one block may use; choose "
-                          << "smaller block-kv or fewer stages";
-  return success();
+  return checkStaging(op, spec, "sm_90a", kMaxSharedBytes, "");
 }
 
 void HopperScheduleTarget::forEachWorkItem(

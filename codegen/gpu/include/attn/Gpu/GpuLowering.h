@@ -12,10 +12,17 @@
 #define ATTN_GPU_GPULOWERING_H
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace mlir::attn::gpu_lowering {
+
+/// What every GPU target's lowering loads: the dialects the schedule emits
+/// and LLVM's, the ConvertToLLVM interfaces the vendor conversions go
+/// through, and the translations of builtin, gpu and llvm to LLVM IR. A
+/// target adds its own dialects, interfaces and translation.
+void registerCommonDependencies(DialectRegistry &registry);
 
 /// Rewrites math functions before the conversion to the vendor dialect:
 /// transcendental f32 functions become MLIR's polynomial approximations,
