@@ -19,6 +19,7 @@
 #   - scripts/verify-h200.sh device on PREPARED/checks (attn-run --target
 #     cuda --check of every case, NaN-poisoned outputs, memcheck of causal
 #     and S2), then fails unless every checked row ran the sm_90a binary;
+#   - (ATTN_VERIFY_HOPPER_CHECKS=0 leaves the two steps above out)
 #   - per benchmark case: both bundles checked against their host binary at
 #     B=1, Sq=1000, Skv=1333, then timed at B=2, H=16, S=16384 (median of 30
 #     CUDA-event timings), useful TFLOP/s of sm_90 and sm_90a side by side in
@@ -91,13 +92,17 @@ device() {
     exit 2
   fi
   local failures=0
-  "$here/scripts/verify-h200.sh" device "$prepared/checks" "$out/checks.md" || failures=$((failures + 1))
-  # Every checked case must have run the wgmma kernel, not a fallback.
-  local others
-  others=$(grep -E '^\| [^|]+ \| (ref|host|static) \|' "$out/checks.md" | grep -v '| sm_90a cubin |' || true)
-  if [ -n "$others" ]; then
-    echo "cases that did not run the sm_90a cubin:"; echo "$others"
-    failures=$((failures + 1))
+  # ATTN_VERIFY_HOPPER_CHECKS=0 leaves the checks out (a run that timed them
+  # apart from the checks, which may share the GPU with other work).
+  if [ "${ATTN_VERIFY_HOPPER_CHECKS:-1}" != 0 ]; then
+    "$here/scripts/verify-h200.sh" device "$prepared/checks" "$out/checks.md" || failures=$((failures + 1))
+    # Every checked case must have run the wgmma kernel, not a fallback.
+    local others
+    others=$(grep -E '^\| [^|]+ \| (ref|host|static) \|' "$out/checks.md" | grep -v '| sm_90a cubin |' || true)
+    if [ -n "$others" ]; then
+      echo "cases that did not run the sm_90a cubin:"; echo "$others"
+      failures=$((failures + 1))
+    fi
   fi
 
   local run=$prepared/checks/bin/attn-run log=$out/timing.log

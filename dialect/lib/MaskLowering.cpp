@@ -1039,15 +1039,16 @@ static BlockSpan blocksOf(RuleEmitter &e, Value begin, Value end,
   return {e.div(begin, size), e.div(e.sub(end, e.constant(1)), size)};
 }
 
-/// Folds `combine(found, element(q, k))` over the blocks q x k of the
-/// spans, starting from `init`.
-static Value foldBlocks(RuleEmitter &e, BlockSpan rows, BlockSpan cols,
-                        bool init,
-                        function_ref<Value(RuleEmitter &, Value, Value)> element,
-                        bool conjunction) {
+/// Whether every data block the tile covers (q x k, q a query block, k a
+/// key block) satisfies `keeps` (`every`), or whether any does.
+static Value foldTileBlocks(
+    RuleEmitter &e, const TileIndices &tile, int64_t blockQ, int64_t blockKv,
+    bool every, function_ref<Value(RuleEmitter &, Value, Value)> keeps) {
+  BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, blockQ);
+  BlockSpan cols = blocksOf(e, tile.colBegin, tile.colEnd, blockKv);
   Value one = e.constant(1);
   Value rowsEnd = e.add(rows.last, one);
-  Value initial = e.boolean(init);
+  Value initial = e.boolean(every);
   auto outer = scf::ForOp::create(
       e.b, rows.first, rowsEnd, one, ValueRange{initial},
       [&](OpBuilder &builder, Location loc, Value q, ValueRange found) {
@@ -1057,14 +1058,31 @@ static Value foldBlocks(RuleEmitter &e, BlockSpan rows, BlockSpan cols,
             found,
             [&](OpBuilder &builder, Location loc, Value k, ValueRange acc) {
               RuleEmitter innerEmitter(builder, loc);
-              Value value = element(innerEmitter, q, k);
-              Value next = conjunction ? innerEmitter.both(acc[0], value)
-                                       : innerEmitter.either(acc[0], value);
+              Value value = keeps(innerEmitter, q, k);
+              Value next = every ? innerEmitter.both(acc[0], value)
+                                 : innerEmitter.either(acc[0], value);
               scf::YieldOp::create(builder, loc, next);
             });
         scf::YieldOp::create(builder, loc, inner.getResults());
       });
   return outer.getResult(0);
+}
+
+/// A tile of a block-granular data mask is empty when none of its blocks
+/// is kept and full when all are.
+static Value tileHasNoKeptBlock(
+    OpBuilder &builder, Location loc, const TileIndices &tile, int64_t blockQ,
+    int64_t blockKv, function_ref<Value(RuleEmitter &, Value, Value)> keeps) {
+  RuleEmitter e(builder, loc);
+  Value anyKept =
+      foldTileBlocks(e, tile, blockQ, blockKv, /*every=*/false, keeps);
+  return e.cmp(Pred::eq, anyKept, e.boolean(false));
+}
+static Value tileKeepsEveryBlock(
+    OpBuilder &builder, Location loc, const TileIndices &tile, int64_t blockQ,
+    int64_t blockKv, function_ref<Value(RuleEmitter &, Value, Value)> keeps) {
+  RuleEmitter e(builder, loc);
+  return foldTileBlocks(e, tile, blockQ, blockKv, /*every=*/true, keeps);
 }
 
 void BlockMaskAttr::buildKeyTileRanges(
@@ -1083,28 +1101,17 @@ static Value blockMaskEntry(RuleEmitter &e, BlockMaskAttr attr,
 
 Value BlockMaskAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
                                       const TileIndices &tile) const {
-  TileEmitter e(builder, loc, tile);
-  BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, getBlockQ());
-  BlockSpan cols = blocksOf(e, tile.colBegin, tile.colEnd, getBlockKv());
-  Value anyKept = foldBlocks(
-      e, rows, cols, /*init=*/false,
-      [&](RuleEmitter &inner, Value q, Value k) {
-        return blockMaskEntry(inner, *this, tile, q, k);
-      },
-      /*conjunction=*/false);
-  return e.cmp(Pred::eq, anyKept, e.boolean(false));
+  return tileHasNoKeptBlock(builder, loc, tile, getBlockQ(), getBlockKv(),
+                            [&](RuleEmitter &e, Value q, Value k) {
+                              return blockMaskEntry(e, *this, tile, q, k);
+                            });
 }
 Value BlockMaskAttr::buildTileIsFull(OpBuilder &builder, Location loc,
                                      const TileIndices &tile) const {
-  TileEmitter e(builder, loc, tile);
-  BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, getBlockQ());
-  BlockSpan cols = blocksOf(e, tile.colBegin, tile.colEnd, getBlockKv());
-  return foldBlocks(
-      e, rows, cols, /*init=*/true,
-      [&](RuleEmitter &inner, Value q, Value k) {
-        return blockMaskEntry(inner, *this, tile, q, k);
-      },
-      /*conjunction=*/true);
+  return tileKeepsEveryBlock(builder, loc, tile, getBlockQ(), getBlockKv(),
+                             [&](RuleEmitter &e, Value q, Value k) {
+                               return blockMaskEntry(e, *this, tile, q, k);
+                             });
 }
 
 void BlockListAttr::buildKeyTileRanges(
@@ -1136,28 +1143,17 @@ static Value blockListed(RuleEmitter &e, BlockListAttr attr,
 
 Value BlockListAttr::buildTileIsEmpty(OpBuilder &builder, Location loc,
                                       const TileIndices &tile) const {
-  TileEmitter e(builder, loc, tile);
-  BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, getBlockQ());
-  BlockSpan cols = blocksOf(e, tile.colBegin, tile.colEnd, getBlockKv());
-  Value anyListed = foldBlocks(
-      e, rows, cols, /*init=*/false,
-      [&](RuleEmitter &inner, Value q, Value k) {
-        return blockListed(inner, *this, tile, q, k);
-      },
-      /*conjunction=*/false);
-  return e.cmp(Pred::eq, anyListed, e.boolean(false));
+  return tileHasNoKeptBlock(builder, loc, tile, getBlockQ(), getBlockKv(),
+                            [&](RuleEmitter &e, Value q, Value k) {
+                              return blockListed(e, *this, tile, q, k);
+                            });
 }
 Value BlockListAttr::buildTileIsFull(OpBuilder &builder, Location loc,
                                      const TileIndices &tile) const {
-  TileEmitter e(builder, loc, tile);
-  BlockSpan rows = blocksOf(e, tile.rowBegin, tile.rowEnd, getBlockQ());
-  BlockSpan cols = blocksOf(e, tile.colBegin, tile.colEnd, getBlockKv());
-  return foldBlocks(
-      e, rows, cols, /*init=*/true,
-      [&](RuleEmitter &inner, Value q, Value k) {
-        return blockListed(inner, *this, tile, q, k);
-      },
-      /*conjunction=*/true);
+  return tileKeepsEveryBlock(builder, loc, tile, getBlockQ(), getBlockKv(),
+                             [&](RuleEmitter &e, Value q, Value k) {
+                               return blockListed(e, *this, tile, q, k);
+                             });
 }
 
 // Combinators. `and` visits the ranges of its operand with the most ranges,

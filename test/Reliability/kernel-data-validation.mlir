@@ -76,17 +76,17 @@
 // KERNEL: scf.if %[[SORTED]] {
 // KERNEL: arith.constant 0x7FC00000 : f32
 
-func.func @block_list(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %l: tensor<?x2x?x?xi32>) -> tensor<?x2x?x16xf32> {
-  %o = attn.attention %q, %k, %v data(%l : tensor<?x2x?x?xi32>) {mask = #attn.block_list<operand = 0, block_q = 16, block_kv = 8>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>
-  return %o : tensor<?x2x?x16xf32>
+func.func @block_list(%q: tensor<?x2x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x32xf32>, %l: tensor<?x2x?x?xi32>) -> tensor<?x2x?x32xf32> {
+  %o = attn.attention %q, %k, %v data(%l : tensor<?x2x?x?xi32>) {mask = #attn.block_list<operand = 0, block_q = 16, block_kv = 8>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x2x?x32xf32>
+  return %o : tensor<?x2x?x32xf32>
 }
 
-func.func @block_mask(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %m: tensor<?x2x?x?xi32>) -> tensor<?x2x?x16xf32> {
-  %o = attn.attention %q, %k, %v data(%m : tensor<?x2x?x?xi32>) {mask = #attn.block_mask<operand = 0, block_q = 16, block_kv = 8>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>
-  return %o : tensor<?x2x?x16xf32>
+func.func @block_mask(%q: tensor<?x2x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x32xf32>, %m: tensor<?x2x?x?xi32>) -> tensor<?x2x?x32xf32> {
+  %o = attn.attention %q, %k, %v data(%m : tensor<?x2x?x?xi32>) {mask = #attn.block_mask<operand = 0, block_q = 16, block_kv = 8>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x2x?x32xf32>
+  return %o : tensor<?x2x?x32xf32>
 }
 
-func.func @offsets(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %s: tensor<?xi64>) -> tensor<?x2x?x16xf32> {
-  %o = attn.attention %q, %k, %v data(%s : tensor<?xi64>) {mask = #attn.documents<operand = 0, layout = offsets, causal = false>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>
-  return %o : tensor<?x2x?x16xf32>
+func.func @offsets(%q: tensor<?x2x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x32xf32>, %s: tensor<?xi64>) -> tensor<?x2x?x32xf32> {
+  %o = attn.attention %q, %k, %v data(%s : tensor<?xi64>) {mask = #attn.documents<operand = 0, layout = offsets, causal = false>} : tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x2x?x32xf32>
+  return %o : tensor<?x2x?x32xf32>
 }
