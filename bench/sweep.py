@@ -629,6 +629,7 @@ def device(prepared, out):
     o = Ops(torch)
     dtypes = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32}
     rows = []
+    machine = f"{torch.cuda.get_device_name()}, PyTorch {torch.__version__}"
     for system in systems:
         name = system["name"]
         row = {k: system[k] for k in ("name", "B", "Hq", "Hkv", "Sq", "Skv", "E", "dtype", "mask",
@@ -708,7 +709,7 @@ def device(prepared, out):
         except Exception as error:
             row["error"] = f"{type(error).__name__}: {str(error)[:300]}"
         print(name, {k: row.get(k) for k in ("check", "attn", "flex", "dense", "error")}, flush=True)
-    machine = f"{torch.cuda.get_device_name()}, PyTorch {torch.__version__}"
+        write(out, rows, machine)  # a run stopped early keeps the rows it has
     lines = write(out, rows, machine)
     scaling = preparation_scaling(prepared, systems, attn, torch, create_block_mask, bench)
     (out / "sweep.md").write_text("\n".join(lines + [""] + scaling) + "\n")

@@ -16,7 +16,7 @@
 #   (a few MiB).
 # device: attn-run --target cuda --check on every hunt case; then every
 #   example under compute-sanitizer memcheck and racecheck (each run bounded
-#   by 120 s); then the invalid data: the runtime refuses the block mask on
+#   by 120 s; ATTN_RELIABILITY_JOBS examples at once, default 4); then the invalid data: the runtime refuses the block mask on
 #   the GPU too, and the kernel given decreasing offsets in device memory
 #   (which the runtime cannot read) runs clean under memcheck (it writes NaN).
 #   Writes REPORT.md; exits 1 on any failure or sanitizer error.
@@ -73,7 +73,8 @@ prepare() {
       rm -f "$dir"/*.npy
       printf '%s\thost\t--batch %s --seed 3\n' "$name" "$b" >> "$list"; continue
     fi
-    printf '%s\tref\t--seed 3 --inputs examples/%s\n' "$name" "$name" >> "$list"
+    # q, k, v are regenerated, so the sizes must be given again.
+    printf '%s\tref\t%s --seed 3 --inputs examples/%s\n' "$name" "$sizes" "$name" >> "$list"
   done
   local invalid=$prepared/invalid-data
   mkdir -p "$invalid/mask" "$invalid/offsets"
@@ -83,6 +84,27 @@ prepare() {
   python3 "$here/test/Reliability/Inputs/write-npy.py" "$invalid/offsets/data0.npy" 100 50 0
   echo "prepared $(grep -c . "$prepared/diff/cases.tsv") hunt cases and $(grep -c . "$list") examples in $prepared ($(du -sh "$prepared" | cut -f1)); $failures failures"
   [ "$failures" -eq 0 ]
+}
+
+# memcheck and racecheck of one example: its report row goes to ROW.
+sanitize_example() {
+  local row=$1 name=$2 kind=$3 args=$4
+  if [ "$kind" != ref ] && [ "$kind" != host ]; then
+    echo "| $name | - | $kind | $kind |" > "$row"; return
+  fi
+  local results="" tool
+  for tool in memcheck racecheck; do
+    local log=examples/$name/$tool.log status=0
+    # shellcheck disable=SC2086
+    timeout 120 compute-sanitizer --tool "$tool" --error-exitcode 9 \
+      ./bin/attn-run "examples/$name/k.atnb" --target cuda --check $args > "$log" 2>&1 || status=$?
+    local summary; summary=$(grep -m1 -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$log" | sed 's/=========//')
+    if [ "$status" -eq 0 ]; then results+=" | ok: ${summary:-no summary}"
+    else results+=" | FAIL (exit $status): ${summary:-$(grep -m1 -E 'error|FAIL' "$log" | cut -c1-120 | tr '|' '/')}"; fi
+  done
+  local sizes; sizes=$(grep -m1 -o '^kernel [^:]*: .*' "examples/$name/memcheck.log" | cut -d: -f2 | sed 's/^ //')
+  echo "| $name | ${sizes:--}$results |" > "$row"
+  echo "$name:$results"
 }
 
 device() {
@@ -111,25 +133,19 @@ device() {
     echo "| example | sizes | memcheck | racecheck |"
     echo "|---|---|---|---|"
   } > "$report"
+  # Up to ATTN_RELIABILITY_JOBS examples (default 4) at once; rows come
+  # back in cases.tsv's order.
+  rm -rf examples/rows && mkdir -p examples/rows
+  local jobs=${ATTN_RELIABILITY_JOBS:-4} line=0
   while IFS=$'\t' read -r name kind args; do
-    if [ "$kind" != ref ] && [ "$kind" != host ]; then
-      echo "| $name | - | $kind | $kind |" >> "$report"; failures=$((failures + 1)); continue
-    fi
-    local results=""
-    for tool in memcheck racecheck; do
-      local log=examples/$name/$tool.log status=0
-      # shellcheck disable=SC2086
-      timeout 120 compute-sanitizer --tool "$tool" --error-exitcode 9 \
-        "$run" "examples/$name/k.atnb" --target cuda --check $args > "$log" 2>&1 || status=$?
-      local summary; summary=$(grep -m1 -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$log" | sed 's/=========//')
-      if [ "$status" -eq 0 ]; then results+=" | ok: ${summary:-no summary}"
-      else results+=" | FAIL (exit $status): ${summary:-$(grep -m1 -E 'error|FAIL' "$log" | cut -c1-120 | tr '|' '/')}"
-        failures=$((failures + 1)); fi
-    done
-    local sizes; sizes=$(grep -m1 -o '^kernel [^:]*: .*' "examples/$name/memcheck.log" | cut -d: -f2 | sed 's/^ //')
-    echo "| $name | ${sizes:--}$results |" >> "$report"
-    echo "$name:$results"
+    line=$((line + 1))
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    sanitize_example "examples/rows/$line" "$name" "$kind" "$args" &
   done < examples/cases.tsv
+  wait
+  local row
+  for row in $(ls examples/rows | sort -n); do cat "examples/rows/$row" >> "$report"; done
+  failures=$((failures + $(grep -c 'FAIL\|compile-failed\|ref-failed' <(cat examples/rows/*) || true)))
   {
     echo
     echo "## Invalid data operands on the GPU"
@@ -137,7 +153,7 @@ device() {
   } >> "$report"
   local refused
   refused=$("$run" invalid-data/k.atnb --target cuda --function block_mask --inputs invalid-data/mask \
-    --batch 1 --seq-q 40 --runs 1 2>&1)
+    --batch 1 --seq-q 40 --runs 20 2>&1)
   if grep -q "dimension 2 is 0, but the kernel reads at least" <<< "$refused"; then
     echo "- block mask with no blocks: refused by the runtime: \`$(grep -m1 error <<< "$refused")\`" >> "$report"
   else
@@ -146,7 +162,7 @@ device() {
   fi
   local status=0
   timeout 120 compute-sanitizer --tool memcheck --error-exitcode 9 "$run" invalid-data/k.atnb \
-    --target cuda --function offsets --inputs invalid-data/offsets --batch 1 --seq-q 40 --runs 1 \
+    --target cuda --function offsets --inputs invalid-data/offsets --batch 1 --seq-q 40 --runs 20 \
     > invalid-data/offsets.log 2>&1 || status=$?
   echo "- decreasing offsets in device memory: exit $status, $(grep -m1 'ERROR SUMMARY' invalid-data/offsets.log | sed 's/=========//')" >> "$report"
   [ "$status" -eq 0 ] || failures=$((failures + 1))

@@ -12,7 +12,8 @@
 #   device regenerates q, k, v from the same seed), and builds the MLIR-free
 #   attn-run and embed into PREPARED/bin, PREPARED/lib. COMPILER_BUILD is a
 #   compiler build folder (default build).
-# device: runs every check with attn-run --target cuda --check:
+# device: runs every check with attn-run --target cuda --check, up to
+#   ATTN_VERIFY_JOBS (default 6) at once:
 #   - "ref":    against the float64 reference outputs (ragged sizes);
 #   - "host":   against the bundle's host binary at B=2, Sq=333, Skv=517
 #               (examples without data operands);
@@ -105,10 +106,32 @@ prepare() {
   [ "$failures" -eq 0 ]
 }
 
+# One row of the report for line LINE of cases.tsv (run in PREPARED).
+check_case() {
+  local line=$1 name=$2 kind=$3 args=$4 note=$5 row=rows/$1
+  if [ "$kind" = skip ]; then
+    echo "| $name | - | - | - | - | NOT CHECKED: $note |" > "$row"; return
+  fi
+  if [ "$kind" = compile ] || [ "$kind" = ref-dump ]; then
+    echo "| $name | $kind | - | - | - | FAILED when preparing |" > "$row"; return
+  fi
+  local log=logs/$name.$kind.device.log status=0
+  # shellcheck disable=SC2086
+  timeout 300 ./bin/attn-run "bundles/$name.atnb" --target cuda --check $args > "$log" 2>&1 || status=$?
+  local err binary sizes result
+  err=$(grep -o 'max_rel_err=[^ ]*' "$log" | cut -d= -f2)
+  binary=$(grep -o 'binary [^ ]* [a-z_]*' "$log" | cut -d' ' -f2-)
+  sizes=$(grep -o '^kernel [^:]*: .*' "$log" | cut -d: -f2 | sed 's/^ //')
+  if [ "$status" -eq 0 ]; then result=PASS; else
+    result="FAIL: $(grep -m1 -E 'error:|problem:|FAIL' "$log" | cut -c1-160 | tr '|' '/')"; fi
+  echo "| $name | $kind | ${sizes:--} | ${binary:--} | ${err:--} | $result |" > "$row"
+  echo "$name $kind: $result ${err:-}"
+}
+
 device() {
   local report=${1:?device needs REPORT.md}
   cd "$prepared" || exit 2
-  local run=./bin/attn-run failures=0 checks=0
+  local run=./bin/attn-run
   {
     echo "# GPU verification of the NVIDIA target"
     echo
@@ -129,33 +152,24 @@ device() {
     echo "| example | check | sizes | binary | max_rel_err | result |"
     echo "|---|---|---|---|---|---|"
   } > "$report"
-  local skipped=0
+  # Each case writes its row to rows/N (N its line in cases.tsv); up to
+  # ATTN_VERIFY_JOBS cases (default 6) run at once on the one GPU.
+  rm -rf rows && mkdir -p rows
+  local jobs=${ATTN_VERIFY_JOBS:-6} line=0
   while IFS=$'\t' read -r name kind args note; do
-    if [ "$kind" = skip ]; then
-      echo "| $name | - | - | - | - | NOT CHECKED: $note |" >> "$report"
-      skipped=$((skipped + 1)); continue
-    fi
-    checks=$((checks + 1))
-    if [ "$kind" = compile ] || [ "$kind" = ref-dump ]; then
-      echo "| $name | $kind | - | - | - | FAILED when preparing |" >> "$report"
-      failures=$((failures + 1)); continue
-    fi
-    local log=logs/$name.$kind.device.log status=0
-    # shellcheck disable=SC2086
-    timeout 300 "$run" "bundles/$name.atnb" --target cuda --check $args > "$log" 2>&1 || status=$?
-    local err binary sizes result
-    err=$(grep -o 'max_rel_err=[^ ]*' "$log" | cut -d= -f2)
-    binary=$(grep -o 'binary [^ ]* [a-z_]*' "$log" | cut -d' ' -f2-)
-    sizes=$(grep -o '^kernel [^:]*: .*' "$log" | cut -d: -f2 | sed 's/^ //')
-    if [ "$status" -eq 0 ]; then result=PASS; else
-      result="FAIL: $(grep -m1 -E 'error:|problem:|FAIL' "$log" | cut -c1-160 | tr '|' '/')"
-      failures=$((failures + 1)); fi
-    echo "| $name | $kind | ${sizes:--} | ${binary:--} | ${err:--} | $result |" >> "$report"
-    echo "$name $kind: $result ${err:-}"
+    line=$((line + 1))
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    check_case "$line" "$name" "$kind" "$args" "$note" &
   done < cases.tsv
+  wait
+  local row
+  for row in $(ls rows | sort -n); do cat "rows/$row" >> "$report"; done
+  local checks skipped failures
+  checks=$(grep -vc '| NOT CHECKED: ' <(cat rows/*) || true)
+  skipped=$(grep -c '| NOT CHECKED: ' <(cat rows/*) || true)
+  failures=$(grep -vcE '\| PASS \|$|\| NOT CHECKED: ' <(cat rows/*) || true)
 
-  # ATTN_VERIFY_SANITIZE=0 leaves out memcheck and the embed example (for
-  # runs that split cases.tsv over several processes: one of them does them).
+  # ATTN_VERIFY_SANITIZE=0 leaves out memcheck and the embed example.
   if [ "${ATTN_VERIFY_SANITIZE:-1}" != 0 ]; then
   {
     echo

@@ -191,7 +191,9 @@ class Report:
         self.rows, self.passed, self.failed = [], 0, 0
 
     def add(self, name, ok, detail):
-        self.rows.append(f"| {name} | {'PASS' if ok else 'FAIL'} | {detail} |")
+        # Mask names such as "sinks 4 | window 256" must not split the table's cells.
+        cell = lambda text: str(text).replace("|", "\\|")  # noqa: E731
+        self.rows.append(f"| {cell(name)} | {'PASS' if ok else 'FAIL'} | {cell(detail)} |")
         self.passed += ok
         self.failed += not ok
         print(f"{'PASS' if ok else 'FAIL'} {name}: {detail}", flush=True)
