@@ -29,7 +29,7 @@ counted exactly from the mask_mod on the GPU. Writes OUT/sweep.md (the
 table: useful TFLOP/s of both, ours / FlexAttention, ours per useful FLOP /
 our dense rate, the block map beside each row), OUT/sweep.json and
 OUT/maps/ (with matplotlib, FlexAttention's own block map of batch row 0,
-head 0 as a PNG beside ours). FlexAttention's create_block_mask time per
+head 0 as a PNG beside ours). FlexAttention's create_block_mask (compiled) time per
 call (its second call) is reported for
 every data mask (attn computes visit ranges inside the kernel, O(tiles)),
 and for documents (ids) at 16k, 64k and 128k next to our kernel's time.
@@ -178,6 +178,7 @@ def parse_spec(path, seq):
     if any(d is None for d in qd[2:3]) and any(
             t.count("?") >= 2 and re.search(r"\?x\?x[a-z]", t) for t in data_types):
         seq = min(seq, 4096)
+    system["static_seq"] = qd[2] is not None
     system["B"] = qd[0] or BATCH
     system["Hq"], system["Hkv"] = qd[1], kd[1]
     system["Sq"] = qd[2] or seq
@@ -448,7 +449,7 @@ def make_data(system, xp, rng):
 
 
 def array(xp, values, dtype):
-    name = {"i8": "int8", "i32": "int32", "i64": "int64", "f32": "float32"}[dtype]
+    name = {"i8": "uint8", "i32": "int32", "i64": "int64", "f32": "float32"}[dtype]
     if xp.__name__ == "torch":
         return xp.tensor(values, dtype=getattr(xp, name), device="cuda")
     return xp.array(values, dtype=name)
@@ -458,10 +459,10 @@ def random_blocks(xp, shape, dtype, rng):
     if xp.__name__ == "torch":
         generator = xp.Generator(device="cuda").manual_seed(rng.randrange(2 ** 31))
         keep = xp.rand(shape, device="cuda", generator=generator) < 0.25
-        return keep.to(xp.int8 if dtype == "i8" else xp.int32)
+        return keep.to(xp.uint8 if dtype == "i8" else xp.int32)
     import numpy as np
     return (np.random.default_rng(rng.randrange(2 ** 31)).random(shape) < 0.25).astype(
-        {"i8": "int8", "i32": "int32", "i64": "int64"}[dtype])
+        {"i8": "uint8", "i32": "int32", "i64": "int64"}[dtype])
 
 
 def random_normal(xp, shape, dtype, rng):
@@ -555,6 +556,17 @@ def prepare(prepared, build, seq, targets, only):
             system["kernel_tiles"] = kernel_tiles(attn_opt, spec, system, log)
             maps = sorted(p.name for p in (prepared / "maps").glob(f"{name}-*.svg"))
             system["maps"] = maps
+            if system["data"] and not system.get("static_seq"):
+                # The check's data operands (valid ones only the compiler's
+                # reference knows); the expected outputs are left out, so the
+                # device checks against the bundle's host binary.
+                inputs = prepared / "check-inputs" / name
+                proc = run_tool([Path(build) / "bin" / "attn-run", spec, "--target", "ref",
+                                 "--seed", "1", "--dump", inputs] + CHECK_ARGS, log)
+                if proc.returncode != 0:
+                    system["error"] = "reference dump for the check failed (see logs)"
+                for produced in ("q", "k", "v", "o", "lse"):
+                    (inputs / f"{produced}.npy").unlink(missing_ok=True)
         systems.append(system)
         print(f"{name}: {system.get('error', 'ok')} {system.get('resources') or ''}", flush=True)
     (prepared / "systems.json").write_text(json.dumps(systems, indent=1))
@@ -565,10 +577,22 @@ def prepare(prepared, build, seq, targets, only):
 # device (GPU machine)
 # ---------------------------------------------------------------------------
 
-def attn_run_check(prepared, name):
+def check_arguments(system):
+    """attn-run's sizes for the check: static lengths stay as the spec has
+    them; data operands come from the folder prepare dumped (q, k, v are
+    regenerated from the same seed)."""
+    if system.get("static_seq"):
+        return ["--batch", "1", "--seed", "1"]
+    if system["data"]:
+        return CHECK_ARGS + ["--seed", "1", "--inputs", str(Path("check-inputs") / system["name"])]
+    return CHECK_ARGS
+
+
+def attn_run_check(prepared, system):
+    name = system["name"]
     command = [str(Path(prepared) / "bin" / "attn-run"), str(Path(prepared) / "bundles" / f"{name}.atnb"),
-               "--target", "cuda", "--check"] + CHECK_ARGS
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=600)
+               "--target", "cuda", "--check"] + check_arguments(system)
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=prepared)
     return ("PASS" if proc.returncode == 0 else "FAIL"), proc.stdout + proc.stderr
 
 
@@ -613,7 +637,8 @@ def device(prepared, out):
     import random
     import torch
     import triton.testing as tt
-    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    from torch.nn.attention.flex_attention import create_block_mask as eager_block_mask
+    from torch.nn.attention.flex_attention import flex_attention
     import torch._dynamo
     torch._dynamo.config.cache_size_limit = 4096
     torch._dynamo.config.accumulated_cache_size_limit = 4096
@@ -625,6 +650,10 @@ def device(prepared, out):
     systems = json.loads((prepared / "systems.json").read_text())
     (out / "maps").mkdir(parents=True, exist_ok=True)
     flex = torch.compile(flex_attention, dynamic=False)
+    # Compiled, as FlexAttention recommends for long sequences: the eager
+    # create_block_mask materializes the whole [B, H, Sq, Skv] mask (128 GiB
+    # for B=2, H=32 at 16k).
+    create_block_mask = torch.compile(eager_block_mask)
     bench = lambda fn: tt.do_bench(fn, warmup=25, rep=100, return_mode="median")  # noqa: E731
     o = Ops(torch)
     dtypes = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32}
@@ -641,7 +670,7 @@ def device(prepared, out):
         if "error" in system:
             row["error"] = system["error"]
             continue
-        row["check"], log = attn_run_check(prepared, name)
+        row["check"], log = attn_run_check(prepared, system)
         (out / f"{name}.check.log").write_text(log)
         try:
             rng = random.Random(7)
