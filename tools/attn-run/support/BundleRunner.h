@@ -43,6 +43,11 @@ struct RunRequest {
   std::string inputsDirectory;
   /// Compare with expected outputs; else time the kernel.
   bool check = false;
+  /// --target cuda: run the kernel's backward <name>_grad (attn-compile
+  /// grad=true) after it, on its O and LSE and a seeded dO; with `check`,
+  /// compare dQ, dK and dV with the bundle's host binary on the same inputs
+  /// and repeat the run to show it is bit-identical, else time it.
+  bool gradients = false;
   /// Let --check pass on generated values of data operands that only a
   /// custom region reads (arbitrary: nothing says which values it expects).
   bool allowArbitraryRegionData = false;
