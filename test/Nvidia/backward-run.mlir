@@ -14,14 +14,9 @@
 // RUN: not attn-run-nomlir %t/grad.atnb --function causal_grad --target cuda --gradients --check 2>&1 | FileCheck %s --check-prefix=DIRECT
 // DIRECT: error: kernel 'causal_grad' of {{.*}}grad.atnb has no backward kernel 'causal_grad_grad'
 
-// The MLIR-free attn-run runs backward kernels on CUDA only; inputs are
-// generated.
+// The MLIR-free attn-run runs backward kernels on CUDA only.
 // RUN: not attn-run-nomlir %t/grad.atnb --target host --gradients --check 2>&1 | FileCheck %s --check-prefix=HOST
 // HOST: error: --gradients applies only to --target cuda in this attn-run
-// RUN: not attn-run-nomlir %t/grad.atnb --target cuda --gradients --inputs %t 2>&1 | FileCheck %s --check-prefix=INPUTS
-// INPUTS: error: --gradients generates its inputs: --inputs does not apply
-// RUN: not attn-run %t/grad.atnb --target cuda --gradients --inputs %t 2>&1 | FileCheck %s --check-prefix=INPUTS2
-// INPUTS2: error: --gradients on a bundle generates its inputs: --inputs and --allow-arbitrary-region-data do not apply
 // RUN: not attn-run %t/grad.atnb --target hip --gradients --check 2>&1 | FileCheck %s --check-prefix=HIP
 // HIP: error: --gradients applies to --target ref (without --equivalent and --dump), to --target host --check and to --target cuda
 

@@ -44,10 +44,11 @@ constexpr const char *kUsage =
     "                 after warm-up, CUDA inputs rotated through more than\n"
     "                 twice the L2)\n"
     "  --gradients    (cuda) run the kernel, then its backward <name>_grad\n"
-    "                 (attn-compile grad=true) on its O and LSE and a seeded\n"
-    "                 dO; with --check compare dq, dk, dv with the bundle's\n"
-    "                 host binary on the same inputs and run the backward\n"
-    "                 twice (bit-identical or FAIL), else time the backward\n"
+    "                 (attn-compile grad=true) on its O and LSE and a dO\n"
+    "                 drawn from --seed; with --check compare dq, dk, dv\n"
+    "                 with the bundle's host binary on the same inputs and\n"
+    "                 run the backward --runs times (default 2; bit-identical\n"
+    "                 or FAIL), else time the backward\n"
     "  --target hip   the bundle's HSACO for the ROCm device's architecture,\n"
     "                 through libamdhip64.so ($ATTN_HIP_LIBRARY names\n"
     "                 another); --device N picks the device\n"
@@ -204,15 +205,17 @@ int main(int argc, char **argv) {
                    : "unknown --target '" + target + "' (host, cuda or hip)");
     return 1;
   }
-  if (request.check && (request.runs || request.usefulDensity)) {
-    printError("--runs and --useful-density apply only without --check");
+  if (request.check && (request.usefulDensity ||
+                        (request.runs && !request.gradients))) {
+    printError("--runs and --useful-density apply only without --check "
+               "(--runs with --gradients --check: backward runs compared)");
     return 1;
   }
   if (!request.check && request.tolerance) {
     printError("--tolerance applies only with --check");
     return 1;
   }
-  if (request.target == Target::Cuda && request.runs &&
+  if (request.target == Target::Cuda && request.runs && !request.check &&
       *request.runs < kMinCudaRuns) {
     printError("--target cuda times the median of at least " +
                std::to_string(kMinCudaRuns) + " runs, got --runs " +
@@ -223,10 +226,6 @@ int main(int argc, char **argv) {
     printError("--gradients applies only to --target cuda in this attn-run "
                "(the compiler-built attn-run checks the host's backward with "
                "--target host --check --gradients)");
-    return 1;
-  }
-  if (request.gradients && !request.inputsDirectory.empty()) {
-    printError("--gradients generates its inputs: --inputs does not apply");
     return 1;
   }
   if (request.target == Target::Host && request.device != 0) {

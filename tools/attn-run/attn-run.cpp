@@ -12,7 +12,7 @@
 //                    [--tolerance T]
 // attn-run BUNDLE --target cuda --gradients [--check [--tolerance T] |
 //                    --runs N] [--function NAME] [--batch B] [--seq-q SQ]
-//                    [--seq-kv SKV] [--seed S] [--device N]
+//                    [--seq-kv SKV] [--seed S | --inputs DIR] [--device N]
 //
 // `--target ref` evaluates the spec with the float64 reference interpreter.
 // The compiled targets run a bundle through the runtime (support/, shared
@@ -395,9 +395,9 @@ int main(int argc, char **argv) {
                "and --dump), to --target host --check and to --target cuda");
     return 1;
   }
-  if ((bundleGradients || cudaGradients) &&
+  if (bundleGradients &&
       (!inputsDirectory.empty() || allowArbitraryRegionData)) {
-    printError("--gradients on a bundle generates its inputs: "
+    printError("--target host --check --gradients generates its inputs: "
                "--inputs and --allow-arbitrary-region-data do not apply");
     return 1;
   }
@@ -419,11 +419,14 @@ int main(int argc, char **argv) {
                "host/cuda/hip --check");
     return 1;
   }
-  if (check && (runs.getNumOccurrences() || usefulDensity.getNumOccurrences())) {
-    printError("--runs and --useful-density apply only without --check");
+  if (check && (usefulDensity.getNumOccurrences() ||
+                (runs.getNumOccurrences() && !cudaGradients))) {
+    printError("--runs and --useful-density apply only without --check "
+               "(--runs with --target cuda --gradients --check: backward "
+               "runs compared)");
     return 1;
   }
-  if (runs.getNumOccurrences() && runs < (target == Target::Cuda
+  if (runs.getNumOccurrences() && !check && runs < (target == Target::Cuda
                                               ? ::attn::run::kMinCudaRuns
                                               : 1u)) {
     printError("--runs must be >= " +

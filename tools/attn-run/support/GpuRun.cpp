@@ -219,8 +219,9 @@ double relativeError(const Array &candidate, const Array &reference) {
 
 /// The forward kernel on the device (outputs poisoned), then its backward
 /// on the forward's O and LSE and a seeded dO: checked against the host
-/// binary's backward on the same inputs and run twice (each time on
-/// poisoned outputs) to compare the runs bit for bit, or timed.
+/// binary's backward on the same inputs and run --runs times (default 2,
+/// each time on poisoned outputs) to compare the runs bit for bit, or
+/// timed.
 int runGpuGradients(const GpuRunTarget &target, const RunRequest &request,
                     const bundle::Bundle &model, const bundle::Kernel &forward,
                     const Signature &signature, Problem &problem,
@@ -331,10 +332,14 @@ int runGpuGradients(const GpuRunTarget &target, const RunRequest &request,
       return 1;
   }
 
-  // Two device runs, each on freshly poisoned outputs.
-  std::vector<std::vector<HostBuffer>> runs(2);
-  for (size_t run = 0; run < runs.size(); ++run) {
+  // `runs` device runs (default 2), each on freshly poisoned outputs; the
+  // first is compared with the host, the others with the first bit for bit.
+  unsigned runs = std::max(2u, request.runs.value_or(2));
+  std::vector<HostBuffer> firstRun;
+  bool identical = true;
+  for (unsigned run = 0; run < runs; ++run) {
     if (run > 0) {
+      buffers.clear();
       if (!stageOnHost(*backward, backwardProblem, buffers))
         return 1;
       first = DeviceCopy();
@@ -347,8 +352,17 @@ int runGpuGradients(const GpuRunTarget &target, const RunRequest &request,
       if (backward->args[position].role == bundle::Role::Output &&
           !downloadArgument(target, first, buffers, position))
         return 1;
-    runs[run] = std::move(buffers);
-    buffers.clear();
+    if (run == 0) {
+      firstRun = std::move(buffers);
+      continue;
+    }
+    for (size_t position = 0; position < backward->args.size(); ++position) {
+      if (backward->args[position].role != bundle::Role::Output)
+        continue;
+      const HostBuffer &one = firstRun[position], &other = buffers[position];
+      identical &= one.byteSize() == other.byteSize() &&
+                   std::memcmp(one.data(), other.data(), one.byteSize()) == 0;
+    }
   }
 
   double tolerance =
@@ -356,21 +370,18 @@ int runGpuGradients(const GpuRunTarget &target, const RunRequest &request,
   double worst = relativeError(deviceForward.output, hostForward.output);
   std::cout << "o: rel_err=" << formatNumber(worst)
             << " (against the host binary)\n";
-  bool identical = true;
   for (size_t position = 0; position < backward->args.size(); ++position) {
     const bundle::Arg &arg = backward->args[position];
     if (arg.role != bundle::Role::Output)
       continue;
-    double error = relativeError(runs[0][position].read(),
+    double error = relativeError(firstRun[position].read(),
                                  hostBuffers[position].read());
     std::cout << arg.name << ": rel_err=" << formatNumber(error) << "\n";
     worst = std::max(worst, error);
-    const HostBuffer &one = runs[0][position], &other = runs[1][position];
-    identical &= one.byteSize() == other.byteSize() &&
-                 std::memcmp(one.data(), other.data(), one.byteSize()) == 0;
   }
   bool passed = worst <= tolerance && identical;
   std::cout << "backward runs bit-identical: " << (identical ? "yes" : "no")
+            << " (" << runs << " runs)"
             << "\nmax_rel_err=" << formatNumber(worst) << " (tolerance "
             << formatNumber(tolerance) << ", against the host binary)\n"
             << (passed ? "PASS" : "FAIL") << "\n";
