@@ -48,6 +48,16 @@
 // GPU-NOT: gpu.block_id z
 // GPU: gpu.return
 
+// No scratch memory: D is recomputed where it is read, per row (a quad's
+// butterfly: 4 shuffles in all) and per column tile (into shared memory).
+// RUN: attn-opt %s --attn-compile="targets=sm_90 grad=true emit=gpu" | FileCheck %s --check-prefix=NOSCRATCH
+// NOSCRATCH-LABEL: gpu.module @causal_grad
+// NOSCRATCH-NOT: memref.alloc
+// NOSCRATCH-COUNT-4: gpu.shuffle xor
+// NOSCRATCH-NOT: gpu.shuffle
+// NOSCRATCH-NOT: memref.alloc
+// NOSCRATCH: gpu.module @gqa_f16
+
 func.func @causal(%q: tensor<?x2x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>) -> (tensor<?x2x?x64xbf16>, tensor<?x2x?xf32>) {
   %o, %lse = attn.attention %q, %k, %v {mask = #attn.causal} : tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x2x?x64xbf16>, tensor<?x2x?xf32>
   return %o, %lse : tensor<?x2x?x64xbf16>, tensor<?x2x?xf32>
