@@ -17,6 +17,7 @@
 #include "attn/Target/TargetBackend.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include <map>
 
@@ -92,10 +93,12 @@ public:
   }
 
   void constrainArguments(std::vector<bundle::Arg> &arguments) const override {
-    // Q, K and V are staged by 16-byte copies; O is stored two elements at
-    // a time, which the same alignment covers.
+    // Q, K and V (and in backward kernels every operand of a product: O
+    // and dO) are staged by 16-byte copies; O, dQ, dK and dV are stored two
+    // elements at a time, which the same alignment covers.
     for (bundle::Arg &arg : arguments)
-      if (llvm::is_contained({"q", "k", "v", "o"}, arg.name))
+      if (llvm::is_contained({"q", "k", "v", "o", "do", "dq", "dk", "dv"},
+                             arg.name))
         arg.withAlignment(16);
   }
 
@@ -104,6 +107,12 @@ public:
     GpuTiling tiling = tilingFor(spec, request);
     return Tiles{tiling.blockQ, tiling.blockKV};
   }
+  Tiles chooseGradientTiles(const KernelSpec &,
+                            const CompileRequest &) const override {
+    GpuTiling tiling = gradientTiling();
+    return Tiles{tiling.blockQ, tiling.blockKV};
+  }
+  bool compilesGradients() const override { return true; }
 
   LogicalResult compile(ArrayRef<TiledSpec> specs,
                         const CompileRequest &request, Location loc,
@@ -114,6 +123,17 @@ private:
     auto it = request.options.find("report-resources");
     return it != request.options.end() && it->second != "false" &&
            it->second != "0";
+  }
+  /// Backward kernels run 64 x 64 tiles on 4 warps: both phases (rows of
+  /// keys and rows of queries) share the launch's block of threads, and the
+  /// four accumulators of a key tile (S, dP, dK, dV) fit registers at head
+  /// dimension 128 no larger tile would.
+  static GpuTiling gradientTiling() {
+    GpuTiling tiling;
+    tiling.blockQ = 64;
+    tiling.blockKV = 64;
+    tiling.warps = 4;
+    return tiling;
   }
   static GpuTiling tilingFor(const KernelSpec &spec,
                              const CompileRequest &request) {
@@ -132,6 +152,12 @@ private:
     }
     return tiling;
   }
+  /// Emits the phases of the backward kernel `tiled` into `kernel`, all in
+  /// one launch (foldRowProductPhases makes them independent); returns its
+  /// dynamic shared memory and sets `phaseCount`.
+  FailureOr<int64_t> emitGradientKernel(gpu::GPUFuncOp kernel,
+                                        const TiledSpec &tiled,
+                                        int64_t &phaseCount);
   /// The ptxas to use, or none (with a remark) when there is none and
   /// nothing needs one.
   FailureOr<std::optional<std::string>>
@@ -156,6 +182,56 @@ NvidiaBackend::ptxasForCubins(const CompileRequest &request, Location loc) {
   return ptxas;
 }
 
+FailureOr<int64_t> NvidiaBackend::emitGradientKernel(gpu::GPUFuncOp kernel,
+                                                     const TiledSpec &tiled,
+                                                     int64_t &phaseCount) {
+  std::vector<GradientPhase> phases = tiled.phases;
+  if (failed(foldRowProductPhases(phases)))
+    return failure();
+  phaseCount = phases.size();
+  Type elementType = tiled.spec.arguments[0].type.getElementType();
+  SmallVector<std::unique_ptr<NvidiaScheduleTarget>> targets;
+  int64_t sharedBytes = 0;
+  for (auto [position, phase] : llvm::enumerate(phases)) {
+    for (const PhaseTensor &tensor : phase.tensors)
+      if (tensor.scratch >= 0)
+        return phase.program.cascade.emitError()
+               << "grad=true: the NVIDIA backward kernel cannot pass @"
+               << tensor.name.getValue()
+               << " between its phases (only per-row products such as "
+                  "D = rowsum(dO O) are recomputed where they are read)";
+    auto target =
+        std::make_unique<NvidiaScheduleTarget>(gradientTiling(), elementType);
+    target->setGradientPhase(position, phaseCount);
+    if (failed(target->checkProgram(phase.program, tiled.spec)))
+      return failure();
+    sharedBytes = std::max(sharedBytes,
+                           target->gradientSharedMemoryBytes(phase.program));
+    targets.push_back(std::move(target));
+  }
+  ImplicitLocOpBuilder b(kernel.getLoc(), kernel.getContext());
+  b.setInsertionPointToStart(&kernel.getBody().front());
+  ValueRange arguments = kernel.getArguments();
+  // q [B, Hq, Sq, E] and k [B, Hkv, Skv, E] give the sizes of every phase.
+  Value query = arguments[0], key = arguments[1];
+  for (auto [phase, target] : llvm::zip_equal(phases, targets)) {
+    schedule::GradientOperands operands;
+    for (const PhaseTensor &tensor : phase.tensors)
+      operands.tensors[tensor.name] = arguments[tensor.argument];
+    for (unsigned data : phase.data)
+      operands.data.push_back(arguments[data]);
+    operands.batchSize = memref::DimOp::create(b, query, 0);
+    operands.seqQ = memref::DimOp::create(b, query, 2);
+    operands.seqKV = memref::DimOp::create(b, key, 2);
+    operands.queryHeads = cast<MemRefType>(query.getType()).getDimSize(1);
+    operands.kvHeads = cast<MemRefType>(key.getType()).getDimSize(1);
+    schedule::emitGradientKernel(b, phase.program, *target, operands);
+  }
+  gpu::ReturnOp::create(b);
+  targets.front()->finalize(kernel);
+  return sharedBytes;
+}
+
 LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
                                      const CompileRequest &request,
                                      Location loc, CompileOutput &output) {
@@ -166,19 +242,32 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
   struct Built {
     std::string moduleName, entry;
     int64_t blockQ, threads, sharedBytes;
+    /// Backward kernels: the phases sharing the launch (blockIdx.z).
+    int64_t phases = 0;
   };
   // built[spec][family].
   SmallVector<SmallVector<Built>> built;
   for (const TiledSpec &tiled : specs) {
-    GpuTiling tiling = tilingFor(tiled.spec, request);
+    GpuTiling tiling =
+        tiled.isGradient() ? gradientTiling() : tilingFor(tiled.spec, request);
     Type elementType = tiled.spec.arguments[0].type.getElementType();
     built.emplace_back();
     for (const KernelFamily &family : families) {
+      if (tiled.isGradient() && family.hopper)
+        return emitError(loc)
+               << "attn-compile: grad=true: the sm_90a kernel has no "
+                  "backward yet (@"
+               << tiled.name
+               << "); list sm_90 instead, whose mma.sync backward runs on "
+                  "sm_90 devices";
       std::unique_ptr<NvidiaScheduleTarget> target =
           family.makeTarget(tiling, elementType);
-      if (failed(target->checkProgram(tiled.program, tiled.spec)))
+      if (!tiled.isGradient() &&
+          failed(target->checkProgram(tiled.program, tiled.spec)))
         return failure();
-      Location kernelLoc = tiled.program.cascade.getLoc();
+      Location kernelLoc = tiled.isGradient()
+                               ? tiled.spec.function.getLoc()
+                               : tiled.program.cascade.getLoc();
       OpBuilder builder = OpBuilder::atBlockEnd(kernels->getBody());
       std::string moduleName = tiled.name + family.moduleSuffix;
       if (kernels->lookupSymbol(moduleName))
@@ -210,6 +299,16 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
         kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                         builder.getI32IntegerAttr(static_cast<int32_t>(
                             tiling.minBlocksPerMultiprocessor)));
+      }
+      if (tiled.isGradient()) {
+        int64_t phases = 0;
+        FailureOr<int64_t> sharedBytes =
+            emitGradientKernel(kernel, tiled, phases);
+        if (failed(sharedBytes))
+          return failure();
+        built.back().push_back(
+            {moduleName, entry, tiling.blockQ, threads, *sharedBytes, phases});
+        continue;
       }
       ImplicitLocOpBuilder b(kernelLoc, builder.getContext());
       b.setInsertionPointToStart(&kernel.getBody().front());
@@ -288,6 +387,9 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
           tiled.spec.arguments[0], kernel.blockQ,
           schedule::staticQueryTileCount(tiled.program), kernel.threads,
           kernel.sharedBytes);
+      // A backward kernel's phases share the launch along z.
+      if (kernel.phases)
+        launch.grid[2] = launch.grid[2] * bundle::Expr::constant(kernel.phases);
       auto addBinary = [&](bundle::BinaryKind kind, StringRef data) {
         bundle::Binary gpuBinary;
         gpuBinary.target = binary.chip;

@@ -72,6 +72,15 @@ Value NvidiaMatrixTarget::sharedView(Value byteOffset,
   return memref::ViewOp::create(b, type, sharedBase, byteOffset, ValueRange{});
 }
 
+Value NvidiaMatrixTarget::sharedView(int64_t byteOffset,
+                                     ArrayRef<int64_t> shape, Type type) {
+  auto viewType =
+      MemRefType::get(shape, type, MemRefLayoutAttrInterface(),
+                      cast<MemRefType>(sharedBase.getType()).getMemorySpace());
+  Value offset = index(byteOffset);
+  return memref::ViewOp::create(b, viewType, sharedBase, offset, ValueRange{});
+}
+
 Value NvidiaMatrixTarget::swizzledColumn(Value row, Value chunk) {
   Value phase = arith::RemUIOp::create(b, row, index(kSwizzleRows));
   Value physical = arith::XOrIOp::create(b, chunk, phase);

@@ -70,6 +70,8 @@ public:
   /// A `shape` view of dynamic shared memory starting `byteOffset` bytes in.
   Value sharedView(int64_t byteOffset, ArrayRef<int64_t> shape);
   Value sharedView(Value byteOffset, ArrayRef<int64_t> shape);
+  /// The same with elements of `type` (f32 scratch rows).
+  Value sharedView(int64_t byteOffset, ArrayRef<int64_t> shape, Type type);
   /// The shared-memory address of the first byte of dynamic shared memory
   /// (index), as matrix descriptors and alignment need it.
   Value sharedBaseAddress();

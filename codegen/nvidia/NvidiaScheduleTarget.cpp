@@ -6,6 +6,9 @@
 #include "attn/Schedule/TileProgram.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -51,8 +54,80 @@ int64_t NvidiaScheduleTarget::sharedMemoryBytes(const KernelSpec &spec) const {
   return query + keys + values;
 }
 
+/// The largest depth of a gradient program's product operands.
+static int64_t largestOperandDepth(const TileProgram &program) {
+  int64_t depth = 0;
+  for (const auto *ops : {&program.prologue, &program.body})
+    for (const TileOp &op : *ops)
+      for (const ProductOperand &operand : op.operands)
+        depth = std::max(depth, operand.depth);
+  return depth;
+}
+
+void NvidiaScheduleTarget::setGradientPhase(int64_t phase, int64_t phases) {
+  gradientPhase = phase;
+  gradientPhases = phases;
+}
+
+int64_t NvidiaScheduleTarget::gradientSharedMemoryBytes(
+    const TileProgram &program) const {
+  int64_t rows = program.transposed ? program.blockKV : program.blockQ;
+  int64_t columns = program.transposed ? program.blockQ : program.blockKV;
+  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
+  int64_t depth = largestOperandDepth(program);
+  return (rows + columns) * depth * elementBytes + columns * 4;
+}
+
+LogicalResult
+NvidiaScheduleTarget::checkGradientProgram(const TileProgram &program) {
+  CascadeOp op = program.cascade;
+  if (!elementType.isF16() && !elementType.isBF16())
+    return op.emitError() << "grad=true: the NVIDIA backward kernels need f16 "
+                          << "or bf16 inputs, got " << elementType;
+  if (!gradientPhases)
+    return op.emitError() << "grad=true: the NVIDIA target runs gradient "
+                          << "programs only as phases of a backward kernel";
+  int64_t rows = program.transposed ? program.blockKV : program.blockQ;
+  int64_t columns = program.transposed ? program.blockQ : program.blockKV;
+  if (tiling.warps < 1 || rows != T::kTileM * tiling.warps)
+    return op.emitError() << "grad=true: NVIDIA backward tiles give each warp "
+                          << "16 rows: a tile of " << rows << " rows needs "
+                          << rows / T::kTileM << " warps, got "
+                          << tiling.warps;
+  if (columns < T::kTileK || columns % T::kTileK != 0)
+    return op.emitError() << "grad=true: NVIDIA backward column tiles must be "
+                          << "a positive multiple of " << T::kTileK << ", got "
+                          << columns;
+  int64_t threads = tiling.warps * T::kWarpSize;
+  for (const auto *ops : {&program.prologue, &program.body})
+    for (const TileOp &tileOp : *ops)
+      for (const ProductOperand &operand : tileOp.operands) {
+        if (operand.depth != 64 && operand.depth != 128)
+          return op.emitError()
+                 << "grad=true: the NVIDIA backward kernels support head "
+                 << "dimensions 64 and 128, got " << operand.depth << " (@"
+                 << operand.tensor.getValue() << ")";
+        int64_t rowStep = threads / (operand.depth / T::chunkElementsOf(elementType));
+        if (rowStep == 0 || rows % rowStep != 0 || columns % rowStep != 0)
+          return op.emitError()
+                 << "grad=true: NVIDIA backward tiles of " << rows << " x "
+                 << columns << " cannot be split evenly into 16-byte copies "
+                 << "over " << threads << " threads";
+      }
+  operandDepth = largestOperandDepth(program);
+  int64_t sharedBytes = gradientSharedMemoryBytes(program);
+  if (sharedBytes > kMaxSharedBytes)
+    return op.emitError() << "grad=true: NVIDIA backward tiles need "
+                          << sharedBytes << " bytes of shared memory, more "
+                          << "than the " << kMaxSharedBytes
+                          << " one block may use on sm_80";
+  return success();
+}
+
 LogicalResult NvidiaScheduleTarget::checkProgram(const TileProgram &program,
                                                  const KernelSpec &spec) {
+  if (program.gradient)
+    return checkGradientProgram(program);
   CascadeOp op = program.cascade;
   if (!elementType.isF16() && !elementType.isBF16() && !elementType.isF32())
     return op.emitError() << "the NVIDIA target needs f16, bf16 or f32 "
@@ -134,6 +209,47 @@ void NvidiaScheduleTarget::forEachWorkItem(
       arith::AddIOp::create(b, warpRowOffset, matrix->fragmentRow());
   laneEvenColumn =
       arith::MulIOp::create(b, matrix->fragmentColumnPair(), index(b, 2));
+
+  if (gradientPhases) {
+    assert(operandDepth && "checkProgram runs before the emission");
+    gradientRows = kernel.blockQ;
+    gradientColumns = kernel.blockKV;
+    // blockIdx.z = batch row * phases + phase; the phase's row tiles are
+    // strided over blockIdx.x (the launch has ceil(Sq / block) of them,
+    // whichever rows the phase has); heads past the phase's own are idle.
+    Value z = matrix->blockId(2);
+    Value phases = index(b, gradientPhases);
+    Value batch = arith::DivUIOp::create(b, z, phases);
+    Value phase = arith::RemUIOp::create(b, z, phases);
+    Value head = matrix->blockId(1);
+    Value heads = index(b, kernel.queryHeads);
+    Value isPhase = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, phase,
+                                          index(b, gradientPhase));
+    Value headExists =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, head, heads);
+    Value runs = arith::AndIOp::create(b, isPhase, headExists);
+    auto guard = scf::IfOp::create(b, runs, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard insertion(b);
+    b.setInsertionPointToStart(&guard.getThenRegion().front());
+    Value firstTile = matrix->blockId(0);
+    Value tileStep = gpu::GridDimOp::create(b, gpu::Dimension::x);
+    auto loop = scf::ForOp::create(b, firstTile, kernel.queryTiles, tileStep);
+    b.setInsertionPointToStart(loop.getBody());
+    WorkItem item;
+    item.queryTile = loop.getInductionVar();
+    item.head = head;
+    item.batch = batch;
+    Value group = index(b, kernel.queryHeads / kernel.kvHeads);
+    item.kvHead = arith::DivUIOp::create(b, head, group);
+    Value rows = index(b, gradientRows);
+    item.rowBegin = arith::MulIOp::create(b, item.queryTile, rows);
+    Value rowsEnd = arith::AddIOp::create(b, item.rowBegin, rows);
+    item.rowEnd = arith::MinSIOp::create(b, rowsEnd, kernel.seqQ);
+    body(item);
+    // The next tile's copies reuse the staged operands.
+    matrix->barrier();
+    return;
+  }
 
   int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
   int64_t keyOffset = tiling.blockQ * kernel.headDimQK * elementBytes;
@@ -230,6 +346,9 @@ void NvidiaScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
                                             const KernelContext &kernel,
                                             const WorkItem &item,
                                             const KeyTile &tile) {
+  // Gradient programs copy each product's operands in the product.
+  if (gradientPhases)
+    return;
   copyTileAsync(b, keyShared, {tile.stage}, kernel.operands.key, item.batch,
                 item.kvHead, tile.keys, tiling.blockKV, kernel.headDimQK);
   copyTileAsync(b, valueShared, {tile.stage}, kernel.operands.value,
@@ -302,6 +421,192 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyValue(
   SmallVector<Value> registers;
   for (const Fragment &fragment : sums)
     llvm::append_range(registers, fragment);
+  return registers;
+}
+
+//===--- Products of gradient programs ------------------------------------===//
+// Each product stages its operand tiles by cp.async into the swizzled
+// layout the forward uses, waits for them, multiplies on mma.sync (ldmatrix
+// fragments) and ends with a barrier, so that the next product may
+// overwrite the tiles. Every sum is in a fixed order: no atomics.
+
+Value NvidiaScheduleTarget::rowOperandTile(int64_t rows, int64_t depth) {
+  return matrix->sharedView(0, {rows, depth});
+}
+
+Value NvidiaScheduleTarget::columnOperandTile(int64_t columns, int64_t depth) {
+  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
+  return matrix->sharedView(gradientRows * operandDepth * elementBytes,
+                            {columns, depth});
+}
+
+SmallVector<Value> NvidiaScheduleTarget::multiplyRowsByColumns(
+    ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
+    const KeyTile &tile, const ProductMemRef &rows,
+    const ProductMemRef &columns) {
+  assert(rows.depth == columns.depth && "a product reduces one depth");
+  int64_t depth = rows.depth;
+  Value rowTile = rowOperandTile(kernel.blockQ, depth);
+  Value columnTile = columnOperandTile(kernel.blockKV, depth);
+  copyTileAsync(b, rowTile, {}, rows.memref, item.batch, rows.head, item.rows,
+                kernel.blockQ, depth);
+  copyTileAsync(b, columnTile, {}, columns.memref, item.batch, columns.head,
+                tile.keys, kernel.blockKV, depth);
+  matrix->commitCopies();
+  matrix->waitCopies(0);
+  matrix->barrier();
+  int64_t scoreFragments = kernel.blockKV / T::kTileN;
+  SmallVector<Fragment> scores(scoreFragments, matrix->zeroAccumulator());
+  for (int64_t kStep = 0; kStep < depth / T::kTileK; kStep += 2) {
+    Fragment rowA0 = matrix->loadA(rowTile, {}, warpRowOffset, kStep);
+    Fragment rowA1 = matrix->loadA(rowTile, {}, warpRowOffset, kStep + 1);
+    for (int64_t n = 0; n < scoreFragments; ++n) {
+      Value firstColumn = index(b, T::kTileN * n);
+      auto [columnB0, columnB1] =
+          matrix->loadBPairAlongK(columnTile, {}, firstColumn, kStep);
+      scores[n] = matrix->multiplyAccumulate(rowA0, columnB0, scores[n]);
+      scores[n] = matrix->multiplyAccumulate(rowA1, columnB1, scores[n]);
+    }
+  }
+  matrix->barrier();
+  SmallVector<Value> registers;
+  for (const Fragment &fragment : scores)
+    llvm::append_range(registers, fragment);
+  return registers;
+}
+
+SmallVector<Value> NvidiaScheduleTarget::multiplyScoresByColumns(
+    ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
+    const KeyTile &tile, const ProductMemRef &columns, ArrayRef<Value> scores,
+    ArrayRef<Value> accumulator) {
+  int64_t depth = columns.depth;
+  Value columnTile = columnOperandTile(kernel.blockKV, depth);
+  copyTileAsync(b, columnTile, {}, columns.memref, item.batch, columns.head,
+                tile.keys, kernel.blockKV, depth);
+  matrix->commitCopies();
+  matrix->waitCopies(0);
+  matrix->barrier();
+  int64_t sumFragments = depth / T::kTileN;
+  SmallVector<Fragment> sums;
+  for (int64_t n = 0; n < sumFragments; ++n)
+    sums.push_back(Fragment(accumulator.slice(4 * n, 4)));
+  auto fragmentAt = [&](int64_t n) { return Fragment(scores.slice(4 * n, 4)); };
+  // The scores' C fragments of columns 16 kk .. 16 kk + 15 are the A
+  // fragment of k step kk (rounded to the input type).
+  for (int64_t kStep = 0; kStep < kernel.blockKV / T::kTileK; ++kStep) {
+    Fragment scoreA =
+        matrix->packA(fragmentAt(2 * kStep), fragmentAt(2 * kStep + 1));
+    for (int64_t n = 0; n < sumFragments; n += 2) {
+      Value firstRow = index(b, T::kTileK * kStep);
+      auto [columnB0, columnB1] =
+          matrix->loadBPairTransposed(columnTile, {}, firstRow, n);
+      sums[n] = matrix->multiplyAccumulate(scoreA, columnB0, sums[n]);
+      sums[n + 1] = matrix->multiplyAccumulate(scoreA, columnB1, sums[n + 1]);
+    }
+  }
+  matrix->barrier();
+  SmallVector<Value> registers;
+  for (const Fragment &fragment : sums)
+    llvm::append_range(registers, fragment);
+  return registers;
+}
+
+SmallVector<Value> NvidiaScheduleTarget::loadOperandRow(
+    ImplicitLocOpBuilder &b, const WorkItem &item, const ProductMemRef &operand,
+    const TileRows &rows, Value row) {
+  Value position = rows.position(b, row);
+  int64_t chunk = T::chunkElementsOf(elementType);
+  auto chunkType = VectorType::get({chunk}, elementType);
+  auto wideType = VectorType::get({chunk}, b.getF32Type());
+  SmallVector<Value> elements;
+  for (int64_t first = 0; first < operand.depth; first += chunk) {
+    Value column = index(b, first);
+    Value loaded = vector::LoadOp::create(
+        b, chunkType, operand.memref,
+        ValueRange{item.batch, operand.head, position, column});
+    Value wide = arith::ExtFOp::create(b, wideType, loaded);
+    for (int64_t element = 0; element < chunk; ++element)
+      elements.push_back(vector::ExtractOp::create(b, wide, element));
+  }
+  return elements;
+}
+
+SmallVector<Value> NvidiaScheduleTarget::multiplyRows(
+    ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
+    const ProductMemRef &first, const ProductMemRef &second) {
+  // The four lanes of a quad share rows g and g + 8: lane t sums a quarter
+  // of the depth, then the quad adds the quarters (a fixed butterfly).
+  int64_t quarter = first.depth / 4;
+  Value quarterStart = arith::MulIOp::create(b, matrix->fragmentColumnPair(),
+                                             index(b, quarter));
+  int64_t chunk = T::chunkElementsOf(elementType);
+  auto chunkType = VectorType::get({chunk}, elementType);
+  auto wideType = VectorType::get({chunk}, b.getF32Type());
+  SmallVector<Value> sums;
+  for (int64_t rowOffset : {int64_t(0), int64_t(8)}) {
+    Value row = arith::AddIOp::create(b, warpRowOffsetAndRow,
+                                      index(b, rowOffset));
+    Value position = item.rows.position(b, row);
+    Value sum;
+    for (int64_t offset = 0; offset < quarter; offset += chunk) {
+      Value column = arith::AddIOp::create(b, quarterStart, index(b, offset));
+      Value left = vector::LoadOp::create(
+          b, chunkType, first.memref,
+          ValueRange{item.batch, first.head, position, column});
+      Value right = vector::LoadOp::create(
+          b, chunkType, second.memref,
+          ValueRange{item.batch, second.head, position, column});
+      Value wideLeft = arith::ExtFOp::create(b, wideType, left);
+      Value wideRight = arith::ExtFOp::create(b, wideType, right);
+      for (int64_t element = 0; element < chunk; ++element) {
+        Value x = vector::ExtractOp::create(b, wideLeft, element);
+        Value y = vector::ExtractOp::create(b, wideRight, element);
+        sum = sum ? multiplyAdd(b, x, y, sum)
+                  : Value(arith::MulFOp::create(b, x, y));
+      }
+    }
+    sums.push_back(matrix->reduceAcrossRow(sum, [&](Value x, Value y) {
+      return arith::AddFOp::create(b, x, y);
+    }));
+  }
+  return sums;
+}
+
+SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
+    ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
+    const KeyTile &tile, const ProductMemRef &first,
+    const ProductMemRef &second) {
+  // Thread c computes column c's sum into shared memory; each lane then
+  // reads the columns its accumulator registers hold.
+  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
+  int64_t offset = (gradientRows + gradientColumns) * operandDepth * elementBytes;
+  Value columnSums =
+      matrix->sharedView(offset, {kernel.blockKV}, b.getF32Type());
+  int64_t threads = tiling.warps * T::kWarpSize;
+  for (int64_t start = 0; start < kernel.blockKV; start += threads) {
+    Value column = arith::AddIOp::create(b, matrix->threadId(), index(b, start));
+    Value inTile = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, column,
+                                         index(b, kernel.blockKV));
+    auto owner = scf::IfOp::create(b, inTile, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&owner.getThenRegion().front());
+    SmallVector<Value> left = loadOperandRow(b, item, first, tile.keys, column);
+    SmallVector<Value> right =
+        loadOperandRow(b, item, second, tile.keys, column);
+    Value sum = arith::MulFOp::create(b, left[0], right[0]);
+    for (size_t d = 1; d < left.size(); ++d)
+      sum = multiplyAdd(b, left[d], right[d], sum);
+    memref::StoreOp::create(b, sum, columnSums, ValueRange{column});
+  }
+  matrix->barrier();
+  SmallVector<Value> registers;
+  FragmentLayout layout = accumulatorLayout(kernel.blockKV);
+  for (int64_t columnOffset : layout.columnOffset) {
+    Value column =
+        arith::AddIOp::create(b, laneEvenColumn, index(b, columnOffset));
+    registers.push_back(
+        memref::LoadOp::create(b, columnSums, ValueRange{column}));
+  }
   return registers;
 }
 

@@ -45,6 +45,15 @@ public:
   /// Dynamic shared memory a block of this schedule uses.
   virtual int64_t sharedMemoryBytes(const KernelSpec &spec) const;
 
+  /// Makes this target emit phase `phase` of a backward kernel whose
+  /// `phases` gradient programs run in one launch: blocks with
+  /// blockIdx.z % phases == phase run it (blockIdx.z / phases is the batch
+  /// row), each striding over its row tiles by gridDim.x.
+  void setGradientPhase(int64_t phase, int64_t phases);
+  /// Dynamic shared memory the gradient program needs: the staged row and
+  /// column operand tiles of its products and one f32 per column.
+  int64_t gradientSharedMemoryBytes(const schedule::TileProgram &program) const;
+
   LogicalResult checkProgram(const schedule::TileProgram &program,
                              const KernelSpec &spec) override;
   /// The checks of the K/V staging every NVIDIA kernel shares: at least two
@@ -73,7 +82,10 @@ public:
                    int64_t xorMask) override;
   Type ruleIndexType(Builder &b) const override { return b.getI32Type(); }
 
-  int64_t stages() const override { return tiling.stages; }
+  int64_t stages() const override {
+    // Gradient programs stage the operands of each product in the product.
+    return gradientPhases ? 1 : tiling.stages;
+  }
   void copyQueryTile(ImplicitLocOpBuilder &b,
                      const schedule::KernelContext &kernel,
                      const schedule::WorkItem &item) override;
@@ -99,6 +111,30 @@ public:
                                    ArrayRef<Value> probabilities,
                                    ArrayRef<Value> accumulator) override;
 
+  SmallVector<Value>
+  multiplyRowsByColumns(ImplicitLocOpBuilder &b,
+                        const schedule::KernelContext &kernel,
+                        const schedule::WorkItem &item,
+                        const schedule::KeyTile &tile,
+                        const schedule::ProductMemRef &rows,
+                        const schedule::ProductMemRef &columns) override;
+  SmallVector<Value> multiplyScoresByColumns(
+      ImplicitLocOpBuilder &b, const schedule::KernelContext &kernel,
+      const schedule::WorkItem &item, const schedule::KeyTile &tile,
+      const schedule::ProductMemRef &columns, ArrayRef<Value> scores,
+      ArrayRef<Value> accumulator) override;
+  SmallVector<Value> multiplyRows(ImplicitLocOpBuilder &b,
+                                  const schedule::KernelContext &kernel,
+                                  const schedule::WorkItem &item,
+                                  const schedule::ProductMemRef &first,
+                                  const schedule::ProductMemRef &second) override;
+  SmallVector<Value> multiplyColumns(ImplicitLocOpBuilder &b,
+                                     const schedule::KernelContext &kernel,
+                                     const schedule::WorkItem &item,
+                                     const schedule::KeyTile &tile,
+                                     const schedule::ProductMemRef &first,
+                                     const schedule::ProductMemRef &second) override;
+
   void finalize(Operation *kernel) override;
 
 protected:
@@ -110,6 +146,17 @@ protected:
                      const schedule::TileRows &tileRows, int64_t rows,
                      int64_t columns);
   bool queryInRegisters(int64_t headDimQK) const;
+  LogicalResult checkGradientProgram(const schedule::TileProgram &program);
+  /// Gradient programs: `depth` elements of `operand` at tile row `row`
+  /// (clamped to an existing row), as f32.
+  SmallVector<Value> loadOperandRow(ImplicitLocOpBuilder &b,
+                                    const schedule::WorkItem &item,
+                                    const schedule::ProductMemRef &operand,
+                                    const schedule::TileRows &rows, Value row);
+  /// Gradient programs: the staged operand tiles (rows at offset 0, columns
+  /// after the largest row tile, the per-column f32 values after those).
+  Value rowOperandTile(int64_t rows, int64_t depth);
+  Value columnOperandTile(int64_t columns, int64_t depth);
 
   GpuTiling tiling;
   Type elementType;
@@ -118,6 +165,12 @@ protected:
   /// 16 warp + g and 2 t: the lane's first row and column.
   Value warpRowOffset, warpRowOffsetAndRow, laneEvenColumn;
   SmallVector<Fragment> queryFragments;
+  /// Backward kernels: this program's phase and the number of phases (0:
+  /// a forward kernel).
+  int64_t gradientPhase = 0, gradientPhases = 0;
+  /// Gradient programs: the largest product depth, and the row and column
+  /// counts of its tiles.
+  int64_t operandDepth = 0, gradientRows = 0, gradientColumns = 0;
 };
 
 /// The default schedule for `spec` (by head dimension, element type and

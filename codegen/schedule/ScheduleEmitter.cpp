@@ -72,6 +72,12 @@ SmallVector<Value> ScheduleTarget::multiplyRows(ImplicitLocOpBuilder &,
   llvm_unreachable("only targets whose backend compiles gradients are asked");
 }
 
+SmallVector<Value> ScheduleTarget::multiplyColumns(
+    ImplicitLocOpBuilder &, const KernelContext &, const WorkItem &,
+    const KeyTile &, const ProductMemRef &, const ProductMemRef &) {
+  llvm_unreachable("only targets whose backend folds row products are asked");
+}
+
 /// The patch coordinates of tile row `row` (digits in the patch extents).
 static SmallVector<Value> patchCoordinates(ImplicitLocOpBuilder &b,
                                            const TileRows &rows, Value row) {
@@ -1352,7 +1358,16 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
         assign(op.result, computeValueProduct(op, nullptr));
       break;
     case TileOpKind::RowProduct:
-      llvm_unreachable("row products run in the lane's prologue");
+      // Products of the rows run in the lane's prologue; a per-column one
+      // (a row product folded into a transposed program) runs per tile.
+      assert(op.shape == TileShape::Column &&
+             "row products of the rows run in the lane's prologue");
+      assign(op.result,
+             TileValue{target.multiplyColumns(b, kernel, item, currentTile,
+                                              memRefOf(op.operands[0]),
+                                              memRefOf(op.operands[1])),
+                       op.scale});
+      break;
     case TileOpKind::RowReduce:
       assign(op.result, computeRowReduce(op));
       break;

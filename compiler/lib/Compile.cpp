@@ -626,8 +626,9 @@ LogicalResult AttnCompilePass::compile() {
       tiled.push_back(std::move(*one));
       if (!gradients[position])
         continue;
-      FailureOr<TiledSpec> backward = tileGradient(
-          gradients[position], gradientSignatures[position], tiles);
+      FailureOr<TiledSpec> backward =
+          tileGradient(gradients[position], gradientSignatures[position],
+                       backend->chooseGradientTiles(spec, request));
       if (failed(backward))
         return failure();
       tiled.push_back(std::move(*backward));

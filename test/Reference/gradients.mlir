@@ -14,5 +14,5 @@
 // RUN: not attn-run %examples/causal.mlir --target ref --gradients --batch 1 --seq-q 4 2>&1 | FileCheck %s --check-prefix=NOLSE
 // NOLSE: error: 'attn.cascade' op backward: the backward of softmax attention reads the forward's log-sum-exp
 // RUN: not attn-run %examples/lse.mlir --target ref --gradients --batch 1 --seq-q 4 --equivalent %examples/lse.mlir 2>&1 | FileCheck %s --check-prefix=COMBO
-// COMBO: error: --gradients applies to --target ref (without --equivalent and --dump) and to --target host --check
+// COMBO: error: --gradients applies to --target ref (without --equivalent and --dump), to --target host --check and to --target cuda
 // RUN: not attn-run %t.none --target host --gradients --batch 1 --seq-q 4 2>&1 | FileCheck %s --check-prefix=COMBO

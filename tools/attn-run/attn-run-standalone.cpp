@@ -24,7 +24,7 @@ constexpr const char *kUsage =
     "                [--batch B] [--seq-q SQ] [--seq-kv SKV]\n"
     "                [--seed S] [--inputs DIR] [--device N]\n"
     "                [--check [--tolerance T] | --runs N "
-    "[--useful-density X]]\n"
+    "[--useful-density X]] [--gradients]\n"
     "\n"
     "Runs a kernel of a compiled bundle through the attn runtime (this\n"
     "attn-run is built without the compiler: --target ref is not\n"
@@ -43,6 +43,12 @@ constexpr const char *kUsage =
     "                 the host, 30 and at least 20 on CUDA, 30 on ROCm,\n"
     "                 after warm-up, CUDA inputs rotated through more than\n"
     "                 twice the L2)\n"
+    "  --gradients    (cuda) run the kernel, then its backward <name>_grad\n"
+    "                 (attn-compile grad=true) on its O and LSE and a dO\n"
+    "                 drawn from --seed; with --check compare dq, dk, dv\n"
+    "                 with the bundle's host binary on the same inputs and\n"
+    "                 run the backward --runs times (default 2; bit-identical\n"
+    "                 or FAIL), else time the backward\n"
     "  --target hip   the bundle's HSACO for the ROCm device's architecture,\n"
     "                 through libamdhip64.so ($ATTN_HIP_LIBRARY names\n"
     "                 another); --device N picks the device\n"
@@ -102,12 +108,12 @@ int main(int argc, char **argv) {
       flag = argument.substr(0, equals);
       value = argument.substr(equals + 1);
     }
-    if (flag == "--check") {
+    if (flag == "--check" || flag == "--gradients") {
       if (inlineValue) {
-        printError("--check takes no value");
+        printError(flag + " takes no value");
         return 1;
       }
-      request.check = true;
+      (flag == "--check" ? request.check : request.gradients) = true;
       continue;
     }
     static const char *const valued[] = {
@@ -199,19 +205,27 @@ int main(int argc, char **argv) {
                    : "unknown --target '" + target + "' (host, cuda or hip)");
     return 1;
   }
-  if (request.check && (request.runs || request.usefulDensity)) {
-    printError("--runs and --useful-density apply only without --check");
+  if (request.check && (request.usefulDensity ||
+                        (request.runs && !request.gradients))) {
+    printError("--runs and --useful-density apply only without --check "
+               "(--runs with --gradients --check: backward runs compared)");
     return 1;
   }
   if (!request.check && request.tolerance) {
     printError("--tolerance applies only with --check");
     return 1;
   }
-  if (request.target == Target::Cuda && request.runs &&
+  if (request.target == Target::Cuda && request.runs && !request.check &&
       *request.runs < kMinCudaRuns) {
     printError("--target cuda times the median of at least " +
                std::to_string(kMinCudaRuns) + " runs, got --runs " +
                std::to_string(*request.runs));
+    return 1;
+  }
+  if (request.gradients && request.target != Target::Cuda) {
+    printError("--gradients applies only to --target cuda in this attn-run "
+               "(the compiler-built attn-run checks the host's backward with "
+               "--target host --check --gradients)");
     return 1;
   }
   if (request.target == Target::Host && request.device != 0) {

@@ -10,6 +10,9 @@
 // attn-run BUNDLE --target host --check --gradients [--function NAME]
 //                    [--batch B] [--seq-q SQ] [--seq-kv SKV] [--seed S]
 //                    [--tolerance T]
+// attn-run BUNDLE --target cuda --gradients [--check [--tolerance T] |
+//                    --runs N] [--function NAME] [--batch B] [--seq-q SQ]
+//                    [--seq-kv SKV] [--seed S | --inputs DIR] [--device N]
 //
 // `--target ref` evaluates the spec with the float64 reference interpreter.
 // The compiled targets run a bundle through the runtime (support/, shared
@@ -111,7 +114,11 @@ cl::opt<bool> gradients(
              "differences of sum(O * dO); tolerance 1e-6 unless given. "
              "--target host --check: run the bundle's forward kernel and its "
              "backward <name>_grad (grad=true) and compare dq, dk, dv with "
-             "the float64 backward; tolerance 1e-5 (f32) or 1e-2"),
+             "the float64 backward; tolerance 1e-5 (f32) or 1e-2. "
+             "--target cuda: run the forward kernel and its backward on the "
+             "GPU; with --check compare dq, dk, dv with the bundle's host "
+             "binary on the same inputs and repeat the backward to show it "
+             "bit-identical, else time the backward"),
     cl::cat(category));
 cl::opt<double> tolerance("tolerance",
                           cl::desc("Largest relative error that passes"),
@@ -381,10 +388,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   bool bundleGradients = gradients && target == Target::Host && check;
-  if (gradients && !bundleGradients &&
+  bool cudaGradients = gradients && target == Target::Cuda;
+  if (gradients && !bundleGradients && !cudaGradients &&
       (bundleTarget || !equivalentPath.empty() || !dumpDirectory.empty())) {
     printError("--gradients applies to --target ref (without --equivalent "
-               "and --dump) and to --target host --check");
+               "and --dump), to --target host --check and to --target cuda");
     return 1;
   }
   if (bundleGradients &&
@@ -411,11 +419,14 @@ int main(int argc, char **argv) {
                "host/cuda/hip --check");
     return 1;
   }
-  if (check && (runs.getNumOccurrences() || usefulDensity.getNumOccurrences())) {
-    printError("--runs and --useful-density apply only without --check");
+  if (check && (usefulDensity.getNumOccurrences() ||
+                (runs.getNumOccurrences() && !cudaGradients))) {
+    printError("--runs and --useful-density apply only without --check "
+               "(--runs with --target cuda --gradients --check: backward "
+               "runs compared)");
     return 1;
   }
-  if (runs.getNumOccurrences() && runs < (target == Target::Cuda
+  if (runs.getNumOccurrences() && !check && runs < (target == Target::Cuda
                                               ? ::attn::run::kMinCudaRuns
                                               : 1u)) {
     printError("--runs must be >= " +
@@ -478,6 +489,7 @@ int main(int argc, char **argv) {
     request.seed = seed;
     request.inputsDirectory = inputsDirectory;
     request.check = check;
+    request.gradients = cudaGradients;
     request.allowArbitraryRegionData = allowArbitraryRegionData;
     if (tolerance.getNumOccurrences())
       request.tolerance = tolerance;

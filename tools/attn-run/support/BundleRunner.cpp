@@ -104,6 +104,26 @@ int attn::run::runBundle(const RunRequest &request,
                       "output=...\""));
     return 1;
   }
+  if (request.gradients) {
+    if (request.target != Target::Cuda) {
+      printError("--gradients runs a bundle's backward kernel with --target "
+                 "cuda (the compiler-built attn-run checks the host's with "
+                 "--target host --check --gradients)");
+      return 1;
+    }
+    bool hasBackward = std::any_of(
+        model.kernels.begin(), model.kernels.end(),
+        [&](const bundle::Kernel &other) {
+          return other.name == kernel->name + "_grad";
+        });
+    if (!hasBackward) {
+      printError("kernel '" + kernel->name + "' of " + path +
+                 " has no backward kernel '" + kernel->name +
+                 "_grad'; compile it with --attn-compile=\"targets=host,"
+                 "sm_90 grad=true output=...\"");
+      return 1;
+    }
+  }
   Signature signature;
   if (!analyzeSignature(*kernel, signature))
     return 1;
@@ -216,6 +236,9 @@ int attn::run::runBundle(const RunRequest &request,
     return runHost(request, *kernel, signature, problem, oracle.get(),
                    loaded.get());
   case Target::Cuda:
+    if (request.gradients)
+      return runCudaGradients(request, model, *kernel, signature, problem,
+                              oracle.get(), loaded.get());
     return runCuda(request, *kernel, signature, problem, oracle.get(),
                    loaded.get());
   case Target::Hip:

@@ -43,13 +43,19 @@ struct RunRequest {
   std::string inputsDirectory;
   /// Compare with expected outputs; else time the kernel.
   bool check = false;
+  /// --target cuda: run the kernel's backward <name>_grad (attn-compile
+  /// grad=true) after it, on its O and LSE and a seeded dO; with `check`,
+  /// compare dQ, dK and dV with the bundle's host binary on the same inputs
+  /// and repeat the run (`runs`) to show it is bit-identical, else time it.
+  bool gradients = false;
   /// Let --check pass on generated values of data operands that only a
   /// custom region reads (arbitrary: nothing says which values it expects).
   bool allowArbitraryRegionData = false;
   /// Default 1e-5 for f32 inputs, 1e-2 for bf16 and f16.
   std::optional<double> tolerance;
   /// Timed runs; default 10 on the host, 30 on CUDA (at least 20 there)
-  /// and ROCm.
+  /// and ROCm. With `gradients` and `check`: backward runs compared bit for
+  /// bit (default 2).
   std::optional<unsigned> runs;
   /// Fraction of (b, h, i, j) the mask keeps, for useful TFLOP/s.
   std::optional<double> usefulDensity;

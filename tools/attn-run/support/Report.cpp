@@ -128,7 +128,8 @@ double usefulFlops(const ProblemSizes &sizes, double density) {
 /// Useful TFLOP/s of a median time, at the density of --useful-density or,
 /// without it, the one the compiler counts (when there is a compiler).
 void printThroughput(const RunRequest &request, SpecOracle *oracle,
-                     const Problem &problem, double medianMs) {
+                     const Problem &problem, double medianMs,
+                     double flopsFactor) {
   std::optional<double> density = request.usefulDensity;
   const char *source = "--useful-density";
   if (!density && oracle) {
@@ -137,13 +138,13 @@ void printThroughput(const RunRequest &request, SpecOracle *oracle,
   }
   const ProblemSizes &sizes = problem.sizes;
   if (!density) {
-    double flops = usefulFlops(sizes, 1.0);
+    double flops = flopsFactor * usefulFlops(sizes, 1.0);
     std::cout << "density=unknown (pass --useful-density) "
               << "dense_equivalent_tflops="
               << formatNumber(flops / (medianMs * 1e9)) << "\n";
     return;
   }
-  double flops = usefulFlops(sizes, *density);
+  double flops = flopsFactor * usefulFlops(sizes, *density);
   std::cout << "density=" << formatNumber(*density)
             << " useful_gflops=" << formatNumber(flops / (medianMs * 1e6))
             << " tflops=" << formatNumber(flops / (medianMs * 1e9))

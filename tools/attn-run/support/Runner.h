@@ -266,6 +266,11 @@ int runCuda(const RunRequest &request, const bundle::Kernel &kernel,
             const Signature &signature, Problem &problem, SpecOracle *oracle,
             attn_bundle *loaded);
 
+/// The CUDA run of a forward kernel and its backward (request.gradients).
+int runCudaGradients(const RunRequest &request, const bundle::Bundle &model,
+                     const bundle::Kernel &forward, const Signature &signature,
+                     Problem &problem, SpecOracle *oracle, attn_bundle *loaded);
+
 /// The ROCm run (HIP runtime): check or time on device `request.device`.
 int runHip(const RunRequest &request, const bundle::Kernel &kernel,
            const Signature &signature, Problem &problem, SpecOracle *oracle,
@@ -288,7 +293,8 @@ int report(const ExpectedOutputs &expected, const ExpectedOutputs &candidate,
 /// Useful TFLOP/s of a median time, at the density of --useful-density or,
 /// without it, the one the compiler counts (when there is a compiler).
 void printThroughput(const RunRequest &request, SpecOracle *oracle,
-                     const Problem &problem, double medianMs);
+                     const Problem &problem, double medianMs,
+                     double flopsFactor = 1.0);
 
 double median(std::vector<double> values);
 

@@ -223,6 +223,17 @@ public:
                                           const WorkItem &item,
                                           const ProductMemRef &first,
                                           const ProductMemRef &second);
+  /// sum_d first[column, d] second[column, d] at the tile's columns: one
+  /// f32 per register of an accumulator of blockKV columns, for the column
+  /// it holds (columns beyond the column count read an existing one). Asked
+  /// only of targets whose backend folds per-row products into the phases
+  /// reading them (foldRowProductPhases, attn/Target/TargetBackend.h).
+  virtual SmallVector<Value> multiplyColumns(ImplicitLocOpBuilder &b,
+                                             const KernelContext &kernel,
+                                             const WorkItem &item,
+                                             const KeyTile &tile,
+                                             const ProductMemRef &first,
+                                             const ProductMemRef &second);
 
   //===--- Math and finishing ---------------------------------------------===//
 

@@ -128,6 +128,12 @@ public:
   /// The tiles for `spec`.
   virtual Tiles chooseTiles(const KernelSpec &spec,
                             const CompileRequest &request) const = 0;
+  /// The tiles of `spec`'s backward kernel (grad=true): the forward's by
+  /// default.
+  virtual Tiles chooseGradientTiles(const KernelSpec &spec,
+                                    const CompileRequest &request) const {
+    return chooseTiles(spec, request);
+  }
   /// Compiles the tiled specs. Diagnostics go to their cascades or `loc`.
   virtual LogicalResult compile(llvm::ArrayRef<TiledSpec> specs,
                                 const CompileRequest &request, Location loc,
@@ -151,6 +157,16 @@ public:
 private:
   std::vector<std::unique_ptr<TargetBackend>> backends;
 };
+
+/// Folds each phase of a backward kernel that only computes per-row
+/// products into scratch tensors (D = rowsum(dO O)) into the phases reading
+/// them: a reader of D per row computes it in its lanes' prologue, a
+/// transposed reader per column tile (ScheduleTarget::multiplyColumns). The
+/// other phases then read nothing another phase writes and may run in any
+/// order or at once (a GPU target runs them as one launch). Leaves `phases`
+/// unchanged and fails, with a diagnostic on the phase's cascade, when a
+/// product's operands cannot be bound in a reader.
+LogicalResult foldRowProductPhases(std::vector<GradientPhase> &phases);
 
 /// Reads an integer option; nullopt when absent, failure (with the
 /// diagnostic "<name> must be <requirement>, got <value>" at `loc`) when it
