@@ -142,14 +142,15 @@ class KernelFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, *grads):
         kernel = ctx.kernel
-        saved = list(ctx.saved_tensors)
+        # Saved outputs come back attached to the graph; DLPack wants them detached.
+        saved = _detached(ctx.saved_tensors)
         count = len(kernel.outputs)
         tensors, outputs = iter(saved[:len(saved) - count]), saved[len(saved) - count:]
         inputs = [next(tensors) if t else x for x, t in zip(ctx.scalars, ctx.tensor_inputs)]
         index = next(i for i, a in enumerate(kernel.outputs) if a.name == "o")
         do = grads[index] if grads[index] is not None else torch.zeros_like(outputs[index])
-        dq, dk, dv = kernel.backward(inputs, outputs, do.contiguous(), stream=ctx.stream,
-                                     target=ctx.target)
+        dq, dk, dv = kernel.backward(inputs, outputs, do.detach().contiguous(),
+                                     stream=ctx.stream, target=ctx.target)
         by_name = {"q": dq, "k": dk, "v": dv}
         return (None, None, None) + tuple(by_name.get(a.name) for a in kernel.inputs)
 

@@ -247,7 +247,10 @@ def attention(q, k, v, mask=None, score_mod=None, scale=None, return_lse=False):
     score mods. Returns O [B, Hq, Sq, F], and LSE [B, Hq, Sq] (f32) too when
     return_lse. Runs on the tensors' device (PyTorch: on the current CUDA
     stream); PyTorch tensors go through the torch.ops.attn.attention op,
-    which torch.compile keeps in its graph."""
+    which torch.compile keeps in its graph. Differentiable: with PyTorch
+    tensors that require grad (and grad enabled), the spec is compiled with
+    its backward kernel and autograd runs it (dQ, dK, dV; the LSE output has
+    no gradient); attention_backward() is the same for other tensors."""
     mask, score = as_mask(mask), as_score_mod(score_mod)
     ops = _torch_ops
     if ops is None and "torch" in sys.modules:

@@ -4,6 +4,9 @@ reference at ragged sizes, outputs poisoned; and the PyTorch autograd
 formula's Python side through a stand-in torch module (CI has no PyTorch;
 gpu_check.py runs the real one)."""
 
+import sys
+import types
+
 import numpy as np
 import pytest
 
@@ -156,3 +159,43 @@ def test_autograd_formula_without_the_backward_kernel(stand_in_torch, rng):
     setup_context(ctx, inputs, forward(*inputs))
     with pytest.raises(RuntimeError, match="ran without its backward kernel"):
         backward(ctx, [q, None])
+
+
+def test_kernel_autograd_function(stand_in_torch, monkeypatch, rng):
+    """Kernel.__call__ on tensors that require grad goes through
+    KernelFunction; its backward runs the `_grad` kernel."""
+    torch = sys.modules["torch"]
+    recorded = []
+
+    class Function:  # apply() as autograd runs it: forward now, backward later
+        @classmethod
+        def apply(cls, *args):
+            ctx = _Ctx()
+            recorded.append((cls, ctx))
+            return cls.forward(ctx, *args)
+
+    class Tensor(TorchLikeArray):
+        requires_grad = False
+        device = "cpu"
+
+    dtypes = {"f32": np.float32}
+    monkeypatch.setattr(torch, "Tensor", Tensor)
+    monkeypatch.setattr(torch, "autograd", types.SimpleNamespace(Function=Function))
+    monkeypatch.setattr(torch, "is_grad_enabled", lambda: True, raising=False)
+    monkeypatch.setattr(torch, "empty", lambda shape, dtype, device: np.empty(
+        shape, dtypes[dtype]).view(Tensor), raising=False)
+    kernel = attn.compile(SPEC, grad=True, block_q=4, block_kv=8)
+    q, k, v = (rng.standard_normal(s).astype(np.float32).view(Tensor)
+               for s in ((2, 2, 9, 16), (2, 2, 13, 16), (2, 2, 13, 8)))
+    do = np.asfortranarray(rng.standard_normal((2, 2, 9, 8)).astype(np.float32)).view(Tensor)
+    q.requires_grad = True
+    o, lse = kernel(q, k, v)
+    (function, ctx), = recorded
+    assert function.__name__ == "KernelFunction" and ctx.non_differentiable == (lse,)
+    grads = function.backward(ctx, do, None)
+    assert grads[:3] == (None, None, None) and len(grads) == 6
+    keep = np.arange(13)[None, :] <= np.arange(9)[:, None]
+    want = reference.attention_backward(q, k, v, do, keep)
+    assert max(reference.rel_err(x, w) for x, w in zip(grads[3:], want)) < 1e-5
+    with pytest.raises(ValueError, match="out= cannot be used with inputs that require grad"):
+        kernel(q, k, v, out=(o, lse))
