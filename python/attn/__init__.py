@@ -23,7 +23,8 @@ from .score_mods import ScoreMod
 __version__ = "0.1"
 
 __all__ = [
-    "attention", "attention_backward", "flex_attention", "prepare", "compile", "load", "from_mask_mod", "from_score_mod",
+    "attention", "attention_backward", "flex_attention", "prepare", "compile", "load",
+    "from_mask_mod", "from_score_mod",
     "masks", "score_mods", "Mask", "ScoreMod", "Kernel", "Bundle", "RuntimeTensor",
     "BFloat16Array", "bfloat16",
     "build_spec", "as_mask", "as_score_mod", "cache_dir", "compiler_version", "AttnError",

@@ -120,10 +120,12 @@ Reference reference(const Case &c, const std::vector<double> &q, const std::vect
   for (int64_t b = 0; b < c.B; ++b)
     for (int64_t h = 0; h < c.Hq; ++h) {
       int64_t g = h / group;
-      auto Q = [&](int64_t i, int64_t e) { return size_t(((b * c.Hq + h) * c.Sq + i) * c.E + e); };
-      auto O = [&](int64_t i, int64_t f) { return size_t(((b * c.Hq + h) * c.Sq + i) * c.F + f); };
-      auto K = [&](int64_t j, int64_t e) { return size_t(((b * c.Hkv + g) * c.Skv + j) * c.E + e); };
-      auto V = [&](int64_t j, int64_t f) { return size_t(((b * c.Hkv + g) * c.Skv + j) * c.F + f); };
+      // Row-major offsets of q/dq, o/dO, k/dk and v/dv elements.
+      int64_t qRow = (b * c.Hq + h) * c.Sq, kvRow = (b * c.Hkv + g) * c.Skv;
+      auto Q = [&](int64_t i, int64_t e) { return size_t((qRow + i) * c.E + e); };
+      auto O = [&](int64_t i, int64_t f) { return size_t((qRow + i) * c.F + f); };
+      auto K = [&](int64_t j, int64_t e) { return size_t((kvRow + j) * c.E + e); };
+      auto V = [&](int64_t j, int64_t f) { return size_t((kvRow + j) * c.F + f); };
       for (int64_t i = 0; i < c.Sq; ++i) {
         double m = -INFINITY;
         for (int64_t j = 0; j < c.Skv; ++j) {
@@ -271,10 +273,10 @@ TEST_F(Backward, ABundleWithoutTheBackwardKernelSaysToCompileWithGrad) {
     FAIL() << "no error";
   } catch (const attn::Error &e) {
     EXPECT_EQ(e.status(), ATTN_ERROR_NOT_FOUND);
-    EXPECT_STREQ(e.what(), "ATTN_ERROR_NOT_FOUND: kernel 'window_softcap' has no backward kernel "
-                           "('window_softcap_grad') in this bundle: compile the spec with grad=true "
-                           "(attn-opt --attn-compile=\"... grad=true\", attn.compile(..., "
-                           "grad=True))");
+    EXPECT_STREQ(e.what(),
+                 "ATTN_ERROR_NOT_FOUND: kernel 'window_softcap' has no backward kernel "
+                 "('window_softcap_grad') in this bundle: compile the spec with grad=true "
+                 "(attn-opt --attn-compile=\"... grad=true\", attn.compile(..., grad=True))");
   }
 }
 

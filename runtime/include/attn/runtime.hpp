@@ -185,8 +185,8 @@ private:
                       " arguments (its inputs, and its outputs as the forward wrote them), got " +
                       std::to_string(forwardArgs.size()));
     if (!dO)
-      throw Error(ATTN_ERROR_INVALID_ARGUMENT,
-                  "the backward of kernel '" + forward + "' needs dO (the gradient of o), got NULL");
+      throw Error(ATTN_ERROR_INVALID_ARGUMENT, "the backward of kernel '" + forward +
+                                                   "' needs dO (the gradient of o), got NULL");
     attn_kernel_info info = kernel(backwardKernel);
     std::vector<const DLTensor *> args(static_cast<size_t>(info.num_args), nullptr);
     for (int a = 0; a < info.num_args; ++a) {
