@@ -76,6 +76,19 @@ def test_softcap_and_scale(rng):
           scale=0.4)
 
 
+def test_bfloat16(rng):
+    q, k, v, do = (attn.bfloat16(x) for x in random_problem(rng, 26, 26))
+    mask = masks.causal() & masks.window(9)
+    o, lse = attn.attention(q, k, v, mask=mask, return_lse=True)
+    grads = attn.attention_backward(q, k, v, o, lse, do, mask=mask)
+    assert all(g.dtype == "bf16" for g in grads)  # RuntimeTensors: NumPy has no bfloat16
+    b, h, i, j = reference.grid(B, HQ, 26, 26)
+    want = reference.attention_backward(*(x.numpy() for x in (q, k, v, do)),
+                                        (j <= i) & (i - j < 9))
+    errors = [reference.rel_err(g.numpy(), w) for g, w in zip(grads, want)]
+    assert max(errors) < 1e-2 and min(errors) > 0, errors
+
+
 def test_kernel_backward_of_a_compiled_spec(rng):
     kernel = attn.compile(SPEC, grad=True, block_q=4, block_kv=8)
     assert kernel.grad_kernel.name == "f_grad"

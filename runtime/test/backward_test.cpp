@@ -255,7 +255,7 @@ TEST_F(Backward, GradientsMatchTheFloat64Reference) {
                 errK, errV);
 
     // Allocated by the runtime: the same bits (the backward is deterministic).
-    attn::Gradients grads = bundle.backward(c.name, p.forwardArgs(), p.dO.get());
+    attn::Gradients grads = bundle.backward(c.name, p.forwardArgs(), p.dO.get(), "host");
     ASSERT_TRUE(grads.dq && grads.dk && grads.dv);
     EXPECT_EQ(valuesOf(grads.dq.get()), dq.values());
     EXPECT_EQ(valuesOf(grads.dk.get()), dk.values());
