@@ -80,7 +80,7 @@ def register():
 
 def _attention_setup_context(ctx, inputs, output):
     q, k, v, mask_data, score_data, mask, score, scale, return_lse, grad = inputs
-    ctx.grad = grad
+    ctx.compiled_backward = grad
     ctx.data_counts = (len(mask_data), len(score_data))
     ctx.descs = (mask, score, scale)
     if grad:
@@ -92,9 +92,10 @@ def _attention_setup_context(ctx, inputs, output):
 
 def _attention_backward(ctx, grads):
     mask_count, score_count = ctx.data_counts
-    if not ctx.grad:
-        raise RuntimeError("attn.attention ran without its backward kernel (no input required "
-                           "grad when it ran); run it with grad enabled to differentiate it")
+    if not ctx.compiled_backward:
+        raise RuntimeError("attn.attention ran without its backward kernel: q, k and v did "
+                           "not require grad when it ran (mask and score-mod tensors get no "
+                           "gradient)")
     saved = ctx.saved_tensors
     q, k, v = saved[:3]
     mask_data = list(saved[3:3 + mask_count])
