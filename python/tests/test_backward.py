@@ -89,6 +89,15 @@ def test_bfloat16(rng):
     assert max(errors) < 1e-2 and min(errors) > 0, errors
 
 
+def test_bias_is_refused_with_the_compilers_reason(rng):
+    q, k, v, do = random_problem(rng, 5, 6)
+    bias = score_mods.bias(rng.standard_normal((1, HQ, 5, 6)).astype(np.float32))
+    o, lse = attn.attention(q, k, v, score_mod=bias, return_lse=True)
+    with pytest.raises(attn.CompileError, match="#attn.bias, whose gradient the backward "
+                       "kernels do not compute yet"):
+        attn.attention_backward(q, k, v, o, lse, do, score_mod=bias)
+
+
 def test_kernel_backward_of_a_compiled_spec(rng):
     kernel = attn.compile(SPEC, grad=True, block_q=4, block_kv=8)
     assert kernel.grad_kernel.name == "f_grad"
@@ -112,7 +121,7 @@ def test_backward_without_grad_kernel_says_to_compile_with_grad(rng):
 
 
 def test_backward_argument_errors(rng):
-    kernel = attn.compile(SPEC, grad=True)
+    kernel = attn.compile(SPEC, grad=True, block_q=4, block_kv=8)  # compiled above
     q, k, v = (rng.standard_normal(s).astype(np.float32)
                for s in ((1, 2, 5, 16), (1, 2, 5, 16), (1, 2, 5, 8)))
     o, lse = kernel(q, k, v)
