@@ -121,7 +121,7 @@ def test_backward_without_grad_kernel_says_to_compile_with_grad(rng):
 
 
 def test_backward_argument_errors(rng):
-    kernel = attn.compile(SPEC, grad=True, block_q=4, block_kv=8)  # compiled above
+    kernel = attn.compile(SPEC, grad=True, block_q=4, block_kv=8)  # options as above: one compile
     q, k, v = (rng.standard_normal(s).astype(np.float32)
                for s in ((1, 2, 5, 16), (1, 2, 5, 16), (1, 2, 5, 8)))
     o, lse = kernel(q, k, v)
