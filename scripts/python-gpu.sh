@@ -45,7 +45,7 @@ device)
     fi
   fi
   status=0
-  timeout 300 python3 "$here/python/tests/gpu_check.py" run "$dir/check" \
+  timeout 420 python3 "$here/python/tests/gpu_check.py" run "$dir/check" \
     "$out/python-gpu-check.md" || status=1
   timeout 420 python3 "$here/bench/compare.py" run "$dir/bench" --out "$out" || status=1
   exit $status

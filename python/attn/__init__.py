@@ -10,8 +10,8 @@ or any DLPack tensors (docs/python.md).
 import sys as _sys
 
 from . import masks, score_mods
-from .attention import (as_mask, as_score_mod, attention, build_spec, flex_attention,
-                        from_mask_mod, from_score_mod, prepare)
+from .attention import (as_mask, as_score_mod, attention, attention_backward, build_spec,
+                        flex_attention, from_mask_mod, from_score_mod, prepare)
 from .errors import (AttnError, CacheError, CompileError, CompilerUnavailable, KernelError,
                      LibraryNotFound, TraceError)
 from .kernel import (BFloat16Array, Bundle, Kernel, RuntimeTensor, bfloat16, compile,
@@ -23,7 +23,8 @@ from .score_mods import ScoreMod
 __version__ = "0.1"
 
 __all__ = [
-    "attention", "flex_attention", "prepare", "compile", "load", "from_mask_mod", "from_score_mod",
+    "attention", "attention_backward", "flex_attention", "prepare", "compile", "load",
+    "from_mask_mod", "from_score_mod",
     "masks", "score_mods", "Mask", "ScoreMod", "Kernel", "Bundle", "RuntimeTensor",
     "BFloat16Array", "bfloat16",
     "build_spec", "as_mask", "as_score_mod", "cache_dir", "compiler_version", "AttnError",

@@ -119,22 +119,24 @@ def _batched(array, batch):
     return ref.view((batch, ref.shape[0]), (0, ref.strides[0] if ref.strides else 1))
 
 
-def _kernel_for(metadata, device, mask_desc, score_desc, scale, return_lse, torch=None):
+def _kernel_for(metadata, device, mask_desc, score_desc, scale, return_lse, torch=None,
+                grad=False):
     """The compiled kernel for q, k, v metadata ((dtype, shape) each) on a
-    device ("cpu", or ("cuda", ordinal))."""
-    spec = build_spec(*metadata, mask_desc, score_desc, scale, return_lse)
+    device ("cpu", or ("cuda", ordinal)). With grad, the bundle also holds
+    its backward kernel (attn-compile grad=true) and the kernel returns the
+    LSE."""
+    spec = build_spec(*metadata, mask_desc, score_desc, scale, return_lse or grad)
     if device == "cpu":
         targets = "host"
     else:
         targets = cuda_targets(device[1], torch)
-    return _kernel.load_bundle(spec, _kernel.options_string(targets, {}), "attention") \
+    options = {"grad": True} if grad else {}
+    return _kernel.load_bundle(spec, _kernel.options_string(targets, options), "attention") \
         .kernel("attention")
 
 
-def run(q, k, v, mask_data, score_data, mask_desc, score_desc, scale=None, return_lse=False,
-        out=None):
-    """Compiles (once) and runs the spec for these tensors; the implementation
-    behind attn.attention and the PyTorch op."""
+def _prepared(q, k, v, mask_data, score_data, mask_desc, score_desc, scale, return_lse, grad):
+    """(kernel, data operands) for these tensors: the spec compiled once."""
     refs = [_dlpack.export(x) for x in (q, k, v)]
     device_type, device_id = refs[0].device
     if device_type not in (_dlpack.CPU, _dlpack.CUDA):
@@ -142,14 +144,33 @@ def run(q, k, v, mask_data, score_data, mask_desc, score_desc, scale=None, retur
                          f"{_dlpack.DEVICE_NAMES.get(device_type, device_type)}")
     device = "cpu" if device_type == _dlpack.CPU else ("cuda", device_id)
     kernel = _kernel_for([(r.dtype, r.shape) for r in refs], device, mask_desc, score_desc,
-                         scale, return_lse, _kernel._torch_if_tensor(q))
+                         scale, return_lse, _kernel._torch_if_tensor(q), grad)
     descs = json.loads(mask_desc)["data"] + json.loads(score_desc)["data"]
     arrays = list(mask_data) + list(score_data)
     if len(arrays) != len(descs):
         raise ValueError(f"the mask and score mods read {len(descs)} tensors, got {len(arrays)}")
     batch = refs[0].shape[0]
     data = [_batched(a, batch) if d["view"] == "batch" else a for a, d in zip(arrays, descs)]
+    return kernel, data
+
+
+def run(q, k, v, mask_data, score_data, mask_desc, score_desc, scale=None, return_lse=False,
+        out=None, grad=False):
+    """Compiles (once) and runs the spec for these tensors; the implementation
+    behind attn.attention and the PyTorch op. With grad, the kernel comes from
+    the bundle that also holds the backward, and returns (O, LSE)."""
+    kernel, data = _prepared(q, k, v, mask_data, score_data, mask_desc, score_desc, scale,
+                             return_lse, grad)
     return kernel(q, k, v, *data, out=out)
+
+
+def run_backward(q, k, v, mask_data, score_data, mask_desc, score_desc, scale, o, lse, do,
+                 out=None):
+    """(dQ, dK, dV) from the spec's backward kernel; the implementation behind
+    attn.attention_backward and the PyTorch op's autograd formula."""
+    kernel, data = _prepared(q, k, v, mask_data, score_data, mask_desc, score_desc, scale,
+                             True, True)
+    return kernel.backward((q, k, v, *data), (o, lse), do, out=out)
 
 
 # Built once: torch.compile traces attention() and must not have to trace
@@ -226,7 +247,10 @@ def attention(q, k, v, mask=None, score_mod=None, scale=None, return_lse=False):
     score mods. Returns O [B, Hq, Sq, F], and LSE [B, Hq, Sq] (f32) too when
     return_lse. Runs on the tensors' device (PyTorch: on the current CUDA
     stream); PyTorch tensors go through the torch.ops.attn.attention op,
-    which torch.compile keeps in its graph."""
+    which torch.compile keeps in its graph. Differentiable: with PyTorch
+    tensors that require grad (and grad enabled), the spec is compiled with
+    its backward kernel and autograd runs it (dQ, dK, dV; the LSE output has
+    no gradient); attention_backward() is the same for other tensors."""
     mask, score = as_mask(mask), as_score_mod(score_mod)
     ops = _torch_ops
     if ops is None and "torch" in sys.modules:
@@ -234,6 +258,17 @@ def attention(q, k, v, mask=None, score_mod=None, scale=None, return_lse=False):
     if ops is not None and isinstance(q, ops.torch.Tensor):
         return ops.attention(q, k, v, mask, score, scale, return_lse)
     return run(q, k, v, mask.data, score.data, mask.desc, score.desc, scale, return_lse)
+
+
+def attention_backward(q, k, v, o, lse, do, mask=None, score_mod=None, scale=None, out=None):
+    """Gradients (dQ, dK, dV) of attention(q, k, v, mask, score_mod, scale) for
+    its O and LSE (from attention(..., return_lse=True)) and dO, the gradient
+    of O, from the spec's backward kernel (compiled once, with grad=true):
+    for NumPy and other DLPack tensors. PyTorch tensors that require grad get
+    this through autograd. `out` takes (dq, dk, dv) to write into."""
+    mask, score = as_mask(mask), as_score_mod(score_mod)
+    return run_backward(q, k, v, mask.data, score.data, mask.desc, score.desc, scale, o, lse,
+                        do, out=out)
 
 
 def torch_ops():
@@ -245,12 +280,14 @@ def torch_ops():
     return _torch
 
 
-def prepare(q, k, v, mask=None, score_mod=None, scale=None, return_lse=False, device=None):
+def prepare(q, k, v, mask=None, score_mod=None, scale=None, return_lse=False, device=None,
+            grad=False):
     """Compiles (or finds in the cache) what attention() would run, without
     running it, and returns the kernel: e.g. to fill a cache for another
     machine. q, k, v are tensors or (dtype, shape) pairs ("bf16",
     (B, H, S, D)); device is "cpu" or "cuda" (then $ATTN_CUDA_TARGETS or
-    every supported NVIDIA target), else the tensors'."""
+    every supported NVIDIA target), else the tensors'. grad: what a call
+    with inputs that require grad runs (the bundle with the backward)."""
     mask, score = as_mask(mask), as_score_mod(score_mod)
     metadata = []
     for x in (q, k, v):
@@ -267,7 +304,7 @@ def prepare(q, k, v, mask=None, score_mod=None, scale=None, return_lse=False, de
     elif device != "cpu":
         raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
     torch = None if device == "cpu" or isinstance(q, tuple) else _kernel._torch_if_tensor(q)
-    return _kernel_for(metadata, device, mask.desc, score.desc, scale, return_lse, torch)
+    return _kernel_for(metadata, device, mask.desc, score.desc, scale, return_lse, torch, grad)
 
 
 def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=None,

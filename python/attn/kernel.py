@@ -65,12 +65,15 @@ class Bundle:
             self.kernels[kernel.name] = kernel
 
     def kernel(self, name=None):
-        """The kernel called `name`; without a name, the only kernel."""
+        """The kernel called `name`; without a name, the only kernel (not
+        counting backward kernels, `<name>_grad`)."""
         if name is None:
-            if len(self.kernels) != 1:
+            forward = [k for n, k in self.kernels.items()
+                       if not (n.endswith("_grad") and n[:-len("_grad")] in self.kernels)]
+            if len(forward) != 1:
                 raise ValueError(f"the bundle holds kernels {sorted(self.kernels)}; "
                                  "name one with function=")
-            return next(iter(self.kernels.values()))
+            return forward[0]
         if name not in self.kernels:
             raise ValueError(f"no kernel '{name}' in the bundle (it holds {sorted(self.kernels)})")
         return self.kernels[name]
@@ -110,7 +113,11 @@ def _stream_for(obj, dl_stream):
 class Kernel:
     """One kernel of a bundle. Call it with its inputs in signature order
     (q, k, v, then data operands); outputs are allocated unless `out` gives
-    them. Returns the output, or a tuple (o, lse) for two outputs."""
+    them. Returns the output, or a tuple (o, lse) for two outputs.
+
+    Bundles compiled with grad=True hold, next to each forward kernel, its
+    backward kernel (`<name>_grad`): `backward()` runs it, and PyTorch tensors
+    that require grad are differentiated through it by autograd."""
 
     def __init__(self, bundle, index):
         lib = _lib.runtime()
@@ -144,6 +151,46 @@ class Kernel:
         return f"<attn.Kernel {self.name}({', '.join(map(repr, self.args))}) on {self.targets}>"
 
     def __call__(self, *inputs, out=None, stream=None, target=None):
+        torch = _torch_if_tensor(inputs[0]) if inputs else None
+        if torch is not None and torch.is_grad_enabled() and any(
+                isinstance(x, torch.Tensor) and x.requires_grad for x in inputs):
+            if out is not None:
+                raise ValueError(f"kernel '{self.name}': out= cannot be used with inputs that "
+                                 "require grad (autograd records the outputs it allocates)")
+            from ._torch import differentiable_call
+            return differentiable_call(self, inputs, stream, target)
+        return self._launch(inputs, out, stream, target)
+
+    @property
+    def grad_kernel(self):
+        """The backward kernel `<name>_grad` of this kernel (bundles compiled
+        with grad=True), or None."""
+        return self.bundle.kernels.get(self.name + "_grad")
+
+    def backward(self, inputs, outputs, do, out=None, stream=None, target=None):
+        """(dq, dk, dv) from the backward kernel: `inputs` are the forward
+        call's inputs (q, k, v, data operands), `outputs` what it returned
+        (o, lse) and `do` the gradient of o (row-major). `out` takes (dq, dk,
+        dv) to write into; else they are allocated as outputs are."""
+        grad = self.grad_kernel
+        if grad is None:
+            raise KernelError("ATTN_ERROR_NOT_FOUND",
+                              f"kernel '{self.name}' has no backward kernel ('{self.name}_grad') "
+                              "in its bundle: compile the spec with grad=True (attn.compile(..., "
+                              "grad=True); attn-compile grad=true)")
+        outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+        for given, args, what in ((inputs, self.inputs, "inputs"),
+                                  (outputs, self.outputs, "outputs")):
+            if len(given) != len(args):
+                names = ", ".join(a.name for a in args)
+                raise TypeError(f"the backward of kernel '{self.name}' takes the forward's "
+                                f"{len(args)} {what} ({names}), got {len(given)}")
+        by_name = {a.name: x for a, x in zip(self.inputs + self.outputs, list(inputs) + outputs)}
+        by_name["do"] = do
+        # The backward's inputs are the forward's arguments by name, then do.
+        return grad._launch([by_name[a.name] for a in grad.inputs], out, stream, target)
+
+    def _launch(self, inputs, out, stream, target):
         if len(inputs) != len(self.inputs):
             names = ", ".join(a.name for a in self.inputs)
             raise TypeError(f"kernel '{self.name}' takes {len(self.inputs)} inputs ({names}), "

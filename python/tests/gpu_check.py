@@ -3,7 +3,11 @@ reference, F.scaled_dot_product_attention and FlexAttention, for every mask
 object, for FlexAttention mask_mods equivalent to the anchors'
 (../shared/bench/anchors.py: causal, sliding window, documents, S2, NATTEN
 2-D, soft-capping), inside torch.compile, on a side stream, and the README's
-snippets.
+snippets. Gradients: autograd through attn.attention (its backward kernels)
+against float64 autograd and autograd through SDPA and FlexAttention, for
+causal, sliding window, documents and soft-cap, eager and under
+torch.compile, on CUDA tensors where the bundle has a CUDA backward kernel
+and on CPU tensors (the host target) otherwise; the report says which.
 
 GPU machines have no compiler, so the bundles are compiled here first:
 
@@ -116,6 +120,29 @@ def cases(arr):
            sliding(512), softcap(50.0))
 
 
+def grad_cases(arr, shape):
+    """(name, dtype, attn mask, attn score mod, FlexAttention mask_mod,
+    FlexAttention score_mod) of the gradient checks, at `shape` (B, Hq, Hkv,
+    S, D)."""
+    b, s = shape[0], shape[3]
+    ids = arr(np.sort(np.random.default_rng(5).integers(0, 4, (b, s))).astype(np.int32))
+    yield ("causal", "bf16", masks.causal(), None, causal, None)
+    yield ("causal f32", "f32", masks.causal(), None, causal, None)
+    yield ("sliding window 256", "bf16", masks.causal() & masks.window(256), None,
+           sliding(256), None)
+    yield ("documents, causal", "bf16", masks.documents(ids, causal=True), None,
+           lambda b, h, q, k: (ids[b, q] == ids[b, k]) & (q >= k), None)
+    yield ("causal + softcap 30", "bf16", masks.causal(), score_mods.softcap(30.0), causal,
+           softcap(30.0))
+
+
+# Gradient checks: on the GPU at the forward checks' shape where the CUDA
+# backward exists, else on the CPU (host backward kernels) at a smaller one.
+GRAD_SHAPES = {"cuda": (B, HQ, HKV, S, D), "cpu": (1, 4, 2, 333, 64)}
+# The README's training snippet, as a spec: (dtype, shape, mask, device).
+README_TRAIN = [("f32", (2, 4, 4, 512, 64), masks.causal() & masks.window(256), "cpu")]
+
+
 def metadata(dtype, shape):
     b, hq, hkv, s, d = shape
     return (dtype, (b, hq, s, d)), (dtype, (b, hkv, s, d)), (dtype, (b, hkv, s, d))
@@ -153,6 +180,19 @@ def precompile(folder):
         attn.prepare(*metadata(dtype, shape), mask=mask(lambda a: a), score_mod=score,
                      device="cuda")
         count += 1
+    # Backward bundles (grad=true): for the GPU where the NVIDIA target
+    # compiles them, and always for the CPU (host), which the run falls back to.
+    for device, shape in GRAD_SHAPES.items():
+        for name, dtype, mask, score, _, _ in grad_cases(lambda a: a, shape):
+            try:
+                attn.prepare(*metadata(dtype, shape), mask=mask, score_mod=score, device=device,
+                             grad=True)
+                count += 1
+            except attn.CompileError as error:
+                print(f"no {device} backward for '{name}': {str(error).splitlines()[0]}")
+    for dtype, shape, mask, device in README_TRAIN:
+        attn.prepare(*metadata(dtype, shape), mask=mask, device=device, grad=True)
+        count += 1
     # The README's CPU snippets compile their own host bundles.
     for code in re.findall(r"<!-- snippet: cpu -->\s*```\w*\n(.*?)```",
                            (REPO / "README.md").read_text(), re.S):
@@ -184,6 +224,98 @@ def reference(q, k, v, keep, score_mod):
 
 def rel_err(x, ref):
     return ((x.double() - ref).norm() / ref.norm()).item()
+
+
+def cuda_backward_exists(dtype, shape, mask, score):
+    """Whether the cache holds a bundle with a CUDA backward kernel for this
+    case (NVIDIA targets compile grad=true)."""
+    try:
+        kernel = attn.prepare(*metadata(dtype, shape), mask=mask, score_mod=score,
+                              device="cuda", grad=True)
+    except attn.CompileError:  # CompilerUnavailable: not in the cache
+        return False
+    return kernel.grad_kernel is not None and any(
+        t.startswith("sm_") for t in kernel.grad_kernel.targets)
+
+
+def check_gradients(report, torch, F, flex, create_mask, create_block_mask):
+    """Autograd through attn against float64 autograd through the reference
+    (and SDPA's and FlexAttention's errors for comparison); twice, for
+    bit-identical gradients; and once under torch.compile."""
+    dtypes = {"bf16": torch.bfloat16, "f32": torch.float32}
+    probe = GRAD_SHAPES["cuda"]
+    probe_cases = grad_cases(lambda a: torch.from_numpy(a).to("cuda"), probe)
+    on_cuda = {name: cuda_backward_exists(dtype, probe, mask, score)
+               for name, dtype, mask, score, _, _ in probe_cases}
+    for device in ("cuda", "cpu"):
+        shape = GRAD_SHAPES[device]
+        b, hq, hkv, s, d = shape
+        gen = torch.Generator(device=device).manual_seed(13)
+        arr = lambda a: torch.from_numpy(a).to(device)  # noqa: E731
+        for name, dtype, mask, score, mask_mod, flex_score in grad_cases(arr, shape):
+            if on_cuda[name] != (device == "cuda"):
+                continue
+            label = f"gradients {name} on {device}" + (
+                "" if device == "cuda" else " (host target: no CUDA backward kernel in the cache)")
+            tolerance = 1e-5 if dtype == "f32" else 1e-2
+            try:
+                q = torch.randn(b, hq, s, d, device=device, dtype=dtypes[dtype], generator=gen)
+                k, v = (torch.randn(b, hkv, s, d, device=device, dtype=dtypes[dtype],
+                                    generator=gen) for _ in range(2))
+                do = torch.randn(b, hq, s, d, device=device, dtype=dtypes[dtype], generator=gen)
+                leaves = [x.clone().requires_grad_() for x in (q, k, v)]
+                grads = torch.autograd.grad(attn.attention(*leaves, mask=mask, score_mod=score),
+                                            leaves, do)
+                again = torch.autograd.grad(attn.attention(*leaves, mask=mask, score_mod=score),
+                                            leaves, do)
+                keep = create_mask(mask_mod, b, hq, s, s, device=device)
+                wide = [x.double().requires_grad_() for x in (q, k, v)]
+                ref = torch.autograd.grad(reference(*wide, keep, flex_score), wide, do.double())
+                errors = {"attn": max(rel_err(g, r) for g, r in zip(grads, ref))}
+                others = {}
+                if flex_score is None:
+                    others["sdpa"] = lambda x, y, z: F.scaled_dot_product_attention(
+                        x, y.repeat_interleave(hq // hkv, 1), z.repeat_interleave(hq // hkv, 1),
+                        attn_mask=keep)
+                block_mask = create_block_mask(mask_mod, b, hq, s, s, device=device)
+                others["flex"] = lambda x, y, z: flex(x, y, z, score_mod=flex_score,
+                                                      block_mask=block_mask, enable_gqa=True)
+                for other, fn in others.items():
+                    try:
+                        leaves = [x.clone().requires_grad_() for x in (q, k, v)]
+                        theirs = torch.autograd.grad(fn(*leaves), leaves, do)
+                        errors[other] = max(rel_err(g, r) for g, r in zip(theirs, ref))
+                    except Exception as error:  # shown, not judged: attn is under test
+                        print(f"note: {other} backward on {device}: {type(error).__name__}: "
+                              f"{str(error)[:200]}")
+                identical = all(torch.equal(x, y) for x, y in zip(grads, again))
+                report.add(label, errors["attn"] < tolerance and identical,
+                           "max over dq, dk, dv: " +
+                           ", ".join(f"{k_} {e:.2e}" for k_, e in errors.items()) +
+                           f" (tolerance {tolerance:g}); two runs bit-identical: "
+                           f"{'yes' if identical else 'NO'}")
+                if name == "causal":
+                    check_compiled_gradients(report, torch, device, q, k, v, do, mask, grads)
+            except Exception as error:  # a failure of one case must not hide the others
+                report.add(label, False, f"{type(error).__name__}: {str(error)[:300]}")
+
+
+def check_compiled_gradients(report, torch, device, q, k, v, do, mask, eager):
+    """The autograd formula under torch.compile(fullgraph=True): the same
+    kernels, so the same gradients as eager."""
+    label = f"torch.compile(fullgraph=True) gradients, causal, on {device}"
+    mask = attn.as_mask(mask)  # built outside the compiled function
+    # aot_eager on the CPU: AOTAutograd traces the op and its autograd
+    # formula without needing Inductor's C++ toolchain there.
+    compiled = torch.compile(lambda q, k, v: attn.attention(q, k, v, mask=mask), fullgraph=True,
+                             backend="inductor" if device == "cuda" else "aot_eager")
+    try:
+        leaves = [x.clone().requires_grad_() for x in (q, k, v)]
+        grads = torch.autograd.grad(compiled(*leaves), leaves, do)
+        error = max(rel_err(g, e.double()) for g, e in zip(grads, eager))
+        report.add(label, error < 1e-3, f"relative difference to eager {error:.2e}")
+    except Exception as error:
+        report.add(label, False, f"{type(error).__name__}: {str(error)[:300]}")
 
 
 class Report:
@@ -273,6 +405,8 @@ def run(folder, report_path):
             report.add(f"torch.compile(fullgraph=True): {name}", False,
                        f"{type(error).__name__}: {str(error)[:300]}")
 
+    check_gradients(report, torch, F, flex, create_mask, create_block_mask)
+
     q, k, v, mask, score, eager = built.get("causal", (None,) * 6)
     if q is not None:
         side = torch.cuda.Stream()
@@ -289,7 +423,7 @@ def run(folder, report_path):
                        isinstance(error, attn.KernelError) and "kDLCPU" in str(error),
                        f"{type(error).__name__}: {str(error)[:200]}")
 
-    for kind in ("torch", "cpu"):
+    for kind in ("torch", "torch-train", "cpu"):
         for n, code in enumerate(re.findall(r"<!-- snippet: " + kind + r" -->\s*```\w*\n(.*?)```",
                                             (REPO / "README.md").read_text(), re.S)):
             try:

@@ -40,3 +40,33 @@ def grid(b, h, sq, skv):
 
 
 TOLERANCE = {"f32": 1e-5, "f16": 1e-2, "bf16": 1e-2}
+
+
+def attention_backward(q, k, v, do, keep=None, scale=None, score=None, score_grad=None):
+    """(dQ, dK, dV) in float64 for the attention() above and dO; score_grad(s)
+    is d score(s) / ds at the scaled scores s. GQA sums dK, dV over each
+    group's query heads."""
+    q, k, v, do = (np.asarray(x, dtype=np.float64) for x in (q, k, v, do))
+    group = q.shape[1] // k.shape[1]
+    kr, vr = np.repeat(k, group, axis=1), np.repeat(v, group, axis=1)
+    scale = scale if scale is not None else 1 / np.sqrt(q.shape[-1])
+    raw = np.einsum("bhie,bhje->bhij", q, kr) * scale
+    s = score(raw) if score is not None else raw
+    if keep is not None:
+        s = np.where(np.broadcast_to(keep, s.shape), s, -np.inf)
+    m = s.max(-1, keepdims=True)
+    p = np.exp(s - np.where(np.isfinite(m), m, 0))
+    total = p.sum(-1, keepdims=True)
+    p = p / np.where(total > 0, total, 1)
+    o = np.einsum("bhij,bhjf->bhif", p, vr)
+    dv = np.einsum("bhij,bhif->bhjf", p, do)
+    dp = np.einsum("bhif,bhjf->bhij", do, vr)
+    ds = p * (dp - (do * o).sum(-1, keepdims=True))
+    if score_grad is not None:
+        ds = ds * score_grad(raw)
+    dq = np.einsum("bhij,bhje->bhie", ds, kr) * scale
+    dk = np.einsum("bhij,bhie->bhje", ds, q) * scale
+
+    def fold(x):  # [B, Hq, ...] -> [B, Hkv, ...]: sum over each group
+        return x.reshape(x.shape[0], x.shape[1] // group, group, *x.shape[2:]).sum(2)
+    return dq, fold(dk), fold(dv)

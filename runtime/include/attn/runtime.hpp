@@ -5,6 +5,7 @@
 
 #include "attn/runtime.h"
 
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -43,6 +44,12 @@ private:
     void operator()(DLManagedTensor *t) const { attn_tensor_free(t); }
   };
   std::unique_ptr<DLManagedTensor, Free> t_;
+};
+
+// dQ, dK and dV from Bundle::backward (runtime-allocated, on the inputs'
+// device).
+struct Gradients {
+  Tensor dq, dk, dv;
 };
 
 class Bundle {
@@ -109,8 +116,108 @@ public:
     return out;
   }
 
+  // Backward (bundles compiled with grad=true hold, next to each forward
+  // kernel `f`, the kernel `f_grad`, docs/backward.md). `forwardArgs` are the
+  // forward launch's arguments in its order -- inputs, and its outputs o and
+  // lse as the forward wrote them -- and dO is the gradient of o; the call
+  // writes dQ, dK and dV. The runtime checks every tensor as for a launch.
+  bool hasBackward(const std::string &forward) const {
+    int index = -1;
+    return attn_bundle_find_kernel(get(), backwardKernelName(forward).c_str(), &index) ==
+           ATTN_OK;
+  }
+  static std::string backwardKernelName(const std::string &forward) { return forward + "_grad"; }
+
+  Gradients backward(const std::string &forward, const std::vector<const DLTensor *> &forwardArgs,
+                     const DLTensor *dO, const char *target = nullptr, void *stream = nullptr) {
+    std::string name = backwardKernelName(forward);
+    std::vector<const DLTensor *> args = backwardArgs(forward, forwardArgs, dO, {});
+    std::vector<Tensor> made;
+    try {
+      made = allocOutputs(name, args);
+    } catch (const Error &e) {
+      throw Error(e.status(), "backward kernel '" + name + "': " + attn_last_error());
+    }
+    Gradients grads;
+    int kernel = findKernel(name);
+    for (size_t a = 0; a < made.size(); ++a) {
+      if (!made[a]) continue;
+      const char *argName = arg(kernel, static_cast<int>(a)).name;
+      args[a] = made[a].get();
+      Tensor &slot = std::strcmp(argName, "dq") == 0   ? grads.dq
+                     : std::strcmp(argName, "dk") == 0 ? grads.dk
+                                                       : grads.dv;
+      slot = std::move(made[a]);
+    }
+    launchChecked(name, args, target, stream);
+    return grads;
+  }
+  // The same into the caller's dq, dk and dv.
+  void launchBackward(const std::string &forward, const std::vector<const DLTensor *> &forwardArgs,
+                      const DLTensor *dO, const DLTensor *dq, const DLTensor *dk,
+                      const DLTensor *dv, const char *target = nullptr, void *stream = nullptr) {
+    launchChecked(backwardKernelName(forward),
+                  backwardArgs(forward, forwardArgs, dO, {dq, dk, dv}), target, stream);
+  }
+
 private:
   explicit Bundle(attn_bundle *b) : b_(b) {}
+
+  // The backward kernel's arguments: each named as a forward argument is that
+  // one, then 'do', then 'dq', 'dk', 'dv' (null to be allocated).
+  std::vector<const DLTensor *> backwardArgs(const std::string &forward,
+                                             const std::vector<const DLTensor *> &forwardArgs,
+                                             const DLTensor *dO,
+                                             std::vector<const DLTensor *> grads) {
+    int forwardKernel = findKernel(forward);
+    std::string name = backwardKernelName(forward);
+    int backwardKernel = -1;
+    if (attn_bundle_find_kernel(get(), name.c_str(), &backwardKernel) != ATTN_OK)
+      throw Error(ATTN_ERROR_NOT_FOUND,
+                  "kernel '" + forward + "' has no backward kernel ('" + name +
+                      "') in this bundle: compile the spec with grad=true (attn-opt "
+                      "--attn-compile=\"... grad=true\", attn.compile(..., grad=True))");
+    attn_kernel_info forwardInfo = kernel(forwardKernel);
+    if (forwardArgs.size() != static_cast<size_t>(forwardInfo.num_args))
+      throw Error(ATTN_ERROR_INVALID_ARGUMENT,
+                  "the backward of kernel '" + forward + "' takes the forward's " +
+                      std::to_string(forwardInfo.num_args) +
+                      " arguments (its inputs, and its outputs as the forward wrote them), got " +
+                      std::to_string(forwardArgs.size()));
+    if (!dO)
+      throw Error(ATTN_ERROR_INVALID_ARGUMENT, "the backward of kernel '" + forward +
+                                                   "' needs dO (the gradient of o), got NULL");
+    attn_kernel_info info = kernel(backwardKernel);
+    std::vector<const DLTensor *> args(static_cast<size_t>(info.num_args), nullptr);
+    for (int a = 0; a < info.num_args; ++a) {
+      std::string argName = arg(backwardKernel, a).name;
+      if (argName == "do") {
+        args[a] = dO;
+      } else if (argName == "dq" || argName == "dk" || argName == "dv") {
+        if (!grads.empty()) args[a] = grads[argName == "dq" ? 0 : argName == "dk" ? 1 : 2];
+      } else {
+        int match = -1;
+        for (int f = 0; f < forwardInfo.num_args && match < 0; ++f)
+          if (argName == arg(forwardKernel, f).name) match = f;
+        if (match < 0)
+          throw Error(ATTN_ERROR_INVALID_BUNDLE, "backward kernel '" + name + "' argument " +
+                                                     std::to_string(a) + " ('" + argName +
+                                                     "') is no argument of kernel '" + forward +
+                                                     "'");
+        args[a] = forwardArgs[match];
+      }
+    }
+    return args;
+  }
+  // launch, with the kernel's name in the message (the runtime's names the
+  // argument only).
+  void launchChecked(const std::string &name, const std::vector<const DLTensor *> &args,
+                     const char *target, void *stream) {
+    attn_status status = attn_kernel_launch(get(), name.c_str(), target, args.data(),
+                                            static_cast<int>(args.size()), stream);
+    if (status != ATTN_OK)
+      throw Error(status, "backward kernel '" + name + "': " + attn_last_error());
+  }
   struct Free {
     void operator()(attn_bundle *b) const { attn_bundle_free(b); }
   };
