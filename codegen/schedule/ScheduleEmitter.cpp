@@ -24,6 +24,7 @@
 #include "ScheduleAnalysis.h"
 #include "attn/Dialect/AttnCascade.h"
 #include "attn/Dialect/MaskLowering.h"
+#include "attn/Dialect/MaskRegionTiling.h"
 #include "attn/Dialect/MaskVisits.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -184,7 +185,10 @@ class ScheduleEmitter {
 public:
   ScheduleEmitter(ImplicitLocOpBuilder &b, const TileProgram &program,
                   ScheduleTarget &target)
-      : b(b), program(program), target(target), cascade(program.cascade) {}
+      : b(b), program(program), target(target), cascade(program.cascade) {
+    if (program.visitRegion)
+      regionTiling.emplace(MaskAttrInterface(), &cascade.getMaskRegion());
+  }
 
   void emit(const KernelSpec &spec, ValueRange arguments);
   void emitGradient(const GradientOperands &operands);
@@ -287,9 +291,11 @@ private:
   };
   /// One visit of a key tile: the tile, whether it is skipped (null:
   /// never), and under patch tiles whether it is full and whole (null:
-  /// decided by the mask's closed form and Skv).
+  /// decided by the mask's closed form and Skv). `regionFull`: the custom
+  /// mask region keeps every element of the tile (null: no region, or one
+  /// that is not analyzable, so every tile is partial).
   struct VisitedTile {
-    Value keyTile, skip, full, whole;
+    Value keyTile, skip, full, whole, regionFull;
   };
   /// The rows of patch `patch` of extents `shape` (patch tiles).
   TileRows patchRows(Value patch, ArrayRef<int64_t> shape);
@@ -305,6 +311,13 @@ private:
   /// orientation.
   TileIndices tileIndices(const WorkItem &item, Value columnTile);
   Value tileIsEmpty(const WorkItem &item, Value keyTile);
+  /// The custom mask region's run-time class of the key tile (interval
+  /// evaluation), or std::nullopt when there is no analyzable region.
+  std::optional<RegionTileTests> regionTileTests(const WorkItem &item,
+                                                 Value keyTile);
+  /// `visited` with the region's class of its tile added: empty tiles are
+  /// skipped, and `regionFull` is set.
+  void addRegionTests(const WorkItem &item, VisitedTile &visited);
   void emitLane(const WorkItem &item, const Visits &visits);
   RunningState initialState();
   /// Visits the tiles of `range`, or of `listed` when that is set.
@@ -337,6 +350,8 @@ private:
   const TileProgram &program;
   ScheduleTarget &target;
   CascadeOp cascade;
+  /// The custom mask region of the visit clause, if any.
+  std::optional<EffectiveMaskTiling> regionTiling;
 
   KernelContext kernel;
   /// The query and key lengths (kernel.seqQ and seqKV count rows and
@@ -1254,6 +1269,26 @@ ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
   return visits;
 }
 
+std::optional<RegionTileTests>
+ScheduleEmitter::regionTileTests(const WorkItem &item, Value keyTile) {
+  if (!regionTiling)
+    return std::nullopt;
+  return regionTiling->buildRegionTileTests(b, b.getLoc(),
+                                            tileIndices(item, keyTile));
+}
+
+void ScheduleEmitter::addRegionTests(const WorkItem &item,
+                                     VisitedTile &visited) {
+  std::optional<RegionTileTests> tests =
+      regionTileTests(item, visited.keyTile);
+  if (!tests)
+    return;
+  visited.skip = visited.skip
+                     ? Value(arith::OrIOp::create(b, visited.skip, tests->empty))
+                     : tests->empty;
+  visited.regionFull = tests->full;
+}
+
 Value ScheduleEmitter::tileIsEmpty(const WorkItem &item, Value keyTile) {
   if (!program.visitMask)
     return Value();
@@ -1303,9 +1338,9 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
   tileColumn = toRule(add(currentTile.firstKey, laneColumn));
   if (program.gradient)
     loadColumnInputs();
-  // Full tiles skip the element rule; a custom mask region makes every
-  // tile partial, and so does a tile that runs past Skv (or a clipped
-  // patch).
+  // Full tiles skip the element rule; a custom mask region that is not
+  // analyzable makes every tile partial, and so does a tile that runs past
+  // Skv (or a clipped patch).
   tileInBounds =
       visited.whole
           ? visited.whole
@@ -1325,12 +1360,17 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
     tileFull = tileInBounds;
   } else if (visited.full) {
     tileFull = visited.full;
-  } else if (program.visitMask && !program.visitRegion) {
-    Value maskFull = program.visitMask.buildTileIsFull(
-        b, b.getLoc(), tileIndices(item, keyTile));
-    tileFull = isConstantI1(maskFull, true)
-                   ? tileInBounds
-                   : Value(arith::AndIOp::create(b, maskFull, tileInBounds));
+  } else if ((program.visitMask || program.visitRegion) &&
+             (!program.visitRegion || visited.regionFull)) {
+    tileFull = tileInBounds;
+    if (program.visitMask) {
+      Value maskFull = program.visitMask.buildTileIsFull(
+          b, b.getLoc(), tileIndices(item, keyTile));
+      if (!isConstantI1(maskFull, true))
+        tileFull = arith::AndIOp::create(b, maskFull, tileFull);
+    }
+    if (visited.regionFull)
+      tileFull = arith::AndIOp::create(b, visited.regionFull, tileFull);
   }
 
   for (const TileOp &op : program.body) {
@@ -1414,7 +1454,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
           arith::AndIOp::create(b, flags, index(1)), index(1));
       Value whole = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, flags,
                                           index(2));
-      return VisitedTile{keyTile, Value(), full, whole};
+      return VisitedTile{keyTile, Value(), full, whole, Value()};
     };
   } else if (listed) {
     Value zero = index(0);
@@ -1430,7 +1470,9 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       Value empty = listed->isEmpty(b, b.getLoc(), indices);
       if (!isConstantI1(empty, false))
         skip = arith::OrIOp::create(b, skip, empty);
-      return VisitedTile{keyTile, skip, Value(), Value()};
+      VisitedTile visited{keyTile, skip, Value(), Value(), Value()};
+      addRegionTests(item, visited);
+      return visited;
     };
   } else {
     Value step = index(range->step);
@@ -1449,7 +1491,9 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       Value offset = mul(visit, step);
       Value keyTile = add(begin, offset);
       Value empty = tileIsEmpty(item, keyTile);
-      return VisitedTile{keyTile, empty, Value(), Value()};
+      VisitedTile visited{keyTile, empty, Value(), Value(), Value()};
+      addRegionTests(item, visited);
+      return visited;
     };
   }
   int64_t stages = target.stages();

@@ -18,6 +18,11 @@
 //  2. IR "empty" implies C++ Empty and IR "full" implies C++ Full (the
 //     kernel would otherwise drop kept keys or skip the element rule).
 //
+// Custom mask regions are classified by one interval evaluator written over
+// two arithmetic domains (dialect/lib/MaskRegionTiling.cpp); the region
+// tests check that its IR form (buildRegionTileTests) gives exactly the
+// classes of classifyTile on random tiles, overflowing ones included.
+//
 // It also compares the element rule as IR (buildKeep, in index or i32
 // arithmetic) with `keeps` on sampled elements, which checks the evaluator
 // as much as the rule.
@@ -32,6 +37,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attn/Dialect/MaskLowering.h"
+#include "attn/Dialect/MaskRegionTiling.h"
 #include "attn/Dialect/MaskVisits.h"
 #include "MaskTestSupport.h"
 
@@ -43,6 +49,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
@@ -195,6 +202,15 @@ private:
               return failure();
             return x % y; // the sign of the dividend, as remsi
           });
+        })
+        .Case<arith::DivUIOp, arith::RemUIOp>([&](auto) -> LogicalResult {
+          Type type = op.getResult(0).getType();
+          uint64_t x = asUnsigned(get(op.getOperand(0)), type);
+          uint64_t y = asUnsigned(get(op.getOperand(1)), type);
+          if (y == 0)
+            return fail(&op, "division by zero");
+          set(op.getResult(0), wrap(isa<arith::DivUIOp>(op) ? x / y : x % y));
+          return success();
         })
         .Case<arith::CeilDivSIOp>([&](auto) {
           return binary(op, [&](int64_t x, int64_t y) -> FailureOr<int64_t> {
@@ -981,6 +997,217 @@ TEST_F(MaskLoweringTest, LongSequences) {
     if (HasFatalFailure())
       return;
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Custom mask regions: the IR interval evaluation against classifyTile
+//===----------------------------------------------------------------------===//
+
+class RegionTileTestsTest : public MaskLoweringTest {
+protected:
+  /// Parses a function around one attention op whose mask region is `body`
+  /// (block arguments %b, %h, %i, %j; must yield %keep).
+  AttentionOp parse(StringRef body) {
+    std::string text =
+        ("func.func @f(%q: tensor<1x2x40x8xf32>, %k: tensor<1x2x37x8xf32>, "
+         "%v: tensor<1x2x37x8xf32>) -> tensor<1x2x40x8xf32> {\n"
+         "  %o = attn.attention %q, %k, %v : tensor<1x2x40x8xf32>, "
+         "tensor<1x2x37x8xf32>, tensor<1x2x37x8xf32> -> tensor<1x2x40x8xf32> "
+         "mask {\n"
+         "  ^bb0(%b: index, %h: index, %i: index, %j: index):\n" +
+         body +
+         "    attn.yield %keep : i1\n  }\n"
+         "  return %o : tensor<1x2x40x8xf32>\n}\n")
+            .str();
+    module = parseSourceString<ModuleOp>(text, &context);
+    EXPECT_TRUE(module) << text;
+    AttentionOp op;
+    if (module)
+      module->walk([&](AttentionOp found) { op = found; });
+    return op;
+  }
+
+  /// A function (b, h, rowBegin, rowEnd, colBegin, colEnd) -> (empty, full)
+  /// of the region's IR tile tests.
+  func::FuncOp buildTests(const EffectiveMaskTiling &tiling) {
+    OpBuilder builder(&context);
+    builder.setInsertionPointToEnd(module->getBody());
+    Location loc = builder.getUnknownLoc();
+    Type index = builder.getIndexType();
+    Type i1 = builder.getI1Type();
+    auto type = builder.getFunctionType(SmallVector<Type>(6, index), {i1, i1});
+    auto function = func::FuncOp::create(builder, loc, "tests", type);
+    Block *entry = function.addEntryBlock();
+    builder.setInsertionPointToEnd(entry);
+    TileIndices tile;
+    tile.b = entry->getArgument(0);
+    tile.h = entry->getArgument(1);
+    tile.rowBegin = entry->getArgument(2);
+    tile.rowEnd = entry->getArgument(3);
+    tile.colBegin = entry->getArgument(4);
+    tile.colEnd = entry->getArgument(5);
+    std::optional<RegionTileTests> tests =
+        tiling.buildRegionTileTests(builder, loc, tile);
+    EXPECT_TRUE(tests.has_value());
+    if (!tests)
+      return {};
+    func::ReturnOp::create(builder, loc, ValueRange{tests->empty, tests->full});
+    EXPECT_TRUE(succeeded(verify(function)));
+    return function;
+  }
+
+  /// Classifies random tiles both ways. Tiles sit near the origin, near
+  /// 2^31 and near 2^62, so that the region's arithmetic overflows on some.
+  void checkRegion(StringRef name, StringRef body) {
+    SCOPED_TRACE(name.str());
+    AttentionOp op = parse(body);
+    ASSERT_TRUE(op);
+    EffectiveMaskTiling tiling(op);
+    ASSERT_TRUE(tiling.regionIsAnalyzable());
+    func::FuncOp function = buildTests(tiling);
+    ASSERT_TRUE(function);
+    TilingContext ctx;
+    int64_t counts[3] = {0, 0, 0};
+    const int64_t bases[] = {0, 0, int64_t(1) << 31, int64_t(1) << 62};
+    for (int iteration = 0; iteration < 3000; ++iteration) {
+      uint64_t seed = seedCase(100, iteration);
+      int64_t base = bases[uniform(0, 3)];
+      TileRange tile;
+      tile.qBegin = base + uniform(0, 400);
+      tile.qEnd = tile.qBegin + uniform(1, 70);
+      tile.kBegin = base + uniform(0, 400);
+      tile.kEnd = tile.kBegin + uniform(1, 70);
+      int64_t b = uniform(0, 3), h = uniform(0, 7);
+      TileClass expected = tiling.classifyTile(ctx, b, h, tile);
+      TestData noData;
+      IrEvaluator evaluator(noData);
+      FailureOr<SmallVector<int64_t>> result = evaluator.run(
+          function.getBody().front(),
+          {b, h, tile.qBegin, tile.qEnd, tile.kBegin, tile.kEnd});
+      ASSERT_TRUE(succeeded(result))
+          << "seed " << seed << ": " << evaluator.error();
+      bool empty = (*result)[0], full = (*result)[1];
+      ASSERT_EQ(empty, expected == TileClass::Empty)
+          << "seed " << seed << " b " << b << " h " << h << " rows ["
+          << tile.qBegin << ", " << tile.qEnd << ") columns [" << tile.kBegin
+          << ", " << tile.kEnd << ")";
+      ASSERT_EQ(full, expected == TileClass::Full)
+          << "seed " << seed << " b " << b << " h " << h << " rows ["
+          << tile.qBegin << ", " << tile.qEnd << ") columns [" << tile.kBegin
+          << ", " << tile.kEnd << ")";
+      ++counts[static_cast<int>(expected)];
+    }
+    llvm::outs() << "region " << name << ": empty " << counts[0] << " partial "
+                 << counts[1] << " full " << counts[2] << "\n";
+  }
+
+  OwningOpRef<ModuleOp> module;
+};
+
+TEST_F(RegionTileTestsTest, FlexAttentionMaskMods) {
+  checkRegion("s2 blocks", R"(
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c4 = arith.constant 4 : index
+    %c8 = arith.constant 8 : index
+    %causal = arith.cmpi sge, %i, %j : index
+    %qb = arith.divsi %i, %c8 : index
+    %kb = arith.divsi %j, %c8 : index
+    %distance = arith.subi %qb, %kb : index
+    %local = arith.cmpi slt, %distance, %c2 : index
+    %shifted = arith.addi %kb, %h : index
+    %shifted1 = arith.addi %shifted, %c1 : index
+    %phase = arith.remsi %shifted1, %c4 : index
+    %strided = arith.cmpi eq, %phase, %c0 : index
+    %either = arith.ori %local, %strided : i1
+    %keep = arith.andi %causal, %either : i1
+)");
+  checkRegion("natten 2-d", R"(
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c8 = arith.constant 8 : index
+    %c10 = arith.constant 10 : index
+    %qi = arith.divsi %i, %c10 : index
+    %qj = arith.remsi %i, %c10 : index
+    %ki = arith.divsi %j, %c10 : index
+    %kj = arith.remsi %j, %c10 : index
+    %ci0 = arith.maxsi %qi, %c1 : index
+    %ci = arith.minsi %ci0, %c8 : index
+    %cj0 = arith.maxsi %qj, %c1 : index
+    %cj = arith.minsi %cj0, %c8 : index
+    %di = arith.subi %ki, %ci : index
+    %ndi = arith.subi %c0, %di : index
+    %adi = arith.maxsi %di, %ndi : index
+    %dj = arith.subi %kj, %cj : index
+    %ndj = arith.subi %c0, %dj : index
+    %adj = arith.maxsi %dj, %ndj : index
+    %rows = arith.cmpi sle, %adi, %c1 : index
+    %cols = arith.cmpi sle, %adj, %c1 : index
+    %keep = arith.andi %rows, %cols : i1
+)");
+  checkRegion("equal documents", R"(
+    %c24 = arith.constant 24 : index
+    %qd = arith.divsi %i, %c24 : index
+    %kd = arith.divsi %j, %c24 : index
+    %same = arith.cmpi eq, %qd, %kd : index
+    %causal = arith.cmpi sge, %i, %j : index
+    %keep = arith.andi %same, %causal : i1
+)");
+}
+
+TEST_F(RegionTileTestsTest, WrappingCastsAndOverflow) {
+  // The dilated causal example: remui of a wrapped difference.
+  checkRegion("dilated causal", R"(
+    %c0 = arith.constant 0 : index
+    %c2 = arith.constant 2 : index
+    %past = arith.cmpi ule, %j, %i : index
+    %distance = arith.subi %i, %j : index
+    %parity = arith.remui %distance, %c2 : index
+    %even = arith.cmpi eq, %parity, %c0 : index
+    %keep = arith.andi %past, %even : i1
+)");
+  // Products and sums that overflow i64 near 2^62, and i32 arithmetic that
+  // wraps near 2^31.
+  checkRegion("overflow", R"(
+    %big = arith.constant 3 : index
+    %limit = arith.constant 4611686018427387904 : index
+    %scaled = arith.muli %i, %big : index
+    %shifted = arith.addi %scaled, %limit : index
+    %low = arith.cmpi slt, %shifted, %j : index
+    %i32 = arith.index_cast %i : index to i32
+    %j32 = arith.index_cast %j : index to i32
+    %c7 = arith.constant 7 : i32
+    %sum = arith.addi %i32, %c7 : i32
+    %near = arith.cmpi sge, %sum, %j32 : i32
+    %keep = arith.ori %low, %near : i1
+)");
+  // Unsigned division, min/max, extensions of i1 and truncations, xor and
+  // select (the ops the op verifier accepts in regions).
+  checkRegion("casts", R"(
+    %c3 = arith.constant 3 : index
+    %c5 = arith.constant 5 : index
+    %c100 = arith.constant 100 : index
+    %d = arith.subi %i, %j : index
+    %quotient = arith.divui %d, %c3 : index
+    %small = arith.cmpi ult, %quotient, %c5 : index
+    %up = arith.remui %i, %c5 : index
+    %lo = arith.minsi %up, %c100 : index
+    %hi = arith.maxsi %lo, %h : index
+    %bounded = arith.cmpi ule, %hi, %c100 : index
+    %wide = arith.extsi %small : i1 to i8
+    %zwide = arith.extui %bounded : i1 to i8
+    %sum = arith.addi %wide, %zwide : i8
+    %c0i8 = arith.constant 0 : i8
+    %nonneg = arith.cmpi sge, %sum, %c0i8 : i8
+    %i8 = arith.index_cast %i : index to i8
+    %t = arith.trunci %i8 : i8 to i1
+    %odd = arith.xori %t, %nonneg : i1
+    %jc = arith.index_castui %j : index to i64
+    %c64 = arith.constant 64 : i64
+    %early = arith.cmpi slt, %jc, %c64 : i64
+    %keep = arith.select %early, %odd, %small : i1
+)");
 }
 
 } // namespace
