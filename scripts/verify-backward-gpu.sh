@@ -44,6 +44,9 @@ prepare() {
   [ -x "$attn_opt" ] && [ -x "$attn_run" ] || { echo "no attn-opt/attn-run in $build" >&2; exit 2; }
   rm -rf "$prepared" && mkdir -p "$prepared"/{bundles,inputs,logs,bench}
   prepared=$(cd "$prepared" && pwd)
+  # The compiler's commit, for the report (the GPU machine's copy of the
+  # repository may carry other git metadata).
+  git -C "$here" rev-parse --short HEAD > "$prepared/commit.txt" 2>/dev/null || echo unknown > "$prepared/commit.txt"
   local failures=0 cases=$prepared/cases.tsv
   : > "$cases"; : > "$prepared/refused.txt"; : > "$prepared/resources.txt"
   for spec in "$here"/examples/*.mlir "$here"/examples/cascades/*.mlir; do
@@ -120,7 +123,7 @@ device() {
     echo "# NVIDIA backward kernels (scripts/verify-backward-gpu.sh)"
     echo
     echo "$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1); $(date -u '+%Y-%m-%d %H:%M') UTC;"
-    echo "commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)."
+    echo "bundles compiled at commit $(cat commit.txt 2>/dev/null || echo unknown)."
     echo
     echo "## Gradients against the bundle's host binary"
     echo
