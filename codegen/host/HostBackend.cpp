@@ -181,7 +181,6 @@ LogicalResult HostBackend::emitGradientKernel(ModuleOp kernels,
         b, MemRefType::get(tensor.type.getShape(), tensor.type.getElementType()),
         sizes));
   }
-  // q [B, Hq, Sq, E] and k [B, Hkv, Skv, E] give the sizes of every phase.
   Value query = arguments[0], key = arguments[1];
   for (const GradientPhase &phase : tiled.phases) {
     schedule::GradientOperands operands;
@@ -191,11 +190,7 @@ LogicalResult HostBackend::emitGradientKernel(ModuleOp kernels,
                                           : scratch[tensor.scratch];
     for (unsigned data : phase.data)
       operands.data.push_back(arguments[data]);
-    operands.batchSize = memref::DimOp::create(b, query, 0);
-    operands.seqQ = memref::DimOp::create(b, query, 2);
-    operands.seqKV = memref::DimOp::create(b, key, 2);
-    operands.queryHeads = cast<MemRefType>(query.getType()).getDimSize(1);
-    operands.kvHeads = cast<MemRefType>(key.getType()).getDimSize(1);
+    operands.setSizesFrom(b, query, key);
     HostScheduleTarget target;
     schedule::emitGradientKernel(b, phase.program, target, operands);
   }

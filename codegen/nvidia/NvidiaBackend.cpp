@@ -212,7 +212,6 @@ FailureOr<int64_t> NvidiaBackend::emitGradientKernel(gpu::GPUFuncOp kernel,
   ImplicitLocOpBuilder b(kernel.getLoc(), kernel.getContext());
   b.setInsertionPointToStart(&kernel.getBody().front());
   ValueRange arguments = kernel.getArguments();
-  // q [B, Hq, Sq, E] and k [B, Hkv, Skv, E] give the sizes of every phase.
   Value query = arguments[0], key = arguments[1];
   for (auto [phase, target] : llvm::zip_equal(phases, targets)) {
     schedule::GradientOperands operands;
@@ -220,11 +219,7 @@ FailureOr<int64_t> NvidiaBackend::emitGradientKernel(gpu::GPUFuncOp kernel,
       operands.tensors[tensor.name] = arguments[tensor.argument];
     for (unsigned data : phase.data)
       operands.data.push_back(arguments[data]);
-    operands.batchSize = memref::DimOp::create(b, query, 0);
-    operands.seqQ = memref::DimOp::create(b, query, 2);
-    operands.seqKV = memref::DimOp::create(b, key, 2);
-    operands.queryHeads = cast<MemRefType>(query.getType()).getDimSize(1);
-    operands.kvHeads = cast<MemRefType>(key.getType()).getDimSize(1);
+    operands.setSizesFrom(b, query, key);
     schedule::emitGradientKernel(b, phase.program, *target, operands);
   }
   gpu::ReturnOp::create(b);

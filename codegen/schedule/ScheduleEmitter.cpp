@@ -1985,6 +1985,15 @@ void mlir::attn::schedule::emitScheduledKernel(ImplicitLocOpBuilder &b,
   ScheduleEmitter(b, program, target).emit(spec, arguments);
 }
 
+void mlir::attn::schedule::GradientOperands::setSizesFrom(
+    ImplicitLocOpBuilder &b, Value query, Value key) {
+  batchSize = memref::DimOp::create(b, query, 0);
+  seqQ = memref::DimOp::create(b, query, 2);
+  seqKV = memref::DimOp::create(b, key, 2);
+  queryHeads = cast<MemRefType>(query.getType()).getDimSize(1);
+  kvHeads = cast<MemRefType>(key.getType()).getDimSize(1);
+}
+
 void mlir::attn::schedule::emitGradientKernel(
     ImplicitLocOpBuilder &b, const TileProgram &program,
     ScheduleTarget &target, const GradientOperands &operands) {

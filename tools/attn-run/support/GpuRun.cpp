@@ -389,20 +389,28 @@ int runGpuGradients(const GpuRunTarget &target, const RunRequest &request,
 }
 } // namespace
 
+/// Opens the CUDA device --device names; false (reported) when it cannot.
+static bool openCuda(const RunRequest &request, CudaDevice &device) {
+  std::string error = device.open(request.device);
+  if (error.empty())
+    return true;
+  printError("--target cuda: " + error);
+  return false;
+}
+
+static std::string describeCuda(CudaDevice &device) {
+  return device.name() + " (sm_" + std::to_string(device.major()) +
+         std::to_string(device.minor()) + ", L2 " +
+         std::to_string(device.cacheBytes() / (1024 * 1024)) + " MiB)";
+}
+
 int runCuda(const RunRequest &request, const bundle::Kernel &kernel,
             const Signature &signature, Problem &problem, SpecOracle *oracle,
             attn_bundle *loaded) {
   CudaDevice device;
-  std::string error = device.open(request.device);
-  if (!error.empty()) {
-    printError("--target cuda: " + error);
+  if (!openCuda(request, device))
     return 1;
-  }
-  auto describe = [&] {
-    return device.name() + " (sm_" + std::to_string(device.major()) +
-           std::to_string(device.minor()) + ", L2 " +
-           std::to_string(device.cacheBytes() / (1024 * 1024)) + " MiB)";
-  };
+  auto describe = [&] { return describeCuda(device); };
   return runOnGpu({device, {kDLCUDA, request.device}, "cuda", describe},
                   request, kernel, signature, problem, oracle, loaded);
 }
@@ -412,15 +420,9 @@ int runCudaGradients(const RunRequest &request, const bundle::Bundle &model,
                      Problem &problem, SpecOracle *oracle,
                      attn_bundle *loaded) {
   CudaDevice device;
-  std::string error = device.open(request.device);
-  if (!error.empty()) {
-    printError("--target cuda: " + error);
+  if (!openCuda(request, device))
     return 1;
-  }
-  auto describe = [&] {
-    return device.name() + " (sm_" + std::to_string(device.major()) +
-           std::to_string(device.minor()) + ")";
-  };
+  auto describe = [&] { return describeCuda(device); };
   return runGpuGradients({device, {kDLCUDA, request.device}, "cuda", describe},
                          request, model, forward, signature, problem, oracle,
                          loaded);

@@ -35,6 +35,10 @@ struct GradientOperands {
   SmallVector<Value> data;
   Value batchSize, seqQ, seqKV;
   int64_t queryHeads = 0, kvHeads = 0;
+
+  /// Takes the sizes from q [B, Hq, Sq, E] and k [B, Hkv, Skv, E], which
+  /// give those of every phase.
+  void setSizesFrom(ImplicitLocOpBuilder &b, Value query, Value key);
 };
 
 /// Emits one gradient program (a phase of a backward kernel) at `b`'s
