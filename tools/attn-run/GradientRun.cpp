@@ -93,24 +93,6 @@ bool stage(const bundle::Kernel &kernel,
   return true;
 }
 
-bool launch(attn_bundle *loaded, const bundle::Kernel &kernel,
-            std::vector<run::HostBuffer> &buffers) {
-  std::vector<DLTensor> tensors;
-  for (run::HostBuffer &buffer : buffers)
-    tensors.push_back(buffer.describe(buffer.data(), {kDLCPU, 0}));
-  std::vector<const DLTensor *> arguments;
-  for (const DLTensor &tensor : tensors)
-    arguments.push_back(&tensor);
-  attn_status status = attn_kernel_launch(
-      loaded, kernel.name.c_str(), "host", arguments.data(),
-      static_cast<int>(arguments.size()), nullptr);
-  if (status == ATTN_OK)
-    return true;
-  run::printError("running kernel '" + kernel.name + "' failed: " +
-                  attn_status_string(status) + ": " + attn_last_error());
-  return false;
-}
-
 Tensor64 tensorOf(const run::Array &array) {
   Tensor64 tensor;
   tensor.shape.assign(array.shape.begin(), array.shape.end());
@@ -253,7 +235,7 @@ int mlir::attn::runHostGradients(const GradientRunRequest &request,
     values["lse"] = &*reference->lse;
   std::vector<run::HostBuffer> forwardBuffers;
   if (!stage(*forward, values, forwardBuffers) ||
-      !launch(loaded, *forward, forwardBuffers))
+      !run::launchOnHost(loaded, *forward, forwardBuffers))
     return 1;
   std::map<std::string, Tensor64> computed;
   for (auto [arg, buffer] : llvm::zip_equal(forward->args, forwardBuffers))
@@ -267,8 +249,10 @@ int mlir::attn::runHostGradients(const GradientRunRequest &request,
   values["dk"] = &inputs->key;
   values["dv"] = &inputs->value;
   std::vector<run::HostBuffer> first, second;
-  if (!stage(*backward, values, first) || !launch(loaded, *backward, first) ||
-      !stage(*backward, values, second) || !launch(loaded, *backward, second))
+  if (!stage(*backward, values, first) ||
+      !run::launchOnHost(loaded, *backward, first) ||
+      !stage(*backward, values, second) ||
+      !run::launchOnHost(loaded, *backward, second))
     return 1;
 
   double bound = request.tolerance.value_or(

@@ -318,19 +318,9 @@ int runGpuGradients(const GpuRunTarget &target, const RunRequest &request,
   if (!runHostOnce(loaded, forward, signature, problem, hostForward, "host"))
     return 1;
   std::vector<HostBuffer> hostBuffers;
-  if (!stageOnHost(*backward, backwardProblem, hostBuffers))
+  if (!stageOnHost(*backward, backwardProblem, hostBuffers) ||
+      !launchOnHost(loaded, *backward, hostBuffers))
     return 1;
-  {
-    std::vector<DLTensor> tensors;
-    std::vector<const DLTensor *> args;
-    tensors.reserve(hostBuffers.size());
-    for (const HostBuffer &buffer : hostBuffers)
-      tensors.push_back(buffer.describe(buffer.data(), {kDLCPU, 0}));
-    for (const DLTensor &tensor : tensors)
-      args.push_back(&tensor);
-    if (!launch(loaded, *backward, "host", args))
-      return 1;
-  }
 
   // `runs` device runs (default 2), each on freshly poisoned outputs; the
   // first is compared with the host, the others with the first bit for bit.

@@ -44,20 +44,26 @@ ExpectedOutputs readOutputs(const Signature &signature,
 }
 
 /// Runs the host binary once on the problem.
-bool runHostOnce(attn_bundle *loaded, const bundle::Kernel &kernel,
-                 const Signature &signature, const Problem &problem,
-                 ExpectedOutputs &outputs, const std::string &source) {
-  std::vector<HostBuffer> buffers;
-  if (!stageOnHost(kernel, problem, buffers))
-    return false;
-  std::vector<const DLTensor *> args;
-  std::vector<DLTensor> tensors;
+HostArguments::HostArguments(const std::vector<HostBuffer> &buffers) {
   tensors.reserve(buffers.size());
   for (const HostBuffer &buffer : buffers)
     tensors.push_back(buffer.describe(buffer.data(), {kDLCPU, 0}));
   for (const DLTensor &tensor : tensors)
-    args.push_back(&tensor);
-  if (!launch(loaded, kernel, "host", args))
+    pointers.push_back(&tensor);
+}
+
+bool launchOnHost(attn_bundle *loaded, const bundle::Kernel &kernel,
+                  const std::vector<HostBuffer> &buffers) {
+  HostArguments args(buffers);
+  return launch(loaded, kernel, "host", args.pointers);
+}
+
+bool runHostOnce(attn_bundle *loaded, const bundle::Kernel &kernel,
+                 const Signature &signature, const Problem &problem,
+                 ExpectedOutputs &outputs, const std::string &source) {
+  std::vector<HostBuffer> buffers;
+  if (!stageOnHost(kernel, problem, buffers) ||
+      !launchOnHost(loaded, kernel, buffers))
     return false;
   outputs = readOutputs(signature, buffers, source);
   return true;
@@ -79,21 +85,15 @@ int runHost(const RunRequest &request, const bundle::Kernel &kernel,
   std::vector<HostBuffer> buffers;
   if (!stageOnHost(kernel, problem, buffers))
     return 1;
-  std::vector<DLTensor> tensors;
-  tensors.reserve(buffers.size());
-  for (const HostBuffer &buffer : buffers)
-    tensors.push_back(buffer.describe(buffer.data(), {kDLCPU, 0}));
-  std::vector<const DLTensor *> args;
-  for (const DLTensor &tensor : tensors)
-    args.push_back(&tensor);
+  HostArguments args(buffers);
   // One warm-up call (it also loads the shared object), then the median.
-  if (!launch(loaded, kernel, "host", args))
+  if (!launch(loaded, kernel, "host", args.pointers))
     return 1;
   unsigned runs = request.runs.value_or(kDefaultHostRuns);
   std::vector<double> milliseconds;
   for (unsigned run = 0; run < runs; ++run) {
     auto start = std::chrono::steady_clock::now();
-    if (!launch(loaded, kernel, "host", args))
+    if (!launch(loaded, kernel, "host", args.pointers))
       return 1;
     std::chrono::duration<double, std::milli> elapsed =
         std::chrono::steady_clock::now() - start;

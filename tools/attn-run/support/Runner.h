@@ -247,6 +247,21 @@ using LoadedBundle = std::unique_ptr<attn_bundle, BundleCloser>;
 bool launch(attn_bundle *loaded, const bundle::Kernel &kernel,
             const char *target, const std::vector<const DLTensor *> &args);
 
+/// The DLTensors of host buffers, in argument order, as attn_kernel_launch
+/// takes them (pointers into `tensors`: not copyable).
+struct HostArguments {
+  explicit HostArguments(const std::vector<HostBuffer> &buffers);
+  HostArguments(const HostArguments &) = delete;
+  HostArguments &operator=(const HostArguments &) = delete;
+
+  std::vector<DLTensor> tensors;
+  std::vector<const DLTensor *> pointers;
+};
+
+/// Runs `kernel`'s host binary once over `buffers`.
+bool launchOnHost(attn_bundle *loaded, const bundle::Kernel &kernel,
+                  const std::vector<HostBuffer> &buffers);
+
 /// The outputs (o, lse) read back from `buffers`.
 ExpectedOutputs readOutputs(const Signature &signature,
                             const std::vector<HostBuffer> &buffers,
