@@ -24,6 +24,8 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -1444,6 +1446,26 @@ static ListedKeyTiles listBlocks(RuleEmitter &e, BlockListAttr attr,
   listed.isEmpty = [](OpBuilder &builder, Location loc, const TileIndices &) {
     return RuleEmitter(builder, loc).boolean(false);
   };
+  // Every visit of rows in one query block comes from that block's list;
+  // a listed block of whole key tiles then holds every key of the tile.
+  // Other tiles scan the lists of their blocks.
+  listed.isFull = [attr, wholeTiles](OpBuilder &builder, Location loc,
+                                     const TileIndices &at) {
+    RuleEmitter e(builder, loc);
+    if (!wholeTiles)
+      return attr.buildTileIsFull(e.b, loc, at);
+    BlockSpan rows = blocksOf(e, at.rowBegin, at.rowEnd, attr.getBlockQ());
+    Value oneBlock = e.cmp(Pred::eq, rows.first, rows.last);
+    auto branch = scf::IfOp::create(e.b, e.b.getI1Type(), oneBlock,
+                                    /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(e.b);
+    e.b.setInsertionPointToStart(&branch.getThenRegion().front());
+    scf::YieldOp::create(e.b, loc, ValueRange{e.boolean(true)});
+    e.b.setInsertionPointToStart(&branch.getElseRegion().front());
+    Value scanned = attr.buildTileIsFull(e.b, loc, at);
+    scf::YieldOp::create(e.b, loc, ValueRange{scanned});
+    return branch.getResult(0);
+  };
   return listed;
 }
 
@@ -1486,6 +1508,16 @@ mlir::attn::buildListedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
     Value inside = e.both(notBelow, below);
     return ListedKeyTile{tile.tile, e.both(tile.valid, inside)};
   };
+  clipped.isFull = [all, listing, isListedFull = listed->isFull](
+                       OpBuilder &builder, Location loc,
+                       const TileIndices &tile) {
+    RuleEmitter e(builder, loc);
+    Value full = isListedFull(e.b, loc, tile);
+    for (auto [index, operand] : llvm::enumerate(all.getMasks()))
+      if (index != listing)
+        full = e.both(full, operand.buildTileIsFull(e.b, loc, tile));
+    return full;
+  };
   clipped.isEmpty = [all, listing, isListedEmpty = listed->isEmpty](
                         OpBuilder &builder, Location loc,
                         const TileIndices &tile) {
@@ -1497,4 +1529,149 @@ mlir::attn::buildListedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
     return empty;
   };
   return clipped;
+}
+
+//===----------------------------------------------------------------------===//
+// Scanned key tiles (MaskVisits.h)
+//===----------------------------------------------------------------------===//
+//
+// Documents given as ids [B, S] may be in any order, so which keys a query
+// tile keeps is known only from the ids themselves. The work item reduces
+// them once: its rows' smallest and largest id [qmin, qmax], then, over the
+// keys it could keep (before its first row when causal, all otherwise), the
+// first and last key whose id lies in [qmin, qmax] (its key range: no key
+// outside holds an id of its rows) and, when the rows hold one id d, the
+// nearest keys around the rows whose id is not d (the keys between hold d
+// only: tiles there are full where causality allows). For sorted
+// contiguous ids this is exactly the tiles of the documents the rows
+// overlap, and exactly the full ones.
+
+SmallVector<Value> mlir::attn::reduceRangeInLoop(OpBuilder &builder,
+                                                 Location loc, Value begin,
+                                                 Value end,
+                                                 ArrayRef<ReductionKind> kinds,
+                                                 ReductionElements elements) {
+  RuleEmitter e(builder, loc);
+  SmallVector<Value> initial;
+  for (ReductionKind kind : kinds)
+    initial.push_back(e.constant(kind == ReductionKind::Min
+                                     ? std::numeric_limits<int64_t>::max()
+                                     : std::numeric_limits<int64_t>::min()));
+  Value one = e.constant(1);
+  auto loop = scf::ForOp::create(
+      e.b, begin, end, one, initial,
+      [&](OpBuilder &inner, Location at, Value k, ValueRange partial) {
+        RuleEmitter body(inner, at);
+        SmallVector<Value> values = elements(inner, at, k);
+        SmallVector<Value> combined;
+        for (auto [kind, value, sofar] : llvm::zip_equal(kinds, values, partial))
+          combined.push_back(kind == ReductionKind::Min ? body.min(sofar, value)
+                                                        : body.max(sofar, value));
+        scf::YieldOp::create(inner, at, combined);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+static ScannedKeyTiles scanDocumentIds(TileEmitter &e, DocumentsAttr documents,
+                                       const TileIndices &tile,
+                                       const RangeReduction &reduce) {
+  Value ids = tile.data[documents.getOperand()];
+  auto idAt = [&](OpBuilder &builder, Location loc, Value k) {
+    RuleEmitter inner(builder, loc);
+    return inner.loadIndex(ids, {tile.b, k});
+  };
+  SmallVector<Value> rowIds =
+      reduce(e.b, e.b.getLoc(), tile.rowBegin, tile.rowEnd,
+             {ReductionKind::Min, ReductionKind::Max},
+             [&](OpBuilder &builder, Location loc, Value k) {
+               Value id = idAt(builder, loc, k);
+               return SmallVector<Value>{id, id};
+             });
+  Value lowest = rowIds[0], highest = rowIds[1];
+  Value none = e.constant(std::numeric_limits<int64_t>::max());
+  bool causal = documents.getCausal();
+  // Per key k: whether its id may be a row's, and whether it differs from
+  // the rows' one id (when they have one).
+  auto classify = [&](OpBuilder &builder, Location loc, Value k) {
+    RuleEmitter inner(builder, loc);
+    Value id = idAt(builder, loc, k);
+    Value matches = inner.both(inner.cmp(Pred::sge, id, lowest),
+                               inner.cmp(Pred::sle, id, highest));
+    Value other = inner.cmp(Pred::ne, id, lowest);
+    return std::pair{matches, other};
+  };
+  Value first, last, otherBefore, otherAfter;
+  if (causal) {
+    // Keys after the first row matter only up to the rows, whose own ids
+    // match: the first match is at most rowBegin.
+    SmallVector<Value> scanned = reduce(
+        e.b, e.b.getLoc(), e.constant(0), tile.rowBegin,
+        {ReductionKind::Min, ReductionKind::Max},
+        [&](OpBuilder &builder, Location loc, Value k) {
+          RuleEmitter inner(builder, loc);
+          auto [matches, other] = classify(builder, loc, k);
+          Value innerNone =
+              inner.constant(std::numeric_limits<int64_t>::max());
+          Value innerNoneBefore =
+              inner.constant(std::numeric_limits<int64_t>::min());
+          return SmallVector<Value>{inner.select(matches, k, innerNone),
+                                    inner.select(other, k, innerNoneBefore)};
+        });
+    first = e.min(scanned[0], tile.rowBegin);
+    last = e.lastRow();
+    otherBefore = scanned[1];
+    otherAfter = none;
+  } else {
+    SmallVector<Value> scanned = reduce(
+        e.b, e.b.getLoc(), e.constant(0), tile.seqKV,
+        {ReductionKind::Min, ReductionKind::Max, ReductionKind::Max,
+         ReductionKind::Min},
+        [&](OpBuilder &builder, Location loc, Value k) {
+          RuleEmitter inner(builder, loc);
+          auto [matches, other] = classify(builder, loc, k);
+          Value innerNone =
+              inner.constant(std::numeric_limits<int64_t>::max());
+          Value innerNoneBefore =
+              inner.constant(std::numeric_limits<int64_t>::min());
+          Value before = inner.cmp(Pred::slt, k, tile.rowBegin);
+          Value after = inner.cmp(Pred::sge, k, tile.rowBegin);
+          return SmallVector<Value>{
+              inner.select(matches, k, innerNone),
+              inner.select(matches, k, innerNoneBefore),
+              inner.select(inner.both(other, before), k, innerNoneBefore),
+              inner.select(inner.both(other, after), k, innerNone)};
+        });
+    first = scanned[0];
+    last = scanned[1];
+    otherBefore = scanned[2];
+    otherAfter = scanned[3];
+  }
+  ScannedKeyTiles scannedTiles;
+  scannedTiles.range = e.tilesOfKeys(first, last);
+  Value oneId = e.cmp(Pred::eq, lowest, highest);
+  scannedTiles.isFull = [oneId, otherBefore, otherAfter, causal,
+                         rowBegin = tile.rowBegin](OpBuilder &builder,
+                                                   Location loc,
+                                                   const TileIndices &at) {
+    RuleEmitter e(builder, loc);
+    Value lastKey = e.sub(at.colEnd, e.constant(1));
+    Value afterOthers = e.cmp(Pred::sgt, at.colBegin, otherBefore);
+    // Causal: every key at or before the first row (whose id is the rows'
+    // one id); otherwise every key before the next other id.
+    Value beforeOthers = causal ? e.cmp(Pred::sle, lastKey, rowBegin)
+                                : e.cmp(Pred::slt, lastKey, otherAfter);
+    return e.both(oneId, e.both(afterOthers, beforeOthers));
+  };
+  return scannedTiles;
+}
+
+std::optional<ScannedKeyTiles>
+mlir::attn::buildScannedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
+                                 Location loc, const TileIndices &tile,
+                                 const RangeReduction &reduce) {
+  auto documents = dyn_cast<DocumentsAttr>(mask);
+  if (!documents || documents.getLayout() != DocumentLayout::Ids)
+    return std::nullopt;
+  TileEmitter e(builder, loc, tile);
+  return scanDocumentIds(e, documents, tile, reduce);
 }
