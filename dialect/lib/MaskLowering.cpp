@@ -1669,9 +1669,45 @@ std::optional<ScannedKeyTiles>
 mlir::attn::buildScannedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
                                  Location loc, const TileIndices &tile,
                                  const RangeReduction &reduce) {
-  auto documents = dyn_cast<DocumentsAttr>(mask);
-  if (!documents || documents.getLayout() != DocumentLayout::Ids)
-    return std::nullopt;
   TileEmitter e(builder, loc, tile);
-  return scanDocumentIds(e, documents, tile, reduce);
+  if (auto documents = dyn_cast<DocumentsAttr>(mask))
+    return documents.getLayout() == DocumentLayout::Ids
+               ? std::optional(scanDocumentIds(e, documents, tile, reduce))
+               : std::nullopt;
+  auto all = dyn_cast<AndAttr>(mask);
+  if (!all)
+    return std::nullopt;
+  // The first scanned operand, clipped to the hulls of the others; full
+  // where every operand is.
+  ArrayRef<MaskAttrInterface> operands = all.getMasks();
+  std::optional<ScannedKeyTiles> scanned;
+  size_t scanning = 0;
+  for (; scanning < operands.size() && !scanned; ++scanning)
+    scanned = buildScannedKeyTiles(operands[scanning], e.b, loc, tile, reduce);
+  if (!scanned)
+    return std::nullopt;
+  --scanning;
+  Value lo = e.constant(0), hi = e.numKeyTiles();
+  for (auto [index, operand] : llvm::enumerate(operands)) {
+    if (index == scanning)
+      continue;
+    SmallVector<KeyTileRange> ranges;
+    operand.buildKeyTileRanges(e.b, loc, tile, ranges);
+    KeyTileRange hull = hullOf(e, ranges);
+    lo = e.max(lo, hull.begin);
+    hi = e.min(hi, hull.end);
+  }
+  ScannedKeyTiles clipped;
+  clipped.range = e.clip(scanned->range, lo, hi);
+  clipped.isFull = [all, scanning, isScannedFull = scanned->isFull](
+                       OpBuilder &builder, Location loc,
+                       const TileIndices &at) {
+    RuleEmitter e(builder, loc);
+    Value full = isScannedFull(e.b, loc, at);
+    for (auto [index, operand] : llvm::enumerate(all.getMasks()))
+      if (index != scanning)
+        full = e.both(full, operand.buildTileIsFull(e.b, loc, at));
+    return full;
+  };
+  return clipped;
 }
