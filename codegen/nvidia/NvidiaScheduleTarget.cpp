@@ -614,7 +614,7 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
 }
 
 /// Positions each thread reads per step of a range reduction.
-constexpr int64_t kReductionLoadsInFlight = 16;
+constexpr int64_t kReductionLoadsInFlight = 64;
 /// Reductions reduceOverRange combines at once: 8 bytes per thread each
 /// fit in the query tile's shared memory (16 rows per warp of at least 32
 /// 16-bit elements: 1 KiB per warp, 4 x 32 x 8 bytes).

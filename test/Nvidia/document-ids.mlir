@@ -1,7 +1,7 @@
 // Documents as ids on the NVIDIA target: before its key tiles, each block
 // reduces its rows' ids to [min, max], then the ids before its first row to
 // the first key holding such an id and the last key holding another; each
-// thread reads every 128th position, 16 loads per step (step 2048), and the
+// thread reads every 128th position, 64 loads per step (step 8192), and the
 // 128 threads combine their values in a tree in shared memory (i64 slots
 // at the start of dynamic shared memory, 7 levels, a barrier each), before
 // the query tile's copies. The key-tile loop then starts at the first key's
@@ -10,13 +10,13 @@
 // RUN: attn-opt %s --attn-compile="targets=sm_80,sm_90 emit=ptx" -o /dev/null | FileCheck %s --check-prefix=PTX
 // CHECK-LABEL: gpu.func @attn_ids
 // CHECK-SAME: %[[IDS:[a-z0-9]+]]: memref<?x?xi32
-// CHECK: %[[ROWS:.*]]:2 = scf.for %{{.*}} step %c2048 iter_args(
-// CHECK-COUNT-16: memref.load %[[IDS]]
+// CHECK: %[[ROWS:.*]]:2 = scf.for %{{.*}} step %c8192 iter_args(
+// CHECK-COUNT-64: memref.load %[[IDS]]
 // CHECK: %[[SLOTS:.*]] = memref.view %{{.*}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<2x128xi64, #gpu.address_space<workgroup>>
 // CHECK: memref.store %{{.*}}, %[[SLOTS]][%c0, %thread_id_x]
 // CHECK-COUNT-8: gpu.barrier
-// CHECK: %[[KEYS:.*]]:2 = scf.for %{{.*}} = %thread_id_x to %{{.*}} step %c2048 iter_args(
-// CHECK-COUNT-16: memref.load %[[IDS]]
+// CHECK: %[[KEYS:.*]]:2 = scf.for %{{.*}} = %thread_id_x to %{{.*}} step %c8192 iter_args(
+// CHECK-COUNT-64: memref.load %[[IDS]]
 // CHECK: memref.store %{{.*}}, %[[SLOTS]][%c0, %thread_id_x]
 // CHECK-COUNT-8: gpu.barrier
 // CHECK: nvgpu.device_async_copy
