@@ -11,8 +11,6 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/Support/MathExtras.h"
 
-#include <limits>
-
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::nvidia;
@@ -621,7 +619,7 @@ constexpr int64_t kReductionLoadsInFlight = 64;
 constexpr size_t kMaxRangeReductions = 4;
 
 SmallVector<Value> NvidiaScheduleTarget::reduceOverRange(
-    ImplicitLocOpBuilder &b, Value begin, Value end,
+    ImplicitLocOpBuilder &b, Value begin, Value end, Type type,
     ArrayRef<ReductionKind> kinds, ReductionElements elements) {
   assert(kinds.size() <= kMaxRangeReductions &&
          "more reductions than the query tile's shared memory holds");
@@ -634,9 +632,7 @@ SmallVector<Value> NvidiaScheduleTarget::reduceOverRange(
   };
   SmallVector<Value> identities;
   for (ReductionKind kind : kinds)
-    identities.push_back(index(b, kind == ReductionKind::Min
-                                      ? std::numeric_limits<int64_t>::max()
-                                      : std::numeric_limits<int64_t>::min()));
+    identities.push_back(reductionIdentity(b, b.getLoc(), type, kind));
   Value thread = matrix->threadId();
   Value first = arith::AddIOp::create(b, begin, thread);
   Value step = index(b, threads * kReductionLoadsInFlight);
@@ -647,27 +643,27 @@ SmallVector<Value> NvidiaScheduleTarget::reduceOverRange(
         ImplicitLocOpBuilder at(loc, builder);
         SmallVector<Value> values(partial);
         for (int64_t n = 0; n < kReductionLoadsInFlight; ++n) {
-          // Past the range: read the step's first position, count nothing.
+          // Past the range: read the step's first position again, which
+          // leaves a minimum or maximum as it is.
           Value k = arith::AddIOp::create(at, position, index(at, n * threads));
           Value inRange =
               arith::CmpIOp::create(at, arith::CmpIPredicate::slt, k, end);
           Value read = arith::SelectOp::create(at, inRange, k, position);
           SmallVector<Value> element = elements(at, loc, read);
-          for (auto [slot, kind] : llvm::enumerate(kinds)) {
-            Value counted = arith::SelectOp::create(at, inRange, element[slot],
-                                                    identities[slot]);
-            values[slot] = combine(at, loc, kind, values[slot], counted);
-          }
+          for (auto [slot, kind] : llvm::enumerate(kinds))
+            values[slot] = combine(at, loc, kind, values[slot], element[slot]);
         }
         scf::YieldOp::create(at, values);
       });
   // A tree over the threads' values, in the query tile's shared memory.
+  Type slotType = type.isIndex() ? b.getI64Type() : type;
   Value slots = matrix->sharedView(
-      0, {static_cast<int64_t>(kinds.size()), threads}, b.getI64Type());
+      0, {static_cast<int64_t>(kinds.size()), threads}, slotType);
   auto slotIndex = [&](size_t slot) { return index(b, slot); };
   for (size_t slot = 0; slot < kinds.size(); ++slot) {
-    Value value = arith::IndexCastOp::create(b, b.getI64Type(),
-                                             loop.getResult(slot));
+    Value value = loop.getResult(slot);
+    if (type.isIndex())
+      value = arith::IndexCastOp::create(b, slotType, value);
     memref::StoreOp::create(b, value, slots, ValueRange{slotIndex(slot), thread});
   }
   matrix->barrier();
@@ -700,8 +696,9 @@ SmallVector<Value> NvidiaScheduleTarget::reduceOverRange(
   for (size_t slot = 0; slot < kinds.size(); ++slot) {
     Value value =
         memref::LoadOp::create(b, slots, ValueRange{slotIndex(slot), zero});
-    results.push_back(
-        arith::IndexCastOp::create(b, b.getIndexType(), value));
+    if (type.isIndex())
+      value = arith::IndexCastOp::create(b, type, value);
+    results.push_back(value);
   }
   // The next reduction, or the query's copies, overwrite the slots.
   matrix->barrier();

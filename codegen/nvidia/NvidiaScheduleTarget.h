@@ -139,7 +139,8 @@ public:
   /// flight per step), then the block combines the threads' values in a
   /// tree in shared memory, before the query tile is staged there.
   SmallVector<Value> reduceOverRange(ImplicitLocOpBuilder &b, Value begin,
-                                     Value end, ArrayRef<ReductionKind> kinds,
+                                     Value end, Type type,
+                                     ArrayRef<ReductionKind> kinds,
                                      ReductionElements elements) override;
 
   void finalize(Operation *kernel) override;

@@ -45,9 +45,9 @@ using namespace mlir::attn::schedule;
 ScheduleTarget::~ScheduleTarget() = default;
 
 SmallVector<Value> ScheduleTarget::reduceOverRange(
-    ImplicitLocOpBuilder &b, Value begin, Value end,
+    ImplicitLocOpBuilder &b, Value begin, Value end, Type type,
     ArrayRef<ReductionKind> kinds, ReductionElements elements) {
-  return reduceRangeInLoop(b, b.getLoc(), begin, end, kinds, elements);
+  return reduceRangeInLoop(b, b.getLoc(), begin, end, type, kinds, elements);
 }
 
 Value ScheduleTarget::exp2(ImplicitLocOpBuilder &b, Value x) {
@@ -1285,11 +1285,11 @@ ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
   // program may ask for visits inside its lanes (head groups).
   if (!program.gradient) {
     RangeReduction reduce = [this](OpBuilder &builder, Location loc,
-                                   Value begin, Value end,
+                                   Value begin, Value end, Type type,
                                    ArrayRef<ReductionKind> kinds,
                                    ReductionElements elements) {
       ImplicitLocOpBuilder at(loc, builder);
-      return target.reduceOverRange(at, begin, end, kinds, elements);
+      return target.reduceOverRange(at, begin, end, type, kinds, elements);
     };
     visits.scanned = buildScannedKeyTiles(program.visitMask, b, b.getLoc(),
                                           tile, reduce);

@@ -1546,17 +1546,21 @@ mlir::attn::buildListedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
 // contiguous ids this is exactly the tiles of the documents the rows
 // overlap, and exactly the full ones.
 
-SmallVector<Value> mlir::attn::reduceRangeInLoop(OpBuilder &builder,
-                                                 Location loc, Value begin,
-                                                 Value end,
-                                                 ArrayRef<ReductionKind> kinds,
-                                                 ReductionElements elements) {
+Value mlir::attn::reductionIdentity(OpBuilder &builder, Location loc,
+                                    Type type, ReductionKind kind) {
+  unsigned width = type.isIndex() ? 64 : type.getIntOrFloatBitWidth();
+  APInt value = kind == ReductionKind::Min ? APInt::getSignedMaxValue(width)
+                                           : APInt::getSignedMinValue(width);
+  return RuleEmitter(builder, loc, type).constant(value.getSExtValue());
+}
+
+SmallVector<Value> mlir::attn::reduceRangeInLoop(
+    OpBuilder &builder, Location loc, Value begin, Value end, Type type,
+    ArrayRef<ReductionKind> kinds, ReductionElements elements) {
   RuleEmitter e(builder, loc);
   SmallVector<Value> initial;
   for (ReductionKind kind : kinds)
-    initial.push_back(e.constant(kind == ReductionKind::Min
-                                     ? std::numeric_limits<int64_t>::max()
-                                     : std::numeric_limits<int64_t>::min()));
+    initial.push_back(reductionIdentity(e.b, loc, type, kind));
   Value one = e.constant(1);
   auto loop = scf::ForOp::create(
       e.b, begin, end, one, initial,
@@ -1576,75 +1580,92 @@ static ScannedKeyTiles scanDocumentIds(TileEmitter &e, DocumentsAttr documents,
                                        const TileIndices &tile,
                                        const RangeReduction &reduce) {
   Value ids = tile.data[documents.getOperand()];
+  // Ids of up to 32 bits reduce in i32 (positions are below 2^30), which
+  // GPUs compute in half the instructions of 64-bit values.
+  unsigned idBits =
+      cast<MemRefType>(ids.getType()).getElementType().getIntOrFloatBitWidth();
+  Type type = idBits <= 32 ? Type(e.b.getI32Type()) : e.b.getIndexType();
+  auto inType = [&](OpBuilder &builder, Location loc, Value k) -> Value {
+    if (type.isIndex())
+      return k;
+    return arith::IndexCastOp::create(builder, loc, type, k);
+  };
   auto idAt = [&](OpBuilder &builder, Location loc, Value k) {
-    RuleEmitter inner(builder, loc);
+    RuleEmitter inner(builder, loc, type);
     return inner.loadIndex(ids, {tile.b, k});
   };
+  auto toIndex = [&](Value value) -> Value {
+    if (type.isIndex())
+      return value;
+    return arith::IndexCastOp::create(e.b, e.b.getIndexType(), value);
+  };
   SmallVector<Value> rowIds =
-      reduce(e.b, e.b.getLoc(), tile.rowBegin, tile.rowEnd,
+      reduce(e.b, e.b.getLoc(), tile.rowBegin, tile.rowEnd, type,
              {ReductionKind::Min, ReductionKind::Max},
              [&](OpBuilder &builder, Location loc, Value k) {
                Value id = idAt(builder, loc, k);
                return SmallVector<Value>{id, id};
              });
   Value lowest = rowIds[0], highest = rowIds[1];
-  Value none = e.constant(std::numeric_limits<int64_t>::max());
   bool causal = documents.getCausal();
   // Per key k: whether its id may be a row's, and whether it differs from
   // the rows' one id (when they have one).
   auto classify = [&](OpBuilder &builder, Location loc, Value k) {
-    RuleEmitter inner(builder, loc);
+    RuleEmitter inner(builder, loc, type);
     Value id = idAt(builder, loc, k);
     Value matches = inner.both(inner.cmp(Pred::sge, id, lowest),
                                inner.cmp(Pred::sle, id, highest));
     Value other = inner.cmp(Pred::ne, id, lowest);
     return std::pair{matches, other};
   };
+  auto none = [&](OpBuilder &builder, Location loc, ReductionKind kind) {
+    return reductionIdentity(builder, loc, type, kind);
+  };
   Value first, last, otherBefore, otherAfter;
   if (causal) {
     // Keys after the first row matter only up to the rows, whose own ids
     // match: the first match is at most rowBegin.
     SmallVector<Value> scanned = reduce(
-        e.b, e.b.getLoc(), e.constant(0), tile.rowBegin,
+        e.b, e.b.getLoc(), e.constant(0), tile.rowBegin, type,
         {ReductionKind::Min, ReductionKind::Max},
         [&](OpBuilder &builder, Location loc, Value k) {
-          RuleEmitter inner(builder, loc);
+          RuleEmitter inner(builder, loc, type);
           auto [matches, other] = classify(builder, loc, k);
-          Value innerNone =
-              inner.constant(std::numeric_limits<int64_t>::max());
-          Value innerNoneBefore =
-              inner.constant(std::numeric_limits<int64_t>::min());
-          return SmallVector<Value>{inner.select(matches, k, innerNone),
-                                    inner.select(other, k, innerNoneBefore)};
+          Value position = inType(builder, loc, k);
+          return SmallVector<Value>{
+              inner.select(matches, position,
+                           none(builder, loc, ReductionKind::Min)),
+              inner.select(other, position,
+                           none(builder, loc, ReductionKind::Max))};
         });
-    first = e.min(scanned[0], tile.rowBegin);
+    first = e.min(toIndex(scanned[0]), tile.rowBegin);
     last = e.lastRow();
-    otherBefore = scanned[1];
-    otherAfter = none;
+    otherBefore = toIndex(scanned[1]);
+    otherAfter = toIndex(none(e.b, e.b.getLoc(), ReductionKind::Min));
   } else {
     SmallVector<Value> scanned = reduce(
-        e.b, e.b.getLoc(), e.constant(0), tile.seqKV,
+        e.b, e.b.getLoc(), e.constant(0), tile.seqKV, type,
         {ReductionKind::Min, ReductionKind::Max, ReductionKind::Max,
          ReductionKind::Min},
         [&](OpBuilder &builder, Location loc, Value k) {
-          RuleEmitter inner(builder, loc);
+          RuleEmitter inner(builder, loc, type);
           auto [matches, other] = classify(builder, loc, k);
-          Value innerNone =
-              inner.constant(std::numeric_limits<int64_t>::max());
-          Value innerNoneBefore =
-              inner.constant(std::numeric_limits<int64_t>::min());
-          Value before = inner.cmp(Pred::slt, k, tile.rowBegin);
-          Value after = inner.cmp(Pred::sge, k, tile.rowBegin);
+          Value position = inType(builder, loc, k);
+          Value noneAfter = none(builder, loc, ReductionKind::Min);
+          Value noneBefore = none(builder, loc, ReductionKind::Max);
+          RuleEmitter indices(builder, loc);
+          Value before = indices.cmp(Pred::slt, k, tile.rowBegin);
+          Value after = indices.cmp(Pred::sge, k, tile.rowBegin);
           return SmallVector<Value>{
-              inner.select(matches, k, innerNone),
-              inner.select(matches, k, innerNoneBefore),
-              inner.select(inner.both(other, before), k, innerNoneBefore),
-              inner.select(inner.both(other, after), k, innerNone)};
+              inner.select(matches, position, noneAfter),
+              inner.select(matches, position, noneBefore),
+              inner.select(inner.both(other, before), position, noneBefore),
+              inner.select(inner.both(other, after), position, noneAfter)};
         });
-    first = scanned[0];
-    last = scanned[1];
-    otherBefore = scanned[2];
-    otherAfter = scanned[3];
+    first = toIndex(scanned[0]);
+    last = toIndex(scanned[1]);
+    otherBefore = toIndex(scanned[2]);
+    otherAfter = toIndex(scanned[3]);
   }
   ScannedKeyTiles scannedTiles;
   scannedTiles.range = e.tilesOfKeys(first, last);

@@ -70,24 +70,29 @@ std::optional<ListedKeyTiles> buildListedKeyTiles(MaskAttrInterface mask,
 /// How a RangeReduction combines its values.
 enum class ReductionKind { Min, Max };
 
-/// The elements of a reduction at position k (index Values, one per
-/// reduction).
+/// The elements of a reduction at position k (an index Value): one value
+/// per reduction, of the reduction's integer type.
 using ReductionElements =
     function_ref<SmallVector<Value>(OpBuilder &, Location, Value k)>;
 
 /// Emits, for k in [begin, end) (index Values), the reductions of
-/// `elements(k)` (index Values, one per entry of `kinds`): min or max, with
-/// INT64_MAX / INT64_MIN for an empty range. Kernels pass one that shares
-/// the positions among the lanes of a work item
-/// (ScheduleTarget::reduceOverRange); it may call `elements` on positions
-/// of the range only.
+/// `elements(k)` (values of `type`, index or a signed integer type, one per
+/// entry of `kinds`): min or max, with the type's largest / smallest value
+/// for an empty range. Kernels pass one that shares the positions among the
+/// lanes of a work item (ScheduleTarget::reduceOverRange); it may call
+/// `elements` on positions of the range only, some more than once (min and
+/// max do not mind).
 using RangeReduction = std::function<SmallVector<Value>(
-    OpBuilder &, Location, Value begin, Value end, ArrayRef<ReductionKind>,
-    ReductionElements)>;
+    OpBuilder &, Location, Value begin, Value end, Type type,
+    ArrayRef<ReductionKind>, ReductionElements)>;
+
+/// The value of `type` a reduction of `kind` starts from.
+Value reductionIdentity(OpBuilder &builder, Location loc, Type type,
+                        ReductionKind kind);
 
 /// A RangeReduction as one loop over the range.
 SmallVector<Value> reduceRangeInLoop(OpBuilder &builder, Location loc,
-                                     Value begin, Value end,
+                                     Value begin, Value end, Type type,
                                      ArrayRef<ReductionKind> kinds,
                                      ReductionElements elements);
 

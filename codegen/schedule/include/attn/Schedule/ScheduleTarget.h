@@ -238,14 +238,15 @@ public:
 
   //===--- Reductions over a work item --------------------------------------===//
 
-  /// The min/max reductions of `elements(k)` over k in [begin, end) (index
-  /// Values; a RangeReduction, attn/Dialect/MaskVisits.h), the positions
-  /// shared among the work item's lanes and every lane getting the
-  /// results. Emitted where all lanes of the work item run (before the
-  /// query tile is staged). Default: one loop over the range, for targets
-  /// whose lanes run one after the other.
+  /// The min/max reductions of `elements(k)` (values of `type`) over k in
+  /// [begin, end) (index Values; a RangeReduction,
+  /// attn/Dialect/MaskVisits.h), the positions shared among the work
+  /// item's lanes and every lane getting the results. Emitted where all
+  /// lanes of the work item run (before the query tile is staged).
+  /// Default: one loop over the range, for targets whose lanes run one
+  /// after the other.
   virtual SmallVector<Value> reduceOverRange(ImplicitLocOpBuilder &b,
-                                             Value begin, Value end,
+                                             Value begin, Value end, Type type,
                                              ArrayRef<ReductionKind> kinds,
                                              ReductionElements elements);
 
