@@ -174,9 +174,11 @@ def parse_spec(path, seq):
         types = TENSOR.findall(line[dm.end():].split("}")[-1])
     (qd, dtype), (kd, _), (vd, _) = (parse_tensor(t) for t in types[:3])
     system["dtype"] = dtype
-    # A dense [.., S, S] data operand (a bias) at 16k would take gigabytes.
+    # A dense [B, H, S, S] data operand (a bias) at 16k would take gigabytes;
+    # document ids [B, S] and block lists are small.
     if any(d is None for d in qd[2:3]) and any(
-            t.count("?") >= 2 and re.search(r"\?x\?x[a-z]", t) for t in data_types):
+            len(dims) == 4 and dims[2] is None and dims[3] is None
+            for dims, _ in map(parse_tensor, data_types)):
         seq = min(seq, 4096)
     system["static_seq"] = qd[2] is not None
     system["B"] = qd[0] or BATCH
@@ -910,13 +912,16 @@ def main():
     parser.add_argument("--seq", type=int, default=16384)
     parser.add_argument("--targets", default="host,sm_90",
                         help="prepare: attn-compile targets (host alone tries the flow here)")
-    parser.add_argument("--only", nargs="*", help="prepare: these examples only")
+    parser.add_argument("--only", nargs="*",
+                        help="prepare: these examples only (names, or comma-separated lists)")
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
     args = parser.parse_args()
     if args.mode != "selftest" and not args.prepared:
         parser.error(f"{args.mode} needs PREPARED")
     if args.mode == "prepare":
-        prepare(args.prepared, args.build, args.seq, args.targets, args.only)
+        only = [name for names in args.only for name in names.split(",") if name] \
+            if args.only else args.only
+        prepare(args.prepared, args.build, args.seq, args.targets, only)
     elif args.mode == "device":
         device(args.prepared, args.out)
     else:

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -608,6 +609,100 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
         memref::LoadOp::create(b, columnSums, ValueRange{column}));
   }
   return registers;
+}
+
+/// Positions each thread reads per step of a range reduction.
+constexpr int64_t kReductionLoadsInFlight = 64;
+/// Reductions reduceOverRange combines at once: 8 bytes per thread each
+/// fit in the query tile's shared memory (16 rows per warp of at least 32
+/// 16-bit elements: 1 KiB per warp, 4 x 32 x 8 bytes).
+constexpr size_t kMaxRangeReductions = 4;
+
+SmallVector<Value> NvidiaScheduleTarget::reduceOverRange(
+    ImplicitLocOpBuilder &b, Value begin, Value end, Type type,
+    ArrayRef<ReductionKind> kinds, ReductionElements elements) {
+  assert(kinds.size() <= kMaxRangeReductions &&
+         "more reductions than the query tile's shared memory holds");
+  int64_t threads = tiling.warps * T::kWarpSize;
+  auto combine = [&](OpBuilder &builder, Location loc, ReductionKind kind,
+                     Value x, Value y) -> Value {
+    if (kind == ReductionKind::Min)
+      return arith::MinSIOp::create(builder, loc, x, y);
+    return arith::MaxSIOp::create(builder, loc, x, y);
+  };
+  SmallVector<Value> identities;
+  for (ReductionKind kind : kinds)
+    identities.push_back(reductionIdentity(b, b.getLoc(), type, kind));
+  Value thread = matrix->threadId();
+  Value first = arith::AddIOp::create(b, begin, thread);
+  Value step = index(b, threads * kReductionLoadsInFlight);
+  auto loop = scf::ForOp::create(
+      b, first, end, step, identities,
+      [&](OpBuilder &builder, Location loc, Value position,
+          ValueRange partial) {
+        ImplicitLocOpBuilder at(loc, builder);
+        SmallVector<Value> values(partial);
+        for (int64_t n = 0; n < kReductionLoadsInFlight; ++n) {
+          // Past the range: read the step's first position again, which
+          // leaves a minimum or maximum as it is.
+          Value k = arith::AddIOp::create(at, position, index(at, n * threads));
+          Value inRange =
+              arith::CmpIOp::create(at, arith::CmpIPredicate::slt, k, end);
+          Value read = arith::SelectOp::create(at, inRange, k, position);
+          SmallVector<Value> element = elements(at, loc, read);
+          for (auto [slot, kind] : llvm::enumerate(kinds))
+            values[slot] = combine(at, loc, kind, values[slot], element[slot]);
+        }
+        scf::YieldOp::create(at, values);
+      });
+  // A tree over the threads' values, in the query tile's shared memory.
+  Type slotType = type.isIndex() ? b.getI64Type() : type;
+  Value slots = matrix->sharedView(
+      0, {static_cast<int64_t>(kinds.size()), threads}, slotType);
+  auto slotIndex = [&](size_t slot) { return index(b, slot); };
+  for (size_t slot = 0; slot < kinds.size(); ++slot) {
+    Value value = loop.getResult(slot);
+    if (type.isIndex())
+      value = arith::IndexCastOp::create(b, slotType, value);
+    memref::StoreOp::create(b, value, slots, ValueRange{slotIndex(slot), thread});
+  }
+  matrix->barrier();
+  for (int64_t half = static_cast<int64_t>(llvm::PowerOf2Ceil(threads)) / 2;
+       half >= 1; half /= 2) {
+    Value partner = arith::AddIOp::create(b, thread, index(b, half));
+    Value lower = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, thread,
+                                        index(b, half));
+    Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, partner,
+                                         index(b, threads));
+    auto owner = scf::IfOp::create(b, arith::AndIOp::create(b, lower, exists),
+                                   /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&owner.getThenRegion().front());
+      for (auto [slot, kind] : llvm::enumerate(kinds)) {
+        Value mine =
+            memref::LoadOp::create(b, slots, ValueRange{slotIndex(slot), thread});
+        Value theirs = memref::LoadOp::create(
+            b, slots, ValueRange{slotIndex(slot), partner});
+        Value combined = combine(b, b.getLoc(), kind, mine, theirs);
+        memref::StoreOp::create(b, combined, slots,
+                                ValueRange{slotIndex(slot), thread});
+      }
+    }
+    matrix->barrier();
+  }
+  SmallVector<Value> results;
+  Value zero = index(b, 0);
+  for (size_t slot = 0; slot < kinds.size(); ++slot) {
+    Value value =
+        memref::LoadOp::create(b, slots, ValueRange{slotIndex(slot), zero});
+    if (type.isIndex())
+      value = arith::IndexCastOp::create(b, type, value);
+    results.push_back(value);
+  }
+  // The next reduction, or the query's copies, overwrite the slots.
+  matrix->barrier();
+  return results;
 }
 
 void NvidiaScheduleTarget::finalize(Operation *kernel) {

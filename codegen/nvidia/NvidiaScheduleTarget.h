@@ -135,6 +135,14 @@ public:
                                      const schedule::ProductMemRef &first,
                                      const schedule::ProductMemRef &second) override;
 
+  /// Each thread reduces every `threads`-th position (several loads in
+  /// flight per step), then the block combines the threads' values in a
+  /// tree in shared memory, before the query tile is staged there.
+  SmallVector<Value> reduceOverRange(ImplicitLocOpBuilder &b, Value begin,
+                                     Value end, Type type,
+                                     ArrayRef<ReductionKind> kinds,
+                                     ReductionElements elements) override;
+
   void finalize(Operation *kernel) override;
 
 protected:

@@ -44,6 +44,12 @@ using namespace mlir::attn::schedule;
 
 ScheduleTarget::~ScheduleTarget() = default;
 
+SmallVector<Value> ScheduleTarget::reduceOverRange(
+    ImplicitLocOpBuilder &b, Value begin, Value end, Type type,
+    ArrayRef<ReductionKind> kinds, ReductionElements elements) {
+  return reduceRangeInLoop(b, b.getLoc(), begin, end, type, kinds, elements);
+}
+
 Value ScheduleTarget::exp2(ImplicitLocOpBuilder &b, Value x) {
   return math::Exp2Op::create(b, x);
 }
@@ -284,6 +290,9 @@ private:
   /// of its query patch, or ranges.
   struct Visits {
     std::optional<ListedKeyTiles> listed;
+    /// Key tiles found by reducing the mask's data (documents as ids): its
+    /// range is `ranges`' only one; its full test replaces the mask's.
+    std::optional<ScannedKeyTiles> scanned;
     /// Patch tiles: the work item's visits are entries [begin, end) of the
     /// visit table.
     Value patchVisitsBegin, patchVisitsEnd;
@@ -294,8 +303,14 @@ private:
   /// decided by the mask's closed form and Skv). `regionFull`: the custom
   /// mask region keeps every element of the tile (null: no region, or one
   /// that is not analyzable, so every tile is partial).
+  /// The work item's scanned key tiles (Visits::scanned), while its lane
+  /// runs; null otherwise.
+  const ScannedKeyTiles *scannedTiles = nullptr;
   struct VisitedTile {
     Value keyTile, skip, full, whole, regionFull;
+    /// The mask keeps every element of the tile (null: ask its
+    /// buildTileIsFull).
+    Value maskFull;
   };
   /// The rows of patch `patch` of extents `shape` (patch tiles).
   TileRows patchRows(Value patch, ArrayRef<int64_t> shape);
@@ -1270,8 +1285,26 @@ ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
   TileIndices tile = tileIndices(item, Value());
   visits.listed =
       buildListedKeyTiles(program.visitMask, b, b.getLoc(), tile);
-  if (!visits.listed)
-    program.visitMask.buildKeyTileRanges(b, b.getLoc(), tile, visits.ranges);
+  if (visits.listed)
+    return visits;
+  // Scanning the data needs every lane of the work item; a gradient
+  // program may ask for visits inside its lanes (head groups).
+  if (!program.gradient) {
+    RangeReduction reduce = [this](OpBuilder &builder, Location loc,
+                                   Value begin, Value end, Type type,
+                                   ArrayRef<ReductionKind> kinds,
+                                   ReductionElements elements) {
+      ImplicitLocOpBuilder at(loc, builder);
+      return target.reduceOverRange(at, begin, end, type, kinds, elements);
+    };
+    visits.scanned = buildScannedKeyTiles(program.visitMask, b, b.getLoc(),
+                                          tile, reduce);
+    if (visits.scanned) {
+      visits.ranges.push_back(visits.scanned->range);
+      return visits;
+    }
+  }
+  program.visitMask.buildKeyTileRanges(b, b.getLoc(), tile, visits.ranges);
   return visits;
 }
 
@@ -1402,8 +1435,10 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
              (!program.visitRegion || visited.regionFull)) {
     tileFull = tileInBounds;
     if (program.visitMask) {
-      Value maskFull = program.visitMask.buildTileIsFull(
-          b, b.getLoc(), tileIndices(item, keyTile));
+      Value maskFull = visited.maskFull
+                           ? visited.maskFull
+                           : program.visitMask.buildTileIsFull(
+                                 b, b.getLoc(), tileIndices(item, keyTile));
       if (!isConstantI1(maskFull, true))
         tileFull = arith::AndIOp::create(b, maskFull, tileFull);
     }
@@ -1509,6 +1544,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       if (!isConstantI1(empty, false))
         skip = arith::OrIOp::create(b, skip, empty);
       VisitedTile visited{keyTile, skip, Value(), Value(), Value()};
+      visited.maskFull = listed->isFull(b, b.getLoc(), indices);
       addRegionTests(item, visited);
       return visited;
     };
@@ -1530,6 +1566,9 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       Value keyTile = add(begin, offset);
       Value empty = tileIsEmpty(item, keyTile);
       VisitedTile visited{keyTile, empty, Value(), Value(), Value()};
+      if (scannedTiles)
+        visited.maskFull =
+            scannedTiles->isFull(b, b.getLoc(), tileIndices(item, keyTile));
       addRegionTests(item, visited);
       return visited;
     };
@@ -1842,6 +1881,7 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
     emitEpilogue(item, state);
     return;
   }
+  scannedTiles = visits.scanned ? &*visits.scanned : nullptr;
   target.copyQueryTile(b, kernel, item);
   target.commitCopies(b);
   auto prepare = [&] { target.prepareQueryOperand(b, kernel, item); };
@@ -1855,6 +1895,7 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
                       position == 0 ? function_ref<void()>(prepare) : nullptr);
   if (!visits.patchVisitsBegin && !visits.listed && visits.ranges.empty())
     prepare();
+  scannedTiles = nullptr;
   emitEpilogue(item, state);
 }
 

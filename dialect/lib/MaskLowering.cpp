@@ -24,6 +24,8 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::attn;
 
@@ -1444,6 +1446,26 @@ static ListedKeyTiles listBlocks(RuleEmitter &e, BlockListAttr attr,
   listed.isEmpty = [](OpBuilder &builder, Location loc, const TileIndices &) {
     return RuleEmitter(builder, loc).boolean(false);
   };
+  // Every visit of rows in one query block comes from that block's list;
+  // a listed block of whole key tiles then holds every key of the tile.
+  // Other tiles scan the lists of their blocks.
+  listed.isFull = [attr, wholeTiles](OpBuilder &builder, Location loc,
+                                     const TileIndices &at) {
+    RuleEmitter e(builder, loc);
+    if (!wholeTiles)
+      return attr.buildTileIsFull(e.b, loc, at);
+    BlockSpan rows = blocksOf(e, at.rowBegin, at.rowEnd, attr.getBlockQ());
+    Value oneBlock = e.cmp(Pred::eq, rows.first, rows.last);
+    auto branch = scf::IfOp::create(e.b, e.b.getI1Type(), oneBlock,
+                                    /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(e.b);
+    e.b.setInsertionPointToStart(&branch.getThenRegion().front());
+    scf::YieldOp::create(e.b, loc, ValueRange{e.boolean(true)});
+    e.b.setInsertionPointToStart(&branch.getElseRegion().front());
+    Value scanned = attr.buildTileIsFull(e.b, loc, at);
+    scf::YieldOp::create(e.b, loc, ValueRange{scanned});
+    return branch.getResult(0);
+  };
   return listed;
 }
 
@@ -1486,6 +1508,16 @@ mlir::attn::buildListedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
     Value inside = e.both(notBelow, below);
     return ListedKeyTile{tile.tile, e.both(tile.valid, inside)};
   };
+  clipped.isFull = [all, listing, isListedFull = listed->isFull](
+                       OpBuilder &builder, Location loc,
+                       const TileIndices &tile) {
+    RuleEmitter e(builder, loc);
+    Value full = isListedFull(e.b, loc, tile);
+    for (auto [index, operand] : llvm::enumerate(all.getMasks()))
+      if (index != listing)
+        full = e.both(full, operand.buildTileIsFull(e.b, loc, tile));
+    return full;
+  };
   clipped.isEmpty = [all, listing, isListedEmpty = listed->isEmpty](
                         OpBuilder &builder, Location loc,
                         const TileIndices &tile) {
@@ -1495,6 +1527,208 @@ mlir::attn::buildListedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
       if (index != listing)
         empty = e.either(empty, operand.buildTileIsEmpty(e.b, loc, tile));
     return empty;
+  };
+  return clipped;
+}
+
+//===----------------------------------------------------------------------===//
+// Scanned key tiles (MaskVisits.h)
+//===----------------------------------------------------------------------===//
+//
+// Documents given as ids [B, S] may be in any order, so which keys a query
+// tile keeps is known only from the ids themselves. The work item reduces
+// them once: its rows' smallest and largest id [qmin, qmax], then, over the
+// keys it could keep (before its first row when causal, all otherwise), the
+// first and last key whose id lies in [qmin, qmax] (its key range: no key
+// outside holds an id of its rows) and, when the rows hold one id d, the
+// nearest keys around the rows whose id is not d (the keys between hold d
+// only: tiles there are full where causality allows). For sorted
+// contiguous ids this is exactly the tiles of the documents the rows
+// overlap, and exactly the full ones.
+
+Value mlir::attn::reductionIdentity(OpBuilder &builder, Location loc,
+                                    Type type, ReductionKind kind) {
+  unsigned width = type.isIndex() ? 64 : type.getIntOrFloatBitWidth();
+  APInt value = kind == ReductionKind::Min ? APInt::getSignedMaxValue(width)
+                                           : APInt::getSignedMinValue(width);
+  return RuleEmitter(builder, loc, type).constant(value.getSExtValue());
+}
+
+SmallVector<Value> mlir::attn::reduceRangeInLoop(
+    OpBuilder &builder, Location loc, Value begin, Value end, Type type,
+    ArrayRef<ReductionKind> kinds, ReductionElements elements) {
+  RuleEmitter e(builder, loc);
+  SmallVector<Value> initial;
+  for (ReductionKind kind : kinds)
+    initial.push_back(reductionIdentity(e.b, loc, type, kind));
+  Value one = e.constant(1);
+  auto loop = scf::ForOp::create(
+      e.b, begin, end, one, initial,
+      [&](OpBuilder &inner, Location at, Value k, ValueRange partial) {
+        RuleEmitter body(inner, at);
+        SmallVector<Value> values = elements(inner, at, k);
+        SmallVector<Value> combined;
+        for (auto [kind, value, sofar] : llvm::zip_equal(kinds, values, partial))
+          combined.push_back(kind == ReductionKind::Min ? body.min(sofar, value)
+                                                        : body.max(sofar, value));
+        scf::YieldOp::create(inner, at, combined);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+static ScannedKeyTiles scanDocumentIds(TileEmitter &e, DocumentsAttr documents,
+                                       const TileIndices &tile,
+                                       const RangeReduction &reduce) {
+  Value ids = tile.data[documents.getOperand()];
+  // Ids of up to 32 bits reduce in i32 (positions are below 2^30), which
+  // GPUs compute in half the instructions of 64-bit values.
+  unsigned idBits =
+      cast<MemRefType>(ids.getType()).getElementType().getIntOrFloatBitWidth();
+  Type type = idBits <= 32 ? Type(e.b.getI32Type()) : e.b.getIndexType();
+  auto inType = [&](OpBuilder &builder, Location loc, Value k) -> Value {
+    if (type.isIndex())
+      return k;
+    return arith::IndexCastOp::create(builder, loc, type, k);
+  };
+  auto idAt = [&](OpBuilder &builder, Location loc, Value k) {
+    RuleEmitter inner(builder, loc, type);
+    return inner.loadIndex(ids, {tile.b, k});
+  };
+  auto toIndex = [&](Value value) -> Value {
+    if (type.isIndex())
+      return value;
+    return arith::IndexCastOp::create(e.b, e.b.getIndexType(), value);
+  };
+  SmallVector<Value> rowIds =
+      reduce(e.b, e.b.getLoc(), tile.rowBegin, tile.rowEnd, type,
+             {ReductionKind::Min, ReductionKind::Max},
+             [&](OpBuilder &builder, Location loc, Value k) {
+               Value id = idAt(builder, loc, k);
+               return SmallVector<Value>{id, id};
+             });
+  Value lowest = rowIds[0], highest = rowIds[1];
+  bool causal = documents.getCausal();
+  // Per key k: whether its id may be a row's, and whether it differs from
+  // the rows' one id (when they have one).
+  auto classify = [&](OpBuilder &builder, Location loc, Value k) {
+    RuleEmitter inner(builder, loc, type);
+    Value id = idAt(builder, loc, k);
+    Value matches = inner.both(inner.cmp(Pred::sge, id, lowest),
+                               inner.cmp(Pred::sle, id, highest));
+    Value other = inner.cmp(Pred::ne, id, lowest);
+    return std::pair{matches, other};
+  };
+  auto none = [&](OpBuilder &builder, Location loc, ReductionKind kind) {
+    return reductionIdentity(builder, loc, type, kind);
+  };
+  Value first, last, otherBefore, otherAfter;
+  if (causal) {
+    // Keys after the first row matter only up to the rows, whose own ids
+    // match: the first match is at most rowBegin.
+    SmallVector<Value> scanned = reduce(
+        e.b, e.b.getLoc(), e.constant(0), tile.rowBegin, type,
+        {ReductionKind::Min, ReductionKind::Max},
+        [&](OpBuilder &builder, Location loc, Value k) {
+          RuleEmitter inner(builder, loc, type);
+          auto [matches, other] = classify(builder, loc, k);
+          Value position = inType(builder, loc, k);
+          return SmallVector<Value>{
+              inner.select(matches, position,
+                           none(builder, loc, ReductionKind::Min)),
+              inner.select(other, position,
+                           none(builder, loc, ReductionKind::Max))};
+        });
+    first = e.min(toIndex(scanned[0]), tile.rowBegin);
+    last = e.lastRow();
+    otherBefore = toIndex(scanned[1]);
+    otherAfter = toIndex(none(e.b, e.b.getLoc(), ReductionKind::Min));
+  } else {
+    SmallVector<Value> scanned = reduce(
+        e.b, e.b.getLoc(), e.constant(0), tile.seqKV, type,
+        {ReductionKind::Min, ReductionKind::Max, ReductionKind::Max,
+         ReductionKind::Min},
+        [&](OpBuilder &builder, Location loc, Value k) {
+          RuleEmitter inner(builder, loc, type);
+          auto [matches, other] = classify(builder, loc, k);
+          Value position = inType(builder, loc, k);
+          Value noneAfter = none(builder, loc, ReductionKind::Min);
+          Value noneBefore = none(builder, loc, ReductionKind::Max);
+          RuleEmitter indices(builder, loc);
+          Value before = indices.cmp(Pred::slt, k, tile.rowBegin);
+          Value after = indices.cmp(Pred::sge, k, tile.rowBegin);
+          return SmallVector<Value>{
+              inner.select(matches, position, noneAfter),
+              inner.select(matches, position, noneBefore),
+              inner.select(inner.both(other, before), position, noneBefore),
+              inner.select(inner.both(other, after), position, noneAfter)};
+        });
+    first = toIndex(scanned[0]);
+    last = toIndex(scanned[1]);
+    otherBefore = toIndex(scanned[2]);
+    otherAfter = toIndex(scanned[3]);
+  }
+  ScannedKeyTiles scannedTiles;
+  scannedTiles.range = e.tilesOfKeys(first, last);
+  Value oneId = e.cmp(Pred::eq, lowest, highest);
+  scannedTiles.isFull = [oneId, otherBefore, otherAfter, causal,
+                         rowBegin = tile.rowBegin](OpBuilder &builder,
+                                                   Location loc,
+                                                   const TileIndices &at) {
+    RuleEmitter e(builder, loc);
+    Value lastKey = e.sub(at.colEnd, e.constant(1));
+    Value afterOthers = e.cmp(Pred::sgt, at.colBegin, otherBefore);
+    // Causal: every key at or before the first row (whose id is the rows'
+    // one id); otherwise every key before the next other id.
+    Value beforeOthers = causal ? e.cmp(Pred::sle, lastKey, rowBegin)
+                                : e.cmp(Pred::slt, lastKey, otherAfter);
+    return e.both(oneId, e.both(afterOthers, beforeOthers));
+  };
+  return scannedTiles;
+}
+
+std::optional<ScannedKeyTiles>
+mlir::attn::buildScannedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
+                                 Location loc, const TileIndices &tile,
+                                 const RangeReduction &reduce) {
+  TileEmitter e(builder, loc, tile);
+  if (auto documents = dyn_cast<DocumentsAttr>(mask))
+    return documents.getLayout() == DocumentLayout::Ids
+               ? std::optional(scanDocumentIds(e, documents, tile, reduce))
+               : std::nullopt;
+  auto all = dyn_cast<AndAttr>(mask);
+  if (!all)
+    return std::nullopt;
+  // The first scanned operand, clipped to the hulls of the others; full
+  // where every operand is.
+  ArrayRef<MaskAttrInterface> operands = all.getMasks();
+  std::optional<ScannedKeyTiles> scanned;
+  size_t scanning = 0;
+  for (; scanning < operands.size() && !scanned; ++scanning)
+    scanned = buildScannedKeyTiles(operands[scanning], e.b, loc, tile, reduce);
+  if (!scanned)
+    return std::nullopt;
+  --scanning;
+  Value lo = e.constant(0), hi = e.numKeyTiles();
+  for (auto [index, operand] : llvm::enumerate(operands)) {
+    if (index == scanning)
+      continue;
+    SmallVector<KeyTileRange> ranges;
+    operand.buildKeyTileRanges(e.b, loc, tile, ranges);
+    KeyTileRange hull = hullOf(e, ranges);
+    lo = e.max(lo, hull.begin);
+    hi = e.min(hi, hull.end);
+  }
+  ScannedKeyTiles clipped;
+  clipped.range = e.clip(scanned->range, lo, hi);
+  clipped.isFull = [all, scanning, isScannedFull = scanned->isFull](
+                       OpBuilder &builder, Location loc,
+                       const TileIndices &at) {
+    RuleEmitter e(builder, loc);
+    Value full = isScannedFull(e.b, loc, at);
+    for (auto [index, operand] : llvm::enumerate(all.getMasks()))
+      if (index != scanning)
+        full = e.both(full, operand.buildTileIsFull(e.b, loc, at));
+    return full;
   };
   return clipped;
 }

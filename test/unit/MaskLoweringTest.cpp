@@ -436,7 +436,7 @@ enum ScalarArg : unsigned {
 /// begin and end of each key-tile range, or for a mask with listed key tiles
 /// (buildListedKeyTiles) their count and visit `visit`'s tile and validity;
 /// @classes(..., colBegin, colEnd, data...) returns (isEmpty, isFull, the
-/// listed tiles' isEmpty). Built the way the kernels call the builders: the
+/// listed tiles' isEmpty and isFull). Built the way the kernels call the builders: the
 /// ranges without key columns, the classes per key tile.
 /// @keep(b, h, i, j, sizes..., data...) is the element rule (buildKeep) in
 /// `elementType` (index, or i32 as in GPU kernels); comparing it with
@@ -526,7 +526,8 @@ TileForms buildTileForms(MLIRContext &context, MaskAttrInterface mask,
         std::optional<ListedKeyTiles> listed =
             buildListedKeyTiles(mask, builder, loc, tile);
         Value listedEmpty = listed ? listed->isEmpty(builder, loc, tile) : empty;
-        return SmallVector<Value>{empty, full, listedEmpty};
+        Value listedFull = listed ? listed->isFull(builder, loc, tile) : full;
+        return SmallVector<Value>{empty, full, listedEmpty, listedFull};
       });
 
   SmallVector<Type> keepArguments(9, elementType);
@@ -731,8 +732,12 @@ bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
             return false;
           }
           // Listed tiles are tested with the listed form's emptiness test.
+          // Listed tiles are full by the listed form's test, which holds
+          // only for tiles the list names.
           bool irEmpty = (*classes)[forms.listed ? 2 : 0],
-               irFull = (*classes)[1];
+               maskFull = (*classes)[1],
+               irFull = forms.listed ? listed[kt] > 0 && (*classes)[3]
+                                     : maskFull;
           auto it = visited.find(kt);
           TileClass visitClass =
               it == visited.end() ? TileClass::Empty : it->second;
@@ -765,7 +770,7 @@ bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
             ADD_FAILURE() << "IR says empty, C++ does not: " << explain();
             ok = false;
           }
-          if (irFull && cppClass != TileClass::Full) {
+          if ((irFull || maskFull) && cppClass != TileClass::Full) {
             ADD_FAILURE() << "IR says full, C++ does not: " << explain();
             ok = false;
           }
@@ -997,6 +1002,144 @@ TEST_F(MaskLoweringTest, LongSequences) {
     if (HasFatalFailure())
       return;
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Scanned key tiles: documents as ids, reduced by the work item
+//===----------------------------------------------------------------------===//
+
+// Kernels visit a documents-as-ids query tile's key tiles from a reduction
+// of the ids (buildScannedKeyTiles). For any ids the range must hold every
+// tile classifyTile keeps, and its full tiles must be Full; for sorted
+// contiguous ids (documents as runs) the visits and full tiles must be
+// exactly classifyTile's. An `and` of a window with documents must stay
+// sound. The reduction runs as one loop here (reduceRangeInLoop), as on
+// the host.
+TEST_F(MaskLoweringTest, ScannedDocumentIds) {
+  int64_t visitedByKernel[2] = {0, 0}, visitedExactly[2] = {0, 0};
+  int64_t fullByKernel[2] = {0, 0}, fullExactly[2] = {0, 0};
+  for (int iteration = 0; iteration < 300; ++iteration) {
+    uint64_t seed = seedCase(7, iteration);
+    TilingContext ctx = randomContext(64);
+    ctx.seqKV = ctx.seqQ;
+    ctx.queryHeads = ctx.kvHeads = 1;
+    limitTiles(ctx);
+    bool sorted = coin();
+    // Far from zero at times, so that 64-bit ids and their signs count.
+    int64_t base = uniform(0, 3) == 0 ? -(int64_t{1} << 40) : 0;
+    TestData data;
+    TestData::Tensor ids{{ctx.batch, ctx.seqQ}, {}};
+    for (int64_t b = 0; b < ctx.batch; ++b) {
+      int64_t id = base;
+      for (int64_t x = 0; x < ctx.seqQ; ++x) {
+        id = sorted ? id + (uniform(0, 6) == 0) : base + uniform(0, 3);
+        ids.values.push_back(id);
+      }
+    }
+    data.add(ids);
+    if (base == 0)
+      randomWidths(data);
+    MaskAttrInterface mask =
+        DocumentsAttr::get(&context, 0, DocumentLayout::Ids, coin());
+    // An `and` with documents scans them and clips to its other operands.
+    bool plain = uniform(0, 2) != 0;
+    if (!plain)
+      mask = AndAttr::get(&context,
+                          {WindowAttr::get(&context, uniform(1, 40),
+                                           uniform(0, 20)),
+                           mask});
+    ctx.data = &data;
+    SCOPED_TRACE("seed " + std::to_string(seed) + ": " + describe(mask, ctx) +
+                 (sorted ? " sorted" : " unsorted") + " ids of " +
+                 std::to_string(data.tensors[0].bits) + " bits");
+
+    // @scanned(scalars..., colBegin, colEnd, ids) -> (begin, end, full).
+    Location loc = UnknownLoc::get(&context);
+    OpBuilder builder(&context);
+    OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+    builder.setInsertionPointToEnd(module->getBody());
+    Type index = builder.getIndexType();
+    SmallVector<Type> arguments(ArgColEnd + 1, index);
+    arguments.push_back(MemRefType::get({ShapedType::kDynamic,
+                                         ShapedType::kDynamic},
+                                        builder.getIntegerType(
+                                            data.tensors[0].bits)));
+    auto function = func::FuncOp::create(
+        builder, loc, "scanned", builder.getFunctionType(arguments, {}));
+    Block *entry = function.addEntryBlock();
+    builder.setInsertionPointToStart(entry);
+    TileIndices tile;
+    tile.b = entry->getArgument(ArgB);
+    tile.h = entry->getArgument(ArgH);
+    tile.rowBegin = entry->getArgument(ArgRowBegin);
+    tile.rowEnd = entry->getArgument(ArgRowEnd);
+    tile.blockKV = ctx.blockKV;
+    tile.batch = entry->getArgument(ArgBatch);
+    tile.queryHeads = entry->getArgument(ArgQueryHeads);
+    tile.kvHeads = entry->getArgument(ArgKVHeads);
+    tile.seqQ = entry->getArgument(ArgSeqQ);
+    tile.seqKV = entry->getArgument(ArgSeqKV);
+    tile.data.push_back(entry->getArgument(ArgColEnd + 1));
+    std::optional<ScannedKeyTiles> scanned = buildScannedKeyTiles(
+        mask, builder, loc, tile, reduceRangeInLoop);
+    ASSERT_TRUE(scanned.has_value());
+    TileIndices keyTile = tile;
+    keyTile.colBegin = entry->getArgument(ArgColBegin);
+    keyTile.colEnd = entry->getArgument(ArgColEnd);
+    Value full = scanned->isFull(builder, loc, keyTile);
+    SmallVector<Value> results = {scanned->range.begin, scanned->range.end,
+                                  full};
+    func::ReturnOp::create(builder, loc, results);
+    function.setFunctionType(
+        builder.getFunctionType(arguments, ValueRange(results).getTypes()));
+    ASSERT_TRUE(succeeded(verify(*module))) << *module;
+    ASSERT_EQ(scanned->range.step, 1);
+
+    IrEvaluator evaluator(data);
+    evaluator.bindMemref(entry->getArgument(ArgColEnd + 1), 0);
+    for (int64_t b = 0; b < ctx.batch; ++b)
+      for (int64_t qt = 0; qt < ctx.numQueryTiles(); ++qt)
+        for (int64_t kt = 0; kt < ctx.numKeyTiles(); ++kt) {
+          TileRange range = ctx.tile(qt, kt);
+          FailureOr<SmallVector<int64_t>> answer = evaluator.run(
+              *entry, {b, 0, range.qBegin, range.qEnd, ctx.batch, 1, 1,
+                       ctx.seqQ, ctx.seqKV, range.kBegin, range.kEnd});
+          ASSERT_TRUE(succeeded(answer)) << evaluator.error();
+          bool visits = (*answer)[0] <= kt && kt < (*answer)[1];
+          bool irFull = visits && (*answer)[2];
+          TileClass exact = mask.classifyTile(ctx, b, 0, range);
+          std::string where =
+              "b " + std::to_string(b) + " query tile " + std::to_string(qt) +
+              " key tile " + std::to_string(kt) + ": range [" +
+              std::to_string((*answer)[0]) + ", " +
+              std::to_string((*answer)[1]) + ") full " +
+              std::to_string((*answer)[2]) + ", classifyTile " +
+              stringifyTileClass(exact).str();
+          ASSERT_TRUE(visits || exact == TileClass::Empty)
+              << "a kept tile is not visited: " << where;
+          ASSERT_TRUE(!irFull || exact == TileClass::Full)
+              << "a tile called full is not: " << where;
+          if (!plain)
+            continue;
+          if (sorted) {
+            ASSERT_EQ(visits, exact != TileClass::Empty)
+                << "sorted ids visit an empty tile: " << where;
+            ASSERT_EQ(irFull, exact == TileClass::Full)
+                << "sorted ids miss a full tile: " << where;
+          }
+          visitedByKernel[sorted] += visits;
+          visitedExactly[sorted] += exact != TileClass::Empty;
+          fullByKernel[sorted] += irFull;
+          fullExactly[sorted] += exact == TileClass::Full;
+        }
+  }
+  for (int sorted : {0, 1})
+    llvm::outs() << "scanned documents (ids), " << (sorted ? "sorted" : "unsorted")
+                 << ": tiles visited by the kernel " << visitedByKernel[sorted]
+                 << " / kept " << visitedExactly[sorted] << ", full "
+                 << fullByKernel[sorted] << " / " << fullExactly[sorted]
+                 << "\n";
+  EXPECT_GT(fullExactly[1], 0);
 }
 
 //===----------------------------------------------------------------------===//

@@ -8,7 +8,11 @@
 //   computed once per row, instead of evaluating the rule per element;
 // - listed key tiles: the mask's data lists the key blocks of each query
 //   block (block lists), so a query tile visits the listed tiles only,
-//   instead of every key tile with an emptiness test.
+//   instead of every key tile with an emptiness test;
+// - scanned key tiles: the mask's data must be read to bound a query tile's
+//   keys (documents given as ids, which need not be sorted), so the work
+//   item reduces the data once, with its lanes sharing the reads, into its
+//   key range and a test of full tiles.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_DIALECT_MASKVISITS_H
@@ -43,12 +47,16 @@ struct ListedKeyTile {
 
 /// The key tiles a query tile visits, listed from a mask's data: visits
 /// v in [0, count) name tile `at(v).tile` where `at(v).valid`. Valid visits
-/// lie in [0, ceil(Skv / blockKV)) and never repeat a tile. `isEmpty` is the
-/// emptiness test of a valid visit's tile (it knows the tile is listed).
+/// lie in [0, ceil(Skv / blockKV)) and never repeat a tile. `isEmpty` and
+/// `isFull` are the emptiness and fullness tests of a valid visit's tile
+/// (they know the tile is listed, so a block list needs no scan of its
+/// list: the tile is full when the rows lie in one query block and the
+/// listed block covers whole key tiles).
 struct ListedKeyTiles {
   Value count;
   std::function<ListedKeyTile(OpBuilder &, Location, Value visit)> at;
   std::function<Value(OpBuilder &, Location, const TileIndices &)> isEmpty;
+  std::function<Value(OpBuilder &, Location, const TileIndices &)> isFull;
 };
 
 /// The listed form of `mask`'s key tiles for `tile`'s rows: a block list,
@@ -58,6 +66,55 @@ std::optional<ListedKeyTiles> buildListedKeyTiles(MaskAttrInterface mask,
                                                   OpBuilder &builder,
                                                   Location loc,
                                                   const TileIndices &tile);
+
+/// How a RangeReduction combines its values.
+enum class ReductionKind { Min, Max };
+
+/// The elements of a reduction at position k (an index Value): one value
+/// per reduction, of the reduction's integer type.
+using ReductionElements =
+    function_ref<SmallVector<Value>(OpBuilder &, Location, Value k)>;
+
+/// Emits, for k in [begin, end) (index Values), the reductions of
+/// `elements(k)` (values of `type`, index or a signed integer type, one per
+/// entry of `kinds`): min or max, with the type's largest / smallest value
+/// for an empty range. Kernels pass one that shares the positions among the
+/// lanes of a work item (ScheduleTarget::reduceOverRange); it may call
+/// `elements` on positions of the range only, some more than once (min and
+/// max do not mind).
+using RangeReduction = std::function<SmallVector<Value>(
+    OpBuilder &, Location, Value begin, Value end, Type type,
+    ArrayRef<ReductionKind>, ReductionElements)>;
+
+/// The value of `type` a reduction of `kind` starts from.
+Value reductionIdentity(OpBuilder &builder, Location loc, Type type,
+                        ReductionKind kind);
+
+/// A RangeReduction as one loop over the range.
+SmallVector<Value> reduceRangeInLoop(OpBuilder &builder, Location loc,
+                                     Value begin, Value end, Type type,
+                                     ArrayRef<ReductionKind> kinds,
+                                     ReductionElements elements);
+
+/// The key tiles of a query tile found by reducing the mask's data: the
+/// contiguous range `range` holds every key tile in which a row of the tile
+/// keeps a key; `isFull(tile)` (i1) is true only if every element of
+/// `tile` (keys of one key tile of the range) is kept. Both are computed
+/// from values the reduction left in the work item, so `isFull` may be
+/// called anywhere they dominate.
+struct ScannedKeyTiles {
+  KeyTileRange range;
+  std::function<Value(OpBuilder &, Location, const TileIndices &)> isFull;
+};
+
+/// The scanned form of `mask`'s key tiles for `tile`'s rows: documents in
+/// the ids layout (docs/sparsity.md, "Documents with ids in kernels");
+/// std::nullopt for other masks. Exact for any ids, tight when each
+/// document's positions are contiguous: O(Skv) reads per query tile (O(Sq)
+/// without causality), shared by the lanes through `reduce`.
+std::optional<ScannedKeyTiles>
+buildScannedKeyTiles(MaskAttrInterface mask, OpBuilder &builder, Location loc,
+                     const TileIndices &tile, const RangeReduction &reduce);
 
 } // namespace mlir::attn
 

@@ -20,6 +20,7 @@
 #ifndef ATTN_SCHEDULE_SCHEDULETARGET_H
 #define ATTN_SCHEDULE_SCHEDULETARGET_H
 
+#include "attn/Dialect/MaskVisits.h"
 #include "attn/Kernel/KernelSpec.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/SmallVector.h"
@@ -234,6 +235,20 @@ public:
                                              const KeyTile &tile,
                                              const ProductMemRef &first,
                                              const ProductMemRef &second);
+
+  //===--- Reductions over a work item --------------------------------------===//
+
+  /// The min/max reductions of `elements(k)` (values of `type`) over k in
+  /// [begin, end) (index Values; a RangeReduction,
+  /// attn/Dialect/MaskVisits.h), the positions shared among the work
+  /// item's lanes and every lane getting the results. Emitted where all
+  /// lanes of the work item run (before the query tile is staged).
+  /// Default: one loop over the range, for targets whose lanes run one
+  /// after the other.
+  virtual SmallVector<Value> reduceOverRange(ImplicitLocOpBuilder &b,
+                                             Value begin, Value end, Type type,
+                                             ArrayRef<ReductionKind> kinds,
+                                             ReductionElements elements);
 
   //===--- Math and finishing ---------------------------------------------===//
 
