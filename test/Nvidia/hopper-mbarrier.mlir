@@ -18,6 +18,7 @@
 // RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier gpu-stages=2 emit=gpu" | FileCheck %s --check-prefix=TWO
 // RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a emit=ptx" -o /dev/null | FileCheck %s --check-prefix=DEFAULT
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=bogus emit=gpu" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=host sm90a-sync=mbarrier" -o /dev/null 2>&1 | FileCheck %s --check-prefix=HOST
 
 // GPU: %[[THREADS:.*]] = arith.constant 256 : i32
 // GPU-COUNT-6: nvvm.mbarrier.init %{{.*}}, %[[THREADS]] : !llvm.ptr<3>, i32
@@ -82,3 +83,4 @@
 // DEFAULT-NOT: mbarrier
 
 // BAD: error: attn-compile: sm90a-sync must be barrier or mbarrier, got 'bogus'
+// HOST: error: attn-compile: sm90a-sync is an option of the NVIDIA target (sm_80, sm_90, sm_90a), which targets= does not list
