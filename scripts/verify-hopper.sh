@@ -17,8 +17,10 @@
 #     sm_80/sm_90 kernel and are listed as such; PREPARED/checks-mbarrier is
 #     the same with every bundle compiled with sm90a-sync=mbarrier;
 #   - the benchmark specs (bench/specs) compiled as host,sm_90 (mma.sync),
-#     host,sm_90a per variant, and, for cases whose default tiles are 64 x 64,
-#     sm_90a mbarrier on 128 x 128 tiles (8 warps); ptxas' resource reports
+#     host,sm_90a per variant, and, with the mbarrier variant, for cases
+#     whose default tiles are 64 x 64 on 128 x 128 tiles (8 warps), for cases
+#     whose mbarrier ring has 3 stages on 2 (the ablation of the stage of
+#     slack); ptxas' resource reports
 #     and each case's useful density at S = 16384 (as bench/prepare.sh
 #     computes it).
 # device:
@@ -121,6 +123,13 @@ prepare() {
        ! cmp -s <("$attn_opt" "$spec" --attn-compile="targets=sm_90a emit=ptx sm90a-sync=mbarrier" -o /dev/null 2>&1) \
                 <("$attn_opt" "$spec" --attn-compile="targets=sm_90a emit=ptx$wide" -o /dev/null 2>&1); then
       builds+=("sm_90a-mbarrier-128x128	sm_90a	$wide")
+    fi
+    # The ablation of the stage of slack: 2 stages where the default has 3.
+    local two=" sm90a-sync=mbarrier gpu-stages=2"
+    if [[ " $variants " == *" mbarrier "* ]] &&
+       ! cmp -s <("$attn_opt" "$spec" --attn-compile="targets=sm_90a emit=ptx sm90a-sync=mbarrier" -o /dev/null 2>&1) \
+                <("$attn_opt" "$spec" --attn-compile="targets=sm_90a emit=ptx$two" -o /dev/null 2>&1); then
+      builds+=("sm_90a-mbarrier-2stages	sm_90a	$two")
     fi
     for entry in "${builds[@]}"; do
       local label chip options

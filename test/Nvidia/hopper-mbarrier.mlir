@@ -1,7 +1,8 @@
 // sm90a-sync=mbarrier: the sm_90a kernel's K/V stages complete on per-stage
 // full and empty mbarriers instead of copy groups and CTA barriers
 // (docs/nvidia.md, "sm_90a (Hopper)"). Dense bf16 E = 128 (128 x 128 tiles,
-// two warpgroups: 3 stages, 2 x 3 barriers expecting 256 arrivals each);
+// two warpgroups: 3 stages, 2 x 3 barriers expecting 256 arrivals each,
+// then fence.mbarrier_init);
 // the key loop has no CTA barrier and no cp.async group wait: each thread's
 // copies arrive on the full barrier (noinc), the products wait for its phase
 // and fence the async proxy, and each thread arrives on the empty barrier
@@ -22,6 +23,7 @@
 
 // GPU: %[[THREADS:.*]] = arith.constant 256 : i32
 // GPU-COUNT-6: nvvm.mbarrier.init %{{.*}}, %[[THREADS]] : !llvm.ptr<3>, i32
+// GPU-NEXT: nvvm.fence.mbarrier.init
 // GPU-NOT: nvvm.mbarrier.init
 // GPU: gpu.barrier
 // GPU-NOT: gpu.barrier

@@ -440,6 +440,8 @@ void HopperScheduleTarget::beginVisits(ImplicitLocOpBuilder &b) {
         Value barrier = stageBarrier(b, index(b, stage), empty);
         NVVM::MBarrierInitOp::create(b, barrier, threads, Value());
       }
+    // Orders the initializations before the copy unit's arrivals.
+    NVVM::FenceMbarrierInitOp::create(b);
   });
   matrix->barrier();
 }
