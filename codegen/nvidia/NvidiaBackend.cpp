@@ -5,7 +5,8 @@
 // NvidiaScheduleTarget for sm_80 and sm_90, through HopperScheduleTarget for
 // sm_90a), lowered to NVVM, serialized to PTX per chip and assembled to
 // cubins when ptxas is found (NvidiaCompiler.h). Options: gpu-block-q, gpu-block-kv, gpu-warps,
-// gpu-stages, gpu-min-blocks, report-resources. Stages: emit=gpu, nvvm,
+// gpu-stages, gpu-min-blocks, sm90a-sync (the sm_90a kernel's stage
+// synchronization), report-resources. Stages: emit=gpu, nvvm,
 // ptx. docs/nvidia.md describes the kernels.
 //
 //===----------------------------------------------------------------------===//
@@ -35,10 +36,12 @@ struct KernelFamily {
   std::string moduleSuffix;
   bool hopper = false;
 
-  std::unique_ptr<NvidiaScheduleTarget> makeTarget(const GpuTiling &tiling,
-                                                   Type elementType) const {
+  std::unique_ptr<NvidiaScheduleTarget>
+  makeTarget(const GpuTiling &tiling, Type elementType,
+             HopperStageSync hopperSync) const {
     if (hopper)
-      return std::make_unique<HopperScheduleTarget>(tiling, elementType);
+      return std::make_unique<HopperScheduleTarget>(tiling, elementType,
+                                                    hopperSync);
     return std::make_unique<NvidiaScheduleTarget>(tiling, elementType);
   }
 };
@@ -62,7 +65,7 @@ public:
   ArrayRef<StringRef> optionNames() const override {
     static constexpr StringRef kOptions[] = {
         "gpu-block-q", "gpu-block-kv",   "gpu-warps",
-        "gpu-stages",  "gpu-min-blocks", "report-resources"};
+        "gpu-stages",  "gpu-min-blocks", "sm90a-sync", "report-resources"};
     return kOptions;
   }
   ArrayRef<EmitStage> emitStages() const override {
@@ -85,6 +88,11 @@ public:
                                    ">= 1 (or 0 for the kernel's default)",
                                    loc)))
         return failure();
+    auto sync = request.options.find("sm90a-sync");
+    if (sync != request.options.end() && !parseHopperStageSync(sync->second))
+      return emitError(loc) << "attn-compile: sm90a-sync must be barrier or "
+                               "mbarrier, got '"
+                            << sync->second << "'";
     if (reportsResources(request) && request.emit != "bundle" &&
         request.emit != "ptx")
       return emitError(loc) << "attn-compile: report-resources needs "
@@ -119,6 +127,12 @@ public:
                         CompileOutput &output) override;
 
 private:
+  static HopperStageSync hopperSync(const CompileRequest &request) {
+    auto it = request.options.find("sm90a-sync");
+    if (it == request.options.end())
+      return HopperStageSync::Barrier;
+    return parseHopperStageSync(it->second).value_or(HopperStageSync::Barrier);
+  }
   static bool reportsResources(const CompileRequest &request) {
     auto it = request.options.find("report-resources");
     return it != request.options.end() && it->second != "false" &&
@@ -247,6 +261,9 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
         tiled.isGradient() ? gradientTiling() : tilingFor(tiled.spec, request);
     Type elementType = tiled.spec.arguments[0].type.getElementType();
     built.emplace_back();
+    HopperStageSync sync = hopperSync(request);
+    bool stagesGiven = request.options.count("gpu-stages") &&
+                       request.options.lookup("gpu-stages") != "0";
     for (const KernelFamily &family : families) {
       if (tiled.isGradient() && family.hopper)
         return emitError(loc)
@@ -255,8 +272,13 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
                << tiled.name
                << "); list sm_90 instead, whose mma.sync backward runs on "
                   "sm_90 devices";
+      GpuTiling familyTiling =
+          family.hopper && !tiled.isGradient()
+              ? HopperScheduleTarget::stagesFor(tiling, tiled.spec, sync,
+                                                stagesGiven)
+              : tiling;
       std::unique_ptr<NvidiaScheduleTarget> target =
-          family.makeTarget(tiling, elementType);
+          family.makeTarget(familyTiling, elementType, sync);
       if (!tiled.isGradient() &&
           failed(target->checkProgram(tiled.program, tiled.spec)))
         return failure();

@@ -50,6 +50,16 @@ SmallVector<Value> ScheduleTarget::reduceOverRange(
   return reduceRangeInLoop(b, b.getLoc(), begin, end, type, kinds, elements);
 }
 
+void ScheduleTarget::waitStage(ImplicitLocOpBuilder &b, Value) {
+  // Groups complete in order: at most copiesAhead() after this visit's.
+  waitCopies(b, copiesAhead());
+  barrier(b);
+}
+
+void ScheduleTarget::releaseStage(ImplicitLocOpBuilder &b, Value) {
+  barrier(b);
+}
+
 Value ScheduleTarget::exp2(ImplicitLocOpBuilder &b, Value x) {
   return math::Exp2Op::create(b, x);
 }
@@ -1574,12 +1584,15 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
     };
   }
   int64_t stages = target.stages();
+  int64_t ahead = target.copiesAhead();
+  target.beginVisits(b);
 
   // Copies tile `visit` of the range into its stage, unless it is past the
   // range or empty, then closes a copy group (empty or not) so that every
   // step waits for the same number of groups.
   auto prefetch = [&](Value visit) {
     ifThen(lessThan(visit, count), [&] {
+      target.acquireStage(b, visit);
       VisitedTile visited = tileOf(visit);
       Value empty = visited.skip;
       auto copy = [&] {
@@ -1595,10 +1608,11 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
                copy);
       else
         copy();
+      target.stageFilled(b, visit);
     });
     target.commitCopies(b);
   };
-  for (int64_t visit = 0; visit + 1 < stages; ++visit)
+  for (int64_t visit = 0; visit < ahead; ++visit)
     prefetch(index(visit));
   if (afterPrologue)
     afterPrologue();
@@ -1615,9 +1629,8 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
     b.setInsertionPointToEnd(body);
     Value visit = loop.getInductionVar();
     RunningState carried = state.withRegisters(loop.getRegionIterArgs());
-    prefetch(add(visit, index(stages - 1)));
-    target.waitCopies(b, stages - 1);
-    target.barrier(b);
+    prefetch(add(visit, index(ahead)));
+    target.waitStage(b, visit);
     VisitedTile visited = tileOf(visit);
     Value empty = visited.skip;
     Value stage = arith::RemUIOp::create(b, visit, index(stages));
@@ -1631,10 +1644,10 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
     } else {
       next = emitKeyTile(item, visited, stage, carried).flatten();
     }
-    // The next step's copies overwrite the stage just read.
-    target.barrier(b);
+    target.releaseStage(b, visit);
     scf::YieldOp::create(b, next);
   }
+  target.endVisits(b);
   resetCaches();
   return state.withRegisters(loop.getResults());
 }

@@ -5,6 +5,7 @@
 #include "attn/Hopper/HopperLayout.h"
 #include "attn/Schedule/TileProgram.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -26,6 +27,8 @@ constexpr int64_t kWarpgroupWarps = 4;
 constexpr int64_t kWarpgroupRows = 64;
 /// wgmma's largest n.
 constexpr int64_t kMaxN = 256;
+/// LLVM's NVPTX address space of shared memory (mbarrier pointers).
+constexpr unsigned kSharedAddressSpace = 3;
 
 Value index(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);
@@ -53,9 +56,40 @@ SmallVector<Value> unpackStruct(ImplicitLocOpBuilder &b, Value result,
 }
 } // namespace
 
+std::optional<HopperStageSync>
+mlir::attn::nvidia::parseHopperStageSync(StringRef name) {
+  if (name == "barrier")
+    return HopperStageSync::Barrier;
+  if (name == "mbarrier")
+    return HopperStageSync::Mbarrier;
+  return std::nullopt;
+}
+
 HopperScheduleTarget::HopperScheduleTarget(const GpuTiling &tiling,
-                                           Type elementType)
-    : NvidiaScheduleTarget(tiling, elementType) {}
+                                           Type elementType,
+                                           HopperStageSync sync)
+    : NvidiaScheduleTarget(tiling, elementType), sync(sync) {}
+
+GpuTiling HopperScheduleTarget::stagesFor(GpuTiling tiling,
+                                          const KernelSpec &spec,
+                                          HopperStageSync sync,
+                                          bool stagesGiven) {
+  // One warpgroup per block has no other warpgroup to run ahead of, and a
+  // third stage would cost the 64-row blocks their second block per
+  // multiprocessor.
+  if (stagesGiven || sync != HopperStageSync::Mbarrier ||
+      tiling.warps <= kWarpgroupWarps)
+    return tiling;
+  GpuTiling deeper = tiling;
+  deeper.stages = 3;
+  // The element type does not change the byte counts (f16 and bf16 only).
+  HopperScheduleTarget probe(deeper, Float16Type::get(spec.function.getContext()),
+                             sync);
+  if (probe.sharedMemoryBytes(spec) <= kMaxSharedBytes)
+    return deeper;
+  tiling.stages = 2;
+  return tiling;
+}
 
 HopperScheduleTarget::TileOffsets
 HopperScheduleTarget::tileOffsets(int64_t headDimQK, int64_t headDimV) const {
@@ -66,7 +100,9 @@ HopperScheduleTarget::tileOffsets(int64_t headDimQK, int64_t headDimV) const {
   o.keyStage = tiling.blockKV * headDimQK * elementBytes;
   o.values = o.keys + tiling.stages * o.keyStage;
   o.valueStage = tiling.blockKV * headDimV * elementBytes;
-  o.end = o.values + tiling.stages * o.valueStage;
+  o.barriers = o.values + tiling.stages * o.valueStage;
+  // A full and an empty mbarrier (8 bytes each) per stage.
+  o.end = o.barriers + (usesMbarriers() ? 2 * tiling.stages * 8 : 0);
   return o;
 }
 
@@ -337,4 +373,136 @@ SmallVector<Value> HopperScheduleTarget::multiplyValue(
   NVVM::WgmmaGroupSyncAlignedOp::create(b);
   NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
   return pinRegisters(b, sums);
+}
+
+//===--- Stage synchronization by mbarriers --------------------------------===//
+// Protocol (sm90a-sync=mbarrier; docs/nvidia.md, "sm_90a (Hopper)"): a range's
+// visit v uses stage s = v mod S in round r = v div S. full[s] and empty[s]
+// both expect one arrival per thread of the block, so phase r of full[s]
+// completes when the copies of every thread for visit v have landed, and
+// phase r of empty[s] when every thread has read visit v's stage. Before
+// copying visit v >= S into s a thread waits for phase r - 1 of empty[s]
+// (visit v - S released); a thread computes visit v after phase r of full[s].
+// Neither barrier can run two phases ahead of a waiter: the next phase needs
+// the waiter's own arrival, which follows its wait.
+
+int64_t HopperScheduleTarget::copiesAhead() const {
+  if (!usesMbarriers())
+    return NvidiaScheduleTarget::copiesAhead();
+  return std::max<int64_t>(1, tiling.stages - 2);
+}
+
+Value HopperScheduleTarget::stageBarrier(ImplicitLocOpBuilder &b, Value visit,
+                                         bool empty) {
+  Value stage = arith::RemUIOp::create(b, visit, index(b, tiling.stages));
+  Value slot = arith::AddIOp::create(
+      b, stage, index(b, empty ? tiling.stages : 0));
+  Value offset = arith::MulIOp::create(b, slot, index(b, 8));
+  Value start = arith::AddIOp::create(b, alignedAddress,
+                                      index(b, offsets.barriers));
+  Value address = arith::AddIOp::create(b, start, offset);
+  Value address64 = arith::IndexCastOp::create(b, b.getI64Type(), address);
+  return LLVM::IntToPtrOp::create(
+      b, LLVM::LLVMPointerType::get(b.getContext(), kSharedAddressSpace),
+      address64);
+}
+
+void HopperScheduleTarget::waitBarrierPhase(ImplicitLocOpBuilder &b,
+                                            Value barrier, Value round) {
+  Value round32 = arith::IndexCastUIOp::create(b, b.getI32Type(), round);
+  Value parity = arith::AndIOp::create(
+      b, round32, arith::ConstantIntOp::create(b, b.getI32Type(), 1));
+  // The suspend-time hint of each try (ns): the waiting warp sleeps rather
+  // than spins while the other warpgroup computes.
+  Value ticks = arith::ConstantIntOp::create(b, b.getI32Type(), 10000000);
+  NVVM::MBarrierTryWaitParityOp::create(b, barrier, parity, ticks);
+}
+
+void HopperScheduleTarget::inFirstThread(ImplicitLocOpBuilder &b,
+                                         function_ref<void()> body) {
+  Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                      matrix->threadId(), index(b, 0));
+  auto guard = scf::IfOp::create(b, first, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard insertion(b);
+  b.setInsertionPointToStart(&guard.getThenRegion().front());
+  body();
+}
+
+void HopperScheduleTarget::beginVisits(ImplicitLocOpBuilder &b) {
+  if (!usesMbarriers())
+    return;
+  // Every range numbers its visits from 0: its barriers start at phase 0.
+  inFirstThread(b, [&] {
+    Value threads = arith::ConstantIntOp::create(
+        b, b.getI32Type(), tiling.warps * T::kWarpSize);
+    for (int64_t stage = 0; stage < tiling.stages; ++stage)
+      for (bool empty : {false, true}) {
+        Value barrier = stageBarrier(b, index(b, stage), empty);
+        NVVM::MBarrierInitOp::create(b, barrier, threads, Value());
+      }
+    // Orders the initializations before the copy unit's arrivals.
+    NVVM::FenceMbarrierInitOp::create(b);
+  });
+  matrix->barrier();
+}
+
+void HopperScheduleTarget::endVisits(ImplicitLocOpBuilder &b) {
+  if (!usesMbarriers())
+    return;
+  // Every thread is past its last wait and arrival before the barriers are
+  // invalidated (the next range initializes them again).
+  matrix->barrier();
+  inFirstThread(b, [&] {
+    for (int64_t stage = 0; stage < tiling.stages; ++stage)
+      for (bool empty : {false, true})
+        NVVM::MBarrierInvalOp::create(b, stageBarrier(b, index(b, stage), empty));
+  });
+}
+
+void HopperScheduleTarget::acquireStage(ImplicitLocOpBuilder &b, Value visit) {
+  if (!usesMbarriers())
+    return;
+  Value stages = index(b, tiling.stages);
+  Value refill = arith::CmpIOp::create(b, arith::CmpIPredicate::uge, visit,
+                                       stages);
+  auto guard = scf::IfOp::create(b, refill, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard insertion(b);
+  b.setInsertionPointToStart(&guard.getThenRegion().front());
+  // Visit v - S (round r - 1) released by every thread.
+  Value round = arith::DivUIOp::create(b, visit, stages);
+  Value previous = arith::SubIOp::create(b, round, index(b, 1));
+  Value barrier = stageBarrier(b, visit, /*empty=*/true);
+  waitBarrierPhase(b, barrier, previous);
+}
+
+void HopperScheduleTarget::stageFilled(ImplicitLocOpBuilder &b, Value visit) {
+  if (!usesMbarriers())
+    return;
+  // Arrives once all of this thread's cp.async so far have landed (the
+  // query tile's too, before visit 0); noinc: the arrival counts toward
+  // the one per thread the barrier expects.
+  NVVM::CpAsyncMBarrierArriveOp::create(b, stageBarrier(b, visit, false),
+                                        b.getBoolAttr(true));
+}
+
+void HopperScheduleTarget::waitStage(ImplicitLocOpBuilder &b, Value visit) {
+  if (!usesMbarriers())
+    return NvidiaScheduleTarget::waitStage(b, visit);
+  Value round = arith::DivUIOp::create(b, visit, index(b, tiling.stages));
+  waitBarrierPhase(b, stageBarrier(b, visit, false), round);
+  // The copies were written through the generic proxy (by every thread,
+  // made visible to this one by the barrier's acquire); wgmma reads
+  // through the async proxy.
+  NVVM::FenceProxyOp::create(
+      b, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
+}
+
+void HopperScheduleTarget::releaseStage(ImplicitLocOpBuilder &b, Value visit) {
+  if (!usesMbarriers())
+    return NvidiaScheduleTarget::releaseStage(b, visit);
+  // Each product waited for its wgmma group: the stage's reads are done.
+  NVVM::MBarrierArriveOp::create(
+      b, Type(), stageBarrier(b, visit, true), Value(),
+      NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA));
 }

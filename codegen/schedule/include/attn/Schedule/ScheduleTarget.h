@@ -181,6 +181,33 @@ public:
   /// Synchronizes the lanes of a work item.
   virtual void barrier(ImplicitLocOpBuilder &b) = 0;
 
+  //===--- The key loop's staging protocol ---------------------------------===//
+  // The loop over one visit range (emitRange) numbers its visits from 0;
+  // visit v's copies go to stage v mod stages(). Step n issues the copies of
+  // visit n + copiesAhead(), waits for visit n, computes it and releases its
+  // stage. The defaults are copy groups and barriers: wait for visit n's
+  // group, barrier, compute, barrier.
+
+  /// Visits whose copies are issued ahead of the one computed (at least 1,
+  /// at most stages() - 1; default stages() - 1).
+  virtual int64_t copiesAhead() const { return stages() - 1; }
+  /// Before a range's first copies and after its loop (each range numbers
+  /// its visits from 0 again).
+  virtual void beginVisits(ImplicitLocOpBuilder &b) {}
+  virtual void endVisits(ImplicitLocOpBuilder &b) {}
+  /// Before the copies of visit `visit` (index, below the range's count)
+  /// into its stage, whether or not its tile is empty: the stage's previous
+  /// visit must be released by every lane.
+  virtual void acquireStage(ImplicitLocOpBuilder &b, Value visit) {}
+  /// After the copies of visit `visit` (none when its tile is empty).
+  virtual void stageFilled(ImplicitLocOpBuilder &b, Value visit) {}
+  /// Waits until the copies of visit `visit` are visible to every lane's
+  /// products. Default: waitCopies(copiesAhead()), barrier.
+  virtual void waitStage(ImplicitLocOpBuilder &b, Value visit);
+  /// After this lane's last read of visit `visit`'s stage (later copies
+  /// overwrite it). Default: barrier.
+  virtual void releaseStage(ImplicitLocOpBuilder &b, Value visit);
+
   //===--- Matrix unit ----------------------------------------------------===//
 
   /// Q K^T over the head dimension for the key tile, unscaled, in f32: an
