@@ -144,9 +144,9 @@ gradientArguments(const KernelSpec &spec, func::FuncOp gradient) {
   for (unsigned result = 3; result < type.getNumResults(); ++result) {
     int64_t forward = gradientOf[result];
     if (forward < 3 || forward >= output)
-      return gradient.emitError()
-             << "grad=true: result " << result << " of @"
-             << gradient.getSymName() << " is not the gradient of a data operand";
+      return gradient.emitError() << "grad=true: result " << result << " of @"
+                                  << gradient.getSymName()
+                                  << " is not the gradient of a data operand";
     // [B, Hq, Sq] as q's, Skv as k's.
     like(0, "d" + spec.arguments[forward].name, type.getResult(result), true);
     KernelArgument &bias = arguments.back();

@@ -4,10 +4,10 @@
 // writes O and the LSE (outputs poisoned first), the backward kernel reads
 // them with a random dO and writes dQ, dK, dV and the gradients of bias
 // operands (all poisoned first: an element the kernel leaves unwritten
-// fails the check), twice, to show the two runs agree bit for bit. The reference is the float64
-// interpreter: the forward spec, then the @<name>_grad that
-// attn-differentiate derives, on the same inputs rounded to the kernel's
-// element types.
+// fails the check), twice, to show the two runs agree bit for bit. The
+// reference is the float64 interpreter: the forward spec, then the
+// @<name>_grad that attn-differentiate derives, on the same inputs rounded
+// to the kernel's element types.
 //
 //===----------------------------------------------------------------------===//
 #include "GradientRun.h"
