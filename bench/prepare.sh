@@ -18,11 +18,18 @@ targets=${BENCH_TARGETS:-host,sm_90} report=""
 rm -rf "$prepared" && mkdir -p "$prepared/bundles" "$prepared/logs"
 "$here/scripts/build-nomlir-attn-run.sh" "$prepared"
 
-# Bars (useful TFLOP/s, bf16, B=2, H=16, S=16384, D=128) from the issue.
+# Bars (useful TFLOP/s, bf16, B=2, H=16, S=16384, D=128) from the issue; the
+# cases of other shapes (issue 11's head dimensions and GQA) have none ("-").
 declare -A bars=([dense]=300 [causal]=280 [sliding_window_1024]=250 [s2]=250 [causal_softcap50]=250)
-printf 'case\tdensity\tbar\n' > "$prepared/cases.tsv"
-for name in dense causal sliding_window_1024 s2 causal_softcap50; do
+# BENCH_CASES="dense_d64 dense_d256 causal_gqa" picks other cases of bench/specs.
+cases=${BENCH_CASES:-dense causal sliding_window_1024 s2 causal_softcap50}
+printf 'case\tdensity\tbar\tq_heads\tkv_heads\thead_dim\n' > "$prepared/cases.tsv"
+for name in $cases; do
   spec=$here/bench/specs/$name.mlir
+  [ -f "$spec" ] || { echo "no bench/specs/$name.mlir" >&2; exit 1; }
+  # Hq, Hkv and D from the signature's q and k types (tensor<?xHx?xDxT>).
+  read -r q_heads head_dim kv_heads < <(grep -m1 'func.func' "$spec" |
+    sed -E 's/.*%q: tensor<[?0-9]+x([0-9]+)x[?0-9]+x([0-9]+)x[a-z0-9]+>, %k: tensor<[?0-9]+x([0-9]+)x.*/\1 \2 \3/')
   "$attn_opt" "$spec" --attn-compile="targets=$targets output=$prepared/bundles/$name.atnb$report" \
     -o /dev/null > "$prepared/logs/$name.compile.log" 2>&1 ||
     { echo "$name: compile failed:"; cat "$prepared/logs/$name.compile.log"; exit 1; }
@@ -30,6 +37,6 @@ for name in dense causal sliding_window_1024 s2 causal_softcap50; do
     awk -v s=$seq '/ head [0-9]+: / { for (i = 1; i < NF; ++i) if ($i == "kept") { kept += $(i + 1); heads++ } }
                    END { if (heads) printf "%.6f", kept / (heads * s * s) }')
   [ -n "$density" ] || { echo "$name: no density from the sparsity report" >&2; exit 1; }
-  printf '%s\t%s\t%s\n' "$name" "$density" "${bars[$name]}" >> "$prepared/cases.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$density" "${bars[$name]:--}" "$q_heads" "$kv_heads" "$head_dim" >> "$prepared/cases.tsv"
 done
 cat "$prepared/cases.tsv"

@@ -4,15 +4,17 @@
     python3 bench/run.py PREPARED --anchors DIR_OR_FILE [--out DIR] [--no-anchors]
                          [--baseline PREPARED_BASELINE]
 
-For each case of PREPARED/cases.tsv (bf16, B=2, H=16, S=16384, D=128,
-forward): a quick check of the CUDA kernel against the bundle's host binary
+For each case of PREPARED/cases.tsv (bf16, B=2, S=16384, forward; H=16 and
+D=128 unless the case's columns say otherwise): a quick check of the CUDA kernel against the bundle's host binary
 at a ragged size, then attn-run's timing (CUDA events, median of 30 runs
 after warm-up, inputs rotated past twice the L2) with the compiler's useful
 density. With --baseline, the same cases of another bench/prepare.sh folder
 (an earlier compiler's bundles) are timed right after each of ours, so that
 a change is measured against what it replaces in one run. Then the same five
 cases of ../shared/bench/anchors.py (its case() only: FlexAttention and the
-SDPA backends), in the same process. Prints one table and writes it as
+SDPA backends), in the same process; the cases anchors.py has no shape for
+(head dimensions 64 and 256, GQA) through bench/anchor_timing.py, which
+times the same libraries. Prints one table and writes it as
 markdown to OUT (default $OUT or .) as bench.md.
 """
 import argparse
@@ -55,13 +57,39 @@ def time_case(prepared, name, density, log, label):
 
 def run_ours(prepared, cases, log, baseline=None):
     results, base = {}, {}
-    for name, density, bar in cases:
+    for name, density, *_ in cases:
         results[name] = time_case(prepared, name, density, log, "ours")
         print(name, results[name], flush=True)
         if baseline:
             base[name] = time_case(baseline, name, density, log, "baseline")
             print(name, "baseline", base[name], flush=True)
     return results, base
+
+
+# The cases anchors.py's case() cannot shape, timed by bench/anchor_timing.py.
+OTHER_SHAPES = {"dense_d64": dict(sdpa="full"), "dense_d256": dict(sdpa="full"),
+                "causal_gqa": dict(sdpa="causal", causal=True)}
+
+
+def run_other_anchors(cases, log, flex=True):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import anchor_timing
+    import flex_mods
+    results = {}
+    for name, _density, _bar, q_heads, kv_heads, head_dim in cases:
+        if name not in OTHER_SHAPES:
+            continue
+        plan = dict(OTHER_SHAPES[name])
+        mask_mod = flex_mods.causal if plan.pop("causal", False) else None
+        q_heads, kv_heads, head_dim = int(q_heads), int(kv_heads), int(head_dim)
+        density = anchor_timing.kept_fraction(mask_mod, 1, S) if mask_mod else 1.0
+        timed = anchor_timing.time_anchors(B, q_heads, kv_heads, S, head_dim, mask_mod=mask_mod,
+                                           flex=flex, log=log, **plan)
+        flops = 4.0 * B * q_heads * S * S * head_dim * density
+        results[name] = dict(density=round(density, 4),
+                             impls={impl: round(flops / (ms * 1e9), 1)
+                                    for impl, ms in timed.items() if isinstance(ms, float)})
+    return results
 
 
 def run_anchors(path, log):
@@ -100,13 +128,16 @@ def main():
     parser.add_argument("prepared")
     parser.add_argument("--anchors", help="anchors.py or its folder")
     parser.add_argument("--no-anchors", action="store_true")
+    parser.add_argument("--no-flex", action="store_true",
+                        help="the cases of other shapes: time the SDPA backends only")
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
     parser.add_argument("--baseline", help="a bench/prepare.sh folder of another compiler to time alongside")
     args = parser.parse_args()
     if not args.no_anchors and not args.anchors:
         parser.error("--anchors PATH is required (or --no-anchors)")
     with open(os.path.join(args.prepared, "cases.tsv")) as f:
-        cases = [line.rstrip("\n").split("\t") for line in f][1:]
+        # case, density, bar[, q_heads, kv_heads, head_dim] (older folders: 16, 16, 128)
+        cases = [(line.rstrip("\n").split("\t") + ["16", "16", "128"])[:6] for line in f][1:]
     os.makedirs(args.out, exist_ok=True)
     try:
         gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
@@ -115,12 +146,17 @@ def main():
         gpu = "no nvidia-smi"
     with open(os.path.join(args.out, "bench.log"), "w") as log:
         ours, base = run_ours(args.prepared, cases, log, args.baseline)
-        anchors = {} if args.no_anchors else run_anchors(args.anchors, log)
+        anchors = {}
+        if not args.no_anchors:
+            if any(c[0] not in OTHER_SHAPES for c in cases):
+                anchors.update(run_anchors(args.anchors, log))
+            anchors.update(run_other_anchors(cases, log, flex=not args.no_flex))
 
     impls = ["flex", "sdpa_cudnn", "sdpa_flash", "sdpa_mem_eff"]
     lines = ["# attn NVIDIA benchmark", "",
              f"{gpu}; {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; bf16 forward, "
-             f"B={B}, H={H}, S={S}, D={D}. TFLOP/s on useful work, 4*B*H*D*kept pairs / time; "
+             f"B={B}, S={S}, H={H} and D={D} unless the case says otherwise (H, D in the case column). "
+             "TFLOP/s on useful work, 4*B*H*D*kept pairs / time; "
              "ours: median of 30 CUDA-event timings after 5 warm-ups, inputs rotated past 2x L2; "
              "anchors: triton do_bench median, same process. Density: ours from the compiler's "
              "sparsity report (exact), anchors' from anchors.py's sampled count of its own mask.", "",
@@ -128,8 +164,12 @@ def main():
              + ("baseline TFLOP/s | ours / baseline | " if args.baseline else "")
              + " | ".join(impls) + " | ours / best anchor |",
              "|---" * (8 + (2 if args.baseline else 0) + len(impls)) + "|"]
-    for name, density, bar in cases:
+    for name, density, bar, q_heads, kv_heads, head_dim in cases:
         o = ours[name]
+        if (q_heads, kv_heads, head_dim) != ("16", "16", "128"):
+            shape = f"Hq={q_heads}" + (f", Hkv={kv_heads}" if kv_heads != q_heads else "") + f", D={head_dim}"
+        else:
+            shape = ""
         a = anchors.get(name, dict(density=None, impls={}))
         cells = [str(a["impls"].get(i, "-")) for i in impls]
         best = max(a["impls"].values(), default=None)
@@ -141,12 +181,12 @@ def main():
             else:
                 versus = f"{b.get('error', '-')} | - | "
         if "error" in o:
-            lines.append(f"| {name} | {density} / {a['density'] or '-'} | {o['check']} | - | - | {bar} | no: {o['error']} | "
+            lines.append(f"| {name}{' (' + shape + ')' if shape else ''} | {density} / {a['density'] or '-'} | {o['check']} | - | - | {bar} | no: {o['error']} | "
                          + versus + " | ".join(cells) + " | - |")
             continue
-        met = "yes" if o["tflops"] >= float(bar) else "NO"
+        met = "-" if bar == "-" else ("yes" if o["tflops"] >= float(bar) else "NO")
         ratio = f"{o['tflops'] / best:.2f}" if best else "-"
-        lines.append(f"| {name} | {density} / {a['density'] or '-'} | {o['check']} | {o['ms']:.3f} | {o['tflops']:.1f} | "
+        lines.append(f"| {name}{' (' + shape + ')' if shape else ''} | {density} / {a['density'] or '-'} | {o['check']} | {o['ms']:.3f} | {o['tflops']:.1f} | "
                      f"{bar} | {met} | " + versus + " | ".join(cells) + f" | {ratio} |")
     table = "\n".join(lines) + "\n"
     print(table)

@@ -311,6 +311,12 @@ private:
   /// orientation.
   TileIndices tileIndices(const WorkItem &item, Value columnTile);
   Value tileIsEmpty(const WorkItem &item, Value keyTile);
+  /// In a transposed program: whether the column tile's queries leave the
+  /// work item's key tile out of their (forward) visit ranges, so that they
+  /// keep none of its keys. The masks' emptiness tests alone skip nothing
+  /// for masks whose forward visits are closed-form ranges (causal, windows,
+  /// ...), which would make a dK/dV work item compute every query tile.
+  Value outsideForwardVisits(const WorkItem &item, const TileIndices &tile);
   /// The custom mask region's run-time class of the key tile (interval
   /// evaluation), or std::nullopt when there is no analyzable region.
   std::optional<RegionTileTests> regionTileTests(const WorkItem &item,
@@ -1302,9 +1308,41 @@ void ScheduleEmitter::addRegionTests(const WorkItem &item,
 Value ScheduleEmitter::tileIsEmpty(const WorkItem &item, Value keyTile) {
   if (!program.visitMask)
     return Value();
-  Value empty = program.visitMask.buildTileIsEmpty(b, b.getLoc(),
-                                                   tileIndices(item, keyTile));
-  return isConstantI1(empty, false) ? Value() : empty;
+  TileIndices tile = tileIndices(item, keyTile);
+  Value empty = program.visitMask.buildTileIsEmpty(b, b.getLoc(), tile);
+  if (isConstantI1(empty, false))
+    empty = Value();
+  if (!program.transposed)
+    return empty;
+  Value outside = outsideForwardVisits(item, tile);
+  return empty ? Value(arith::OrIOp::create(b, empty, outside)) : outside;
+}
+
+Value ScheduleEmitter::outsideForwardVisits(const WorkItem &item,
+                                            const TileIndices &tile) {
+  SmallVector<KeyTileRange> ranges;
+  program.visitMask.buildKeyTileRanges(b, b.getLoc(), tile, ranges);
+  // The work item's rows are one key tile of tile.blockKV keys.
+  Value keyTile =
+      arith::DivUIOp::create(b, item.rowBegin, index(tile.blockKV));
+  Value inside = arith::ConstantIntOp::create(b, b.getI1Type(), 0);
+  for (const KeyTileRange &range : ranges) {
+    Value notBefore = arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                                            keyTile, range.begin);
+    Value before = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                         keyTile, range.end);
+    Value within = arith::AndIOp::create(b, notBefore, before);
+    if (range.step != 1) {
+      Value offset = arith::SubIOp::create(b, keyTile, range.begin);
+      Value phase = arith::RemSIOp::create(b, offset, index(range.step));
+      Value onStep = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, phase,
+                                           index(0));
+      within = arith::AndIOp::create(b, within, onStep);
+    }
+    inside = arith::OrIOp::create(b, inside, within);
+  }
+  Value one = arith::ConstantIntOp::create(b, b.getI1Type(), 1);
+  return arith::XOrIOp::create(b, inside, one);
 }
 
 ScheduleEmitter::RunningState ScheduleEmitter::initialState() {

@@ -140,7 +140,7 @@ def grad_cases(arr, shape):
 # backward exists, else on the CPU (host backward kernels) at a smaller one.
 GRAD_SHAPES = {"cuda": (B, HQ, HKV, S, D), "cpu": (1, 4, 2, 333, 64)}
 # The README's training snippet, as a spec: (dtype, shape, mask, device).
-README_TRAIN = [("f32", (2, 4, 4, 512, 64), masks.causal() & masks.window(256), "cpu")]
+README_TRAIN = [("bf16", (2, 4, 4, 512, 64), masks.causal() & masks.window(256), "cuda")]
 
 
 def metadata(dtype, shape):
