@@ -376,13 +376,17 @@ LogicalResult GradientProgramBuilder::findResults() {
   for (AccessAttr access :
        cascade.getYield().getTensors().getAsRange<AccessAttr>()) {
     const TileTensor &tensor = program.tensor(access.getTensor());
+    if (!tensor.input && tensor.shape == TileShape::Score &&
+        !program.transposed) {
+      program.scoreResults.push_back(access.getTensor());
+      continue;
+    }
     if (tensor.input ||
         (tensor.shape != TileShape::Output && tensor.shape != TileShape::Row))
       return fail(cascade.getYield())
              << "it yields @" << access.getTensor().getValue()
              << "; the backward schedule stores per-row and per-output "
-                "results (gradients of data operands, which are per-score, "
-                "are not lowered yet)";
+                "results, and per-score ones where the rows are the queries";
     program.results.push_back(access.getTensor());
   }
   return success();

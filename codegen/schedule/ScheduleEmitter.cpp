@@ -376,6 +376,16 @@ private:
   /// Stores `results` (tensor name, registers) to their memrefs.
   void storeResults(const WorkItem &item,
                     ArrayRef<std::pair<StringAttr, TileValue>> results);
+  /// Stores per-score registers (a memref [B, Hq, Sq, Skv] and the f32
+  /// registers of a score accumulator each) at the lane's rows and the
+  /// column tile starting at `firstColumn`; `inBounds` (i1): every column
+  /// of the tile is below the column count.
+  void storeScoreTile(
+      const WorkItem &item, Value firstColumn, Value inBounds,
+      ArrayRef<std::pair<Value, SmallVector<Value>>> registersByMemRef);
+  /// Writes `value` to every column of the lane's rows of each per-score
+  /// result (TileProgram::scoreResults).
+  void fillScoreResults(const WorkItem &item, double value);
 
   ImplicitLocOpBuilder &b;
   const TileProgram &program;
@@ -1506,6 +1516,13 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
       break;
     }
   }
+  if (!program.scoreResults.empty()) {
+    SmallVector<std::pair<Value, SmallVector<Value>>> scoreTiles;
+    for (StringAttr name : program.scoreResults)
+      scoreTiles.push_back({gradientOperands->tensors.lookup(name),
+                            materialized(values.find(name)->second).registers});
+    storeScoreTile(item, currentTile.firstKey, tileInBounds, scoreTiles);
+  }
   RunningState next = state;
   for (auto [name, tensor] : llvm::zip_equal(runningNames, next.tensors))
     tensor = nextValues.find(name)->second;
@@ -1740,6 +1757,80 @@ void ScheduleEmitter::storeResults(
   }
 }
 
+void ScheduleEmitter::storeScoreTile(
+    const WorkItem &item, Value firstColumn, Value inBounds,
+    ArrayRef<std::pair<Value, SmallVector<Value>>> registersByMemRef) {
+  // One store per element: a row of [.., Skv] starts at any alignment, so
+  // adjacent columns cannot go out as one vector store on every target.
+  Value laneFirst = add(firstColumn, laneColumn);
+  auto stores = [&](bool guarded) {
+    for (size_t slot = 0; slot < scoreLayout.numRowSlots(); ++slot) {
+      Value row = rowOfSlot[slot];
+      ifThen(rowExistsOfSlot[slot], [&] {
+        for (size_t element = 0; element < scoreLayout.size(); ++element) {
+          if (scoreLayout.rowSlot[element] != static_cast<int64_t>(slot))
+            continue;
+          Value column =
+              add(laneFirst, index(scoreLayout.columnOffset[element]));
+          auto store = [&] {
+            for (const auto &[memref, registers] : registersByMemRef) {
+              Value value = registers[element];
+              Type stored =
+                  cast<MemRefType>(memref.getType()).getElementType();
+              if (!stored.isF32())
+                value = arith::TruncFOp::create(b, stored, value);
+              memref::StoreOp::create(
+                  b, value, memref,
+                  ValueRange{item.batch, item.head, row, column});
+            }
+          };
+          if (guarded)
+            ifThen(lessThan(column, kernel.seqKV), store);
+          else
+            store();
+        }
+      });
+    }
+  };
+  if (isConstantI1(inBounds, true)) {
+    stores(false);
+    return;
+  }
+  ifElse(
+      inBounds, {},
+      [&] {
+        stores(false);
+        return SmallVector<Value>();
+      },
+      [&] {
+        stores(true);
+        return SmallVector<Value>();
+      });
+}
+
+void ScheduleEmitter::fillScoreResults(const WorkItem &item, double value) {
+  if (program.scoreResults.empty())
+    return;
+  Value fill = f32(value);
+  SmallVector<std::pair<Value, SmallVector<Value>>> registersByMemRef;
+  for (StringAttr name : program.scoreResults)
+    registersByMemRef.push_back({gradientOperands->tensors.lookup(name),
+                                 SmallVector<Value>(scoreLayout.size(), fill)});
+  Value blockColumns = index(kernel.blockKV);
+  Value columnTiles = arith::CeilDivSIOp::create(b, kernel.seqKV, blockColumns);
+  Value zero = index(0);
+  Value one = index(1);
+  auto loop = scf::ForOp::create(b, zero, columnTiles, one);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  CacheScope scope(*this);
+  Value firstColumn = mul(loop.getInductionVar(), blockColumns);
+  Value end = add(firstColumn, blockColumns);
+  Value inBounds =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, end, kernel.seqKV);
+  storeScoreTile(item, firstColumn, inBounds, registersByMemRef);
+}
+
 void ScheduleEmitter::emitPoison(const WorkItem &item) {
   target.forEachLane(b, kernel, item, [&] {
     laneColumn = target.laneColumn(b);
@@ -1762,6 +1853,7 @@ void ScheduleEmitter::emitPoison(const WorkItem &item) {
     if (program.gradient) {
       for (StringAttr name : program.results)
         results.push_back({name, poisoned(name)});
+      fillScoreResults(item, std::numeric_limits<double>::quiet_NaN());
     } else {
       results.push_back({program.output, poisoned(program.output)});
       if (program.lse)
@@ -1857,6 +1949,11 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
         state = emitRange(at, &range, nullptr, nullptr, state, nullptr);
       return state;
     };
+    // Column tiles the visits skip hold only masked scores, whose per-score
+    // gradients are 0: with skipping, every column is written 0 first (the
+    // same lane then overwrites the columns it computes, in program order).
+    if (program.hasVisitClause || program.visitRegion)
+      fillScoreResults(item, 0.0);
     RunningState state = initialState();
     if (program.headGroup == 1) {
       state = columnTiles(item, visits, state);

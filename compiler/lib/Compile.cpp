@@ -105,20 +105,22 @@ bundleArguments(func::FuncOp function, ArrayRef<KernelArgument> signature) {
 }
 
 /// The signature of the backward kernel of `spec`: @f_grad(q, k, v, data...,
-/// o[, lse], do) -> (dq, dk, dv), every extent named as the forward names it.
+/// o[, lse], do) -> (dq, dk, dv, ddata<N>...), every extent named as the
+/// forward names it. `ddata<N>` is the gradient of the float data operand
+/// `data<N>` read through #attn.bias, at the full per-score shape
+/// [B, Hq, Sq, Skv] whatever the operand's broadcast dimensions.
 FailureOr<SmallVector<KernelArgument>>
 gradientArguments(const KernelSpec &spec, func::FuncOp gradient) {
   FunctionType type = gradient.getFunctionType();
   size_t forwardCount = spec.arguments.size();
-  if (type.getNumInputs() != forwardCount + 1 || type.getNumResults() < 3)
+  auto gradientOf =
+      gradient->getAttrOfType<DenseI64ArrayAttr>("attn.gradient_of");
+  if (type.getNumInputs() != forwardCount + 1 || type.getNumResults() < 3 ||
+      !gradientOf ||
+      gradientOf.size() != static_cast<int64_t>(type.getNumResults()))
     return gradient.emitError() << "grad=true: @" << gradient.getSymName()
                                 << " does not take the forward's arguments, "
                                    "its results and dO";
-  if (type.getNumResults() != 3)
-    return gradient.emitError()
-           << "grad=true: @" << spec.function.getSymName()
-           << " reads a float data operand through #attn.bias, whose "
-              "gradient the backward kernels do not compute yet";
   SmallVector<KernelArgument> arguments;
   for (const KernelArgument &forward : spec.arguments) {
     KernelArgument argument = forward;
@@ -139,6 +141,18 @@ gradientArguments(const KernelSpec &spec, func::FuncOp gradient) {
   like(0, "dq", type.getResult(0), true);
   like(1, "dk", type.getResult(1), true);
   like(2, "dv", type.getResult(2), true);
+  for (unsigned result = 3; result < type.getNumResults(); ++result) {
+    int64_t forward = gradientOf[result];
+    if (forward < 3 || forward >= output)
+      return gradient.emitError() << "grad=true: result " << result << " of @"
+                                  << gradient.getSymName()
+                                  << " is not the gradient of a data operand";
+    // [B, Hq, Sq] as q's, Skv as k's.
+    like(0, "d" + spec.arguments[forward].name, type.getResult(result), true);
+    KernelArgument &bias = arguments.back();
+    bias.extents[3] = spec.arguments[1].extents[2];
+    bias.dimSizes[3] = spec.arguments[1].dimSizes[2];
+  }
   return arguments;
 }
 

@@ -12,7 +12,8 @@ import torch
 
 # The functions, not the module: the package's `attention` name is the
 # high-level function, which shadows the submodule of the same name.
-from .attention import run as _run_attention, run_backward as _run_backward
+from .attention import (bias_operands as _bias_operands, run as _run_attention,
+                        run_backward as _run_backward)
 
 TORCH_DTYPES = {"f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32,
                 "f64": torch.float64, "i32": torch.int32, "i64": torch.int64,
@@ -25,6 +26,13 @@ _op = None
 def _detached(tensors):
     # PyTorch refuses to export tensors that require grad through DLPack.
     return [t.detach() for t in tensors]
+
+
+def _sum_to(gradient, shape):
+    """A [B, Hq, Sq, Skv] bias gradient summed over the dimensions a bias of
+    `shape` broadcasts (extent 1)."""
+    dims = tuple(d for d in range(len(shape)) if shape[d] == 1 and gradient.shape[d] != 1)
+    return gradient.sum(dim=dims, keepdim=True) if dims else gradient
 
 
 def register():
@@ -70,7 +78,9 @@ def register():
 
         @attention_backward_op.register_fake
         def _(q, k, v, mask_data, score_data, o, lse, do, mask, score, scale):
-            return [q.new_empty(q.shape), k.new_empty(k.shape), v.new_empty(v.shape)]
+            scores = (q.shape[0], q.shape[1], q.shape[2], k.shape[2])
+            return [q.new_empty(q.shape), k.new_empty(k.shape), v.new_empty(v.shape)] + \
+                [score_data[n].new_empty(scores) for n in _bias_operands(score)]
 
         torch.library.register_autograd("attn::attention", _attention_backward,
                                         setup_context=_attention_setup_context)
@@ -93,8 +103,8 @@ def _attention_setup_context(ctx, inputs, output):
 def _attention_backward(ctx, grads):
     mask_count, score_count = ctx.data_counts
     if not ctx.compiled_backward:
-        raise RuntimeError("attn.attention ran without its backward kernel: q, k and v did "
-                           "not require grad when it ran (mask and score-mod tensors get no "
+        raise RuntimeError("attn.attention ran without its backward kernel: neither q, k, v "
+                           "nor a bias tensor required grad when it ran (mask tensors get no "
                            "gradient)")
     saved = ctx.saved_tensors
     q, k, v = saved[:3]
@@ -103,10 +113,15 @@ def _attention_backward(ctx, grads):
     o, lse = saved[-2:]
     do = grads[0] if grads[0] is not None else torch.zeros_like(o)
     mask, score, scale = ctx.descs
-    dq, dk, dv = torch.ops.attn.attention_backward(q, k, v, mask_data, score_data, o, lse, do,
-                                                   mask, score, scale)
-    # One gradient per input of attn::attention (none for data, strings, flags).
-    return (dq, dk, dv, [None] * mask_count, [None] * score_count, None, None, None, None, None)
+    dq, dk, dv, *dbias = torch.ops.attn.attention_backward(q, k, v, mask_data, score_data, o,
+                                                           lse, do, mask, score, scale)
+    # Bias tensors get their gradient at their own shape; other score-mod
+    # data and the mask's get none.
+    score_grads = [None] * score_count
+    for n, gradient in zip(_bias_operands(score), dbias):
+        score_grads[n] = _sum_to(gradient, score_data[n].shape)
+    # One gradient per input of attn::attention (none for strings, flags).
+    return (dq, dk, dv, [None] * mask_count, score_grads, None, None, None, None, None)
 
 
 def attention(q, k, v, mask, score, scale, return_lse):
@@ -115,7 +130,9 @@ def attention(q, k, v, mask, score, scale, return_lse):
             if not isinstance(t, torch.Tensor):
                 raise TypeError(f"the {name} reads a {type(t).__name__}; with PyTorch inputs its "
                                 "tensors must be PyTorch tensors (on q's device)")
-    grad = torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad)
+    grad = torch.is_grad_enabled() and (
+        q.requires_grad or k.requires_grad or v.requires_grad or
+        any(t.requires_grad for t in score.data))
     outputs = torch.ops.attn.attention(q, k, v, list(mask.data), list(score.data), mask.desc,
                                        score.desc, scale, return_lse, grad)
     return (outputs[0], outputs[1]) if return_lse else outputs[0]
@@ -150,10 +167,16 @@ class KernelFunction(torch.autograd.Function):
         inputs = [next(tensors) if t else x for x, t in zip(ctx.scalars, ctx.tensor_inputs)]
         index = next(i for i, a in enumerate(kernel.outputs) if a.name == "o")
         do = grads[index] if grads[index] is not None else torch.zeros_like(outputs[index])
-        dq, dk, dv = kernel.backward(inputs, outputs, do.detach().contiguous(),
-                                     stream=ctx.stream, target=ctx.target)
-        by_name = {"q": dq, "k": dk, "v": dv}
-        return (None, None, None) + tuple(by_name.get(a.name) for a in kernel.inputs)
+        gradients = kernel.backward(inputs, outputs, do.detach().contiguous(),
+                                    stream=ctx.stream, target=ctx.target)
+        # The backward kernel's output `d<name>` is the gradient of input
+        # `<name>`: q, k, v, and data operands added as biases, whose
+        # [B, Hq, Sq, Skv] gradient is summed to the operand's shape.
+        by_name = {a.name[1:]: g for a, g in zip(kernel.grad_kernel.outputs, gradients)}
+        return (None, None, None) + tuple(
+            None if a.name not in by_name else
+            by_name[a.name] if a.name in ("q", "k", "v") else _sum_to(by_name[a.name], x.shape)
+            for a, x in zip(kernel.inputs, inputs))
 
 
 def differentiable_call(kernel, inputs, stream, target):

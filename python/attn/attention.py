@@ -164,13 +164,39 @@ def run(q, k, v, mask_data, score_data, mask_desc, score_desc, scale=None, retur
     return kernel(q, k, v, *data, out=out)
 
 
+_BIAS_OPERAND = re.compile(r"#attn\.bias<operand = \$(\d+)\$>")
+
+
+def bias_operands(score_desc):
+    """The positions in a ScoreMod's data of the tensors it adds as biases
+    (#attn.bias), ascending: the tensors the backward kernel computes a
+    gradient of."""
+    found = {int(m.group(1)) for attr in json.loads(score_desc)["attrs"]
+             for m in _BIAS_OPERAND.finditer(attr)}
+    return sorted(found)
+
+
 def run_backward(q, k, v, mask_data, score_data, mask_desc, score_desc, scale, o, lse, do,
                  out=None):
-    """(dQ, dK, dV) from the spec's backward kernel; the implementation behind
-    attn.attention_backward and the PyTorch op's autograd formula."""
+    """(dQ, dK, dV, dBias...) from the spec's backward kernel, one dBias
+    [B, Hq, Sq, Skv] per bias tensor in the order of bias_operands(); the
+    implementation behind attn.attention_backward and the PyTorch op's
+    autograd formula."""
     kernel, data = _prepared(q, k, v, mask_data, score_data, mask_desc, score_desc, scale,
                              True, True)
-    return kernel.backward((q, k, v, *data), (o, lse), do, out=out)
+    grad = kernel.grad_kernel
+    if grad is None:  # Kernel.backward says to compile with grad
+        return kernel.backward((q, k, v, *data), (o, lse), do, out=out)
+    # The kernel names the gradient of data operand N `ddata<N>` and orders
+    # them as the score mods read them; callers get them in data order.
+    names = ["dq", "dk", "dv"] + [f"ddata{len(mask_data) + n}"
+                                  for n in bias_operands(score_desc)]
+    if out is not None and len(out) == len(names):
+        given = dict(zip(names, out))
+        out = [given.get(a.name) for a in grad.outputs]
+    results = kernel.backward((q, k, v, *data), (o, lse), do, out=out)
+    by_name = dict(zip((a.name for a in grad.outputs), results))
+    return tuple(by_name[name] for name in names)
 
 
 # Built once: torch.compile traces attention() and must not have to trace
@@ -264,8 +290,11 @@ def attention_backward(q, k, v, o, lse, do, mask=None, score_mod=None, scale=Non
     """Gradients (dQ, dK, dV) of attention(q, k, v, mask, score_mod, scale) for
     its O and LSE (from attention(..., return_lse=True)) and dO, the gradient
     of O, from the spec's backward kernel (compiled once, with grad=true):
-    for NumPy and other DLPack tensors. PyTorch tensors that require grad get
-    this through autograd. `out` takes (dq, dk, dv) to write into."""
+    for NumPy and other DLPack tensors. A score_mod adding bias tensors
+    (score_mods.bias) adds one gradient per bias, in the order the score mod
+    lists them, at the full shape [B, Hq, Sq, Skv] (sum it over the
+    dimensions the bias broadcasts). PyTorch tensors that require grad get
+    this through autograd. `out` takes (dq, dk, dv, dbias...) to write into."""
     mask, score = as_mask(mask), as_score_mod(score_mod)
     return run_backward(q, k, v, mask.data, score.data, mask.desc, score.desc, scale, o, lse,
                         do, out=out)

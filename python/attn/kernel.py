@@ -168,10 +168,13 @@ class Kernel:
         return self.bundle.kernels.get(self.name + "_grad")
 
     def backward(self, inputs, outputs, do, out=None, stream=None, target=None):
-        """(dq, dk, dv) from the backward kernel: `inputs` are the forward
-        call's inputs (q, k, v, data operands), `outputs` what it returned
-        (o, lse) and `do` the gradient of o (row-major). `out` takes (dq, dk,
-        dv) to write into; else they are allocated as outputs are."""
+        """Every output of the backward kernel, in its order: (dq, dk, dv),
+        then for each data operand `data<N>` the spec adds as a bias its
+        gradient `ddata<N>` at [B, Hq, Sq, Skv] (grad_kernel.outputs names
+        them). `inputs` are the forward call's inputs (q, k, v, data
+        operands), `outputs` what it returned (o, lse) and `do` the gradient
+        of o (row-major). `out` takes the gradients to write into; else they
+        are allocated as outputs are."""
         grad = self.grad_kernel
         if grad is None:
             raise KernelError("ATTN_ERROR_NOT_FOUND",

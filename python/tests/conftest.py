@@ -50,6 +50,12 @@ class TorchLikeArray(__import__("numpy").ndarray):
         import numpy as np
         return np.ascontiguousarray(self).view(TorchLikeArray)
 
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, dim=None, keepdim=False,
+            **kwargs):  # torch's dim/keepdim as well as NumPy's axis/keepdims
+        import numpy as np
+        return np.ndarray.sum(self, axis=axis if dim is None else dim, dtype=dtype, out=out,
+                              keepdims=keepdims or keepdim, **kwargs)
+
 
 @pytest.fixture
 def stand_in_torch(monkeypatch):
@@ -82,7 +88,8 @@ def stand_in_torch(monkeypatch):
         registered[name + ".autograd"] = (setup_context, backward)
     torch.library = types.SimpleNamespace(custom_op=custom_op, register_autograd=register_autograd)
     torch.ops = types.SimpleNamespace(attn=types.SimpleNamespace(
-        attention_backward=lambda *args: registered["attn::attention_backward"](*args)))
+        attention_backward=lambda *args: [  # tensors, as torch's op returns them
+            x.view(TorchLikeArray) for x in registered["attn::attention_backward"](*args)]))
     monkeypatch.setitem(sys.modules, "torch", torch)
     monkeypatch.delitem(sys.modules, "attn._torch", raising=False)
     import attn

@@ -42,15 +42,19 @@ def grid(b, h, sq, skv):
 TOLERANCE = {"f32": 1e-5, "f16": 1e-2, "bf16": 1e-2}
 
 
-def attention_backward(q, k, v, do, keep=None, scale=None, score=None, score_grad=None):
+def attention_backward(q, k, v, do, keep=None, scale=None, score=None, score_grad=None,
+                       bias=None):
     """(dQ, dK, dV) in float64 for the attention() above and dO; score_grad(s)
     is d score(s) / ds at the scaled scores s. GQA sums dK, dV over each
-    group's query heads."""
+    group's query heads. With a bias (added to the scaled scores, broadcast),
+    also dBias = dS at [B, Hq, Sq, Skv]."""
     q, k, v, do = (np.asarray(x, dtype=np.float64) for x in (q, k, v, do))
     group = q.shape[1] // k.shape[1]
     kr, vr = np.repeat(k, group, axis=1), np.repeat(v, group, axis=1)
     scale = scale if scale is not None else 1 / np.sqrt(q.shape[-1])
     raw = np.einsum("bhie,bhje->bhij", q, kr) * scale
+    if bias is not None:
+        raw = raw + np.asarray(bias, dtype=np.float64)
     s = score(raw) if score is not None else raw
     if keep is not None:
         s = np.where(np.broadcast_to(keep, s.shape), s, -np.inf)
@@ -69,4 +73,6 @@ def attention_backward(q, k, v, do, keep=None, scale=None, score=None, score_gra
 
     def fold(x):  # [B, Hq, ...] -> [B, Hkv, ...]: sum over each group
         return x.reshape(x.shape[0], x.shape[1] // group, group, *x.shape[2:]).sum(2)
+    if bias is not None:
+        return dq, fold(dk), fold(dv), ds
     return dq, fold(dk), fold(dv)

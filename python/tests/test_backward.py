@@ -89,13 +89,39 @@ def test_bfloat16(rng):
     assert max(errors) < 1e-2 and min(errors) > 0, errors
 
 
-def test_bias_is_refused_with_the_compilers_reason(rng):
-    q, k, v, do = random_problem(rng, 5, 6)
-    bias = score_mods.bias(rng.standard_normal((1, HQ, 5, 6)).astype(np.float32))
-    o, lse = attn.attention(q, k, v, score_mod=bias, return_lse=True)
-    with pytest.raises(attn.CompileError, match="#attn.bias, whose gradient the backward "
-                       "kernels do not compute yet"):
-        attn.attention_backward(q, k, v, o, lse, do, score_mod=bias)
+def test_bias_gradient(rng):
+    """A bias broadcast over the batch, under a window: its gradient at the
+    full shape [B, Hq, Sq, Skv], zero where the mask drops the score."""
+    sq, skv = 11, 14
+    q, k, v, do = random_problem(rng, sq, skv)
+    table = rng.standard_normal((1, HQ, sq, skv)).astype(np.float32)
+    mask, score_mod = masks.window(4), score_mods.bias(table)
+    o, lse = attn.attention(q, k, v, mask=mask, score_mod=score_mod, return_lse=True)
+    out = poisoned(q.shape, k.shape, v.shape, (B, HQ, sq, skv))
+    grads = attn.attention_backward(q, k, v, o, lse, do, mask=mask, score_mod=score_mod, out=out)
+    assert len(grads) == 4 and all(x is y for x, y in zip(grads, out))
+    b, h, i, j = reference.grid(B, HQ, sq, skv)
+    keep = (i - j < 4) & (j <= i)
+    want = reference.attention_backward(q, k, v, do, keep, bias=table)
+    errors = [reference.rel_err(x, w) for x, w in zip(grads, want)]
+    assert max(errors) < 1e-5 and min(errors) > 0, errors
+    assert np.all(grads[3][np.broadcast_to(~keep, grads[3].shape)] == 0)
+
+
+def test_two_bias_gradients_in_score_mod_order(rng):
+    sq, skv = 6, 9
+    q, k, v, do = random_problem(rng, sq, skv)
+    first = rng.standard_normal((B, HQ, sq, skv)).astype(np.float32)
+    second = rng.standard_normal((1, 1, sq, skv)).astype(np.float32)
+    score_mod = [score_mods.bias(first), score_mods.bias(second)]
+    o, lse = attn.attention(q, k, v, mask=masks.causal(), score_mod=score_mod, return_lse=True)
+    dq, dk, dv, d_first, d_second = attn.attention_backward(q, k, v, o, lse, do,
+                                                            mask=masks.causal(),
+                                                            score_mod=score_mod)
+    b, h, i, j = reference.grid(B, HQ, sq, skv)
+    *_, ds = reference.attention_backward(q, k, v, do, j <= i, bias=first + second)
+    # Both biases add to the same score: each gradient is dS.
+    assert reference.rel_err(d_first, ds) < 1e-5 and reference.rel_err(d_second, ds) < 1e-5
 
 
 def test_kernel_backward_of_a_compiled_spec(rng):
@@ -169,6 +195,28 @@ def test_autograd_formula_runs_the_backward_kernel(stand_in_torch, rng):
     assert max(reference.rel_err(x, w) for x, w in zip(grads[:3], want)) < 1e-5
 
 
+def test_autograd_formula_sums_the_bias_gradient_to_the_bias(stand_in_torch, rng):
+    from attn import _torch
+    _torch.register()
+    forward = stand_in_torch["attn::attention"]
+    setup_context, backward = stand_in_torch["attn::attention.autograd"]
+    sq, skv = 9, 12
+    q, k, v, do = (x.view(TorchLikeArray) for x in random_problem(rng, sq, skv))
+    table = rng.standard_normal((1, 1, sq, skv)).astype(np.float32).view(TorchLikeArray)
+    mask, score = attn.as_mask(masks.causal()), attn.as_score_mod(score_mods.bias(table))
+    inputs = (q, k, v, [], list(score.data), mask.desc, score.desc, None, False, True)
+    output = [x.view(TorchLikeArray) for x in forward(*inputs)]
+    ctx = _Ctx()
+    setup_context(ctx, inputs, output)
+    grads = backward(ctx, [do, None])
+    (d_table,) = grads[4]
+    assert d_table.shape == table.shape  # summed over the batch and heads
+    b, h, i, j = reference.grid(B, HQ, sq, skv)
+    want = reference.attention_backward(q, k, v, do, j <= i, bias=table)
+    assert reference.rel_err(d_table, want[3].sum((0, 1), keepdims=True)) < 1e-5
+    assert max(reference.rel_err(x, w) for x, w in zip(grads[:3], want)) < 1e-5
+
+
 def test_autograd_formula_without_the_backward_kernel(stand_in_torch, rng):
     from attn import _torch
     _torch.register()
@@ -183,9 +231,10 @@ def test_autograd_formula_without_the_backward_kernel(stand_in_torch, rng):
         backward(ctx, [q, None])
 
 
-def test_kernel_autograd_function(stand_in_torch, monkeypatch, rng):
-    """Kernel.__call__ on tensors that require grad goes through
-    KernelFunction; its backward runs the `_grad` kernel."""
+def _recording_autograd(monkeypatch):
+    """A stand-in torch.Tensor class and torch.autograd.Function that runs
+    forward at apply() and records (Function, ctx) for the test to call
+    backward."""
     torch = sys.modules["torch"]
     recorded = []
 
@@ -206,6 +255,13 @@ def test_kernel_autograd_function(stand_in_torch, monkeypatch, rng):
     monkeypatch.setattr(torch, "is_grad_enabled", lambda: True, raising=False)
     monkeypatch.setattr(torch, "empty", lambda shape, dtype, device: np.empty(
         shape, dtypes[dtype]).view(Tensor), raising=False)
+    return Tensor, recorded
+
+
+def test_kernel_autograd_function(stand_in_torch, monkeypatch, rng):
+    """Kernel.__call__ on tensors that require grad goes through
+    KernelFunction; its backward runs the `_grad` kernel."""
+    Tensor, recorded = _recording_autograd(monkeypatch)
     kernel = attn.compile(SPEC, grad=True, block_q=4, block_kv=8)
     q, k, v = (rng.standard_normal(s).astype(np.float32).view(Tensor)
                for s in ((2, 2, 9, 16), (2, 2, 13, 16), (2, 2, 13, 8)))
@@ -221,3 +277,31 @@ def test_kernel_autograd_function(stand_in_torch, monkeypatch, rng):
     assert max(reference.rel_err(x, w) for x, w in zip(grads[3:], want)) < 1e-5
     with pytest.raises(ValueError, match="out= cannot be used with inputs that require grad"):
         kernel(q, k, v, out=(o, lse))
+
+
+BIAS_SPEC = """
+func.func @f(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x8xf32>, %bias: tensor<1x2x?x?xf32>) -> tensor<?x2x?x8xf32> {
+  %o = attn.attention %q, %k, %v data(%bias : tensor<1x2x?x?xf32>) {mask = #attn.causal, score_mod = #attn.bias<operand = 0>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+"""
+
+
+def test_kernel_autograd_function_with_a_bias(stand_in_torch, monkeypatch, rng):
+    """The bias operand of a compiled spec gets its gradient (the kernel's
+    ddata0, [B, Hq, Sq, Skv]) summed to its own shape [1, Hq, Sq, Skv]."""
+    Tensor, recorded = _recording_autograd(monkeypatch)
+    kernel = attn.compile(BIAS_SPEC, grad=True, block_q=4, block_kv=8)
+    assert [a.name for a in kernel.grad_kernel.outputs] == ["dq", "dk", "dv", "ddata0"]
+    q, k, v, table = (rng.standard_normal(s).astype(np.float32).view(Tensor)
+                      for s in ((2, 2, 9, 16), (2, 2, 13, 16), (2, 2, 13, 8), (1, 2, 9, 13)))
+    do = rng.standard_normal((2, 2, 9, 8)).astype(np.float32).view(Tensor)
+    table.requires_grad = True
+    o, lse = kernel(q, k, v, table)
+    (function, ctx), = recorded
+    grads = function.backward(ctx, do, None)
+    assert len(grads) == 7 and grads[6].shape == (1, 2, 9, 13)
+    keep = np.arange(13)[None, :] <= np.arange(9)[:, None]
+    want = reference.attention_backward(q, k, v, do, keep, bias=table)
+    assert max(reference.rel_err(x, w) for x, w in zip(grads[3:6], want)) < 1e-5
+    assert reference.rel_err(grads[6], want[3].sum(0, keepdims=True)) < 1e-5

@@ -177,7 +177,8 @@ std::string describe(const Dim &d) {
 // against the signature; this checks the signature against itself. A
 // backward kernel (attn-compile grad=true, named by its input 'do') reads
 // q, k, v, o, lse and do and writes dq, dk and dv, each of its forward
-// tensor's shape.
+// tensor's shape, and for each data operand 'data<N>' read as a bias its
+// gradient 'ddata<N>' at the per-score shape [B, Hq, Sq, Skv].
 std::string checkAttentionSignature(const Kernel &k) {
   auto find = [&](const char *name) -> const Arg * {
     for (const Arg &a : k.args)
@@ -227,6 +228,27 @@ std::string checkAttentionSignature(const Kernel &k) {
                       : "attention output 'lse' must be an output of rank 3 ([B, Hq, Sq])";
     for (size_t d = 0; d < 3; ++d) ties.push_back({lse, d, q, d, d == 0 ? "B" : d == 1 ? "Hq" : "Sq"});
   }
+  std::vector<const Arg *> dataGradients;
+  for (const Arg &a : k.args) {
+    if (!gradient || a.role != Role::Output || &a == dq || &a == dk || &a == dv)
+      continue;
+    const Arg *of = a.name.size() > 1 && a.name[0] == 'd' ? find(a.name.c_str() + 1) : nullptr;
+    bool isData = of && of != q && of != kk && of != v && of != o && of != lse &&
+                  of != dout && of->role == Role::Input;
+    if (!isData)
+      return "attention backward kernel has an output " + quoted(a.name) +
+             " besides 'dq', 'dk', 'dv' and gradients 'd<name>' of its data operands";
+    if (a.dims.size() != 4)
+      return "attention backward output " + quoted(a.name) + " has rank " +
+             std::to_string(a.dims.size()) + ", expected 4 ([B, Hq, Sq, Skv])";
+    dataGradients.push_back(&a);
+  }
+  for (const Arg *a : dataGradients) {
+    ties.push_back({a, 0, q, 0, "B"});
+    ties.push_back({a, 1, q, 1, "Hq"});
+    ties.push_back({a, 2, q, 2, "Sq"});
+    ties.push_back({a, 3, kk, 2, "Skv"});
+  }
   if (gradient)
     for (size_t d = 0; d < 4; ++d) {
       const char *meaning[] = {"B", "H", "S", "D"};
@@ -250,9 +272,6 @@ std::string checkAttentionSignature(const Kernel &k) {
            " are not a positive multiple of the key/value heads " +
            std::to_string(hkv.extent);
   for (const Arg &a : k.args) {
-    if (gradient && a.role == Role::Output && &a != dq && &a != dk && &a != dv)
-      return "attention backward kernel has an output " + quoted(a.name) +
-             " besides 'dq', 'dk' and 'dv'";
     if (!gradient && a.role == Role::Output && &a != o && &a != lse)
       return "attention kernel has an output " + quoted(a.name) +
              " besides 'o' and 'lse'";

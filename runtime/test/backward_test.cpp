@@ -97,19 +97,24 @@ struct Case {
   double softcap = 0; // 0: none
   std::function<bool(int64_t b, int64_t i, int64_t j)> keep;
   std::vector<int32_t> ids; // documents: [B, Sq] ids, a data operand
+  bool bias = false;        // a [1, Hq, Sq, Skv] bias added to the scores (data0)
 };
 
 struct Reference {
   std::vector<double> o, dq, dk, dv;
+  std::vector<double> dbias; // [B, Hq, Sq, Skv]
 };
 
-// Float64 forward and backward: S = scale Q K^T (soft-capped: c tanh(S/c)),
-// masked; P = softmax(S); O = P V; dV = P^T dO; dP = dO V^T;
-// dS = P (dP - rowsum(dO O)) (times 1 - tanh^2 under the soft-cap);
-// dQ = scale dS K; dK = scale dS^T Q, summed over each group's query heads.
+// Float64 forward and backward: S = scale Q K^T + bias (soft-capped: c
+// tanh(S/c)), masked; P = softmax(S); O = P V; dV = P^T dO; dP = dO V^T;
+// dS = P (dP - rowsum(dO O)) (times 1 - tanh^2 under the soft-cap), which is
+// dBias; dQ = scale dS K; dK = scale dS^T Q, summed over each group's query
+// heads.
 Reference reference(const Case &c, const std::vector<double> &q, const std::vector<double> &k,
-                    const std::vector<double> &v, const std::vector<double> &dO) {
+                    const std::vector<double> &v, const std::vector<double> &dO,
+                    const std::vector<double> &bias) {
   Reference r;
+  if (c.bias) r.dbias.assign(size_t(c.B * c.Hq * c.Sq * c.Skv), 0);
   r.o.assign(size_t(c.B * c.Hq * c.Sq * c.F), 0);
   r.dq.assign(size_t(c.B * c.Hq * c.Sq * c.E), 0);
   r.dk.assign(size_t(c.B * c.Hkv * c.Skv * c.E), 0);
@@ -132,6 +137,7 @@ Reference reference(const Case &c, const std::vector<double> &q, const std::vect
           double dot = 0;
           for (int64_t e = 0; e < c.E; ++e) dot += q[Q(i, e)] * k[K(j, e)];
           s[j] = scale * dot;
+          if (c.bias) s[j] += bias[size_t((h * c.Sq + i) * c.Skv + j)];
           if (c.softcap) {
             t[j] = std::tanh(s[j] / c.softcap);
             s[j] = c.softcap * t[j];
@@ -157,7 +163,9 @@ Reference reference(const Case &c, const std::vector<double> &q, const std::vect
             dp += dO[O(i, f)] * v[V(j, f)];
             r.dv[V(j, f)] += p[j] * dO[O(i, f)];
           }
-          double ds = p[j] * (dp - rowD) * (c.softcap ? 1 - t[j] * t[j] : 1) * scale;
+          double dScore = p[j] * (dp - rowD) * (c.softcap ? 1 - t[j] * t[j] : 1);
+          if (c.bias) r.dbias[size_t(((b * c.Hq + h) * c.Sq + i) * c.Skv + j)] = dScore;
+          double ds = dScore * scale;
           for (int64_t e = 0; e < c.E; ++e) {
             r.dq[Q(i, e)] += ds * k[K(j, e)];
             r.dk[K(j, e)] += ds * q[Q(i, e)];
@@ -186,7 +194,10 @@ std::vector<Case> cases() {
   Case bf16{"causal_bf16", 1, 2, 2, 21, 21, 32, 32};
   bf16.bf16 = true;
   bf16.keep = [](int64_t, int64_t i, int64_t j) { return j <= i; };
-  return {gqa, window, documents, bf16};
+  Case bias{"causal_bias", 2, 2, 2, 13, 18, 16, 16};
+  bias.bias = true;
+  bias.keep = [](int64_t, int64_t i, int64_t j) { return j <= i; };
+  return {gqa, window, documents, bf16, bias};
 }
 
 // Inputs, poisoned forward outputs and dO for a case; forwardArgs() is the
@@ -194,19 +205,21 @@ std::vector<Case> cases() {
 struct Problem {
   Case c;
   HostTensor q, k, v, o, dO;
-  HostTensor lse;
+  HostTensor lse, bias;
   std::vector<int32_t> ids;
   Tensor idsView{nullptr, DLDataType{kDLInt, 32, 1}, {}};
 
   Problem(const Case &c_, unsigned seed)
       : c(c_), q({c.B, c.Hq, c.Sq, c.E}, c.bf16), k({c.B, c.Hkv, c.Skv, c.E}, c.bf16),
         v({c.B, c.Hkv, c.Skv, c.F}, c.bf16), o({c.B, c.Hq, c.Sq, c.F}, c.bf16),
-        dO({c.B, c.Hq, c.Sq, c.F}, c.bf16), lse({c.B, c.Hq, c.Sq}, false), ids(c.ids) {
+        dO({c.B, c.Hq, c.Sq, c.F}, c.bf16), lse({c.B, c.Hq, c.Sq}, false),
+        bias({1, c.Hq, c.Sq, c.bias ? c.Skv : 0}, false), ids(c.ids) {
     std::mt19937 rng(seed);
     q.fillRandom(rng);
     k.fillRandom(rng);
     v.fillRandom(rng);
     dO.fillRandom(rng);
+    bias.fillRandom(rng);
     o.poison();
     lse.poison();
     idsView = Tensor(ids.data(), DLDataType{kDLInt, 32, 1}, {c.B, c.Sq});
@@ -214,6 +227,7 @@ struct Problem {
   std::vector<const DLTensor *> forwardArgs() const {
     std::vector<const DLTensor *> args = {q.get(), k.get(), v.get()};
     if (!ids.empty()) args.push_back(idsView.get());
+    if (c.bias) args.push_back(bias.get());
     args.push_back(o.get());
     args.push_back(lse.get());
     return args;
@@ -236,12 +250,19 @@ TEST_F(Backward, GradientsMatchTheFloat64Reference) {
     // Into the caller's tensors, poisoned first.
     HostTensor dq({c.B, c.Hq, c.Sq, c.E}, c.bf16), dk({c.B, c.Hkv, c.Skv, c.E}, c.bf16),
         dv({c.B, c.Hkv, c.Skv, c.F}, c.bf16);
+    // The bias gradient at the full shape: its masked entries are written 0.
+    HostTensor dbias({c.B, c.Hq, c.Sq, c.bias ? c.Skv : 0}, false);
     dq.poison();
     dk.poison();
     dv.poison();
-    bundle.launchBackward(c.name, p.forwardArgs(), p.dO.get(), dq.get(), dk.get(), dv.get());
+    dbias.poison();
+    std::vector<const DLTensor *> dbiasArgs;
+    if (c.bias) dbiasArgs.push_back(dbias.get());
+    bundle.launchBackward(c.name, p.forwardArgs(), p.dO.get(), dq.get(), dk.get(), dv.get(),
+                          dbiasArgs);
 
-    Reference ref = reference(c, p.q.values(), p.k.values(), p.v.values(), p.dO.values());
+    Reference ref = reference(c, p.q.values(), p.k.values(), p.v.values(), p.dO.values(),
+                              p.bias.values());
     double tolerance = c.bf16 ? 1e-2 : 1e-5;
     EXPECT_LT(relErr(p.o.values(), ref.o), tolerance) << "o";
     double errQ = relErr(dq.values(), ref.dq), errK = relErr(dk.values(), ref.dk),
@@ -253,6 +274,12 @@ TEST_F(Backward, GradientsMatchTheFloat64Reference) {
     EXPECT_GT(errQ + errK + errV, 0.0);
     std::printf("%s: dq rel_err=%.3g dk rel_err=%.3g dv rel_err=%.3g\n", c.name.c_str(), errQ,
                 errK, errV);
+    if (c.bias) {
+      double errBias = relErr(dbias.values(), ref.dbias);
+      EXPECT_LT(errBias, tolerance) << "dbias";
+      EXPECT_GT(errBias, 0.0);
+      std::printf("%s: dbias rel_err=%.3g\n", c.name.c_str(), errBias);
+    }
 
     // Allocated by the runtime: the same bits (the backward is deterministic).
     attn::Gradients grads = bundle.backward(c.name, p.forwardArgs(), p.dO.get(), "host");
@@ -260,6 +287,8 @@ TEST_F(Backward, GradientsMatchTheFloat64Reference) {
     EXPECT_EQ(valuesOf(grads.dq.get()), dq.values());
     EXPECT_EQ(valuesOf(grads.dk.get()), dk.values());
     EXPECT_EQ(valuesOf(grads.dv.get()), dv.values());
+    ASSERT_EQ(grads.dbias.size(), c.bias ? 1u : 0u);
+    if (c.bias) EXPECT_EQ(valuesOf(grads.dbias[0].get()), dbias.values());
   }
 }
 
@@ -334,3 +363,24 @@ TEST_F(Backward, MismatchedTensorsAreRefusedWithTheirNames) {
 }
 
 } // namespace
+
+TEST_F(Backward, ABiasGradientMustBeGivenWithTheOthers) {
+  Problem p(cases()[4], 11); // causal_bias
+  bundle.launch("causal_bias", p.forwardArgs());
+  HostTensor dq({2, 2, 13, 16}, false), dk({2, 2, 18, 16}, false), dv({2, 2, 18, 16}, false);
+  EXPECT_EQ(errorOf([&] {
+              bundle.launchBackward("causal_bias", p.forwardArgs(), p.dO.get(), dq.get(),
+                                    dk.get(), dv.get());
+            }),
+            "ATTN_ERROR_INVALID_ARGUMENT: backward kernel 'causal_bias_grad' also writes the bias "
+            "gradient 'ddata0' ([B, Hq, Sq, Skv]): pass one tensor per bias gradient");
+  // Broadcast like the operand ([1, Hq, Sq, Skv]) is not the gradient's shape.
+  HostTensor broadcast({1, 2, 13, 18}, false);
+  std::string message = errorOf([&] {
+    bundle.launchBackward("causal_bias", p.forwardArgs(), p.dO.get(), dq.get(), dk.get(),
+                          dv.get(), {broadcast.get()});
+  });
+  EXPECT_EQ(message,
+            "ATTN_ERROR_ARGUMENT_MISMATCH: backward kernel 'causal_bias_grad': argument 10 "
+            "('ddata0') dimension 0 ('B') is 1, but argument 0 ('q') dimension 0 set B = 2");
+}

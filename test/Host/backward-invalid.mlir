@@ -26,15 +26,6 @@ func.func @no_lse(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor
 
 // -----
 
-// The gradient of a bias (a per-score result) has no kernel yet.
-// expected-error@+1 {{grad=true: @bias reads a float data operand through #attn.bias, whose gradient the backward kernels do not compute yet}}
-func.func @bias(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %b: tensor<?x2x?x?xf32>) -> (tensor<?x2x?x16xf32>, tensor<?x2x?xf32>) {
-  %o, %lse = attn.attention %q, %k, %v data(%b : tensor<?x2x?x?xf32>) {score_mod = #attn.bias<operand = 0>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>, tensor<?x2x?xf32>
-  return %o, %lse : tensor<?x2x?x16xf32>, tensor<?x2x?xf32>
-}
-
-// -----
-
 // A score the backward cannot differentiate (a maximum) is attn-differentiate's
 // error.
 func.func @max_scores(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>) -> (tensor<?x2x?x16xf32>, tensor<?x2x?xf32>) {

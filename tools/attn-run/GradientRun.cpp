@@ -2,11 +2,12 @@
 //
 // One training step's kernels on seeded random inputs: the forward kernel
 // writes O and the LSE (outputs poisoned first), the backward kernel reads
-// them with a random dO and writes dQ, dK and dV (poisoned first), twice, to
-// show the two runs agree bit for bit. The reference is the float64
-// interpreter: the forward spec, then the @<name>_grad that
-// attn-differentiate derives, on the same inputs rounded to the kernel's
-// element types.
+// them with a random dO and writes dQ, dK, dV and the gradients of bias
+// operands (all poisoned first: an element the kernel leaves unwritten
+// fails the check), twice, to show the two runs agree bit for bit. The
+// reference is the float64 interpreter: the forward spec, then the
+// @<name>_grad that attn-differentiate derives, on the same inputs rounded
+// to the kernel's element types.
 //
 //===----------------------------------------------------------------------===//
 #include "GradientRun.h"
@@ -245,9 +246,13 @@ int mlir::attn::runHostGradients(const GradientRunRequest &request,
   for (auto &[name, tensor] : computed)
     values[name] = &tensor;
   values["do"] = &outputGradient;
-  values["dq"] = &inputs->query;
-  values["dk"] = &inputs->key;
-  values["dv"] = &inputs->value;
+  // Outputs (dq, dk, dv, then the gradients of bias operands) are staged at
+  // their reference's shape, in the order @<name>_grad returns them.
+  unsigned outputPosition = 0;
+  for (const bundle::Arg &arg : backward->args)
+    if (arg.role == bundle::Role::Output &&
+        outputPosition < gradients->size())
+      values[arg.name] = &(*gradients)[outputPosition++];
   std::vector<run::HostBuffer> first, second;
   if (!stage(*backward, values, first) ||
       !run::launchOnHost(loaded, *backward, first) ||

@@ -47,9 +47,13 @@ private:
 };
 
 // dQ, dK and dV from Bundle::backward (runtime-allocated, on the inputs'
-// device).
+// device), and the gradient of each data operand the spec reads as a bias
+// (#attn.bias), in the backward kernel's argument order (outputs named
+// 'ddata<N>' for the operand 'data<N>'), at the full shape [B, Hq, Sq, Skv]:
+// sum it over the dimensions the operand broadcasts.
 struct Gradients {
   Tensor dq, dk, dv;
+  std::vector<Tensor> dbias;
 };
 
 class Bundle {
@@ -120,7 +124,8 @@ public:
   // kernel `f`, the kernel `f_grad`, docs/backward.md). `forwardArgs` are the
   // forward launch's arguments in its order -- inputs, and its outputs o and
   // lse as the forward wrote them -- and dO is the gradient of o; the call
-  // writes dQ, dK and dV. The runtime checks every tensor as for a launch.
+  // writes dQ, dK, dV and the bias gradients. The runtime checks every tensor
+  // as for a launch.
   bool hasBackward(const std::string &forward) const {
     int index = -1;
     return attn_bundle_find_kernel(get(), backwardKernelName(forward).c_str(), &index) ==
@@ -144,27 +149,43 @@ public:
       if (!made[a]) continue;
       const char *argName = arg(kernel, static_cast<int>(a)).name;
       args[a] = made[a].get();
-      Tensor &slot = std::strcmp(argName, "dq") == 0   ? grads.dq
-                     : std::strcmp(argName, "dk") == 0 ? grads.dk
-                                                       : grads.dv;
-      slot = std::move(made[a]);
+      if (std::strcmp(argName, "dq") == 0)
+        grads.dq = std::move(made[a]);
+      else if (std::strcmp(argName, "dk") == 0)
+        grads.dk = std::move(made[a]);
+      else if (std::strcmp(argName, "dv") == 0)
+        grads.dv = std::move(made[a]);
+      else
+        grads.dbias.push_back(std::move(made[a]));
     }
     launchChecked(name, args, target, stream);
     return grads;
   }
-  // The same into the caller's dq, dk and dv.
+  // The same into the caller's dq, dk and dv (and, for a spec with bias
+  // operands, one [B, Hq, Sq, Skv] tensor per bias gradient, in the order of
+  // Gradients::dbias).
   void launchBackward(const std::string &forward, const std::vector<const DLTensor *> &forwardArgs,
                       const DLTensor *dO, const DLTensor *dq, const DLTensor *dk,
                       const DLTensor *dv, const char *target = nullptr, void *stream = nullptr) {
-    launchChecked(backwardKernelName(forward),
-                  backwardArgs(forward, forwardArgs, dO, {dq, dk, dv}), target, stream);
+    launchBackward(forward, forwardArgs, dO, dq, dk, dv, std::vector<const DLTensor *>(), target,
+                   stream);
+  }
+  void launchBackward(const std::string &forward, const std::vector<const DLTensor *> &forwardArgs,
+                      const DLTensor *dO, const DLTensor *dq, const DLTensor *dk,
+                      const DLTensor *dv, const std::vector<const DLTensor *> &dbias,
+                      const char *target = nullptr, void *stream = nullptr) {
+    std::vector<const DLTensor *> grads = {dq, dk, dv};
+    grads.insert(grads.end(), dbias.begin(), dbias.end());
+    launchChecked(backwardKernelName(forward), backwardArgs(forward, forwardArgs, dO, grads),
+                  target, stream);
   }
 
 private:
   explicit Bundle(attn_bundle *b) : b_(b) {}
 
   // The backward kernel's arguments: each named as a forward argument is that
-  // one, then 'do', then 'dq', 'dk', 'dv' (null to be allocated).
+  // one, then 'do', then 'dq', 'dk', 'dv' and the bias gradients (`grads` in
+  // that order; empty: all allocated).
   std::vector<const DLTensor *> backwardArgs(const std::string &forward,
                                              const std::vector<const DLTensor *> &forwardArgs,
                                              const DLTensor *dO,
@@ -189,12 +210,21 @@ private:
                                                    "' needs dO (the gradient of o), got NULL");
     attn_kernel_info info = kernel(backwardKernel);
     std::vector<const DLTensor *> args(static_cast<size_t>(info.num_args), nullptr);
+    size_t biasGradients = 0;
     for (int a = 0; a < info.num_args; ++a) {
-      std::string argName = arg(backwardKernel, a).name;
+      attn_arg_info argInfo = arg(backwardKernel, a);
+      std::string argName = argInfo.name;
       if (argName == "do") {
         args[a] = dO;
       } else if (argName == "dq" || argName == "dk" || argName == "dv") {
         if (!grads.empty()) args[a] = grads[argName == "dq" ? 0 : argName == "dk" ? 1 : 2];
+      } else if (argInfo.role == ATTN_OUTPUT) {
+        size_t slot = 3 + biasGradients++;
+        if (!grads.empty() && slot >= grads.size())
+          throw Error(ATTN_ERROR_INVALID_ARGUMENT,
+                      "backward kernel '" + name + "' also writes the bias gradient '" +
+                          argName + "' ([B, Hq, Sq, Skv]): pass one tensor per bias gradient");
+        if (!grads.empty()) args[a] = grads[slot];
       } else {
         int match = -1;
         for (int f = 0; f < forwardInfo.num_args && match < 0; ++f)
@@ -207,6 +237,10 @@ private:
         args[a] = forwardArgs[match];
       }
     }
+    if (!grads.empty() && grads.size() != 3 + biasGradients)
+      throw Error(ATTN_ERROR_INVALID_ARGUMENT,
+                  "backward kernel '" + name + "' writes " + std::to_string(biasGradients) +
+                      " bias gradient(s), got " + std::to_string(grads.size() - 3));
     return args;
   }
   // launch, with the kernel's name in the message (the runtime's names the

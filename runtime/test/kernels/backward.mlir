@@ -26,3 +26,10 @@ func.func @causal_bf16(%q: tensor<?x2x?x32xbf16>, %k: tensor<?x2x?x32xbf16>, %v:
   %o = attn.attention %q, %k, %v {mask = #attn.causal} : tensor<?x2x?x32xbf16>, tensor<?x2x?x32xbf16>, tensor<?x2x?x32xbf16> -> tensor<?x2x?x32xbf16>
   return %o : tensor<?x2x?x32xbf16>
 }
+
+// A learned bias [1, Hq, Sq, Skv] (broadcast over the batch), causal: its
+// gradient ddata0 is written at [B, Hq, Sq, Skv].
+func.func @causal_bias(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %bias: tensor<1x2x?x?xf32>) -> tensor<?x2x?x16xf32> {
+  %o = attn.attention %q, %k, %v data(%bias : tensor<1x2x?x?xf32>) {mask = #attn.causal, score_mod = #attn.bias<operand = 0>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>
+  return %o : tensor<?x2x?x16xf32>
+}

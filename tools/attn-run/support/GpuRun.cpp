@@ -252,7 +252,8 @@ int runGpuGradients(const GpuRunTarget &target, const RunRequest &request,
   forwardBuffers.clear();
 
   // The backward's arguments by name: the forward's inputs, its O and LSE
-  // from the device, a seeded dO; dQ, dK and dV shaped as Q, K and V.
+  // from the device, a seeded dO; dQ, dK and dV shaped as Q, K and V, the
+  // gradients of bias operands as the scores [B, Hq, Sq, Skv].
   std::map<std::string, const Array *> named;
   for (size_t position = 0; position < forward.args.size(); ++position)
     if (forward.args[position].role == bundle::Role::Input)
@@ -274,6 +275,13 @@ int runGpuGradients(const GpuRunTarget &target, const RunRequest &request,
       for (double &value : outputGradient.values)
         value = representable(2.0 * random.uniform() - 1.0, arg.dtype);
       array = outputGradient;
+      continue;
+    }
+    if (arg.role == bundle::Role::Output && arg.name != "dq" &&
+        arg.name != "dk" && arg.name != "dv") {
+      // The gradient of a bias operand: [B, Hq, Sq, Skv].
+      const std::vector<int64_t> &query = named.at("q")->shape;
+      array.shape = {query[0], query[1], query[2], named.at("k")->shape[2]};
       continue;
     }
     std::string source = arg.name == "dq"   ? "q"

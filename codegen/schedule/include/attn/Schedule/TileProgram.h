@@ -38,7 +38,9 @@
 //   RowProduct        Row    = c * sum_d A B        (both read at the rows,
 //                                                    once per lane: D)
 //
-// with per-row and per-column inputs (LSE, D) read from memory.
+// with per-row and per-column inputs (LSE, D) read from memory, and
+// per-score results (the gradient of a bias, dS * dS/dbias) stored tile by
+// tile.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_SCHEDULE_TILEPROGRAM_H
@@ -167,9 +169,16 @@ struct TileProgram {
   /// Gradient programs: the Einsums computed once per lane, before the
   /// first column tile (RowProduct, per-row maps).
   llvm::SmallVector<TileOp> prologue;
-  /// Gradient programs: the tensors stored, in the cascade's yield order
-  /// (Output or Row tensors).
+  /// Gradient programs: the tensors stored after the last column tile, in
+  /// the cascade's yield order (Output or Row tensors).
   llvm::SmallVector<StringAttr> results;
+  /// Gradient programs whose rows are the queries: the per-score tensors
+  /// yielded (gradients of bias operands, [b, h, query, key]), stored by
+  /// each column tile that computes them. Every element of a column tile
+  /// the program does not compute is 0 (the tile's scores are all masked),
+  /// so the lane writes zeros to all of its row's columns first when the
+  /// program skips tiles.
+  llvm::SmallVector<StringAttr> scoreResults;
 
   const TileTensor &tensor(StringAttr name) const {
     return tensors.find(name)->second;
