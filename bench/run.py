@@ -66,20 +66,24 @@ def run_ours(prepared, cases, log, baseline=None):
     return results, base
 
 
-# The cases anchors.py's case() cannot shape, timed by bench/anchor_timing.py.
+# The cases anchors.py's case() cannot shape, timed by bench/anchor_timing.py;
+# with --no-flex also dense and causal (the SDPA backends alone, without
+# anchors.py's FlexAttention compilations).
 OTHER_SHAPES = {"dense_d64": dict(sdpa="full"), "dense_d256": dict(sdpa="full"),
                 "causal_gqa": dict(sdpa="causal", causal=True)}
+SDPA_ONLY = dict(OTHER_SHAPES, dense=dict(sdpa="full"), causal=dict(sdpa="causal", causal=True))
 
 
 def run_other_anchors(cases, log, flex=True):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import anchor_timing
     import flex_mods
+    plans = OTHER_SHAPES if flex else SDPA_ONLY
     results = {}
     for name, _density, _bar, q_heads, kv_heads, head_dim in cases:
-        if name not in OTHER_SHAPES:
+        if name not in plans:
             continue
-        plan = dict(OTHER_SHAPES[name])
+        plan = dict(plans[name])
         mask_mod = flex_mods.causal if plan.pop("causal", False) else None
         q_heads, kv_heads, head_dim = int(q_heads), int(kv_heads), int(head_dim)
         density = anchor_timing.kept_fraction(mask_mod, 1, S) if mask_mod else 1.0
@@ -129,7 +133,8 @@ def main():
     parser.add_argument("--anchors", help="anchors.py or its folder")
     parser.add_argument("--no-anchors", action="store_true")
     parser.add_argument("--no-flex", action="store_true",
-                        help="the cases of other shapes: time the SDPA backends only")
+                        help="time the SDPA backends alone (dense, causal and the other "
+                             "shapes), not FlexAttention")
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
     parser.add_argument("--baseline", help="a bench/prepare.sh folder of another compiler to time alongside")
     args = parser.parse_args()
@@ -148,7 +153,7 @@ def main():
         ours, base = run_ours(args.prepared, cases, log, args.baseline)
         anchors = {}
         if not args.no_anchors:
-            if any(c[0] not in OTHER_SHAPES for c in cases):
+            if not args.no_flex and any(c[0] not in OTHER_SHAPES for c in cases):
                 anchors.update(run_anchors(args.anchors, log))
             anchors.update(run_other_anchors(cases, log, flex=not args.no_flex))
 
