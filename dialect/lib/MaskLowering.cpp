@@ -586,6 +586,25 @@ static KeyTileRange hullOf(TileEmitter &e, ArrayRef<KeyTileRange> ranges) {
   return {begin, end, 1};
 }
 
+/// The key tiles [lo, hi) inside the hulls of the visit ranges of every
+/// operand of an `and` but `skipped` (the one listing or scanning its own).
+static std::pair<Value, Value> hullOfOthers(TileEmitter &e,
+                                            ArrayRef<MaskAttrInterface> operands,
+                                            size_t skipped,
+                                            const TileIndices &tile) {
+  Value lo = e.constant(0), hi = e.numKeyTiles();
+  for (auto [index, operand] : llvm::enumerate(operands)) {
+    if (index == skipped)
+      continue;
+    SmallVector<KeyTileRange> ranges;
+    operand.buildKeyTileRanges(e.b, e.b.getLoc(), tile, ranges);
+    KeyTileRange hull = hullOf(e, ranges);
+    lo = e.max(lo, hull.begin);
+    hi = e.min(hi, hull.end);
+  }
+  return {lo, hi};
+}
+
 // Causal, window and sinks are exact affine bands.
 
 static Band causalBand(RuleEmitter &e, Value i) { return {e.constant(0), i}; }
@@ -1487,16 +1506,7 @@ mlir::attn::buildListedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
   if (!listed)
     return std::nullopt;
   --listing;
-  Value lo = e.constant(0), hi = e.numKeyTiles();
-  for (auto [index, operand] : llvm::enumerate(operands)) {
-    if (index == listing)
-      continue;
-    SmallVector<KeyTileRange> ranges;
-    operand.buildKeyTileRanges(e.b, loc, tile, ranges);
-    KeyTileRange hull = hullOf(e, ranges);
-    lo = e.max(lo, hull.begin);
-    hi = e.min(hi, hull.end);
-  }
+  auto [lo, hi] = hullOfOthers(e, operands, listing, tile);
   ListedKeyTiles clipped;
   clipped.count = listed->count;
   clipped.at = [at = listed->at, lo, hi](OpBuilder &builder, Location loc,
@@ -1708,16 +1718,7 @@ mlir::attn::buildScannedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
   if (!scanned)
     return std::nullopt;
   --scanning;
-  Value lo = e.constant(0), hi = e.numKeyTiles();
-  for (auto [index, operand] : llvm::enumerate(operands)) {
-    if (index == scanning)
-      continue;
-    SmallVector<KeyTileRange> ranges;
-    operand.buildKeyTileRanges(e.b, loc, tile, ranges);
-    KeyTileRange hull = hullOf(e, ranges);
-    lo = e.max(lo, hull.begin);
-    hi = e.min(hi, hull.end);
-  }
+  auto [lo, hi] = hullOfOthers(e, operands, scanning, tile);
   ScannedKeyTiles clipped;
   clipped.range = e.clip(scanned->range, lo, hi);
   clipped.isFull = [all, scanning, isScannedFull = scanned->isFull](
