@@ -33,6 +33,14 @@ constexpr int64_t kMaxRegisterQueryDim = 128;
 Value index(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);
 }
+
+/// The accumulator registers of `fragments`, in order.
+SmallVector<Value> registersOf(ArrayRef<Fragment> fragments) {
+  SmallVector<Value> registers;
+  for (const Fragment &fragment : fragments)
+    llvm::append_range(registers, fragment);
+  return registers;
+}
 } // namespace
 
 NvidiaScheduleTarget::NvidiaScheduleTarget(const GpuTiling &tiling,
@@ -389,40 +397,40 @@ NvidiaScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
       scores[n] = matrix->multiplyAccumulate(queryA[1], keyB1, scores[n]);
     }
   }
-  SmallVector<Value> registers;
-  for (const Fragment &fragment : scores)
-    llvm::append_range(registers, fragment);
-  return registers;
+  return registersOf(scores);
 }
 
 SmallVector<Value> NvidiaScheduleTarget::multiplyValue(
     ImplicitLocOpBuilder &b, const KernelContext &kernel,
     const WorkItem &item, const KeyTile &tile, ArrayRef<Value> probabilities,
     ArrayRef<Value> accumulator) {
-  int64_t valueFragments = kernel.headDimV / T::kTileN;
-  SmallVector<Fragment> sums;
-  for (int64_t n = 0; n < valueFragments; ++n)
-    sums.push_back(Fragment(accumulator.slice(4 * n, 4)));
-  auto fragmentAt = [&](int64_t n) {
-    return Fragment(probabilities.slice(4 * n, 4));
-  };
   // P's C fragments of keys 16 kk .. 16 kk + 15 are the A fragment of k
   // step kk.
-  for (int64_t kStep = 0; kStep < tiling.blockKV / T::kTileK; ++kStep) {
-    Fragment probabilityA =
+  int64_t valueFragments = kernel.headDimV / T::kTileN;
+  return multiplyScoresByStagedTile(b, probabilities, tiling.blockKV,
+                                    accumulator.take_front(4 * valueFragments),
+                                    valueShared, {tile.stage});
+}
+
+SmallVector<Value> NvidiaScheduleTarget::multiplyScoresByStagedTile(
+    ImplicitLocOpBuilder &b, ArrayRef<Value> scores, int64_t scoreColumns,
+    ArrayRef<Value> accumulator, Value shared, ValueRange stage) {
+  int64_t sumFragments = accumulator.size() / 4;
+  SmallVector<Fragment> sums;
+  for (int64_t n = 0; n < sumFragments; ++n)
+    sums.push_back(Fragment(accumulator.slice(4 * n, 4)));
+  auto fragmentAt = [&](int64_t n) { return Fragment(scores.slice(4 * n, 4)); };
+  for (int64_t kStep = 0; kStep < scoreColumns / T::kTileK; ++kStep) {
+    Fragment scoreA =
         matrix->packA(fragmentAt(2 * kStep), fragmentAt(2 * kStep + 1));
-    for (int64_t n = 0; n < valueFragments; n += 2) {
-      auto [valueB0, valueB1] = matrix->loadBPairTransposed(
-          valueShared, {tile.stage}, index(b, T::kTileK * kStep), n);
-      sums[n] = matrix->multiplyAccumulate(probabilityA, valueB0, sums[n]);
-      sums[n + 1] =
-          matrix->multiplyAccumulate(probabilityA, valueB1, sums[n + 1]);
+    for (int64_t n = 0; n < sumFragments; n += 2) {
+      auto [columnB0, columnB1] = matrix->loadBPairTransposed(
+          shared, stage, index(b, T::kTileK * kStep), n);
+      sums[n] = matrix->multiplyAccumulate(scoreA, columnB0, sums[n]);
+      sums[n + 1] = matrix->multiplyAccumulate(scoreA, columnB1, sums[n + 1]);
     }
   }
-  SmallVector<Value> registers;
-  for (const Fragment &fragment : sums)
-    llvm::append_range(registers, fragment);
-  return registers;
+  return registersOf(sums);
 }
 
 //===--- Products of gradient programs ------------------------------------===//
@@ -470,10 +478,7 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyRowsByColumns(
     }
   }
   matrix->barrier();
-  SmallVector<Value> registers;
-  for (const Fragment &fragment : scores)
-    llvm::append_range(registers, fragment);
-  return registers;
+  return registersOf(scores);
 }
 
 SmallVector<Value> NvidiaScheduleTarget::multiplyScoresByColumns(
@@ -487,29 +492,13 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyScoresByColumns(
   matrix->commitCopies();
   matrix->waitCopies(0);
   matrix->barrier();
-  int64_t sumFragments = depth / T::kTileN;
-  SmallVector<Fragment> sums;
-  for (int64_t n = 0; n < sumFragments; ++n)
-    sums.push_back(Fragment(accumulator.slice(4 * n, 4)));
-  auto fragmentAt = [&](int64_t n) { return Fragment(scores.slice(4 * n, 4)); };
   // The scores' C fragments of columns 16 kk .. 16 kk + 15 are the A
   // fragment of k step kk (rounded to the input type).
-  for (int64_t kStep = 0; kStep < kernel.blockKV / T::kTileK; ++kStep) {
-    Fragment scoreA =
-        matrix->packA(fragmentAt(2 * kStep), fragmentAt(2 * kStep + 1));
-    for (int64_t n = 0; n < sumFragments; n += 2) {
-      Value firstRow = index(b, T::kTileK * kStep);
-      auto [columnB0, columnB1] =
-          matrix->loadBPairTransposed(columnTile, {}, firstRow, n);
-      sums[n] = matrix->multiplyAccumulate(scoreA, columnB0, sums[n]);
-      sums[n + 1] = matrix->multiplyAccumulate(scoreA, columnB1, sums[n + 1]);
-    }
-  }
+  SmallVector<Value> sums = multiplyScoresByStagedTile(
+      b, scores, kernel.blockKV, accumulator.take_front(4 * (depth / T::kTileN)),
+      columnTile, {});
   matrix->barrier();
-  SmallVector<Value> registers;
-  for (const Fragment &fragment : sums)
-    llvm::append_range(registers, fragment);
-  return registers;
+  return sums;
 }
 
 SmallVector<Value> NvidiaScheduleTarget::loadOperandRow(

@@ -153,6 +153,15 @@ protected:
                      Value source, Value batch, Value head,
                      const schedule::TileRows &tileRows, int64_t rows,
                      int64_t columns);
+  /// `accumulator` (C fragments) plus `scores` (C fragments of
+  /// `scoreColumns` columns, rounded into A fragments by k steps of 16)
+  /// times the staged tile `shared[stage...]` read transposed: P V and
+  /// the gradient programs' scores-by-columns product.
+  SmallVector<Value> multiplyScoresByStagedTile(ImplicitLocOpBuilder &b,
+                                                ArrayRef<Value> scores,
+                                                int64_t scoreColumns,
+                                                ArrayRef<Value> accumulator,
+                                                Value shared, ValueRange stage);
   bool queryInRegisters(int64_t headDimQK) const;
   LogicalResult checkGradientProgram(const schedule::TileProgram &program);
   /// Gradient programs: `depth` elements of `operand` at tile row `row`
