@@ -6,9 +6,10 @@
 #   scripts/verify-hopper.sh device PREPARED OUT                 (on the GPU machine)
 #
 # Variants of the sm_90a kernel (ATTN_VERIFY_HOPPER_VARIANTS, default
-# "barrier mbarrier"): barrier is the default kernel (cp.async groups and CTA
-# barriers), mbarrier compiles with sm90a-sync=mbarrier (per-stage full and
-# empty mbarriers, docs/nvidia.md).
+# "barrier mbarrier"): barrier compiles with sm90a-sync=barrier (cp.async
+# groups and CTA barriers), mbarrier with sm90a-sync=mbarrier (per-stage full
+# and empty mbarriers, docs/nvidia.md); the default (auto) is one of the two
+# per tiling.
 #
 # prepare:
 #   - every f16/bf16 example through scripts/verify-h200.sh prepare with
@@ -49,7 +50,7 @@ racecheck_examples="causal s2_attention documents sinks_window"
 # attn-compile options of an sm_90a variant.
 variant_options() {
   case $1 in
-    barrier) echo "" ;;
+    barrier) echo " sm90a-sync=barrier" ;;
     mbarrier) echo " sm90a-sync=mbarrier" ;;
     *) echo "unknown sm_90a variant '$1' (barrier, mbarrier)" >&2; return 1 ;;
   esac

@@ -88,11 +88,11 @@ public:
                                    ">= 1 (or 0 for the kernel's default)",
                                    loc)))
         return failure();
-    auto sync = request.options.find("sm90a-sync");
-    if (sync != request.options.end() && !parseHopperStageSync(sync->second))
-      return emitError(loc) << "attn-compile: sm90a-sync must be barrier or "
-                               "mbarrier, got '"
-                            << sync->second << "'";
+    // Any tiling will do: only the name is checked here.
+    if (!hopperStageSyncFor(hopperSyncName(request), GpuTiling()))
+      return emitError(loc) << "attn-compile: sm90a-sync must be auto, "
+                               "barrier or mbarrier, got '"
+                            << hopperSyncName(request) << "'";
     if (reportsResources(request) && request.emit != "bundle" &&
         request.emit != "ptx")
       return emitError(loc) << "attn-compile: report-resources needs "
@@ -127,11 +127,10 @@ public:
                         CompileOutput &output) override;
 
 private:
-  static HopperStageSync hopperSync(const CompileRequest &request) {
+  static StringRef hopperSyncName(const CompileRequest &request) {
     auto it = request.options.find("sm90a-sync");
-    if (it == request.options.end())
-      return HopperStageSync::Barrier;
-    return parseHopperStageSync(it->second).value_or(HopperStageSync::Barrier);
+    return it == request.options.end() ? StringRef("auto")
+                                       : StringRef(it->second);
   }
   static bool reportsResources(const CompileRequest &request) {
     auto it = request.options.find("report-resources");
@@ -261,7 +260,8 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
         tiled.isGradient() ? gradientTiling() : tilingFor(tiled.spec, request);
     Type elementType = tiled.spec.arguments[0].type.getElementType();
     built.emplace_back();
-    HopperStageSync sync = hopperSync(request);
+    // Validated with the options.
+    HopperStageSync sync = *hopperStageSyncFor(hopperSyncName(request), tiling);
     bool stagesGiven = request.options.count("gpu-stages") &&
                        request.options.lookup("gpu-stages") != "0";
     for (const KernelFamily &family : families) {

@@ -14,10 +14,13 @@
 // A range of its own per visit list: sinks and a window (3 ranges on 64 x 64
 // tiles, one warpgroup: 2 stages) initialize and invalidate 4 barriers each.
 // RUN: attn-opt %examples/sinks_window.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier emit=gpu" | FileCheck %s --check-prefix=RANGES
-// gpu-stages overrides the 3 stages; the default (barrier) kernel has no
-// mbarrier.
+// gpu-stages overrides the 3 stages. The default (auto) takes mbarriers for
+// two warpgroups (mha's 128 x 128 tiles) and copy groups and CTA barriers for
+// one (sinks and a window, 64 x 64 tiles); barrier asks for the latter.
 // RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier gpu-stages=2 emit=gpu" | FileCheck %s --check-prefix=TWO
-// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a emit=ptx" -o /dev/null | FileCheck %s --check-prefix=DEFAULT
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a emit=ptx" -o /dev/null | FileCheck %s --check-prefix=AUTO-TWO-WARPGROUPS
+// RUN: attn-opt %examples/sinks_window.mlir --attn-compile="targets=sm_90a emit=ptx" -o /dev/null | FileCheck %s --check-prefix=BARRIER
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=barrier emit=ptx" -o /dev/null | FileCheck %s --check-prefix=BARRIER
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=bogus emit=gpu" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=host sm90a-sync=mbarrier" -o /dev/null 2>&1 | FileCheck %s --check-prefix=HOST
 
@@ -81,8 +84,12 @@
 // TWO-COUNT-4: nvvm.mbarrier.init
 // TWO-NOT: nvvm.mbarrier.init
 
-// DEFAULT: cp.async.wait_group
-// DEFAULT-NOT: mbarrier
+// AUTO-TWO-WARPGROUPS-NOT: cp.async.wait_group
+// AUTO-TWO-WARPGROUPS: mbarrier.init
+// AUTO-TWO-WARPGROUPS-NOT: cp.async.wait_group
 
-// BAD: error: attn-compile: sm90a-sync must be barrier or mbarrier, got 'bogus'
+// BARRIER: cp.async.wait_group
+// BARRIER-NOT: mbarrier
+
+// BAD: error: attn-compile: sm90a-sync must be auto, barrier or mbarrier, got 'bogus'
 // HOST: error: attn-compile: sm90a-sync is an option of the NVIDIA target (sm_80, sm_90, sm_90a), which targets= does not list

@@ -57,11 +57,15 @@ SmallVector<Value> unpackStruct(ImplicitLocOpBuilder &b, Value result,
 } // namespace
 
 std::optional<HopperStageSync>
-mlir::attn::nvidia::parseHopperStageSync(StringRef name) {
+mlir::attn::nvidia::hopperStageSyncFor(StringRef name,
+                                       const GpuTiling &tiling) {
   if (name == "barrier")
     return HopperStageSync::Barrier;
   if (name == "mbarrier")
     return HopperStageSync::Mbarrier;
+  if (name == "auto")
+    return tiling.warps > kWarpgroupWarps ? HopperStageSync::Mbarrier
+                                          : HopperStageSync::Barrier;
   return std::nullopt;
 }
 

@@ -43,9 +43,14 @@ enum class HopperStageSync {
   Mbarrier,
 };
 
-/// The value of sm90a-sync, or none when `name` is neither `barrier` nor
-/// `mbarrier`.
-std::optional<HopperStageSync> parseHopperStageSync(StringRef name);
+/// The synchronization that sm90a-sync=`name` gives an sm_90a kernel of
+/// `tiling`, or none when `name` is not auto, barrier or mbarrier. auto
+/// (the default) takes mbarriers for blocks of several warpgroups, which run
+/// a key tile apart on them, and CTA barriers for one warpgroup, which has
+/// nothing to run ahead of: the faster of the two on an H100 for each
+/// (docs/results/h100-hopper.md).
+std::optional<HopperStageSync> hopperStageSyncFor(StringRef name,
+                                                  const GpuTiling &tiling);
 
 class HopperScheduleTarget final : public NvidiaScheduleTarget {
 public:

@@ -66,10 +66,11 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
            "NVIDIA, AMD: thread blocks (workgroups) that should fit on one "
            "multiprocessor (CU) (caps registers per thread; 0: the kernel's "
            "default)">,
-    Option<"sm90aSync", "sm90a-sync", "std::string", /*default=*/"\"barrier\"",
-           "NVIDIA sm_90a: how K/V stages complete: barrier (cp.async groups "
-           "and CTA barriers; the default) or mbarrier (per-stage full and "
-           "empty mbarriers)">,
+    Option<"sm90aSync", "sm90a-sync", "std::string", /*default=*/"\"auto\"",
+           "NVIDIA sm_90a: how K/V stages complete: mbarrier (per-stage full "
+           "and empty mbarriers), barrier (cp.async groups and CTA barriers) "
+           "or auto (the default: mbarrier for blocks of several warpgroups, "
+           "barrier for one)">,
     Option<"reportResources", "report-resources", "bool", /*default=*/"false",
            "NVIDIA, AMD: print registers, shared memory (LDS) and spills per "
            "kernel and chip (NVIDIA needs ptxas)">,
