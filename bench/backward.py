@@ -11,7 +11,7 @@ without data operands from the compiler's sparsity report, and builds the
 MLIR-free attn-run (scripts/build-nomlir-attn-run.sh; ATTN_NOMLIR_BUILD=DIR
 reuses a build).
 
-device, per case:
+device, per case (--only picks cases; --no-flex leaves FlexAttention out):
   - attn-run --target cuda --gradients --check at B=1, Sq=Skv=1000 (ragged):
     dQ, dK, dV of the GPU against the bundle's host binary, bit-identical
     across two runs;
@@ -123,7 +123,7 @@ def device(args):
         return proc.returncode, proc.stdout + proc.stderr
 
     rows = {}
-    for name in CASES:
+    for name in args.only or CASES:
         row = rows[name] = {}
         rc, text = attn_run(name, ["--gradients", "--check"] + CHECK)
         row["check"] = "PASS" if rc == 0 else "FAIL"
@@ -147,7 +147,8 @@ def device(args):
         for key, factor in (("forward", 1.0), ("backward", 2.5)):
             ms = row[f"{key}_ms"]
             row[f"{key}_tflops"] = factor * forward_flops * density / (ms * 1e9) if ms else None
-        timed = anchor_timing.time_anchors(B, H, H, S, D, backward=True, log=log, **mods[name])
+        timed = anchor_timing.time_anchors(B, H, H, S, D, backward=True, log=log,
+                                           flex=not args.no_flex, **mods[name])
         row["anchors"] = {impl: 2.5 * forward_flops * anchor_density / (ms * 1e9)
                           for impl, ms in timed.items() if isinstance(ms, float)}
         row["anchor_errors"] = {k: v for k, v in timed.items() if not isinstance(v, float)}
@@ -199,6 +200,11 @@ def main():
     parser.add_argument("prepared")
     parser.add_argument("--build", default=str(ROOT / "build"))
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
+    parser.add_argument("--only", nargs="+", choices=CASES, metavar="CASE",
+                        help="device: these cases, in this order (default: all)")
+    parser.add_argument("--no-flex", action="store_true",
+                        help="device: SDPA anchors only (FlexAttention's compilations "
+                             "are most of a run's time)")
     args = parser.parse_args()
     prepare(args) if args.mode == "prepare" else device(args)
 
