@@ -593,12 +593,6 @@ LogicalResult AttnCompilePass::compile() {
     return emitError(loc) << "attn-compile: mask-prep must be scan or kernel, "
                           << "got '" << maskPrep << "'";
   bool prepare = maskPrep == "kernel";
-  if (prepare)
-    for (const auto &entry : *requests)
-      if (!entry.first->preparesKeySummaries())
-        return emitError(loc) << "attn-compile: mask-prep=kernel: the "
-                              << entry.first->name()
-                              << " target has no preparation kernels yet";
 
   // grad=true: the backward functions attn-differentiate derives, each
   // compiled as a kernel @<name>_grad after its forward.
@@ -635,9 +629,19 @@ LogicalResult AttnCompilePass::compile() {
   // key summary instead, which a kernel @<name>_prep writes (after the
   // backward's signature is taken: the backward scans nothing).
   if (prepare)
-    for (KernelSpec &spec : *specs)
-      if (std::optional<unsigned> scanned = scannedOperandOf(spec))
-        addKeySummaryArgument(spec, *scanned);
+    for (KernelSpec &spec : *specs) {
+      std::optional<unsigned> scanned = scannedOperandOf(spec);
+      if (!scanned)
+        continue;
+      for (const auto &entry : *requests)
+        if (!entry.first->preparesKeySummaries())
+          return spec.function.emitError()
+                 << "attn-compile: mask-prep=kernel: the "
+                 << entry.first->name()
+                 << " target has no preparation kernels yet (use "
+                    "mask-prep=scan)";
+      addKeySummaryArgument(spec, *scanned);
+    }
 
   auto addKernel = [&](func::FuncOp function,
                        ArrayRef<KernelArgument> signature,
