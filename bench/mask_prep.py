@@ -230,14 +230,15 @@ def write_table(out, checks, rows, gpu, prepared, batch):
         "(ids = position // (S/8)). Ours: attn-run medians of 30 CUDA-event timings; `prep` is the "
         "preparation kernel alone (attn-run --time-preparation), `attention + prep` each call running both "
         "(mask-prep=kernel), `scan` the kernel reducing the ids per query tile (mask-prep=scan), `offsets` "
-        "the same documents as offsets (no preparation). FlexAttention: torch.compile'd create_block_mask "
+        "the same documents as offsets (no preparation; `ids + prep vs offsets` is the whole cost of the "
+        "ids layout: the preparation and the kernel's reading of the summary). FlexAttention: torch.compile'd create_block_mask "
         "with mask_mod (ids[b, q] == ids[b, kv]) & (q >= kv) and flex_attention with that block mask, "
         "triton do_bench medians in the same process. Bar (issue 14): preparation under 1% of the "
         "attention time at 128k tokens.", "",
         "| S | chip | prep ms | attention + prep ms | prep share | TFLOP/s (with prep) | scan ms | "
-        "offsets ms | create_block_mask ms | flex_attention ms | create_block_mask share | "
-        "prep vs create_block_mask | bar met |",
-        "|---" * 13 + "|"]
+        "offsets ms | ids + prep vs offsets | create_block_mask ms | flex_attention ms | "
+        "create_block_mask share | prep vs create_block_mask | bar met |",
+        "|---" * 14 + "|"]
     for row in rows:
         flex = row.get("flex", {})
         prep, total = row["prep_ms"], row["with_prep_ms"]
@@ -249,6 +250,7 @@ def write_table(out, checks, rows, gpu, prepared, batch):
         lines.append(
             f"| {row['S']} | {row['chip']} | {cell(prep, 4)} | {cell(total)} | {percent(prep, total)} | "
             f"{cell(flops(row, total), 1)} | {cell(row['scan_ms'])} | {cell(row['offsets_ms'])} | "
+            f"{cell(total / row['offsets_ms'] if total and row['offsets_ms'] else None, 3)}x | "
             f"{cell(flex.get('create_block_mask_ms'))} | {cell(flex.get('flex_ms'))} | "
             f"{percent(flex.get('create_block_mask_ms'), flex.get('flex_ms'))} | {speedup} | {met} |")
     errors = {row["S"]: row["flex"]["error"] for row in rows if row.get("flex", {}).get("error")}
