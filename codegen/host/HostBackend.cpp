@@ -51,6 +51,7 @@ public:
   }
 
   bool compilesGradients() const override { return true; }
+  bool preparesKeySummaries() const override { return true; }
 
   LogicalResult checkRequest(const CompileRequest &request,
                              Location loc) const override {
@@ -86,6 +87,11 @@ public:
     OwningOpRef<ModuleOp> kernels = ModuleOp::create(loc);
     SmallVector<HostEntryPoint> entries;
     for (const TiledSpec &tiled : specs) {
+      if (tiled.keySummaryPreparation) {
+        emitKeySummaryKernel(*kernels, tiled);
+        entries.push_back({"__attn_host_" + tiled.name, tiled.name});
+        continue;
+      }
       if (tiled.isGradient()) {
         if (failed(emitGradientKernel(*kernels, tiled)))
           return failure();
@@ -149,7 +155,30 @@ private:
   /// A backward kernel: its phases in order in one function, the tensors
   /// they pass between them allocated on entry.
   LogicalResult emitGradientKernel(ModuleOp kernels, const TiledSpec &tiled);
+  /// The preparation kernel of a key summary.
+  void emitKeySummaryKernel(ModuleOp kernels, const TiledSpec &tiled);
 };
+
+void HostBackend::emitKeySummaryKernel(ModuleOp kernels,
+                                       const TiledSpec &tiled) {
+  SmallVector<Type> argumentTypes;
+  for (const KernelArgument &argument :
+       keySummaryPreparationArguments(tiled.spec))
+    argumentTypes.push_back(kernelArgumentMemRefType(argument));
+  OpBuilder builder = OpBuilder::atBlockEnd(kernels.getBody());
+  Location loc = tiled.spec.function.getLoc();
+  auto kernel = func::FuncOp::create(
+      builder, loc, "__attn_host_" + tiled.name,
+      builder.getFunctionType(argumentTypes, /*results=*/{}));
+  Block *entry = kernel.addEntryBlock();
+  ImplicitLocOpBuilder b(loc, builder.getContext());
+  b.setInsertionPointToStart(entry);
+  HostScheduleTarget target;
+  schedule::emitKeySummaryKernel(b, target, entry->getArgument(0),
+                                 entry->getArgument(1));
+  func::ReturnOp::create(b);
+  target.finalize(kernel);
+}
 
 LogicalResult HostBackend::emitGradientKernel(ModuleOp kernels,
                                               const TiledSpec &tiled) {

@@ -1,5 +1,6 @@
 //===- KernelSpec.cpp - The kernel ABI every target shares ----------------===//
 #include "attn/Kernel/KernelSpec.h"
+#include "attn/Dialect/MaskVisits.h"
 
 #include "attn/Dialect/AttnCascade.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -473,10 +474,53 @@ KernelOperands mlir::attn::bindKernelOperands(const KernelSpec &spec,
   size_t dataCount = spec.numData();
   for (size_t position = 0; position < dataCount; ++position)
     operands.data.push_back(arguments[3 + position]);
-  operands.output = arguments[3 + dataCount];
+  size_t next = 3 + dataCount;
+  if (spec.keySummaryArgument >= 0)
+    operands.keySummary = arguments[next++];
+  operands.output = arguments[next];
   if (spec.hasLse())
-    operands.lse = arguments[4 + dataCount];
+    operands.lse = arguments[next + 1];
   return operands;
+}
+
+std::string mlir::attn::keySummaryName(unsigned data) {
+  return "data" + std::to_string(data) + "_summary";
+}
+
+void mlir::attn::addKeySummaryArgument(KernelSpec &spec, unsigned data) {
+  unsigned position = 3 + data;
+  const KernelArgument &ids = spec.arguments[position];
+  KernelArgument summary;
+  summary.name = keySummaryName(data);
+  summary.type = RankedTensorType::get(
+      {ids.extents[0], ShapedType::kDynamic, 2}, ids.type.getElementType());
+  summary.extents = {ids.extents[0], ShapedType::kDynamic, 2};
+  summary.dimSizes = {ids.dimSizes[0], "key_chunks", ""};
+  // The kernels read entries [0, ceil(Skv / chunk)) of every batch row.
+  const KernelArgument &key = spec.arguments[1];
+  MinimumExtent chunks;
+  chunks.dim = 1;
+  chunks.divisor = kKeySummaryChunk;
+  if (key.dimSizes[2].empty())
+    chunks.constant = key.extents[2];
+  else
+    chunks.size = key.dimSizes[2];
+  summary.minimumExtents.push_back(chunks);
+  unsigned at = 3 + spec.numData();
+  spec.arguments.insert(spec.arguments.begin() + at, std::move(summary));
+  spec.keySummaryArgument = static_cast<int>(at);
+  spec.summarizedData = data;
+}
+
+SmallVector<KernelArgument>
+mlir::attn::keySummaryPreparationArguments(const KernelSpec &spec) {
+  assert(spec.keySummaryArgument >= 0 && "the spec has no key summary");
+  KernelArgument ids = spec.arguments[3 + spec.summarizedData];
+  ids.minimumExtents.clear();
+  KernelArgument summary = spec.arguments[spec.keySummaryArgument];
+  summary.isOutput = true;
+  summary.minimumExtents.clear();
+  return {std::move(ids), std::move(summary)};
 }
 
 /// Element `indices` of `memref` when every index lies inside its extent,

@@ -16,6 +16,7 @@
 #include "attn/Nvidia/Passes.h"
 #include "attn/Schedule/ScheduleEmitter.h"
 #include "attn/Target/TargetBackend.h"
+#include "attn/Dialect/MaskVisits.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -57,6 +58,18 @@ SmallVector<KernelFamily> kernelFamilies(ArrayRef<std::string> targets) {
       families.push_back(std::move(*family));
   return families;
 }
+
+/// One kernel of one family, as the bundle's binaries describe it.
+struct Built {
+  std::string moduleName, entry;
+  int64_t blockQ, threads, sharedBytes;
+  /// Backward kernels: the phases sharing the launch (blockIdx.z).
+  int64_t phases = 0;
+};
+
+/// The preparation kernel of a key summary: a warp pair per chunk of ids,
+/// one id per thread.
+constexpr int64_t kKeySummaryWarps = 2;
 
 class NvidiaBackend final : public TargetBackend {
 public:
@@ -121,6 +134,7 @@ public:
     return Tiles{tiling.blockQ, tiling.blockKV};
   }
   bool compilesGradients() const override { return true; }
+  bool preparesKeySummaries() const override { return true; }
 
   LogicalResult compile(ArrayRef<TiledSpec> specs,
                         const CompileRequest &request, Location loc,
@@ -168,6 +182,11 @@ private:
   /// Emits the phases of the backward kernel `tiled` into `kernel`, all in
   /// one launch (foldRowProductPhases makes them independent); returns its
   /// dynamic shared memory and sets `phaseCount`.
+  /// The preparation kernel of a key summary in its own gpu.module.
+  static FailureOr<Built> emitKeySummaryKernel(ModuleOp kernels,
+                                               const TiledSpec &tiled,
+                                               const KernelFamily &family,
+                                               Location loc);
   FailureOr<int64_t> emitGradientKernel(gpu::GPUFuncOp kernel,
                                         const TiledSpec &tiled,
                                         int64_t &phaseCount);
@@ -240,6 +259,52 @@ FailureOr<int64_t> NvidiaBackend::emitGradientKernel(gpu::GPUFuncOp kernel,
   return sharedBytes;
 }
 
+FailureOr<Built> NvidiaBackend::emitKeySummaryKernel(
+    ModuleOp kernels, const TiledSpec &tiled, const KernelFamily &family,
+    Location loc) {
+  Location kernelLoc = tiled.spec.function.getLoc();
+  std::string moduleName = tiled.name + family.moduleSuffix;
+  if (kernels.lookupSymbol(moduleName))
+    return emitError(loc)
+           << "attn-compile: two kernels would share the gpu.module @"
+           << moduleName << "; rename a spec function";
+  OpBuilder builder = OpBuilder::atBlockEnd(kernels.getBody());
+  auto gpuModule = gpu::GPUModuleOp::create(builder, kernelLoc, moduleName);
+  SmallVector<Type> argumentTypes;
+  for (const KernelArgument &argument :
+       keySummaryPreparationArguments(tiled.spec))
+    argumentTypes.push_back(kernelArgumentMemRefType(argument));
+  Block &moduleBody = gpuModule.getBodyRegion().front();
+  builder = moduleBody.mightHaveTerminator()
+                ? OpBuilder::atBlockTerminator(&moduleBody)
+                : OpBuilder::atBlockEnd(&moduleBody);
+  std::string entry = "attn_" + tiled.name;
+  auto kernel = gpu::GPUFuncOp::create(
+      builder, kernelLoc, entry,
+      builder.getFunctionType(argumentTypes, /*results=*/{}));
+  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                  builder.getUnitAttr());
+  // The work item's rows are one chunk of ids; the query/key/value views
+  // the target lays out are empty (no head dimension) and unused.
+  GpuTiling tiling;
+  tiling.blockQ = kKeySummaryChunk;
+  tiling.blockKV = 16;
+  tiling.warps = kKeySummaryWarps;
+  tiling.stages = 1;
+  Type elementType = tiled.spec.arguments[0].type.getElementType();
+  NvidiaScheduleTarget target(tiling, elementType);
+  ImplicitLocOpBuilder b(kernelLoc, builder.getContext());
+  b.setInsertionPointToStart(&kernel.getBody().front());
+  schedule::emitKeySummaryKernel(b, target, kernel.getArgument(0),
+                                 kernel.getArgument(1));
+  gpu::ReturnOp::create(b);
+  target.finalize(kernel);
+  int64_t threads = kKeySummaryWarps * NvidiaMatrixTarget::kWarpSize;
+  // reduceOverRange's tree: two 8-byte slots per thread.
+  int64_t sharedBytes = 2 * threads * 8;
+  return Built{moduleName, entry, kKeySummaryChunk, threads, sharedBytes};
+}
+
 LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
                                      const CompileRequest &request,
                                      Location loc, CompileOutput &output) {
@@ -247,15 +312,20 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
   (*kernels)->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                       UnitAttr::get(kernels->getContext()));
   SmallVector<KernelFamily> families = kernelFamilies(request.targets);
-  struct Built {
-    std::string moduleName, entry;
-    int64_t blockQ, threads, sharedBytes;
-    /// Backward kernels: the phases sharing the launch (blockIdx.z).
-    int64_t phases = 0;
-  };
   // built[spec][family].
   SmallVector<SmallVector<Built>> built;
   for (const TiledSpec &tiled : specs) {
+    if (tiled.keySummaryPreparation) {
+      built.emplace_back();
+      for (const KernelFamily &family : families) {
+        FailureOr<Built> preparation =
+            emitKeySummaryKernel(*kernels, tiled, family, loc);
+        if (failed(preparation))
+          return failure();
+        built.back().push_back(*preparation);
+      }
+      continue;
+    }
     GpuTiling tiling =
         tiled.isGradient() ? gradientTiling() : tilingFor(tiled.spec, request);
     Type elementType = tiled.spec.arguments[0].type.getElementType();
@@ -400,10 +470,15 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
         ptxText += binary.ptx;
         continue;
       }
-      bundle::LaunchConfig launch = launchOverQueryTiles(
-          tiled.spec.arguments[0], kernel.blockQ,
-          schedule::staticQueryTileCount(tiled.program), kernel.threads,
-          kernel.sharedBytes);
+      bundle::LaunchConfig launch =
+          tiled.keySummaryPreparation
+              ? launchOverKeyChunks(
+                    keySummaryPreparationArguments(tiled.spec)[0],
+                    kernel.threads, kernel.sharedBytes)
+              : launchOverQueryTiles(
+                    tiled.spec.arguments[0], kernel.blockQ,
+                    schedule::staticQueryTileCount(tiled.program),
+                    kernel.threads, kernel.sharedBytes);
       // A backward kernel's phases share the launch along z.
       if (kernel.phases)
         launch.grid[2] = launch.grid[2] * bundle::Expr::constant(kernel.phases);

@@ -1318,7 +1318,8 @@ ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
       return target.reduceOverRange(at, begin, end, type, kinds, elements);
     };
     visits.scanned = buildScannedKeyTiles(program.visitMask, b, b.getLoc(),
-                                          tile, reduce);
+                                          tile, reduce,
+                                          kernel.operands.keySummary);
     if (visits.scanned) {
       visits.ranges.push_back(visits.scanned->range);
       return visits;
@@ -2187,4 +2188,44 @@ void mlir::attn::schedule::emitGradientKernel(
     ImplicitLocOpBuilder &b, const TileProgram &program,
     ScheduleTarget &target, const GradientOperands &operands) {
   ScheduleEmitter(b, program, target).emitGradient(operands);
+}
+
+void mlir::attn::schedule::emitKeySummaryKernel(ImplicitLocOpBuilder &b,
+                                                ScheduleTarget &target,
+                                                Value ids, Value summary) {
+  auto index = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(b, value);
+  };
+  KernelContext kernel;
+  kernel.batchSize = memref::DimOp::create(b, ids, 0);
+  kernel.seqQ = memref::DimOp::create(b, ids, 1);
+  kernel.seqKV = kernel.seqQ;
+  kernel.queryHeads = kernel.kvHeads = 1;
+  kernel.blockQ = kernel.blockKV = kKeySummaryChunk;
+  kernel.queryTiles =
+      arith::CeilDivSIOp::create(b, kernel.seqQ, index(kKeySummaryChunk));
+  Type type = cast<MemRefType>(ids.getType()).getElementType();
+  kernel.elementType = type;
+  Value chunks = memref::DimOp::create(b, summary, 1);
+  target.forEachWorkItem(b, kernel, [&](const WorkItem &item) {
+    SmallVector<Value> bounds = target.reduceOverRange(
+        b, item.rowBegin, item.rowEnd, type,
+        {ReductionKind::Min, ReductionKind::Max},
+        [&](OpBuilder &builder, Location loc, Value k) {
+          Value id = memref::LoadOp::create(builder, loc, ids,
+                                            ValueRange{item.batch, k});
+          return SmallVector<Value>{id, id};
+        });
+    // Every lane stores the same values (GPUs: the whole work item).
+    Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                         item.queryTile, chunks);
+    auto store = scf::IfOp::create(b, inside, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&store.getThenRegion().front());
+    for (auto [slot, bound] : llvm::enumerate(bounds)) {
+      Value position = index(static_cast<int64_t>(slot));
+      memref::StoreOp::create(b, bound, summary,
+                              ValueRange{item.batch, item.queryTile, position});
+    }
+  });
 }

@@ -1,5 +1,6 @@
 //===- TargetBackend.cpp - The registry of code-generation targets --------===//
 #include "attn/Target/TargetBackend.h"
+#include "attn/Dialect/MaskVisits.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/raw_ostream.h"
@@ -161,6 +162,27 @@ mlir::attn::launchOverQueryTiles(const KernelArgument &query, int64_t blockQ,
   launch.grid = {queryTiles ? bundle::Expr::constant(*queryTiles)
                             : extent(2, blockQ),
                  extent(1, 1), extent(0, 1)};
+  launch.block = {bundle::Expr::constant(threads), bundle::Expr{},
+                  bundle::Expr{}};
+  launch.sharedMemBytes = bundle::Expr::constant(sharedBytes);
+  return launch;
+}
+
+::attn::bundle::LaunchConfig
+mlir::attn::launchOverKeyChunks(const KernelArgument &ids, int64_t threads,
+                                int64_t sharedBytes) {
+  namespace bundle = ::attn::bundle;
+  auto extent = [&](size_t dim, int64_t divisor) {
+    bundle::Factor factor;
+    factor.divisor = divisor;
+    if (ids.dimSizes[dim].empty())
+      factor.constant = ids.extents[dim];
+    else
+      factor.size = ids.dimSizes[dim];
+    return bundle::Expr{{factor}};
+  };
+  bundle::LaunchConfig launch;
+  launch.grid = {extent(1, kKeySummaryChunk), bundle::Expr{}, extent(0, 1)};
   launch.block = {bundle::Expr::constant(threads), bundle::Expr{},
                   bundle::Expr{}};
   launch.sharedMemBytes = bundle::Expr::constant(sharedBytes);

@@ -13,6 +13,7 @@
 #include "attn/Compiler/Targets.h"
 
 #include "attn/Dialect/AttnCascade.h"
+#include "attn/Dialect/MaskVisits.h"
 #include "attn/Kernel/KernelSpec.h"
 #include "attn/Passes/Passes.h"
 #include "attn/bundle.h"
@@ -186,6 +187,21 @@ void returnLogSumExp(ModuleOp module) {
     function.setFunctionType(builder.getFunctionType(
         function.getArgumentTypes(), terminator->getOperandTypes()));
   }
+}
+
+/// The data operand whose reads bound the key tiles of `spec`'s mask
+/// (scannedDataOperand of a mask rule of its cascade), if any.
+std::optional<unsigned> scannedOperandOf(const KernelSpec &spec) {
+  std::optional<unsigned> scanned;
+  spec.cascade->walk([&](Operation *nested) {
+    for (NamedAttribute attribute : nested->getAttrs())
+      attribute.getValue().walk([&](MapAttr map) {
+        if (!scanned && map.getKind() == MapKind::Mask)
+          if (auto mask = dyn_cast<MaskAttrInterface>(map.getRule()))
+            scanned = scannedDataOperand(mask);
+      });
+  });
+  return scanned;
 }
 
 /// The name a bundle records for the spec: the module's name, else the
@@ -390,6 +406,8 @@ FailureOr<TiledSpec> AttnCompilePass::tileSpec(const KernelSpec &spec,
   if (failed(tiledSpec))
     return failure();
   tiled.spec = *tiledSpec;
+  if (spec.keySummaryArgument >= 0)
+    addKeySummaryArgument(tiled.spec, spec.summarizedData);
   FailureOr<schedule::TileProgram> program =
       schedule::analyzeTileProgram(tiled.spec.cascade);
   if (failed(program))
@@ -571,6 +589,10 @@ LogicalResult AttnCompilePass::compile() {
   FailureOr<SmallVector<KernelSpec>> specs = collectKernelSpecs(*decomposed);
   if (failed(specs))
     return failure();
+  if (maskPrep != "scan" && maskPrep != "kernel")
+    return emitError(loc) << "attn-compile: mask-prep must be scan or kernel, "
+                          << "got '" << maskPrep << "'";
+  bool prepare = maskPrep == "kernel";
 
   // grad=true: the backward functions attn-differentiate derives, each
   // compiled as a kernel @<name>_grad after its forward.
@@ -603,9 +625,28 @@ LogicalResult AttnCompilePass::compile() {
     }
   }
 
+  // mask-prep=kernel: each spec whose kernels scan a data operand reads its
+  // key summary instead, which a kernel @<name>_prep writes (after the
+  // backward's signature is taken: the backward scans nothing).
+  if (prepare)
+    for (KernelSpec &spec : *specs) {
+      std::optional<unsigned> scanned = scannedOperandOf(spec);
+      if (!scanned)
+        continue;
+      for (const auto &entry : *requests)
+        if (!entry.first->preparesKeySummaries())
+          return spec.function.emitError()
+                 << "attn-compile: mask-prep=kernel: the "
+                 << entry.first->name()
+                 << " target has no preparation kernels yet (use "
+                    "mask-prep=scan)";
+      addKeySummaryArgument(spec, *scanned);
+    }
+
   auto addKernel = [&](func::FuncOp function,
-                       ArrayRef<KernelArgument> signature) -> LogicalResult {
-    StringRef name = function.getSymName();
+                       ArrayRef<KernelArgument> signature,
+                       StringRef suffix = "") -> LogicalResult {
+    std::string name = (function.getSymName() + suffix).str();
     if (!isIdentifier(name))
       return function.emitError()
              << "@" << name << " cannot name a bundle kernel: use letters, "
@@ -617,7 +658,7 @@ LogicalResult AttnCompilePass::compile() {
     for (const auto &entry : *requests)
       entry.first->constrainArguments(*arguments);
     bundle::Kernel kernel;
-    kernel.name = name.str();
+    kernel.name = name;
     kernel.args = std::move(*arguments);
     result.kernels.push_back(std::move(kernel));
     return success();
@@ -627,6 +668,10 @@ LogicalResult AttnCompilePass::compile() {
       return failure();
     if (gradients[position] &&
         failed(addKernel(gradients[position], gradientSignatures[position])))
+      return failure();
+    if (spec.keySummaryArgument >= 0 &&
+        failed(addKernel(spec.function, keySummaryPreparationArguments(spec),
+                         "_prep")))
       return failure();
   }
 
@@ -639,14 +684,21 @@ LogicalResult AttnCompilePass::compile() {
       if (failed(one))
         return failure();
       tiled.push_back(std::move(*one));
-      if (!gradients[position])
-        continue;
-      FailureOr<TiledSpec> backward =
-          tileGradient(gradients[position], gradientSignatures[position],
-                       backend->chooseGradientTiles(spec, request));
-      if (failed(backward))
-        return failure();
-      tiled.push_back(std::move(*backward));
+      if (gradients[position]) {
+        FailureOr<TiledSpec> backward =
+            tileGradient(gradients[position], gradientSignatures[position],
+                         backend->chooseGradientTiles(spec, request));
+        if (failed(backward))
+          return failure();
+        tiled.push_back(std::move(*backward));
+      }
+      if (spec.keySummaryArgument >= 0) {
+        TiledSpec preparation;
+        preparation.name = (spec.function.getSymName() + "_prep").str();
+        preparation.spec = spec;
+        preparation.keySummaryPreparation = true;
+        tiled.push_back(std::move(preparation));
+      }
     }
     CompileOutput compiled;
     if (failed(backend->compile(tiled, request, loc, compiled)))

@@ -1586,9 +1586,109 @@ SmallVector<Value> mlir::attn::reduceRangeInLoop(
   return SmallVector<Value>(loop.getResults());
 }
 
+/// The key tiles of rows whose ids lie in [lowest, highest] (values of
+/// `type`), from the key summary the preparation kernel wrote: chunk c of
+/// batch row b holds [min, max] of the ids of keys [c G, (c + 1) G). The
+/// work item reduces the chunks it could keep (O(Skv / G) reads, shared by
+/// its lanes): the first and last chunk whose [min, max] meets the rows'.
+/// A chunk that does not meet it holds no id of the rows, so the range is
+/// exact up to chunks (and exact for sorted ids, where a chunk meeting the
+/// rows' interval holds one of their ids); a tile is full where every chunk
+/// it touches holds the rows' one id only.
+static ScannedKeyTiles summarizedDocumentIds(TileEmitter &e,
+                                             const TileIndices &tile,
+                                             Value keySummary, Type type,
+                                             Value lowest, Value highest,
+                                             bool causal,
+                                             const RangeReduction &reduce) {
+  Value chunk = e.constant(kKeySummaryChunk);
+  auto chunkBounds = [keySummary, type, b = tile.b](OpBuilder &builder,
+                                                    Location loc, Value c) {
+    RuleEmitter inner(builder, loc, type);
+    Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
+    Value one = arith::ConstantIndexOp::create(builder, loc, 1);
+    Value lo = inner.loadIndex(keySummary, {b, c, zero});
+    Value hi = inner.loadIndex(keySummary, {b, c, one});
+    return std::pair{lo, hi};
+  };
+  // Causal rows keep no key past their last; their own keys match, so
+  // chunks from the one holding the first row on need no reading.
+  Value scannedKeys = causal ? tile.rowBegin : tile.seqKV;
+  Value chunks = arith::CeilDivSIOp::create(e.b, scannedKeys, chunk);
+  auto none = [&](OpBuilder &builder, Location loc, ReductionKind kind) {
+    return reductionIdentity(builder, loc, type, kind);
+  };
+  SmallVector<Value> found = reduce(
+      e.b, e.b.getLoc(), e.constant(0), chunks, type,
+      {ReductionKind::Min, ReductionKind::Max},
+      [&](OpBuilder &builder, Location loc, Value c) {
+        RuleEmitter inner(builder, loc, type);
+        auto [lo, hi] = chunkBounds(builder, loc, c);
+        Value notBelow = inner.cmp(Pred::sge, hi, lowest);
+        Value notAbove = inner.cmp(Pred::sle, lo, highest);
+        Value meets = inner.both(notBelow, notAbove);
+        Value position =
+            type.isIndex() ? c
+                           : arith::IndexCastOp::create(builder, loc, type, c);
+        return SmallVector<Value>{
+            inner.select(meets, position,
+                         none(builder, loc, ReductionKind::Min)),
+            inner.select(meets, position,
+                         none(builder, loc, ReductionKind::Max))};
+      });
+  auto toIndex = [&](Value value) -> Value {
+    if (type.isIndex())
+      return value;
+    return arith::IndexCastOp::create(e.b, e.b.getIndexType(), value);
+  };
+  // No chunk found: the identities give first > last, an empty range.
+  Value first = e.mul(toIndex(found[0]), chunk);
+  Value last;
+  if (causal) {
+    first = e.min(first, tile.rowBegin);
+    last = e.lastRow();
+  } else {
+    Value lastChunk = toIndex(found[1]);
+    Value pastLastChunk = e.add(lastChunk, e.constant(1));
+    Value afterLast = e.mul(pastLastChunk, chunk);
+    last = e.sub(afterLast, e.constant(1));
+  }
+  ScannedKeyTiles scannedTiles;
+  scannedTiles.range = e.tilesOfKeys(first, last);
+  Value oneId = e.cmp(Pred::eq, lowest, highest);
+  scannedTiles.isFull = [oneId, lowest, causal, type, chunkBounds,
+                         rowBegin = tile.rowBegin](OpBuilder &builder,
+                                                   Location loc,
+                                                   const TileIndices &at) {
+    RuleEmitter e(builder, loc);
+    Value chunk = e.constant(kKeySummaryChunk);
+    Value lastKey = e.sub(at.colEnd, e.constant(1));
+    Value firstChunk = e.div(at.colBegin, chunk);
+    Value lastChunk = e.div(lastKey, chunk);
+    Value pastLastChunk = e.add(lastChunk, e.constant(1));
+    SmallVector<Value> bounds = reduceRangeInLoop(
+        builder, loc, firstChunk, pastLastChunk, type,
+        {ReductionKind::Min, ReductionKind::Max},
+        [&](OpBuilder &inner, Location innerLoc, Value c) {
+          auto [lo, hi] = chunkBounds(inner, innerLoc, c);
+          return SmallVector<Value>{lo, hi};
+        });
+    RuleEmitter typed(builder, loc, type);
+    Value lowIsRows = typed.cmp(Pred::eq, bounds[0], lowest);
+    Value highIsRows = typed.cmp(Pred::eq, bounds[1], lowest);
+    Value onlyRowsId = typed.both(lowIsRows, highIsRows);
+    Value full = e.both(oneId, onlyRowsId);
+    if (causal)
+      full = e.both(full, e.cmp(Pred::sle, lastKey, rowBegin));
+    return full;
+  };
+  return scannedTiles;
+}
+
 static ScannedKeyTiles scanDocumentIds(TileEmitter &e, DocumentsAttr documents,
                                        const TileIndices &tile,
-                                       const RangeReduction &reduce) {
+                                       const RangeReduction &reduce,
+                                       Value keySummary) {
   Value ids = tile.data[documents.getOperand()];
   // Ids of up to 32 bits reduce in i32 (positions are below 2^30), which
   // GPUs compute in half the instructions of 64-bit values.
@@ -1618,6 +1718,9 @@ static ScannedKeyTiles scanDocumentIds(TileEmitter &e, DocumentsAttr documents,
              });
   Value lowest = rowIds[0], highest = rowIds[1];
   bool causal = documents.getCausal();
+  if (keySummary)
+    return summarizedDocumentIds(e, tile, keySummary, type, lowest, highest,
+                                 causal, reduce);
   // Per key k: whether its id may be a row's, and whether it differs from
   // the rows' one id (when they have one).
   auto classify = [&](OpBuilder &builder, Location loc, Value k) {
@@ -1696,14 +1799,29 @@ static ScannedKeyTiles scanDocumentIds(TileEmitter &e, DocumentsAttr documents,
   return scannedTiles;
 }
 
+std::optional<unsigned>
+mlir::attn::scannedDataOperand(MaskAttrInterface mask) {
+  if (auto documents = dyn_cast<DocumentsAttr>(mask))
+    return documents.getLayout() == DocumentLayout::Ids
+               ? std::optional<unsigned>(documents.getOperand())
+               : std::nullopt;
+  if (auto all = dyn_cast<AndAttr>(mask))
+    for (MaskAttrInterface operand : all.getMasks())
+      if (std::optional<unsigned> scanned = scannedDataOperand(operand))
+        return scanned;
+  return std::nullopt;
+}
+
 std::optional<ScannedKeyTiles>
 mlir::attn::buildScannedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
                                  Location loc, const TileIndices &tile,
-                                 const RangeReduction &reduce) {
+                                 const RangeReduction &reduce,
+                                 Value keySummary) {
   TileEmitter e(builder, loc, tile);
   if (auto documents = dyn_cast<DocumentsAttr>(mask))
     return documents.getLayout() == DocumentLayout::Ids
-               ? std::optional(scanDocumentIds(e, documents, tile, reduce))
+               ? std::optional(
+                     scanDocumentIds(e, documents, tile, reduce, keySummary))
                : std::nullopt;
   auto all = dyn_cast<AndAttr>(mask);
   if (!all)
@@ -1714,7 +1832,8 @@ mlir::attn::buildScannedKeyTiles(MaskAttrInterface mask, OpBuilder &builder,
   std::optional<ScannedKeyTiles> scanned;
   size_t scanning = 0;
   for (; scanning < operands.size() && !scanned; ++scanning)
-    scanned = buildScannedKeyTiles(operands[scanning], e.b, loc, tile, reduce);
+    scanned = buildScannedKeyTiles(operands[scanning], e.b, loc, tile, reduce,
+                                   keySummary);
   if (!scanned)
     return std::nullopt;
   --scanning;

@@ -66,10 +66,12 @@ class Bundle:
 
     def kernel(self, name=None):
         """The kernel called `name`; without a name, the only kernel (not
-        counting backward kernels, `<name>_grad`)."""
+        counting backward kernels, `<name>_grad`, and preparation kernels,
+        `<name>_prep`)."""
         if name is None:
             forward = [k for n, k in self.kernels.items()
-                       if not (n.endswith("_grad") and n[:-len("_grad")] in self.kernels)]
+                       if not any(n.endswith(suffix) and n[:-len(suffix)] in self.kernels
+                                  for suffix in ("_grad", "_prep"))]
             if len(forward) != 1:
                 raise ValueError(f"the bundle holds kernels {sorted(self.kernels)}; "
                                  "name one with function=")
@@ -110,6 +112,10 @@ def _stream_for(obj, dl_stream):
     return dl_stream if _dlpack.device_of(obj)[0] == _dlpack.CUDA else None
 
 
+# Keys per entry of a key summary (kKeySummaryChunk, attn/Dialect/MaskVisits.h).
+KEY_SUMMARY_CHUNK = 64
+
+
 class Kernel:
     """One kernel of a bundle. Call it with its inputs in signature order
     (q, k, v, then data operands); outputs are allocated unless `out` gives
@@ -117,7 +123,12 @@ class Kernel:
 
     Bundles compiled with grad=True hold, next to each forward kernel, its
     backward kernel (`<name>_grad`): `backward()` runs it, and PyTorch tensors
-    that require grad are differentiated through it by autograd."""
+    that require grad are differentiated through it by autograd.
+
+    Bundles compiled with mask_prep="kernel" hold, next to a kernel reading
+    documents as ids, its preparation kernel (`<name>_prep`) writing the key
+    summary input `data<N>_summary`: a call without that input runs the
+    preparation first (the summary allocated like the ids)."""
 
     def __init__(self, bundle, index):
         lib = _lib.runtime()
@@ -150,7 +161,29 @@ class Kernel:
     def __repr__(self):
         return f"<attn.Kernel {self.name}({', '.join(map(repr, self.args))}) on {self.targets}>"
 
+    def _prepared(self, inputs, stream, target):
+        """`inputs` with the key summary its preparation kernel writes from
+        the ids, when the kernel reads one and the call leaves it out."""
+        summary = next((i for i, a in enumerate(self.inputs)
+                        if a.name.startswith("data") and a.name.endswith("_summary")), None)
+        preparation = self.bundle.kernels.get(self.name + "_prep")
+        if summary is None or preparation is None or len(inputs) != len(self.inputs) - 1:
+            return inputs
+        ids_name = self.inputs[summary].name[:-len("_summary")]
+        ids = next(x for x, a in zip(inputs, self.inputs) if a.name == ids_name)
+        batch, seq = ids.shape
+        shape = (batch, -(-seq // KEY_SUMMARY_CHUNK), 2)
+        torch = _torch_if_tensor(ids)
+        if torch is not None:
+            prepared = torch.empty(shape, dtype=ids.dtype, device=ids.device)
+        else:
+            import numpy
+            prepared = numpy.empty(shape, dtype=numpy.asarray(ids).dtype)
+        preparation._launch([ids], prepared, stream, target)
+        return list(inputs[:summary]) + [prepared] + list(inputs[summary:])
+
     def __call__(self, *inputs, out=None, stream=None, target=None):
+        inputs = self._prepared(inputs, stream, target)
         torch = _torch_if_tensor(inputs[0]) if inputs else None
         if torch is not None and torch.is_grad_enabled() and any(
                 isinstance(x, torch.Tensor) and x.requires_grad for x in inputs):

@@ -165,3 +165,33 @@ def test_compiler_c_api_contract():
     lib.attn_compilation_free(result)
     assert data[4:8] == b"ATNB" and attn.load(data).spec_name == "named"
     assert lib.attn_compiler_host_cpu().split()[0]
+
+
+DOCUMENT_IDS = """
+func.func @documents(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+                     %ids: tensor<?x?xi32>) -> tensor<?x2x?x16xf32> {
+  %o = attn.attention %q, %k, %v data(%ids : tensor<?x?xi32>)
+      {mask = #attn.documents<operand = 0, layout = ids, causal = true>}
+      : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>
+  return %o : tensor<?x2x?x16xf32>
+}
+"""
+
+
+def test_documents_key_summary_prepared_by_the_call(rng):
+    """mask_prep="kernel": the call runs documents_prep into the summary
+    input itself; the output matches the scanning kernel's and the reference."""
+    prepared = attn.compile(DOCUMENT_IDS, targets="host", mask_prep="kernel", block_q=16, block_kv=16)
+    scanning = attn.compile(DOCUMENT_IDS, targets="host", block_q=16, block_kv=16)
+    assert [a.name for a in prepared.inputs] == ["q", "k", "v", "data0", "data0_summary"]
+    q, k, v = inputs(rng, 2, 150, 150, hq=2, hkv=2, e=16, f=16)
+    ids = np.stack([np.arange(150) * 5 // 150, (np.arange(150) // 7) % 3]).astype(np.int32)
+    o = prepared(q, k, v, ids)
+    assert reference.rel_err(o, scanning(q, k, v, ids)) < 1e-6
+    for b in range(2):
+        keep = (ids[b][:, None] == ids[b][None, :]) & np.tril(np.ones((150, 150), bool))
+        want, _ = reference.attention(q[b:b + 1], k[b:b + 1], v[b:b + 1], keep)
+        assert reference.rel_err(o[b:b + 1], want) < 1e-5
+    summary = np.empty((2, 3, 2), np.int32)
+    prepared.bundle.kernel("documents_prep")(ids, out=summary)
+    assert summary[0].tolist() == [[0, 2], [2, 4], [4, 4]]

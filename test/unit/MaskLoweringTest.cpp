@@ -831,6 +831,9 @@ protected:
     }
   }
 
+  /// ScannedDocumentIds and SummarizedDocumentIds (below).
+  void checkScannedDocumentIds(bool summarized);
+
   /// Runs one case and adds it to the statistics of its kind.
   void check(MaskAttrInterface mask, TilingContext ctx, const TestData &data,
              uint64_t seed) {
@@ -1015,14 +1018,23 @@ TEST_F(MaskLoweringTest, LongSequences) {
 // exactly classifyTile's. An `and` of a window with documents must stay
 // sound. The reduction runs as one loop here (reduceRangeInLoop), as on
 // the host.
-TEST_F(MaskLoweringTest, ScannedDocumentIds) {
+void MaskLoweringTest::checkScannedDocumentIds(bool summarized) {
   int64_t visitedByKernel[2] = {0, 0}, visitedExactly[2] = {0, 0};
   int64_t fullByKernel[2] = {0, 0}, fullExactly[2] = {0, 0};
-  for (int iteration = 0; iteration < 300; ++iteration) {
-    uint64_t seed = seedCase(7, iteration);
-    TilingContext ctx = randomContext(64);
+  for (int iteration = 0; iteration < (summarized ? 400 : 300); ++iteration) {
+    uint64_t seed = seedCase(summarized ? 11 : 7, iteration);
+    TilingContext ctx = randomContext(summarized ? 400 : 64);
     ctx.seqKV = ctx.seqQ;
     ctx.queryHeads = ctx.kvHeads = 1;
+    // The summary's chunks: key tiles of whole chunks (exact for sorted
+    // ids) or of any size (sound).
+    if (summarized) {
+      ctx.blockQ = uniform(1, 80);
+      int64_t choice = uniform(0, 2);
+      ctx.blockKV = choice == 0   ? kKeySummaryChunk
+                    : choice == 1 ? 2 * kKeySummaryChunk
+                                  : uniform(1, 100);
+    }
     limitTiles(ctx);
     bool sorted = coin();
     // Far from zero at times, so that 64-bit ids and their signs count.
@@ -1032,13 +1044,32 @@ TEST_F(MaskLoweringTest, ScannedDocumentIds) {
     for (int64_t b = 0; b < ctx.batch; ++b) {
       int64_t id = base;
       for (int64_t x = 0; x < ctx.seqQ; ++x) {
-        id = sorted ? id + (uniform(0, 6) == 0) : base + uniform(0, 3);
+        // Documents of a few tokens, or (summarized: tiles of whole
+        // chunks) of a few hundred.
+        id = sorted ? id + (uniform(0, summarized ? 150 : 6) == 0)
+                    : base + uniform(0, 3);
         ids.values.push_back(id);
       }
     }
     data.add(ids);
     if (base == 0)
       randomWidths(data);
+    // What the preparation kernel writes: [min, max] of each chunk's ids.
+    int64_t chunks = (ctx.seqKV + kKeySummaryChunk - 1) / kKeySummaryChunk;
+    TestData::Tensor summary{{ctx.batch, chunks, 2}, {}};
+    for (int64_t b = 0; b < ctx.batch; ++b)
+      for (int64_t c = 0; c < chunks; ++c) {
+        auto first = data.tensors[0].values.begin() + b * ctx.seqKV +
+                     c * kKeySummaryChunk;
+        auto last = data.tensors[0].values.begin() + b * ctx.seqKV +
+                    std::min(ctx.seqKV, (c + 1) * kKeySummaryChunk);
+        summary.values.push_back(*std::min_element(first, last));
+        summary.values.push_back(*std::max_element(first, last));
+      }
+    if (summarized) {
+      data.add(summary);
+      data.tensors[1].bits = data.tensors[0].bits;
+    }
     MaskAttrInterface mask =
         DocumentsAttr::get(&context, 0, DocumentLayout::Ids, coin());
     // An `and` with documents scans them and clips to its other operands.
@@ -1049,7 +1080,8 @@ TEST_F(MaskLoweringTest, ScannedDocumentIds) {
                                            uniform(0, 20)),
                            mask});
     ctx.data = &data;
-    SCOPED_TRACE("seed " + std::to_string(seed) + ": " + describe(mask, ctx) +
+    SCOPED_TRACE(std::string(summarized ? "summarized, " : "") + "seed " +
+                 std::to_string(seed) + ": " + describe(mask, ctx) +
                  (sorted ? " sorted" : " unsorted") + " ids of " +
                  std::to_string(data.tensors[0].bits) + " bits");
 
@@ -1064,6 +1096,10 @@ TEST_F(MaskLoweringTest, ScannedDocumentIds) {
                                          ShapedType::kDynamic},
                                         builder.getIntegerType(
                                             data.tensors[0].bits)));
+    if (summarized)
+      arguments.push_back(MemRefType::get(
+          {ShapedType::kDynamic, ShapedType::kDynamic, 2},
+          builder.getIntegerType(data.tensors[0].bits)));
     auto function = func::FuncOp::create(
         builder, loc, "scanned", builder.getFunctionType(arguments, {}));
     Block *entry = function.addEntryBlock();
@@ -1080,8 +1116,10 @@ TEST_F(MaskLoweringTest, ScannedDocumentIds) {
     tile.seqQ = entry->getArgument(ArgSeqQ);
     tile.seqKV = entry->getArgument(ArgSeqKV);
     tile.data.push_back(entry->getArgument(ArgColEnd + 1));
+    Value keySummary =
+        summarized ? entry->getArgument(ArgColEnd + 2) : Value();
     std::optional<ScannedKeyTiles> scanned = buildScannedKeyTiles(
-        mask, builder, loc, tile, reduceRangeInLoop);
+        mask, builder, loc, tile, reduceRangeInLoop, keySummary);
     ASSERT_TRUE(scanned.has_value());
     TileIndices keyTile = tile;
     keyTile.colBegin = entry->getArgument(ArgColBegin);
@@ -1097,6 +1135,10 @@ TEST_F(MaskLoweringTest, ScannedDocumentIds) {
 
     IrEvaluator evaluator(data);
     evaluator.bindMemref(entry->getArgument(ArgColEnd + 1), 0);
+    if (summarized)
+      evaluator.bindMemref(entry->getArgument(ArgColEnd + 2), 1);
+    // Sorted ids: exact where key tiles hold whole chunks of the summary.
+    bool exactTiles = !summarized || ctx.blockKV % kKeySummaryChunk == 0;
     for (int64_t b = 0; b < ctx.batch; ++b)
       for (int64_t qt = 0; qt < ctx.numQueryTiles(); ++qt)
         for (int64_t kt = 0; kt < ctx.numKeyTiles(); ++kt) {
@@ -1121,7 +1163,7 @@ TEST_F(MaskLoweringTest, ScannedDocumentIds) {
               << "a tile called full is not: " << where;
           if (!plain)
             continue;
-          if (sorted) {
+          if (sorted && exactTiles) {
             ASSERT_EQ(visits, exact != TileClass::Empty)
                 << "sorted ids visit an empty tile: " << where;
             ASSERT_EQ(irFull, exact == TileClass::Full)
@@ -1134,12 +1176,22 @@ TEST_F(MaskLoweringTest, ScannedDocumentIds) {
         }
   }
   for (int sorted : {0, 1})
-    llvm::outs() << "scanned documents (ids), " << (sorted ? "sorted" : "unsorted")
+    llvm::outs() << (summarized ? "summarized" : "scanned")
+                 << " documents (ids), " << (sorted ? "sorted" : "unsorted")
                  << ": tiles visited by the kernel " << visitedByKernel[sorted]
                  << " / kept " << visitedExactly[sorted] << ", full "
                  << fullByKernel[sorted] << " / " << fullExactly[sorted]
                  << "\n";
   EXPECT_GT(fullExactly[1], 0);
+}
+
+TEST_F(MaskLoweringTest, ScannedDocumentIds) { checkScannedDocumentIds(false); }
+
+// The same with the key summary of mask-prep=kernel (kKeySummaryChunk keys
+// per entry, as the preparation kernel writes it): sound for any ids and
+// tiles, exact for sorted ids where key tiles hold whole chunks.
+TEST_F(MaskLoweringTest, SummarizedDocumentIds) {
+  checkScannedDocumentIds(true);
 }
 
 //===----------------------------------------------------------------------===//

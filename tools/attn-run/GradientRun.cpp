@@ -74,6 +74,14 @@ bool stage(const bundle::Kernel &kernel,
            std::vector<run::HostBuffer> &buffers) {
   for (const bundle::Arg &arg : kernel.args) {
     auto found = values.find(arg.name);
+    if (run::isKeySummary(arg)) {
+      run::printError("--target host --check --gradients does not run "
+                      "kernels reading a key summary ('" + arg.name +
+                      "' of kernel '" + kernel.name +
+                      "', attn-compile mask-prep=kernel) yet; compile "
+                      "with mask-prep=scan");
+      return false;
+    }
     if (found == values.end()) {
       run::printError("attn-run has no tensor for argument '" + arg.name +
                       "' of kernel '" + kernel.name + "'");

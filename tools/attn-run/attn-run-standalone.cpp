@@ -24,7 +24,7 @@ constexpr const char *kUsage =
     "                [--batch B] [--seq-q SQ] [--seq-kv SKV]\n"
     "                [--seed S] [--inputs DIR] [--device N]\n"
     "                [--check [--tolerance T] | --runs N "
-    "[--useful-density X]] [--gradients]\n"
+    "[--useful-density X] [--time-preparation]] [--gradients]\n"
     "\n"
     "Runs a kernel of a compiled bundle through the attn runtime (this\n"
     "attn-run is built without the compiler: --target ref is not\n"
@@ -54,7 +54,11 @@ constexpr const char *kUsage =
     "                 another); --device N picks the device\n"
     "  --useful-density X  the fraction of (b, h, i, j) the mask keeps\n"
     "                 (attn-opt --attn-report-sparsity prints it), for\n"
-    "                 useful TFLOP/s\n";
+    "                 useful TFLOP/s\n"
+    "  --time-preparation  kernels reading a key summary (attn-compile\n"
+    "                 mask-prep=kernel): time the preparation kernel\n"
+    "                 <name>_prep alone (every call runs it before the\n"
+    "                 kernel, which the default timing includes)\n";
 
 bool parseInteger(const std::string &flag, const std::string &text,
                   int64_t &value) {
@@ -108,12 +112,15 @@ int main(int argc, char **argv) {
       flag = argument.substr(0, equals);
       value = argument.substr(equals + 1);
     }
-    if (flag == "--check" || flag == "--gradients") {
+    if (flag == "--check" || flag == "--gradients" ||
+        flag == "--time-preparation") {
       if (inlineValue) {
         printError(flag + " takes no value");
         return 1;
       }
-      (flag == "--check" ? request.check : request.gradients) = true;
+      (flag == "--check"       ? request.check
+       : flag == "--gradients" ? request.gradients
+                               : request.timePreparation) = true;
       continue;
     }
     static const char *const valued[] = {
@@ -209,6 +216,11 @@ int main(int argc, char **argv) {
                         (request.runs && !request.gradients))) {
     printError("--runs and --useful-density apply only without --check "
                "(--runs with --gradients --check: backward runs compared)");
+    return 1;
+  }
+  if (request.timePreparation && (request.check || request.gradients)) {
+    printError("--time-preparation times the preparation kernel: it "
+               "applies only without --check and --gradients");
     return 1;
   }
   if (!request.check && request.tolerance) {

@@ -6,7 +6,8 @@
 //                    [--gradients [--tolerance T]]
 // attn-run BUNDLE --target host|cuda|hip [--batch B] [--seq-q SQ] [--seq-kv SKV]
 //                    [--seed S | --inputs DIR] [--function NAME] [--device N]
-//                    [--check [--tolerance T] | --runs N [--useful-density X]]
+//                    [--check [--tolerance T] | --runs N [--useful-density X]
+//                    [--time-preparation]]
 // attn-run BUNDLE --target host --check --gradients [--function NAME]
 //                    [--batch B] [--seq-q SQ] [--seq-kv SKV] [--seed S]
 //                    [--tolerance T]
@@ -147,6 +148,13 @@ cl::opt<double> usefulDensity(
     cl::desc("Without --check: the fraction of (b, h, i, j) the mask keeps, "
              "for useful TFLOP/s (default: counted from the spec)"),
     cl::value_desc("x"), cl::cat(category));
+cl::opt<bool> timePreparation(
+    "time-preparation",
+    cl::desc("Without --check, for kernels reading a key summary "
+             "(attn-compile mask-prep=kernel): time the preparation kernel "
+             "<name>_prep alone (every call runs it before the kernel, which "
+             "the default timing includes)"),
+    cl::cat(category));
 cl::opt<int> deviceOrdinal("device", cl::desc("--target cuda/hip: the device"),
                            cl::init(0), cl::cat(category));
 } // namespace
@@ -426,6 +434,12 @@ int main(int argc, char **argv) {
                "runs compared)");
     return 1;
   }
+  if (timePreparation && (!bundleTarget || check || gradients)) {
+    printError("--time-preparation times a bundle's preparation kernel: it "
+               "applies only to --target host, cuda and hip without --check "
+               "and --gradients");
+    return 1;
+  }
   if (runs.getNumOccurrences() && !check && runs < (target == Target::Cuda
                                               ? ::attn::run::kMinCudaRuns
                                               : 1u)) {
@@ -491,6 +505,7 @@ int main(int argc, char **argv) {
     request.check = check;
     request.gradients = cudaGradients;
     request.allowArbitraryRegionData = allowArbitraryRegionData;
+    request.timePreparation = timePreparation;
     if (tolerance.getNumOccurrences())
       request.tolerance = tolerance;
     if (runs.getNumOccurrences())

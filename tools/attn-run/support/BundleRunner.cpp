@@ -127,6 +127,33 @@ int attn::run::runBundle(const RunRequest &request,
   Signature signature;
   if (!analyzeSignature(*kernel, signature))
     return 1;
+  KeySummaryPreparation preparation;
+  if (signature.keySummary >= 0) {
+    const bundle::Arg &summary = kernel->args[signature.keySummary];
+    std::string ids = summary.name.substr(0, summary.name.rfind('_'));
+    preparation.kernel = kernel->name;
+    preparation.summary = signature.keySummary;
+    preparation.alone = request.timePreparation;
+    for (const bundle::Kernel &other : model.kernels)
+      if (other.name == kernel->name + "_prep")
+        preparation.preparation = &other;
+    for (size_t index = 0; index < kernel->args.size(); ++index)
+      if (kernel->args[index].name == ids)
+        preparation.ids = static_cast<int>(index);
+    if (!preparation.preparation || preparation.ids < 0 ||
+        summary.minimums.empty()) {
+      printError("kernel '" + kernel->name + "' reads '" + summary.name +
+                 "' but the bundle has no preparation kernel '" +
+                 kernel->name + "_prep' writing it from '" + ids + "'");
+      return 1;
+    }
+    setKeySummaryPreparation(preparation);
+  } else if (request.timePreparation) {
+    printError("--time-preparation: kernel '" + kernel->name +
+               "' reads no key summary (compile it with attn-compile "
+               "mask-prep=kernel)");
+    return 1;
+  }
 
   std::unique_ptr<SpecOracle> oracle;
   if (oracleFactory) {
@@ -144,6 +171,18 @@ int attn::run::runBundle(const RunRequest &request,
     return 1;
   if (!bindRequestedSizes(*kernel, signature, request, symbols))
     return 1;
+  // The key summary holds exactly the chunks the kernel reads.
+  if (signature.keySummary >= 0) {
+    const bundle::Arg &summary = kernel->args[signature.keySummary];
+    const std::string &chunks = summary.dims[1].symbol;
+    std::optional<int64_t> least = summary.minimums.front().atLeast.evaluate(
+        [&](const std::string &name) {
+          auto found = symbols.find(name);
+          return found == symbols.end() ? int64_t(0) : found->second;
+        });
+    if (!chunks.empty() && least)
+      symbols[chunks] = *least;
+  }
   const char *hint =
       fromFiles ? "" : " (pass --inputs DIR with that argument's .npy file)";
   // Data operands may carry sizes of their own (a list of document starts);

@@ -57,6 +57,9 @@ struct RunRequest {
   /// and ROCm. With `gradients` and `check`: backward runs compared bit for
   /// bit (default 2).
   std::optional<unsigned> runs;
+  /// Kernels reading a key summary (attn-compile mask-prep=kernel): time
+  /// the preparation kernel <name>_prep alone (every call runs it first).
+  bool timePreparation = false;
   /// Fraction of (b, h, i, j) the mask keeps, for useful TFLOP/s.
   std::optional<double> usefulDensity;
   /// CUDA or ROCm device ordinal.

@@ -19,16 +19,41 @@ namespace {
 constexpr unsigned kDefaultHostRuns = 10;
 } // namespace
 
-bool launch(attn_bundle *loaded, const bundle::Kernel &kernel,
-            const char *target, const std::vector<const DLTensor *> &args) {
+namespace {
+KeySummaryPreparation &keySummaryPreparation() {
+  static KeySummaryPreparation preparation;
+  return preparation;
+}
+
+bool launchOne(attn_bundle *loaded, const std::string &name,
+               const char *target, const std::vector<const DLTensor *> &args) {
   attn_status status =
-      attn_kernel_launch(loaded, kernel.name.c_str(), target, args.data(),
+      attn_kernel_launch(loaded, name.c_str(), target, args.data(),
                          static_cast<int>(args.size()), nullptr);
   if (status == ATTN_OK)
     return true;
-  printError("running kernel '" + kernel.name + "' failed: " +
+  printError("running kernel '" + name + "' failed: " +
              attn_status_string(status) + ": " + attn_last_error());
   return false;
+}
+} // namespace
+
+void setKeySummaryPreparation(KeySummaryPreparation preparation) {
+  keySummaryPreparation() = std::move(preparation);
+}
+
+bool launch(attn_bundle *loaded, const bundle::Kernel &kernel,
+            const char *target, const std::vector<const DLTensor *> &args) {
+  const KeySummaryPreparation &preparation = keySummaryPreparation();
+  if (preparation.preparation && kernel.name == preparation.kernel) {
+    std::vector<const DLTensor *> prepared = {args[preparation.ids],
+                                              args[preparation.summary]};
+    if (!launchOne(loaded, preparation.preparation->name, target, prepared))
+      return false;
+    if (preparation.alone)
+      return true;
+  }
+  return launchOne(loaded, kernel.name, target, args);
 }
 
 /// The outputs (o, lse) read back from `buffers`.

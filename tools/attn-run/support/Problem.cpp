@@ -57,6 +57,16 @@ double representable(double value, bundle::DType dtype) {
   }
 }
 
+bool isKeySummary(const bundle::Arg &arg) {
+  const std::string &name = arg.name;
+  const std::string suffix = "_summary";
+  if (name.rfind("data", 0) != 0 || name.size() <= 4 + suffix.size() ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  std::string number = name.substr(4, name.size() - 4 - suffix.size());
+  return number.find_first_not_of("0123456789") == std::string::npos;
+}
+
 bool analyzeSignature(const bundle::Kernel &kernel, Signature &signature) {
   for (size_t index = 0; index < kernel.args.size(); ++index) {
     const bundle::Arg &arg = kernel.args[index];
@@ -76,6 +86,8 @@ bool analyzeSignature(const bundle::Kernel &kernel, Signature &signature) {
     else if (name.rfind("data", 0) == 0 && name.size() > 4 &&
              name.find_first_not_of("0123456789", 4) == std::string::npos)
       signature.data.push_back(position);
+    else if (isKeySummary(arg) && arg.role == bundle::Role::Input)
+      signature.keySummary = position;
     else
       known = false;
     if (!known || arg.kind != bundle::ArgKind::Tensor) {
@@ -231,7 +243,7 @@ bool loadInputs(const bundle::Kernel &kernel, const RunRequest &request,
   problem.arguments.resize(kernel.args.size());
   for (size_t index = 0; index < kernel.args.size(); ++index) {
     const bundle::Arg &arg = kernel.args[index];
-    if (arg.role != bundle::Role::Input)
+    if (arg.role != bundle::Role::Input || isKeySummary(arg))
       continue;
     std::string path = request.inputsDirectory + "/" + arg.name + ".npy";
     bool generated = arg.name == "q" || arg.name == "k" || arg.name == "v";
@@ -331,7 +343,7 @@ bool stageOnHost(const bundle::Kernel &kernel, const Problem &problem,
       printError("out of memory allocating argument '" + arg.name + "'");
       return false;
     }
-    if (arg.role == bundle::Role::Input)
+    if (arg.role == bundle::Role::Input && !isKeySummary(arg))
       buffers.back().fill(problem.arguments[index].values);
     else
       buffers.back().poison();

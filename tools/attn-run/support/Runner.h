@@ -192,9 +192,29 @@ private:
 struct Signature {
   int query = -1, key = -1, value = -1, output = -1, lse = -1;
   std::vector<int> data;
+  /// The key summary input (isKeySummary), -1 when none.
+  int keySummary = -1;
 };
 
 bool analyzeSignature(const bundle::Kernel &kernel, Signature &signature);
+
+/// Whether `arg` is a key summary ("data<N>_summary", attn-compile
+/// mask-prep=kernel; docs/sparsity.md): an input that the bundle's
+/// preparation kernel <name>_prep writes from the call's data<N>, never read
+/// from files or generated (staged poisoned).
+bool isKeySummary(const bundle::Arg &arg);
+
+/// The preparation launch() runs before each launch of `kernel`: its
+/// preparation kernel on the call's arguments `ids` and `summary`, so that
+/// every checked or timed call prepares its summary. `alone`
+/// (--time-preparation): launches of `kernel` run the preparation only.
+struct KeySummaryPreparation {
+  std::string kernel;
+  const bundle::Kernel *preparation = nullptr;
+  int ids = -1, summary = -1;
+  bool alone = false;
+};
+void setKeySummaryPreparation(KeySummaryPreparation preparation);
 
 /// The runtime sizes of one call, by symbol.
 using SymbolValues = std::map<std::string, int64_t>;

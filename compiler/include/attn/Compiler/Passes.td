@@ -42,6 +42,12 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
            "Also compile each spec's backward (attn-differentiate) into a "
            "kernel <name>_grad taking q, k, v, data..., o, lse, do and "
            "writing dq, dk, dv (docs/backward.md; host target only)">,
+    Option<"maskPrep", "mask-prep", "std::string", /*default=*/"\"scan\"",
+           "Documents given as ids: scan (each query tile's work item reduces "
+           "the ids itself; the default) or kernel (a preparation kernel "
+           "<name>_prep summarizes the ids per 64 keys once per call, "
+           "O(B S), and the kernel reads the summary, input "
+           "data<N>_summary; docs/sparsity.md)">,
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
            "host: query rows per tile">,
     Option<"blockKV", "block-kv", "int64_t", /*default=*/"64",

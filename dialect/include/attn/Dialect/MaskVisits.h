@@ -107,14 +107,29 @@ struct ScannedKeyTiles {
   std::function<Value(OpBuilder &, Location, const TileIndices &)> isFull;
 };
 
+/// Keys per entry of a key summary: entry [b, c] holds the smallest and
+/// largest id of keys [c G, min((c + 1) G, Skv)) of batch row b. A
+/// preparation kernel writes it once per call (O(B Skv)); kernels then read
+/// O(Skv / G) entries per work item instead of O(Skv) ids. Fixed, so that
+/// every target's kernels read the summary of the same preparation.
+inline constexpr int64_t kKeySummaryChunk = 64;
+
+/// The data operand (documents ids) whose reads bound `mask`'s key tiles in
+/// buildScannedKeyTiles, or std::nullopt when it builds none.
+std::optional<unsigned> scannedDataOperand(MaskAttrInterface mask);
+
 /// The scanned form of `mask`'s key tiles for `tile`'s rows: documents in
 /// the ids layout (docs/sparsity.md, "Documents with ids in kernels");
 /// std::nullopt for other masks. Exact for any ids, tight when each
 /// document's positions are contiguous: O(Skv) reads per query tile (O(Sq)
-/// without causality), shared by the lanes through `reduce`.
+/// without causality), shared by the lanes through `reduce`. With
+/// `keySummary` (a memref [B, ceil(Skv / kKeySummaryChunk), 2] of the ids'
+/// element type, the preparation's output for the ids of the call), it reads
+/// the summary instead: O(BQ + Skv / kKeySummaryChunk) per query tile.
 std::optional<ScannedKeyTiles>
 buildScannedKeyTiles(MaskAttrInterface mask, OpBuilder &builder, Location loc,
-                     const TileIndices &tile, const RangeReduction &reduce);
+                     const TileIndices &tile, const RangeReduction &reduce,
+                     Value keySummary = {});
 
 } // namespace mlir::attn
 

@@ -66,10 +66,31 @@ struct KernelSpec {
   /// Inputs in function-argument order (q, k, v, data...), then the outputs
   /// (o, then lse when the cascade returns one).
   llvm::SmallVector<KernelArgument> arguments;
+  /// attn-compile mask-prep=kernel: the position of the key summary input
+  /// (addKeySummaryArgument) among `arguments`, right after the data
+  /// operands; -1 when the kernel scans the data itself.
+  int keySummaryArgument = -1;
+  /// The data operand the key summary summarizes.
+  unsigned summarizedData = 0;
 
   unsigned numData() const { return cascade.getData().size(); }
   bool hasLse() const { return cascade.getResults().size() == 2; }
 };
+
+/// The name of the key summary of data operand `data`: "data<N>_summary".
+std::string keySummaryName(unsigned data);
+
+/// Adds to `spec` the key summary input of its data operand `data` (the ids
+/// [B, S] of documents, which its kernels then read through the summary;
+/// attn/Dialect/MaskVisits.h): "data<N>_summary" [B, key_chunks, 2] of the
+/// ids' element type, B as the ids' and key_chunks at least
+/// ceil(Skv / kKeySummaryChunk), placed after the data operands.
+void addKeySummaryArgument(KernelSpec &spec, unsigned data);
+
+/// The signature of the preparation kernel that writes the key summary of
+/// `spec` (which has one): the ids (input) and the summary (output).
+llvm::SmallVector<KernelArgument> keySummaryPreparationArguments(
+    const KernelSpec &spec);
 
 /// Checks that `function` holds one attention-shaped attn.cascade (inputs
 /// query [B, Hq, Sq, E], key [B, Hkv, Skv, E], value [B, Hkv, Skv, F] on
@@ -92,6 +113,8 @@ MemRefType kernelArgumentMemRefType(const KernelArgument &argument);
 struct KernelOperands {
   Value query, key, value, output, lse;
   SmallVector<Value> data;
+  /// KernelSpec::keySummaryArgument's memref (null when none).
+  Value keySummary;
 };
 KernelOperands bindKernelOperands(const KernelSpec &spec, ValueRange arguments);
 

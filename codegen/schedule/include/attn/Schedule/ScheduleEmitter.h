@@ -48,6 +48,18 @@ void emitGradientKernel(ImplicitLocOpBuilder &b, const TileProgram &program,
                         ScheduleTarget &target,
                         const GradientOperands &operands);
 
+/// Emits the preparation kernel of a key summary (attn-compile
+/// mask-prep=kernel; addKeySummaryArgument, attn/Kernel/KernelSpec.h) at
+/// `b`'s insertion point through `target`: a work item per chunk of
+/// kKeySummaryChunk keys of each batch row reduces the chunk's ids (`ids`,
+/// [B, S]) to their smallest and largest, stored at [b, chunk, 0] and
+/// [b, chunk, 1] of `summary` ([B, chunks, 2]; chunks past its extent are not
+/// stored). O(B S) per call. The target lays the work items out as query
+/// tiles of kKeySummaryChunk rows of one head (GPUs: grid
+/// (ceil(S / chunk), 1, B)), and must tile its rows by kKeySummaryChunk.
+void emitKeySummaryKernel(ImplicitLocOpBuilder &b, ScheduleTarget &target,
+                          Value ids, Value summary);
+
 } // namespace mlir::attn::schedule
 
 #endif // ATTN_SCHEDULE_SCHEDULEEMITTER_H

@@ -82,6 +82,10 @@ struct TiledSpec {
   OwningOpRef<ModuleOp> module;
   std::vector<GradientPhase> phases;
   std::vector<ScratchTensor> scratch;
+  /// The preparation kernel of `spec`'s key summary (mask-prep=kernel;
+  /// signature keySummaryPreparationArguments(spec), body
+  /// schedule::emitKeySummaryKernel), not a tiled program.
+  bool keySummaryPreparation = false;
 
   bool isGradient() const { return !phases.empty(); }
 };
@@ -117,6 +121,9 @@ public:
   virtual void registerPasses() const {}
   /// Whether compile accepts backward kernels (TiledSpec::isGradient).
   virtual bool compilesGradients() const { return false; }
+  /// Whether compile accepts key summary preparations
+  /// (TiledSpec::keySummaryPreparation) and kernels reading the summary.
+  virtual bool preparesKeySummaries() const { return false; }
 
   /// Checks the options it reads (values, combinations); a diagnostic at
   /// `loc` and failure when one is invalid.
@@ -185,6 +192,14 @@ readIntegerOption(const CompileRequest &request, llvm::StringRef name,
 launchOverQueryTiles(const KernelArgument &query, int64_t blockQ,
                      std::optional<int64_t> queryTiles, int64_t threads,
                      int64_t sharedBytes);
+
+/// The launch of a key summary's preparation kernel
+/// (schedule::emitKeySummaryKernel) over the ids [B, S]: grid
+/// (ceil(S / kKeySummaryChunk), 1, B), workgroups of `threads` threads in
+/// x, `sharedBytes` of dynamic shared memory.
+::attn::bundle::LaunchConfig launchOverKeyChunks(const KernelArgument &ids,
+                                                 int64_t threads,
+                                                 int64_t sharedBytes);
 
 /// Writes `text` to the file `path`, or to standard output when `path` is
 /// empty; emits an error at `loc` naming the file when it cannot.
