@@ -71,6 +71,11 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
            "and empty mbarriers), barrier (cp.async groups and CTA barriers) "
            "or auto (the default: mbarrier for blocks of several warpgroups, "
            "barrier for one)">,
+    Option<"sm90aOverlap", "sm90a-overlap", "std::string", /*default=*/"\"none\"",
+           "NVIDIA sm_90a: what the products overlap: none (each product "
+           "waits for itself; the default) or softmax (the next key tile's "
+           "Q K^T and the previous tile's P V run during the softmax; needs "
+           "mbarriers, which sm90a-sync=auto then takes)">,
     Option<"reportResources", "report-resources", "bool", /*default=*/"false",
            "NVIDIA, AMD: print registers, shared memory (LDS) and spills per "
            "kernel and chip (NVIDIA needs ptxas)">,
