@@ -235,8 +235,8 @@ public:
   // n + copiesAhead(), closes a product group and waits for visit n + 1's
   // scores (pending = 1). After the loop it waits for every product and
   // releases the last visit. Stages are thus released one step late and
-  // waited for one step early: such targets answer copiesAhead() >= 2 and
-  // implement the stage protocol for that order.
+  // waited for one step early: such targets that stage tiles answer
+  // copiesAhead() >= 2 and implement the stage protocol for that order.
 
   /// Whether the key loop overlaps products as above (default: no; the
   /// products below are then never asked for).
