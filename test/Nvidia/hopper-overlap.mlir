@@ -23,7 +23,7 @@
 // RUN: attn-opt %examples/sinks_window.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=RANGES
 // The option's errors; without it nothing changes (no wait_group 1).
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-overlap=bogus" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD
-// RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-overlap=softmax" -o /dev/null 2>&1 | FileCheck %s --check-prefix=SYNC
+// RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=barrier sm90a-overlap=softmax" -o /dev/null 2>&1 | FileCheck %s --check-prefix=SYNC
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-overlap=softmax gpu-stages=2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=STAGES
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=host sm90a-overlap=softmax" -o /dev/null 2>&1 | FileCheck %s --check-prefix=HOST
 // RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier emit=gpu" | FileCheck %s --check-prefix=OFF
