@@ -21,6 +21,9 @@
 // Several visit ranges (sinks and a window): each loop drains its products
 // before its barriers are invalidated.
 // RUN: attn-opt %examples/sinks_window.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=RANGES
+// sm90a-sync=auto (the default) takes mbarriers for the overlap even on a
+// block of one warpgroup (64 x 32 tiles at head dimension 256).
+// RUN: attn-opt %examples/gemma2_local.mlir --attn-compile="targets=sm_90a sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=AUTO
 // The option's errors; without it nothing changes (no wait_group 1).
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-overlap=bogus" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=barrier sm90a-overlap=softmax" -o /dev/null 2>&1 | FileCheck %s --check-prefix=SYNC
@@ -117,3 +120,9 @@
 // STAGES: error: sm90a-overlap=softmax needs at least 3 K/V stages (it waits for a stage a visit early and releases it a visit late), got 2
 // HOST: error: attn-compile: sm90a-overlap is an option of the NVIDIA target (sm_80, sm_90, sm_90a), which targets= does not list
 // OFF-NOT: nvvm.wgmma.wait.group.sync.aligned 1
+
+// AUTO: nvvm.mbarrier.init
+// AUTO: scf.for
+// AUTO: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 32, k = 16>
+// AUTO: nvvm.wgmma.commit.group.sync.aligned
+// AUTO: nvvm.wgmma.wait.group.sync.aligned 1
