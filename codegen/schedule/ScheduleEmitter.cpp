@@ -1856,7 +1856,9 @@ ScheduleEmitter::RunningState ScheduleEmitter::emitOverlappedLoop(
   SmallVector<Value> carried = state.flatten();
   size_t stateSize = carried.size();
   llvm::append_range(carried, firstScores);
-  auto loop = scf::ForOp::create(b, index(0), count, index(1), carried);
+  Value first = index(0);
+  Value one = index(1);
+  auto loop = scf::ForOp::create(b, first, count, one, carried);
   {
     OpBuilder::InsertionGuard guard(b);
     Block *body = loop.getBody();
