@@ -6,22 +6,26 @@
 #   scripts/verify-hopper.sh device PREPARED OUT                 (on the GPU machine)
 #
 # Variants of the sm_90a kernel (ATTN_VERIFY_HOPPER_VARIANTS, default
-# "barrier mbarrier"): barrier compiles with sm90a-sync=barrier (cp.async
-# groups and CTA barriers), mbarrier with sm90a-sync=mbarrier (per-stage full
-# and empty mbarriers, docs/nvidia.md); the default (auto) is one of the two
-# per tiling.
+# "barrier mbarrier overlap"): barrier compiles with sm90a-sync=barrier
+# (cp.async groups and CTA barriers), mbarrier with sm90a-sync=mbarrier
+# (per-stage full and empty mbarriers, docs/nvidia.md); the default (auto) is
+# one of the two per tiling; overlap with sm90a-sync=mbarrier
+# sm90a-overlap=softmax (the next key tile's Q K^T and the previous tile's
+# P V in flight across the softmax; its own 128 x 64 tiles).
 #
 # prepare:
 #   - every f16/bf16 example through scripts/verify-h200.sh prepare with
 #     targets host,sm_90a (PREPARED/checks: bundles, float64 references at
 #     ragged sizes, the MLIR-free attn-run); f32 examples stay on the
-#     sm_80/sm_90 kernel and are listed as such; PREPARED/checks-mbarrier is
-#     the same with every bundle compiled with sm90a-sync=mbarrier;
+#     sm_80/sm_90 kernel and are listed as such; PREPARED/checks-<variant>
+#     is the same with every bundle compiled with the variant's options;
 #   - the benchmark specs (bench/specs) compiled as host,sm_90 (mma.sync),
 #     host,sm_90a per variant, and, with the mbarrier variant, for cases
 #     whose default tiles are 64 x 64 on 128 x 128 tiles (8 warps), for cases
 #     whose mbarrier ring has 3 stages on 2 (the ablation of the stage of
-#     slack); ptxas' resource reports
+#     slack), and with the overlap variant on 128 x 128 tiles (which spill)
+#     and on 64 x 64 tiles of one warpgroup, and the mbarrier kernel on the
+#     overlap's 128 x 64 tiles; ptxas' resource reports
 #     and each case's useful density at S = 16384 (as bench/prepare.sh
 #     computes it).
 # device:
@@ -44,7 +48,7 @@ mode=${1:-} prepared=${2:-}
 [ -n "$mode" ] && [ -n "$prepared" ] || { echo "usage: $0 prepare PREPARED [BUILD] | device PREPARED OUT" >&2; exit 2; }
 seq=16384
 bench_cases="dense causal sliding_window_1024 s2 causal_softcap50 dense_d64 dense_d256 causal_gqa"
-variants=${ATTN_VERIFY_HOPPER_VARIANTS:-barrier mbarrier}
+variants=${ATTN_VERIFY_HOPPER_VARIANTS:-barrier mbarrier overlap}
 racecheck_examples="causal s2_attention documents sinks_window"
 
 # attn-compile options of an sm_90a variant.
@@ -52,7 +56,8 @@ variant_options() {
   case $1 in
     barrier) echo " sm90a-sync=barrier" ;;
     mbarrier) echo " sm90a-sync=mbarrier" ;;
-    *) echo "unknown sm_90a variant '$1' (barrier, mbarrier)" >&2; return 1 ;;
+    overlap) echo " sm90a-sync=mbarrier sm90a-overlap=softmax" ;;
+    *) echo "unknown sm_90a variant '$1' (barrier, mbarrier, overlap)" >&2; return 1 ;;
   esac
 }
 
@@ -132,13 +137,36 @@ prepare() {
                 <("$attn_opt" "$spec" --attn-compile="targets=sm_90a emit=ptx$two" -o /dev/null 2>&1); then
       builds+=("sm_90a-mbarrier-2stages	sm_90a	$two")
     fi
+    # The overlap's tile ablations: 128 keys per tile (a second score tile
+    # of 64 registers: spills) and 64 x 64 on one warpgroup, where they are
+    # not its default; and the mbarrier kernel on the overlap's 128 x 64
+    # tiles (what the overlap buys on the same tiles).
+    if [[ " $variants " == *" overlap "* ]]; then
+      local overlap; overlap=$(variant_options overlap)
+      local narrow=" sm90a-sync=mbarrier gpu-block-q=128 gpu-block-kv=64 gpu-warps=8"
+      # (The overlap keeps 64 x 32 tiles at head dimension 256.)
+      if ! grep -q 'x256x' "$spec" &&
+         ! cmp -s <("$attn_opt" "$spec" --attn-compile="targets=sm_90a emit=ptx sm90a-sync=mbarrier" -o /dev/null 2>&1) \
+                  <("$attn_opt" "$spec" --attn-compile="targets=sm_90a emit=ptx$narrow" -o /dev/null 2>&1); then
+        builds+=("sm_90a-mbarrier-128x64	sm_90a	$narrow")
+      fi
+      local tiles
+      for tiles in "128x128	gpu-block-q=128 gpu-block-kv=128 gpu-warps=8" \
+                   "64x64	gpu-block-q=64 gpu-block-kv=64 gpu-warps=4"; do
+        local size=${tiles%%	*} tile_options=" ${tiles#*	}"
+        if ! cmp -s <("$attn_opt" "$spec" --attn-compile="targets=sm_90a emit=ptx$overlap" -o /dev/null 2>&1) \
+                    <("$attn_opt" "$spec" --attn-compile="targets=sm_90a emit=ptx$overlap$tile_options" -o /dev/null 2>&1); then
+          builds+=("sm_90a-overlap-$size	sm_90a	$overlap$tile_options")
+        fi
+      done
+    fi
     for entry in "${builds[@]}"; do
       local label chip options
       IFS=$'\t' read -r label chip options <<< "$entry"
       if ! "$attn_opt" "$spec" --attn-compile="targets=host,$chip output=$prepared/bench/$name-$label.atnb report-resources=true$options" \
            -o /dev/null > "$prepared/logs/$name-$label.compile.log" 2>&1; then
         # The extra tilings are tried where they fit (not at D = 256).
-        if [[ $label == sm_90a-mbarrier-* ]]; then
+        if [[ $label == sm_90a-mbarrier-* || $label == sm_90a-overlap-* ]]; then
           echo "$name ($label): not built: $(grep -m1 error "$prepared/logs/$name-$label.compile.log")"
           rm -f "$prepared/logs/$name-$label.compile.log"; continue
         fi

@@ -31,6 +31,7 @@ else:
     _ptxas = shutil.which("ptxas")
 if _ptxas and os.access(_ptxas, os.X_OK):
     config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", _ptxas))
 
 # Tests of x86-specific host code generation (CPU names, F16C).
 if platform.machine() in ("x86_64", "AMD64"):

@@ -3,7 +3,8 @@
 // targets=host: each spec's tiled program becomes a func.func on memrefs
 // (the schedule emitter through HostScheduleTarget), the module is lowered
 // to LLVM, and one shared object holds every kernel (HostCompiler.h).
-// Options: block-q, block-kv (tiles), host-cpu, opt-level. Stages:
+// Options: block-q, block-kv (tiles), host-cpu, opt-level, host-overlap
+// (the overlapped key loop's order, for checking it on the CPU). Stages:
 // emit=host-loops (the kernels before LLVM), emit=host-llvm (after).
 //
 //===----------------------------------------------------------------------===//
@@ -37,7 +38,7 @@ public:
   }
   ArrayRef<StringRef> optionNames() const override {
     static constexpr StringRef kOptions[] = {"block-q", "block-kv", "host-cpu",
-                                             "opt-level"};
+                                             "opt-level", "host-overlap"};
     return kOptions;
   }
   ArrayRef<EmitStage> emitStages() const override {
@@ -65,6 +66,12 @@ public:
     if (*level && **level > 3)
       return emitError(loc) << "attn-compile: opt-level must be 0 to 3, got "
                             << **level;
+    if (auto it = request.options.find("host-overlap");
+        it != request.options.end() && it->second != "none" &&
+        it->second != "softmax")
+      return emitError(loc) << "attn-compile: host-overlap must be none or "
+                               "softmax, got '"
+                            << it->second << "'";
     return success();
   }
 
@@ -98,7 +105,9 @@ public:
         entries.push_back({"__attn_host_" + tiled.name, tiled.name});
         continue;
       }
-      HostScheduleTarget target;
+      auto overlap = request.options.find("host-overlap");
+      HostScheduleTarget target(overlap != request.options.end() &&
+                                overlap->second == "softmax");
       if (failed(target.checkProgram(tiled.program, tiled.spec)))
         return failure();
       SmallVector<Type> argumentTypes;

@@ -16,6 +16,13 @@ namespace mlir::attn::host {
 
 class HostScheduleTarget final : public schedule::ScheduleTarget {
 public:
+  /// `overlapOrder`: run the key loop in the order of targets that overlap
+  /// products (host-overlap=softmax; ScheduleTarget.h, "Overlapped key
+  /// loops"). The host's products are synchronous, so this only runs the
+  /// shared emitter's overlapped loop on the CPU, where it can be checked.
+  explicit HostScheduleTarget(bool overlapOrder = false)
+      : overlapOrder(overlapOrder) {}
+
   LogicalResult checkProgram(const schedule::TileProgram &program,
                              const KernelSpec &spec) override;
 
@@ -59,6 +66,27 @@ public:
                                    ArrayRef<Value> probabilities,
                                    ArrayRef<Value> accumulator) override;
 
+  bool overlapsProducts() const override { return overlapOrder; }
+  SmallVector<Value> startQueryKey(ImplicitLocOpBuilder &b,
+                                   const schedule::KernelContext &kernel,
+                                   const schedule::WorkItem &item,
+                                   const schedule::KeyTile &tile) override {
+    return multiplyQueryKey(b, kernel, item, tile);
+  }
+  SmallVector<Value> startValueProduct(ImplicitLocOpBuilder &b,
+                                       const schedule::KernelContext &kernel,
+                                       const schedule::WorkItem &item,
+                                       const schedule::KeyTile &tile,
+                                       ArrayRef<Value> probabilities,
+                                       ArrayRef<Value> accumulator) override {
+    return multiplyValue(b, kernel, item, tile, probabilities, accumulator);
+  }
+  void commitProducts(ImplicitLocOpBuilder &) override {}
+  SmallVector<Value> waitProducts(ImplicitLocOpBuilder &, int64_t,
+                                  ArrayRef<Value> registers) override {
+    return llvm::to_vector(registers);
+  }
+
   SmallVector<Value>
   multiplyRowsByColumns(ImplicitLocOpBuilder &b,
                         const schedule::KernelContext &kernel,
@@ -90,6 +118,7 @@ private:
   /// The lane's row, and the stack buffer P goes through on its way into
   /// the P V loop (allocated once, at the kernel's entry).
   Value lane, probabilityBuffer;
+  bool overlapOrder;
 };
 
 } // namespace mlir::attn::host

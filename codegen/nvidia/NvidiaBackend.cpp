@@ -6,7 +6,8 @@
 // sm_90a), lowered to NVVM, serialized to PTX per chip and assembled to
 // cubins when ptxas is found (NvidiaCompiler.h). Options: gpu-block-q, gpu-block-kv, gpu-warps,
 // gpu-stages, gpu-min-blocks, sm90a-sync (the sm_90a kernel's stage
-// synchronization), report-resources. Stages: emit=gpu, nvvm,
+// synchronization), sm90a-overlap (what its products overlap),
+// report-resources. Stages: emit=gpu, nvvm,
 // ptx. docs/nvidia.md describes the kernels.
 //
 //===----------------------------------------------------------------------===//
@@ -39,10 +40,10 @@ struct KernelFamily {
 
   std::unique_ptr<NvidiaScheduleTarget>
   makeTarget(const GpuTiling &tiling, Type elementType,
-             HopperStageSync hopperSync) const {
+             HopperStageSync hopperSync, HopperOverlap hopperOverlap) const {
     if (hopper)
       return std::make_unique<HopperScheduleTarget>(tiling, elementType,
-                                                    hopperSync);
+                                                    hopperSync, hopperOverlap);
     return std::make_unique<NvidiaScheduleTarget>(tiling, elementType);
   }
 };
@@ -78,7 +79,8 @@ public:
   ArrayRef<StringRef> optionNames() const override {
     static constexpr StringRef kOptions[] = {
         "gpu-block-q", "gpu-block-kv",   "gpu-warps",
-        "gpu-stages",  "gpu-min-blocks", "sm90a-sync", "report-resources"};
+        "gpu-stages",  "gpu-min-blocks", "sm90a-sync", "sm90a-overlap",
+        "report-resources"};
     return kOptions;
   }
   ArrayRef<EmitStage> emitStages() const override {
@@ -106,6 +108,12 @@ public:
       return emitError(loc) << "attn-compile: sm90a-sync must be auto, "
                                "barrier or mbarrier, got '"
                             << hopperSyncName(request) << "'";
+    auto overlap = request.options.find("sm90a-overlap");
+    if (overlap != request.options.end() &&
+        !parseHopperOverlap(overlap->second))
+      return emitError(loc) << "attn-compile: sm90a-overlap must be none or "
+                               "softmax, got '"
+                            << overlap->second << "'";
     if (reportsResources(request) && request.emit != "bundle" &&
         request.emit != "ptx")
       return emitError(loc) << "attn-compile: report-resources needs "
@@ -146,6 +154,12 @@ private:
     return it == request.options.end() ? StringRef("auto")
                                        : StringRef(it->second);
   }
+  static HopperOverlap hopperOverlap(const CompileRequest &request) {
+    auto it = request.options.find("sm90a-overlap");
+    if (it == request.options.end())
+      return HopperOverlap::None;
+    return parseHopperOverlap(it->second).value_or(HopperOverlap::None);
+  }
   static bool reportsResources(const CompileRequest &request) {
     auto it = request.options.find("report-resources");
     return it != request.options.end() && it->second != "false" &&
@@ -165,6 +179,11 @@ private:
   static GpuTiling tilingFor(const KernelSpec &spec,
                              const CompileRequest &request) {
     GpuTiling tiling = chooseTiling(spec);
+    // One tiling serves every kernel family of the bundle (the cascade is
+    // tiled once).
+    if (llvm::any_of(request.targets, isHopperChip))
+      tiling = HopperScheduleTarget::tilingFor(tiling, spec,
+                                               hopperOverlap(request));
     for (auto [option, field] :
          {std::pair<StringRef, int64_t *>{"gpu-block-q", &tiling.blockQ},
           {"gpu-block-kv", &tiling.blockKV},
@@ -330,8 +349,10 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
         tiled.isGradient() ? gradientTiling() : tilingFor(tiled.spec, request);
     Type elementType = tiled.spec.arguments[0].type.getElementType();
     built.emplace_back();
+    HopperOverlap overlap = hopperOverlap(request);
     // Validated with the options.
-    HopperStageSync sync = *hopperStageSyncFor(hopperSyncName(request), tiling);
+    HopperStageSync sync =
+        *hopperStageSyncFor(hopperSyncName(request), tiling, overlap);
     bool stagesGiven = request.options.count("gpu-stages") &&
                        request.options.lookup("gpu-stages") != "0";
     for (const KernelFamily &family : families) {
@@ -345,10 +366,10 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
       GpuTiling familyTiling =
           family.hopper && !tiled.isGradient()
               ? HopperScheduleTarget::stagesFor(tiling, tiled.spec, sync,
-                                                stagesGiven)
+                                                overlap, stagesGiven)
               : tiling;
       std::unique_ptr<NvidiaScheduleTarget> target =
-          family.makeTarget(familyTiling, elementType, sync);
+          family.makeTarget(familyTiling, elementType, sync, overlap);
       if (!tiled.isGradient() &&
           failed(target->checkProgram(tiled.program, tiled.spec)))
         return failure();

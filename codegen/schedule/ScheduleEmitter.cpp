@@ -30,6 +30,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseSet.h"
@@ -67,6 +68,28 @@ Value ScheduleTarget::exp2(ImplicitLocOpBuilder &b, Value x) {
 Value ScheduleTarget::multiplyAdd(ImplicitLocOpBuilder &b, Value x, Value y,
                                   Value z) {
   return math::FmaOp::create(b, x, y, z);
+}
+
+SmallVector<Value> ScheduleTarget::startQueryKey(ImplicitLocOpBuilder &,
+                                                 const KernelContext &,
+                                                 const WorkItem &,
+                                                 const KeyTile &) {
+  llvm_unreachable("only targets that overlap products are asked");
+}
+
+SmallVector<Value> ScheduleTarget::startValueProduct(
+    ImplicitLocOpBuilder &, const KernelContext &, const WorkItem &,
+    const KeyTile &, ArrayRef<Value>, ArrayRef<Value>) {
+  llvm_unreachable("only targets that overlap products are asked");
+}
+
+void ScheduleTarget::commitProducts(ImplicitLocOpBuilder &) {
+  llvm_unreachable("only targets that overlap products are asked");
+}
+
+SmallVector<Value> ScheduleTarget::waitProducts(ImplicitLocOpBuilder &,
+                                                int64_t, ArrayRef<Value>) {
+  llvm_unreachable("only targets that overlap products are asked");
 }
 
 SmallVector<Value> ScheduleTarget::multiplyRowsByColumns(
@@ -197,6 +220,18 @@ bool containsRules(Attribute expression) {
   return found;
 }
 
+/// Whether `expression` (null: none) reads tensor `name`.
+bool readsTensor(Attribute expression, StringAttr name) {
+  if (!expression)
+    return false;
+  if (auto access = dyn_cast<AccessAttr>(expression))
+    return access.getTensor() == name;
+  auto map = dyn_cast<MapAttr>(expression);
+  return map && llvm::any_of(map.getOperands(), [&](Attribute operand) {
+           return readsTensor(operand, name);
+         });
+}
+
 class ScheduleEmitter {
 public:
   ScheduleEmitter(ImplicitLocOpBuilder &b, const TileProgram &program,
@@ -279,8 +314,12 @@ private:
   /// known full.
   TileValue computeMap(Attribute expression, TileShape shape);
   TileValue computeRowReduce(const TileOp &op);
+  /// P V (+ `accumulator`). `startedAs`: the running tensor the result
+  /// becomes, when the key loop overlaps products and may leave this one
+  /// running (started without waiting) where its factors allow.
   TileValue computeValueProduct(const TileOp &product,
-                                const TileValue *accumulator);
+                                const TileValue *accumulator,
+                                StringAttr startedAs = {});
   /// `value`'s registers, with `neutral` (at the value's factor) for keys
   /// past Skv when the tile is not known in bounds.
   SmallVector<Value> existing(const TileValue &value, double neutral,
@@ -358,6 +397,20 @@ private:
                          function_ref<void()> afterPrologue);
   RunningState emitKeyTile(const WorkItem &item, const VisitedTile &visited,
                            Value stage, const RunningState &state);
+  /// The loop over a range's visits when the target overlaps products
+  /// (ScheduleTarget.h, "Overlapped key loops"); `prefetch` issues a
+  /// visit's copies.
+  RunningState emitOverlappedLoop(const WorkItem &item, Value count,
+                                  function_ref<VisitedTile(Value)> tileOf,
+                                  function_ref<void(Value)> prefetch,
+                                  const RunningState &state);
+  /// Whether the program's key loop can overlap products (one query-key
+  /// product per tile); fills startedProducts.
+  bool canOverlapProducts();
+  /// Waits for the started value products of `state` (at most `pending`
+  /// product groups left in flight) and returns it readable.
+  RunningState awaitStartedProducts(const RunningState &state,
+                                    int64_t pending);
   void emitEpilogue(const WorkItem &item, const RunningState &finals);
   void emitPoison(const WorkItem &item);
   void resetCaches();
@@ -461,6 +514,17 @@ private:
   };
   /// Tensors by name while computing the epilogue (finals) or a tile.
   bool inEpilogue = false;
+
+  // Overlapped key loops (ScheduleTarget::overlapsProducts).
+  bool overlapped = false;
+  /// Running tensors whose accumulating value product is left running
+  /// across the end of a key tile: nothing else in the body reads them
+  /// after it.
+  llvm::DenseSet<StringAttr> startedProducts;
+  /// The current tile's scores, started by the previous step.
+  std::optional<SmallVector<Value>> startedScores;
+  /// The previous tile's started value products are not waited for yet.
+  bool productsPending = false;
 };
 
 } // namespace
@@ -1090,7 +1154,8 @@ TileValue ScheduleEmitter::computeRowReduce(const TileOp &op) {
 }
 
 TileValue ScheduleEmitter::computeValueProduct(const TileOp &product,
-                                               const TileValue *accumulator) {
+                                               const TileValue *accumulator,
+                                               StringAttr startedAs) {
   const TileValue &probabilities = values.find(product.probabilities)->second;
   auto key = std::make_pair(product.probabilities, llvm::bit_cast<uint64_t>(0.0));
   auto found = caches.existing.find(key);
@@ -1111,6 +1176,13 @@ TileValue ScheduleEmitter::computeValueProduct(const TileOp &product,
   } else {
     start.assign(outputLayoutOf(product.result).size(), f32(0.0));
   }
+  // Left running only where nothing reads its registers before the next
+  // tile waits for it: no sum of factors here, no rescale in assign.
+  if (startedAs && accumulator && accumulator->factor == factor &&
+      analysis.runningFactor.lookup(startedAs) == factor)
+    return TileValue{target.startValueProduct(b, kernel, *currentItem,
+                                              currentTile, operand, start),
+                     factor};
   TileValue result{
       program.gradient
           ? target.multiplyScoresByColumns(b, kernel, *currentItem,
@@ -1467,13 +1539,35 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
       tileFull = arith::AndIOp::create(b, visited.regionFull, tileFull);
   }
 
+  // The previous tile's started value products are waited for just before
+  // their results are first read (after the scores' element-wise work).
+  auto awaitPrevious = [&] {
+    if (!productsPending)
+      return;
+    productsPending = false;
+    RunningState previous = state;
+    for (auto [name, tensor] : llvm::zip_equal(runningNames, previous.tensors))
+      tensor = previousValues.find(name)->second;
+    previous = awaitStartedProducts(previous, /*pending=*/1);
+    for (auto [name, tensor] : llvm::zip_equal(runningNames, previous.tensors))
+      previousValues[name] = tensor;
+  };
+  productsPending = overlapped && !startedProducts.empty();
   for (const TileOp &op : program.body) {
+    if (productsPending &&
+        llvm::any_of(startedProducts, [&](StringAttr name) {
+          return readsTensor(op.expression, name) ||
+                 readsTensor(op.accumulator, name);
+        }))
+      awaitPrevious();
     switch (op.kind) {
     case TileOpKind::QueryKeyProduct:
     case TileOpKind::ScoreProduct: {
       TileValue scores{
           op.kind == TileOpKind::QueryKeyProduct
-              ? target.multiplyQueryKey(b, kernel, item, currentTile)
+              ? (startedScores
+                     ? *startedScores
+                     : target.multiplyQueryKey(b, kernel, item, currentTile))
               : target.multiplyRowsByColumns(b, kernel, item, currentTile,
                                              memRefOf(op.operands[0]),
                                              memRefOf(op.operands[1])),
@@ -1510,13 +1604,18 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
         TileValue accumulator = computeMap(op.accumulator, TileShape::Output);
         assign(op.result,
                computeValueProduct(program.body[*op.fusedProduct],
-                                   &accumulator));
+                                   &accumulator,
+                                   startedProducts.contains(op.result)
+                                       ? op.result
+                                       : StringAttr()));
       } else {
         assign(op.result, computeMap(op.expression, op.shape));
       }
       break;
     }
   }
+  // The step releases the previous tile's stage after this tile.
+  awaitPrevious();
   if (!program.scoreResults.empty()) {
     SmallVector<std::pair<Value, SmallVector<Value>>> scoreTiles;
     for (StringAttr name : program.scoreResults)
@@ -1634,6 +1733,13 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
     prefetch(index(visit));
   if (afterPrologue)
     afterPrologue();
+  if (overlapped) {
+    RunningState finals =
+        emitOverlappedLoop(item, count, tileOf, prefetch, state);
+    target.endVisits(b);
+    resetCaches();
+    return finals;
+  }
 
   Value first = index(0);
   Value one = index(1);
@@ -1668,6 +1774,139 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
   target.endVisits(b);
   resetCaches();
   return state.withRegisters(loop.getResults());
+}
+
+bool ScheduleEmitter::canOverlapProducts() {
+  startedProducts.clear();
+  if (program.gradient || !program.scoreResults.empty() ||
+      llvm::count_if(program.body, [](const TileOp &op) {
+        return op.kind == TileOpKind::QueryKeyProduct;
+      }) != 1)
+    return false;
+  for (auto [position, op] : llvm::enumerate(program.body)) {
+    if (!op.fusedProduct || !program.tensor(op.result).running)
+      continue;
+    bool readLater = llvm::any_of(
+        ArrayRef(program.body).drop_front(position + 1), [&](const TileOp &later) {
+          return readsTensor(later.expression, op.result) ||
+                 readsTensor(later.accumulator, op.result);
+        });
+    if (!readLater)
+      startedProducts.insert(op.result);
+  }
+  return true;
+}
+
+ScheduleEmitter::RunningState
+ScheduleEmitter::awaitStartedProducts(const RunningState &state,
+                                      int64_t pending) {
+  SmallVector<Value> registers;
+  for (auto [name, tensor] : llvm::zip_equal(runningNames, state.tensors))
+    if (startedProducts.contains(name))
+      llvm::append_range(registers, tensor.registers);
+  registers = target.waitProducts(b, pending, registers);
+  RunningState awaited = state;
+  size_t position = 0;
+  for (auto [name, tensor] : llvm::zip_equal(runningNames, awaited.tensors))
+    if (startedProducts.contains(name))
+      for (Value &reg : tensor.registers)
+        reg = registers[position++];
+  return awaited;
+}
+
+ScheduleEmitter::RunningState ScheduleEmitter::emitOverlappedLoop(
+    const WorkItem &item, Value count, function_ref<VisitedTile(Value)> tileOf,
+    function_ref<void(Value)> prefetch, const RunningState &state) {
+  int64_t stages = target.stages();
+  int64_t ahead = target.copiesAhead();
+  SmallVector<Type> scoreTypes(scoreLayout.size(), b.getF32Type());
+  auto undefinedScores = [&] {
+    SmallVector<Value> undefined;
+    for (Type type : scoreTypes)
+      undefined.push_back(ub::PoisonOp::create(b, type));
+    return undefined;
+  };
+  // Starts the scores of `visit` when it is in the range and its tile is
+  // not skipped (undefined registers otherwise), then closes a product
+  // group whether or not one started, so that every step counts the same
+  // groups.
+  auto startScores = [&](Value visit) {
+    SmallVector<Value> scores = ifElse(
+        lessThan(visit, count), scoreTypes,
+        [&] {
+          target.waitStage(b, visit);
+          VisitedTile visited = tileOf(visit);
+          auto start = [&] {
+            KeyTile tile;
+            tile.keys = keyRows(visited.keyTile);
+            tile.firstKey = tile.keys.first;
+            tile.stage = arith::RemUIOp::create(b, visit, index(stages));
+            return target.startQueryKey(b, kernel, item, tile);
+          };
+          if (!visited.skip)
+            return start();
+          return ifElse(visited.skip, scoreTypes, undefinedScores, start);
+        },
+        undefinedScores);
+    target.commitProducts(b);
+    return scores;
+  };
+  SmallVector<Value> firstScores = startScores(index(0));
+  firstScores = target.waitProducts(b, 0, firstScores);
+
+  SmallVector<Value> carried = state.flatten();
+  size_t stateSize = carried.size();
+  llvm::append_range(carried, firstScores);
+  Value first = index(0);
+  Value one = index(1);
+  auto loop = scf::ForOp::create(b, first, count, one, carried);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    Block *body = loop.getBody();
+    if (body->mightHaveTerminator())
+      body->getTerminator()->erase();
+    b.setInsertionPointToEnd(body);
+    Value visit = loop.getInductionVar();
+    ValueRange arguments = loop.getRegionIterArgs();
+    RunningState current = state.withRegisters(arguments.take_front(stateSize));
+    SmallVector<Value> scores = llvm::to_vector(arguments.drop_front(stateSize));
+    Value nextVisit = add(visit, index(1));
+    SmallVector<Value> nextScores = startScores(nextVisit);
+    VisitedTile visited = tileOf(visit);
+    Value stage = arith::RemUIOp::create(b, visit, index(stages));
+    auto compute = [&] {
+      startedScores = scores;
+      SmallVector<Value> next =
+          emitKeyTile(item, visited, stage, current).flatten();
+      startedScores.reset();
+      return next;
+    };
+    SmallVector<Value> next;
+    if (visited.skip) {
+      next = ifElse(
+          visited.skip, TypeRange(ValueRange(current.flatten())),
+          [&] { return awaitStartedProducts(current, 1).flatten(); }, compute);
+    } else {
+      next = compute();
+    }
+    // Visit n - 1's value products are done: its stage may be refilled.
+    Value previousVisit = arith::SubIOp::create(b, visit, index(1));
+    ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, previousVisit,
+                                 index(0)),
+           [&] { target.releaseStage(b, previousVisit); });
+    prefetch(add(visit, index(ahead)));
+    target.commitProducts(b);
+    nextScores = target.waitProducts(b, 1, nextScores);
+    llvm::append_range(next, nextScores);
+    scf::YieldOp::create(b, next);
+  }
+  RunningState finals = awaitStartedProducts(
+      state.withRegisters(loop.getResults().take_front(stateSize)), 0);
+  Value lastVisit = arith::SubIOp::create(b, count, index(1));
+  ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::sge, lastVisit,
+                               index(0)),
+         [&] { target.releaseStage(b, lastVisit); });
+  return finals;
 }
 
 void ScheduleEmitter::emitEpilogue(const WorkItem &item,
@@ -2162,6 +2401,7 @@ void ScheduleEmitter::emitWorkItems() {
   for (Attribute mask : masks)
     maskRules.push_back(cast<MaskAttrInterface>(mask));
   analysis = analyzeSchedule(program, !scoreLayout.rowLaneXorMasks.empty());
+  overlapped = target.overlapsProducts() && canOverlapProducts();
 
   target.forEachWorkItem(b, kernel,
                          [&](const WorkItem &item) { emitWorkItem(item); });

@@ -269,6 +269,8 @@ llvm::StringMap<std::string> AttnCompilePass::givenOptions() {
   note("gpu-stages", gpuStages, std::to_string(gpuStages));
   note("gpu-min-blocks", gpuMinBlocks, std::to_string(gpuMinBlocks));
   note("sm90a-sync", sm90aSync, sm90aSync.getValue());
+  note("sm90a-overlap", sm90aOverlap, sm90aOverlap.getValue());
+  note("host-overlap", hostOverlap, hostOverlap.getValue());
   note("report-resources", reportResources,
        reportResources ? "true" : "false");
   // Options with defaults that the backends must see even when not given.

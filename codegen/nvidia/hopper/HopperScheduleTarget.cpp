@@ -58,40 +58,68 @@ SmallVector<Value> unpackStruct(ImplicitLocOpBuilder &b, Value result,
 
 std::optional<HopperStageSync>
 mlir::attn::nvidia::hopperStageSyncFor(StringRef name,
-                                       const GpuTiling &tiling) {
+                                       const GpuTiling &tiling,
+                                       HopperOverlap overlap) {
   if (name == "barrier")
     return HopperStageSync::Barrier;
   if (name == "mbarrier")
     return HopperStageSync::Mbarrier;
   if (name == "auto")
-    return tiling.warps > kWarpgroupWarps ? HopperStageSync::Mbarrier
-                                          : HopperStageSync::Barrier;
+    return tiling.warps > kWarpgroupWarps || overlap != HopperOverlap::None
+               ? HopperStageSync::Mbarrier
+               : HopperStageSync::Barrier;
+  return std::nullopt;
+}
+
+std::optional<HopperOverlap>
+mlir::attn::nvidia::parseHopperOverlap(StringRef name) {
+  if (name == "none")
+    return HopperOverlap::None;
+  if (name == "softmax")
+    return HopperOverlap::Softmax;
   return std::nullopt;
 }
 
 HopperScheduleTarget::HopperScheduleTarget(const GpuTiling &tiling,
                                            Type elementType,
-                                           HopperStageSync sync)
-    : NvidiaScheduleTarget(tiling, elementType), sync(sync) {}
+                                           HopperStageSync sync,
+                                           HopperOverlap overlap)
+    : NvidiaScheduleTarget(tiling, elementType), sync(sync), overlap(overlap) {}
 
 GpuTiling HopperScheduleTarget::stagesFor(GpuTiling tiling,
                                           const KernelSpec &spec,
                                           HopperStageSync sync,
+                                          HopperOverlap overlap,
                                           bool stagesGiven) {
   // One warpgroup per block has no other warpgroup to run ahead of, and a
   // third stage would cost the 64-row blocks their second block per
-  // multiprocessor.
+  // multiprocessor; the overlap needs the third stage whatever the block.
   if (stagesGiven || sync != HopperStageSync::Mbarrier ||
-      tiling.warps <= kWarpgroupWarps)
+      (tiling.warps <= kWarpgroupWarps && overlap == HopperOverlap::None))
     return tiling;
   GpuTiling deeper = tiling;
   deeper.stages = 3;
   // The element type does not change the byte counts (f16 and bf16 only).
   HopperScheduleTarget probe(deeper, Float16Type::get(spec.function.getContext()),
-                             sync);
+                             sync, overlap);
   if (probe.sharedMemoryBytes(spec) <= kMaxSharedBytes)
     return deeper;
   tiling.stages = 2;
+  return tiling;
+}
+
+GpuTiling HopperScheduleTarget::tilingFor(GpuTiling chosen,
+                                          const KernelSpec &spec,
+                                          HopperOverlap overlap) {
+  AttentionShape shape = spec.cascade.getAttentionShape();
+  Type element = spec.arguments[0].type.getElementType();
+  if (overlap == HopperOverlap::None || element.isF32() ||
+      std::max(shape.headDimQK, shape.headDimV) > 128)
+    return chosen;
+  GpuTiling tiling = chosen;
+  tiling.warps = 2 * kWarpgroupWarps;
+  tiling.blockQ = 2 * kWarpgroupRows;
+  tiling.blockKV = 64;
   return tiling;
 }
 
@@ -147,6 +175,16 @@ LogicalResult HopperScheduleTarget::checkProgram(const TileProgram &program,
     return op.emitError() << "sm_90a block-kv must be a multiple of 16 "
                           << "between 16 and 256 (wgmma's n), got "
                           << tiling.blockKV;
+  if (overlap == HopperOverlap::Softmax && !usesMbarriers())
+    return op.emitError() << "sm90a-overlap=softmax needs "
+                          << "sm90a-sync=mbarrier or auto (its stages are released "
+                          << "a visit late, which the CTA barriers' order "
+                          << "does not allow)";
+  if (overlap == HopperOverlap::Softmax && tiling.stages < 3)
+    return op.emitError() << "sm90a-overlap=softmax needs at least 3 K/V "
+                          << "stages (it waits for a stage a visit early and "
+                          << "releases it a visit late), got "
+                          << tiling.stages;
   return checkStaging(op, spec, "sm_90a", kMaxSharedBytes, "");
 }
 
@@ -274,6 +312,37 @@ HopperScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
                                        const KernelContext &kernel,
                                        const WorkItem &item,
                                        const KeyTile &tile) {
+  SmallVector<Value> scores = startQueryKey(b, kernel, item, tile);
+  commitProducts(b);
+  return waitProducts(b, 0, scores);
+}
+
+SmallVector<Value> HopperScheduleTarget::multiplyValue(
+    ImplicitLocOpBuilder &b, const KernelContext &kernel,
+    const WorkItem &item, const KeyTile &tile, ArrayRef<Value> probabilities,
+    ArrayRef<Value> accumulator) {
+  SmallVector<Value> sums =
+      startValueProduct(b, kernel, item, tile, probabilities, accumulator);
+  commitProducts(b);
+  return waitProducts(b, 0, sums);
+}
+
+void HopperScheduleTarget::commitProducts(ImplicitLocOpBuilder &b) {
+  NVVM::WgmmaGroupSyncAlignedOp::create(b);
+}
+
+SmallVector<Value>
+HopperScheduleTarget::waitProducts(ImplicitLocOpBuilder &b, int64_t pending,
+                                   ArrayRef<Value> registers) {
+  NVVM::WgmmaWaitGroupSyncOp::create(b, pending);
+  return pinRegisters(b, registers);
+}
+
+SmallVector<Value>
+HopperScheduleTarget::startQueryKey(ImplicitLocOpBuilder &b,
+                                    const KernelContext &kernel,
+                                    const WorkItem &item,
+                                    const KeyTile &tile) {
   int64_t n = tiling.blockKV;
   int64_t registers = n / 2;
   Value zero = arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(0.0f));
@@ -303,12 +372,10 @@ HopperScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
         NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
         NVVM::MMALayout::col, /*satfinite=*/nullptr);
   }
-  NVVM::WgmmaGroupSyncAlignedOp::create(b);
-  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-  return pinRegisters(b, unpackStruct(b, accumulator, registers));
+  return unpackStruct(b, accumulator, registers);
 }
 
-SmallVector<Value> HopperScheduleTarget::multiplyValue(
+SmallVector<Value> HopperScheduleTarget::startValueProduct(
     ImplicitLocOpBuilder &b, const KernelContext &kernel,
     const WorkItem &item, const KeyTile &tile, ArrayRef<Value> probabilities,
     ArrayRef<Value> accumulator) {
@@ -374,9 +441,7 @@ SmallVector<Value> HopperScheduleTarget::multiplyValue(
         ArrayAttr());
     sums = unpackStruct(b, mma.getResult(0), registers);
   }
-  NVVM::WgmmaGroupSyncAlignedOp::create(b);
-  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-  return pinRegisters(b, sums);
+  return sums;
 }
 
 //===--- Stage synchronization by mbarriers --------------------------------===//
@@ -393,6 +458,10 @@ SmallVector<Value> HopperScheduleTarget::multiplyValue(
 int64_t HopperScheduleTarget::copiesAhead() const {
   if (!usesMbarriers())
     return NvidiaScheduleTarget::copiesAhead();
+  // The overlapped loop releases visit n - 1 at step n before it fills
+  // visit n + stages - 1 (ScheduleTarget.h, "Overlapped key loops").
+  if (overlapsProducts())
+    return tiling.stages - 1;
   return std::max<int64_t>(1, tiling.stages - 2);
 }
 
@@ -505,7 +574,8 @@ void HopperScheduleTarget::waitStage(ImplicitLocOpBuilder &b, Value visit) {
 void HopperScheduleTarget::releaseStage(ImplicitLocOpBuilder &b, Value visit) {
   if (!usesMbarriers())
     return NvidiaScheduleTarget::releaseStage(b, visit);
-  // Each product waited for its wgmma group: the stage's reads are done.
+  // The products reading the stage were waited for (each one, or with the
+  // overlap the step's wait for the visit's P V): its reads are done.
   NVVM::MBarrierArriveOp::create(
       b, Type(), stageBarrier(b, visit, true), Value(),
       NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA));

@@ -16,9 +16,10 @@
 // 128-byte-swizzled, 1024-byte-aligned tiles (attn/Hopper/HopperLayout.h);
 // a proxy fence makes the copies visible to wgmma. Stages complete through
 // copy groups and CTA barriers, or (sm90a-sync=mbarrier) per-stage full and
-// empty mbarriers. Each product waits for its own wgmma group: no overlap
-// of softmax and products yet, no TMA, no warp specialization
-// (docs/nvidia.md, "sm_90a (Hopper)").
+// empty mbarriers. Each product waits for its own wgmma group, or
+// (sm90a-overlap=softmax) the key loop keeps visit n + 1's Q K^T and
+// visit n's P V in flight while the softmax of visit n + 1 runs. No TMA,
+// no warp specialization yet (docs/nvidia.md, "sm_90a (Hopper)").
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_NVIDIA_HOPPER_HOPPERSCHEDULETARGET_H
@@ -43,26 +44,54 @@ enum class HopperStageSync {
   Mbarrier,
 };
 
+/// What the sm_90a kernel's products overlap (attn-compile option
+/// sm90a-overlap; docs/nvidia.md, "sm_90a (Hopper)").
+enum class HopperOverlap {
+  /// Each product waits for its wgmma group before anything reads it.
+  None,
+  /// The softmax of a key tile runs while the next tile's Q K^T and the
+  /// previous tile's P V are in flight (ScheduleTarget.h,
+  /// "Overlapped key loops"); needs mbarrier stages, at least 3.
+  Softmax,
+};
+
+/// The value of sm90a-overlap, or none when `name` is neither `none` nor
+/// `softmax`.
+std::optional<HopperOverlap> parseHopperOverlap(StringRef name);
+
 /// The synchronization that sm90a-sync=`name` gives an sm_90a kernel of
 /// `tiling`, or none when `name` is not auto, barrier or mbarrier. auto
 /// (the default) takes mbarriers for blocks of several warpgroups, which run
 /// a key tile apart on them, and CTA barriers for one warpgroup, which has
 /// nothing to run ahead of: the faster of the two on an H100 for each
-/// (docs/results/h100-hopper.md).
-std::optional<HopperStageSync> hopperStageSyncFor(StringRef name,
-                                                  const GpuTiling &tiling);
+/// (docs/results/h100-hopper.md); and mbarriers whatever the block with
+/// `overlap`, which needs them.
+std::optional<HopperStageSync>
+hopperStageSyncFor(StringRef name, const GpuTiling &tiling,
+                   HopperOverlap overlap = HopperOverlap::None);
 
 class HopperScheduleTarget final : public NvidiaScheduleTarget {
 public:
   HopperScheduleTarget(const GpuTiling &tiling, Type elementType,
-                       HopperStageSync sync = HopperStageSync::Barrier);
+                       HopperStageSync sync = HopperStageSync::Barrier,
+                       HopperOverlap overlap = HopperOverlap::None);
 
-  /// `tiling` with the stages `sync` runs best for `spec` when the user
-  /// gave none (`stagesGiven` false): with mbarriers and several
-  /// warpgroups 3 where they fit in shared memory (one for the copies
-  /// ahead, one of slack between the warpgroups), else 2.
+  /// `tiling` with the stages `sync` and `overlap` run best for `spec`
+  /// when the user gave none (`stagesGiven` false): 3 where they fit in
+  /// shared memory with mbarriers and several warpgroups (one for the
+  /// copies ahead, one of slack between the warpgroups) or with the
+  /// overlap (which waits for a stage one visit early and releases it one
+  /// late), else 2.
   static GpuTiling stagesFor(GpuTiling tiling, const KernelSpec &spec,
-                             HopperStageSync sync, bool stagesGiven);
+                             HopperStageSync sync, HopperOverlap overlap,
+                             bool stagesGiven);
+  /// The default tiles `chosen` (chooseTiling) for `overlap`: with the
+  /// overlap at head dimensions up to 128, 128 x 64 on two warpgroups (a
+  /// second score tile in flight leaves no room for 128 keys without
+  /// spills, and one-warpgroup blocks would lose their second block per
+  /// multiprocessor to the third stage).
+  static GpuTiling tilingFor(GpuTiling chosen, const KernelSpec &spec,
+                             HopperOverlap overlap);
 
   int64_t sharedMemoryBytes(const KernelSpec &spec) const override;
 
@@ -88,7 +117,8 @@ public:
   void waitCopies(ImplicitLocOpBuilder &b, int64_t pending) override;
 
   /// With mbarriers: stages - 2 visits ahead (at least 1), so that refilling
-  /// a stage waits for the visit before the previous one.
+  /// a stage waits for the visit before the previous one; with the overlap
+  /// stages - 1 (its releases come a step late).
   int64_t copiesAhead() const override;
   void beginVisits(ImplicitLocOpBuilder &b) override;
   void endVisits(ImplicitLocOpBuilder &b) override;
@@ -107,6 +137,26 @@ public:
                                    const schedule::KeyTile &tile,
                                    ArrayRef<Value> probabilities,
                                    ArrayRef<Value> accumulator) override;
+
+  bool overlapsProducts() const override {
+    return overlap == HopperOverlap::Softmax;
+  }
+  /// The fence and the wgmma instructions of Q K^T (P V), no commit.
+  SmallVector<Value> startQueryKey(ImplicitLocOpBuilder &b,
+                                   const schedule::KernelContext &kernel,
+                                   const schedule::WorkItem &item,
+                                   const schedule::KeyTile &tile) override;
+  SmallVector<Value> startValueProduct(ImplicitLocOpBuilder &b,
+                                       const schedule::KernelContext &kernel,
+                                       const schedule::WorkItem &item,
+                                       const schedule::KeyTile &tile,
+                                       ArrayRef<Value> probabilities,
+                                       ArrayRef<Value> accumulator) override;
+  /// wgmma.commit_group.
+  void commitProducts(ImplicitLocOpBuilder &b) override;
+  /// wgmma.wait_group `pending`, then the registers pinned after it.
+  SmallVector<Value> waitProducts(ImplicitLocOpBuilder &b, int64_t pending,
+                                  ArrayRef<Value> registers) override;
 
 private:
   /// Byte offsets of the tiles from the aligned start of shared memory.
@@ -142,6 +192,7 @@ private:
   void inFirstThread(ImplicitLocOpBuilder &b, function_ref<void()> body);
 
   HopperStageSync sync;
+  HopperOverlap overlap;
   /// The shared-memory address of the aligned tiles (index).
   Value alignedAddress;
   /// 64 x 128 bytes x this lane's warpgroup: its Q rows' offset in a

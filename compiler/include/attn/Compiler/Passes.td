@@ -77,6 +77,16 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
            "and empty mbarriers), barrier (cp.async groups and CTA barriers) "
            "or auto (the default: mbarrier for blocks of several warpgroups, "
            "barrier for one)">,
+    Option<"hostOverlap", "host-overlap", "std::string", /*default=*/"\"none\"",
+           "Host: none, or softmax: the key loop in the order of targets "
+           "that overlap products with the softmax (sm90a-overlap=softmax), "
+           "to check that order on the CPU (the host's products are "
+           "synchronous)">,
+    Option<"sm90aOverlap", "sm90a-overlap", "std::string", /*default=*/"\"none\"",
+           "NVIDIA sm_90a: what the products overlap: none (each product "
+           "waits for itself; the default) or softmax (the next key tile's "
+           "Q K^T and the previous tile's P V run during the softmax; needs "
+           "mbarriers, which sm90a-sync=auto then takes)">,
     Option<"reportResources", "report-resources", "bool", /*default=*/"false",
            "NVIDIA, AMD: print registers, shared memory (LDS) and spills per "
            "kernel and chip (NVIDIA needs ptxas)">,

@@ -224,6 +224,44 @@ public:
                 const WorkItem &item, const KeyTile &tile,
                 ArrayRef<Value> probabilities, ArrayRef<Value> accumulator) = 0;
 
+  //===--- Overlapped key loops ---------------------------------------------===//
+  // A target whose products run asynchronously may overlap them with the
+  // element-wise work (overlapsProducts). The loop over a visit range then
+  // keeps one query-key product ahead: step n waits for visit n + 1's stage
+  // and starts its scores, closes a product group, computes visit n (waiting
+  // for visit n - 1's value products, with pending = 1, just before their
+  // results are read; starting visit n's accumulating value products),
+  // releases visit n - 1's stage, issues the copies of visit
+  // n + copiesAhead(), closes a product group and waits for visit n + 1's
+  // scores (pending = 1). After the loop it waits for every product and
+  // releases the last visit. Stages are thus released one step late and
+  // waited for one step early: such targets that stage tiles answer
+  // copiesAhead() >= 2 and implement the stage protocol for that order.
+
+  /// Whether the key loop overlaps products as above (default: no; the
+  /// products below are then never asked for).
+  virtual bool overlapsProducts() const { return false; }
+  /// multiplyQueryKey without waiting for it: the registers may be read
+  /// only after a waitProducts that covers them.
+  virtual SmallVector<Value> startQueryKey(ImplicitLocOpBuilder &b,
+                                           const KernelContext &kernel,
+                                           const WorkItem &item,
+                                           const KeyTile &tile);
+  /// multiplyValue without waiting for it (as startQueryKey).
+  virtual SmallVector<Value>
+  startValueProduct(ImplicitLocOpBuilder &b, const KernelContext &kernel,
+                    const WorkItem &item, const KeyTile &tile,
+                    ArrayRef<Value> probabilities, ArrayRef<Value> accumulator);
+  /// Closes the group of products started since the last one (possibly
+  /// empty).
+  virtual void commitProducts(ImplicitLocOpBuilder &b);
+  /// Waits until at most the `pending` latest product groups are in flight;
+  /// returns `registers` (results of products in earlier groups), now
+  /// readable.
+  virtual SmallVector<Value> waitProducts(ImplicitLocOpBuilder &b,
+                                          int64_t pending,
+                                          ArrayRef<Value> registers);
+
   //===--- Products of gradient programs ----------------------------------===//
   // Targets whose backend compiles gradients (TargetBackend::
   // compilesGradients) implement these; the others are never asked.
