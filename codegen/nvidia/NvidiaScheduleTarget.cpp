@@ -63,7 +63,12 @@ int64_t NvidiaScheduleTarget::sharedMemoryBytes(const KernelSpec &spec) const {
   return query + keys + values;
 }
 
-/// The largest depth of a gradient program's product operands.
+void NvidiaScheduleTarget::setGradientPhase(int64_t phase, int64_t phases) {
+  gradientPhase = phase;
+  gradientPhases = phases;
+}
+
+/// The depth of the deepest operand any product of `program` reads.
 static int64_t largestOperandDepth(const TileProgram &program) {
   int64_t depth = 0;
   for (const auto *ops : {&program.prologue, &program.body})
@@ -73,18 +78,30 @@ static int64_t largestOperandDepth(const TileProgram &program) {
   return depth;
 }
 
-void NvidiaScheduleTarget::setGradientPhase(int64_t phase, int64_t phases) {
-  gradientPhase = phase;
-  gradientPhases = phases;
+void NvidiaScheduleTarget::layOutGradientOperands(const TileProgram &program) {
+  int64_t rows = program.transposed ? program.blockKV : program.blockQ;
+  int64_t columns = program.transposed ? program.blockQ : program.blockKV;
+  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
+  int64_t offset = 0;
+  rowOperands.clear();
+  columnOperands.clear();
+  for (const ProductOperand &operand : rowProductOperands(program)) {
+    rowOperands.push_back({offset, operand.depth, {}, {}});
+    offset += rows * operand.depth * elementBytes;
+  }
+  for (const ProductOperand &operand : columnProductOperands(program)) {
+    columnOperands.push_back({offset, operand.depth, {}, {}});
+    offset += tiling.stages * columns * operand.depth * elementBytes;
+  }
+  columnSumsOffset = offset;
+  columnSumParts = std::max<int64_t>(1, tiling.warps * T::kWarpSize / columns);
+  gradientSharedBytes = offset + columnSumParts * columns * 4;
 }
 
 int64_t NvidiaScheduleTarget::gradientSharedMemoryBytes(
     const TileProgram &program) const {
-  int64_t rows = program.transposed ? program.blockKV : program.blockQ;
-  int64_t columns = program.transposed ? program.blockQ : program.blockKV;
-  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-  int64_t depth = largestOperandDepth(program);
-  return (rows + columns) * depth * elementBytes + columns * 4;
+  assert(gradientSharedBytes && "checkProgram lays out the operands");
+  return gradientSharedBytes;
 }
 
 LogicalResult
@@ -123,8 +140,11 @@ NvidiaScheduleTarget::checkGradientProgram(const TileProgram &program) {
                  << columns << " cannot be split evenly into 16-byte copies "
                  << "over " << threads << " threads";
       }
-  operandDepth = largestOperandDepth(program);
-  int64_t sharedBytes = gradientSharedMemoryBytes(program);
+  if (largestOperandDepth(program) == 0)
+    return op.emitError() << "grad=true: the NVIDIA backward kernels need a "
+                          << "product in every phase";
+  layOutGradientOperands(program);
+  int64_t sharedBytes = gradientSharedBytes;
   if (sharedBytes > kMaxSharedBytes)
     return op.emitError() << "grad=true: NVIDIA backward tiles need "
                           << sharedBytes << " bytes of shared memory, more "
@@ -220,7 +240,7 @@ void NvidiaScheduleTarget::forEachWorkItem(
       arith::MulIOp::create(b, matrix->fragmentColumnPair(), index(b, 2));
 
   if (gradientPhases) {
-    assert(operandDepth && "checkProgram runs before the emission");
+    assert(gradientSharedBytes && "checkProgram runs before the emission");
     gradientRows = kernel.blockQ;
     gradientColumns = kernel.blockKV;
     // blockIdx.z = batch row * phases + phase; the phase's row tiles are
@@ -255,7 +275,9 @@ void NvidiaScheduleTarget::forEachWorkItem(
     Value rowsEnd = arith::AddIOp::create(b, item.rowBegin, rows);
     item.rowEnd = arith::MinSIOp::create(b, rowsEnd, kernel.seqQ);
     body(item);
-    // The next tile's copies reuse the staged operands.
+    // The next tile's copies reuse the staged operands (a work item with no
+    // column tiles never waited for its rows' copies).
+    matrix->waitCopies(0);
     matrix->barrier();
     return;
   }
@@ -355,9 +377,19 @@ void NvidiaScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
                                             const KernelContext &kernel,
                                             const WorkItem &item,
                                             const KeyTile &tile) {
-  // Gradient programs copy each product's operands in the product.
-  if (gradientPhases)
+  if (gradientPhases) {
+    assert(tile.columnOperands.size() == columnOperands.size() &&
+           "the emitter passes the column operands of the layout");
+    for (auto [staged, operand] :
+         llvm::zip_equal(columnOperands, tile.columnOperands)) {
+      staged.memref = operand.memref;
+      staged.head = operand.head;
+      copyTileAsync(b, columnOperandTile(staged), {tile.stage},
+                    operand.memref, item.batch, operand.head, tile.keys,
+                    gradientColumns, operand.depth);
+    }
     return;
+  }
   copyTileAsync(b, keyShared, {tile.stage}, kernel.operands.key, item.batch,
                 item.kvHead, tile.keys, tiling.blockKV, kernel.headDimQK);
   copyTileAsync(b, valueShared, {tile.stage}, kernel.operands.value,
@@ -434,19 +466,45 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyScoresByStagedTile(
 }
 
 //===--- Products of gradient programs ------------------------------------===//
-// Each product stages its operand tiles by cp.async into the swizzled
-// layout the forward uses, waits for them, multiplies on mma.sync (ldmatrix
-// fragments) and ends with a barrier, so that the next product may
-// overwrite the tiles. Every sum is in a fixed order: no atomics.
+// The operands the products read at the rows (K and V of a key tile, Q and
+// dO of a query tile) are staged once per work item and stay; those read at
+// the columns are staged once per column tile, `stages` deep, the next
+// tile's copies in flight while the current one is computed (the emitter's
+// staging protocol: copyKeyValueTile, waitStage, releaseStage). Tiles are
+// in the swizzled layout the forward uses, read by ldmatrix into mma.sync.
+// Every sum is in a fixed order: no atomics.
 
-Value NvidiaScheduleTarget::rowOperandTile(int64_t rows, int64_t depth) {
-  return matrix->sharedView(0, {rows, depth});
+Value NvidiaScheduleTarget::rowOperandTile(const StagedOperand &operand) {
+  return matrix->sharedView(operand.offset, {gradientRows, operand.depth});
 }
 
-Value NvidiaScheduleTarget::columnOperandTile(int64_t columns, int64_t depth) {
-  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-  return matrix->sharedView(gradientRows * operandDepth * elementBytes,
-                            {columns, depth});
+Value NvidiaScheduleTarget::columnOperandTile(const StagedOperand &operand) {
+  return matrix->sharedView(operand.offset,
+                            {tiling.stages, gradientColumns, operand.depth});
+}
+
+/// The staged operand holding `operand`'s tiles.
+static const NvidiaScheduleTarget::StagedOperand &
+stagedOperandOf(ArrayRef<NvidiaScheduleTarget::StagedOperand> staged,
+                const ProductMemRef &operand) {
+  for (const NvidiaScheduleTarget::StagedOperand &candidate : staged)
+    if (candidate.memref == operand.memref && candidate.head == operand.head)
+      return candidate;
+  llvm_unreachable("products read the operands the emitter had staged");
+}
+
+void NvidiaScheduleTarget::copyRowOperands(ImplicitLocOpBuilder &b,
+                                           const KernelContext &kernel,
+                                           const WorkItem &item,
+                                           ArrayRef<ProductMemRef> operands) {
+  assert(operands.size() == rowOperands.size() &&
+         "the emitter passes the row operands of the layout");
+  for (auto [staged, operand] : llvm::zip_equal(rowOperands, operands)) {
+    staged.memref = operand.memref;
+    staged.head = operand.head;
+    copyTileAsync(b, rowOperandTile(staged), {}, operand.memref, item.batch,
+                  operand.head, item.rows, gradientRows, operand.depth);
+  }
 }
 
 SmallVector<Value> NvidiaScheduleTarget::multiplyRowsByColumns(
@@ -455,15 +513,8 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyRowsByColumns(
     const ProductMemRef &columns) {
   assert(rows.depth == columns.depth && "a product reduces one depth");
   int64_t depth = rows.depth;
-  Value rowTile = rowOperandTile(kernel.blockQ, depth);
-  Value columnTile = columnOperandTile(kernel.blockKV, depth);
-  copyTileAsync(b, rowTile, {}, rows.memref, item.batch, rows.head, item.rows,
-                kernel.blockQ, depth);
-  copyTileAsync(b, columnTile, {}, columns.memref, item.batch, columns.head,
-                tile.keys, kernel.blockKV, depth);
-  matrix->commitCopies();
-  matrix->waitCopies(0);
-  matrix->barrier();
+  Value rowTile = rowOperandTile(stagedOperandOf(rowOperands, rows));
+  Value columnTile = columnOperandTile(stagedOperandOf(columnOperands, columns));
   int64_t scoreFragments = kernel.blockKV / T::kTileN;
   SmallVector<Fragment> scores(scoreFragments, matrix->zeroAccumulator());
   for (int64_t kStep = 0; kStep < depth / T::kTileK; kStep += 2) {
@@ -472,12 +523,11 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyRowsByColumns(
     for (int64_t n = 0; n < scoreFragments; ++n) {
       Value firstColumn = index(b, T::kTileN * n);
       auto [columnB0, columnB1] =
-          matrix->loadBPairAlongK(columnTile, {}, firstColumn, kStep);
+          matrix->loadBPairAlongK(columnTile, {tile.stage}, firstColumn, kStep);
       scores[n] = matrix->multiplyAccumulate(rowA0, columnB0, scores[n]);
       scores[n] = matrix->multiplyAccumulate(rowA1, columnB1, scores[n]);
     }
   }
-  matrix->barrier();
   return registersOf(scores);
 }
 
@@ -485,40 +535,33 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyScoresByColumns(
     ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
     const KeyTile &tile, const ProductMemRef &columns, ArrayRef<Value> scores,
     ArrayRef<Value> accumulator) {
-  int64_t depth = columns.depth;
-  Value columnTile = columnOperandTile(kernel.blockKV, depth);
-  copyTileAsync(b, columnTile, {}, columns.memref, item.batch, columns.head,
-                tile.keys, kernel.blockKV, depth);
-  matrix->commitCopies();
-  matrix->waitCopies(0);
-  matrix->barrier();
+  Value columnTile = columnOperandTile(stagedOperandOf(columnOperands, columns));
   // The scores' C fragments of columns 16 kk .. 16 kk + 15 are the A
   // fragment of k step kk (rounded to the input type).
-  SmallVector<Value> sums = multiplyScoresByStagedTile(
-      b, scores, kernel.blockKV, accumulator.take_front(4 * (depth / T::kTileN)),
-      columnTile, {});
-  matrix->barrier();
-  return sums;
+  return multiplyScoresByStagedTile(
+      b, scores, kernel.blockKV,
+      accumulator.take_front(4 * (columns.depth / T::kTileN)), columnTile,
+      {tile.stage});
 }
 
 SmallVector<Value> NvidiaScheduleTarget::loadOperandRow(
     ImplicitLocOpBuilder &b, const WorkItem &item, const ProductMemRef &operand,
-    const TileRows &rows, Value row) {
+    const TileRows &rows, Value row, Value firstElement, int64_t elements) {
   Value position = rows.position(b, row);
   int64_t chunk = T::chunkElementsOf(elementType);
   auto chunkType = VectorType::get({chunk}, elementType);
   auto wideType = VectorType::get({chunk}, b.getF32Type());
-  SmallVector<Value> elements;
-  for (int64_t first = 0; first < operand.depth; first += chunk) {
-    Value column = index(b, first);
-    Value loaded = vector::LoadOp::create(
+  SmallVector<Value> loaded;
+  for (int64_t first = 0; first < elements; first += chunk) {
+    Value column = arith::AddIOp::create(b, firstElement, index(b, first));
+    Value load = vector::LoadOp::create(
         b, chunkType, operand.memref,
         ValueRange{item.batch, operand.head, position, column});
-    Value wide = arith::ExtFOp::create(b, wideType, loaded);
+    Value wide = arith::ExtFOp::create(b, wideType, load);
     for (int64_t element = 0; element < chunk; ++element)
-      elements.push_back(vector::ExtractOp::create(b, wide, element));
+      loaded.push_back(vector::ExtractOp::create(b, wide, element));
   }
-  return elements;
+  return loaded;
 }
 
 SmallVector<Value> NvidiaScheduleTarget::multiplyRows(
@@ -566,27 +609,32 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
     ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
     const KeyTile &tile, const ProductMemRef &first,
     const ProductMemRef &second) {
-  // Thread c computes column c's sum into shared memory; each lane then
-  // reads the columns its accumulator registers hold.
-  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-  int64_t offset = (gradientRows + gradientColumns) * operandDepth * elementBytes;
-  Value columnSums =
-      matrix->sharedView(offset, {kernel.blockKV}, b.getF32Type());
+  // Every thread sums one part of one column's depth into shared memory
+  // (parts x columns); each lane then adds the parts of the columns its
+  // accumulator registers hold, in part order.
+  Value columnSums = matrix->sharedView(
+      columnSumsOffset, {columnSumParts, kernel.blockKV}, b.getF32Type());
   int64_t threads = tiling.warps * T::kWarpSize;
-  for (int64_t start = 0; start < kernel.blockKV; start += threads) {
-    Value column = arith::AddIOp::create(b, matrix->threadId(), index(b, start));
-    Value inTile = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, column,
-                                         index(b, kernel.blockKV));
+  int64_t partDepth = first.depth / columnSumParts;
+  for (int64_t start = 0; start < kernel.blockKV * columnSumParts;
+       start += threads) {
+    Value slot = arith::AddIOp::create(b, matrix->threadId(), index(b, start));
+    Value inTile = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, slot,
+                                         index(b, kernel.blockKV * columnSumParts));
     auto owner = scf::IfOp::create(b, inTile, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&owner.getThenRegion().front());
-    SmallVector<Value> left = loadOperandRow(b, item, first, tile.keys, column);
-    SmallVector<Value> right =
-        loadOperandRow(b, item, second, tile.keys, column);
+    Value column = arith::RemUIOp::create(b, slot, index(b, kernel.blockKV));
+    Value part = arith::DivUIOp::create(b, slot, index(b, kernel.blockKV));
+    Value firstElement = arith::MulIOp::create(b, part, index(b, partDepth));
+    SmallVector<Value> left = loadOperandRow(b, item, first, tile.keys, column,
+                                             firstElement, partDepth);
+    SmallVector<Value> right = loadOperandRow(b, item, second, tile.keys,
+                                              column, firstElement, partDepth);
     Value sum = arith::MulFOp::create(b, left[0], right[0]);
     for (size_t d = 1; d < left.size(); ++d)
       sum = multiplyAdd(b, left[d], right[d], sum);
-    memref::StoreOp::create(b, sum, columnSums, ValueRange{column});
+    memref::StoreOp::create(b, sum, columnSums, ValueRange{part, column});
   }
   matrix->barrier();
   SmallVector<Value> registers;
@@ -594,8 +642,13 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
   for (int64_t columnOffset : layout.columnOffset) {
     Value column =
         arith::AddIOp::create(b, laneEvenColumn, index(b, columnOffset));
-    registers.push_back(
-        memref::LoadOp::create(b, columnSums, ValueRange{column}));
+    Value sum;
+    for (int64_t part = 0; part < columnSumParts; ++part) {
+      Value partSum = memref::LoadOp::create(
+          b, columnSums, ValueRange{index(b, part), column});
+      sum = sum ? Value(arith::AddFOp::create(b, sum, partSum)) : partSum;
+    }
+    registers.push_back(sum);
   }
   return registers;
 }

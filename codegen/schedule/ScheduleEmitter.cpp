@@ -404,6 +404,9 @@ private:
   const GradientOperands *gradientOperands = nullptr;
   /// Gradient programs: what each lane computes before the first tile.
   DenseMap<StringAttr, TileValue> laneValues;
+  /// Gradient programs: the operands the products read at the rows and at
+  /// the columns (rowProductOperands, columnProductOperands).
+  SmallVector<ProductOperand> rowOperands, columnOperands;
   FragmentLayout scoreLayout, outputLayout;
   std::map<int64_t, FragmentLayout> layouts;
   Type ruleType;
@@ -1617,6 +1620,8 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
         tile.keys = keyRows(visited.keyTile);
         tile.firstKey = tile.keys.first;
         tile.stage = arith::RemUIOp::create(b, visit, index(stages));
+        for (const ProductOperand &operand : columnOperands)
+          tile.columnOperands.push_back(memRefOf(operand));
         target.copyKeyValueTile(b, kernel, item, tile);
       };
       if (empty)
@@ -1939,6 +1944,14 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
   if (program.gradient) {
     auto columnTiles = [&](const WorkItem &at, const Visits &visits,
                            RunningState state) {
+      if (!program.body.empty()) {
+        // Issued first, so that the copies overlap the prologue's loads.
+        SmallVector<ProductMemRef> rows;
+        for (const ProductOperand &operand : rowOperands)
+          rows.push_back(memRefOf(operand));
+        target.copyRowOperands(b, kernel, at, rows);
+        target.commitCopies(b);
+      }
       emitLanePrologue();
       if (program.body.empty())
         return state;
@@ -2093,6 +2106,8 @@ void ScheduleEmitter::emitGradient(const GradientOperands &operands) {
   // (a neighborhood's forward in patches is read through its O and LSE).
   assert(!program.patches && "gradient programs have no patch tiles");
   gradientOperands = &operands;
+  rowOperands = rowProductOperands(program);
+  columnOperands = columnProductOperands(program);
   kernel.operands.data = operands.data;
   queryHeads = operands.queryHeads;
   kvHeads = operands.kvHeads;
