@@ -10,6 +10,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/Support/MathExtras.h"
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -94,7 +95,16 @@ void NvidiaScheduleTarget::layOutGradientOperands(const TileProgram &program) {
     offset += tiling.stages * columns * operand.depth * elementBytes;
   }
   columnSumsOffset = offset;
-  columnSumParts = std::max<int64_t>(1, tiling.warps * T::kWarpSize / columns);
+  // Per-column sums split each column's depth into parts so that every
+  // thread takes one (whole 16-byte chunks each).
+  int64_t chunks = std::numeric_limits<int64_t>::max();
+  for (const StagedOperand &operand : columnOperands)
+    chunks = std::min(chunks, operand.depth / T::chunkElementsOf(elementType));
+  int64_t threads = tiling.warps * T::kWarpSize;
+  columnSumParts = 1;
+  while (2 * columnSumParts * columns <= threads &&
+         chunks % (2 * columnSumParts) == 0)
+    columnSumParts *= 2;
   gradientSharedBytes = offset + columnSumParts * columns * 4;
 }
 
@@ -544,26 +554,6 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyScoresByColumns(
       {tile.stage});
 }
 
-SmallVector<Value> NvidiaScheduleTarget::loadOperandRow(
-    ImplicitLocOpBuilder &b, const WorkItem &item, const ProductMemRef &operand,
-    const TileRows &rows, Value row, Value firstElement, int64_t elements) {
-  Value position = rows.position(b, row);
-  int64_t chunk = T::chunkElementsOf(elementType);
-  auto chunkType = VectorType::get({chunk}, elementType);
-  auto wideType = VectorType::get({chunk}, b.getF32Type());
-  SmallVector<Value> loaded;
-  for (int64_t first = 0; first < elements; first += chunk) {
-    Value column = arith::AddIOp::create(b, firstElement, index(b, first));
-    Value load = vector::LoadOp::create(
-        b, chunkType, operand.memref,
-        ValueRange{item.batch, operand.head, position, column});
-    Value wide = arith::ExtFOp::create(b, wideType, load);
-    for (int64_t element = 0; element < chunk; ++element)
-      loaded.push_back(vector::ExtractOp::create(b, wide, element));
-  }
-  return loaded;
-}
-
 SmallVector<Value> NvidiaScheduleTarget::multiplyRows(
     ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
     const ProductMemRef &first, const ProductMemRef &second) {
@@ -609,31 +599,49 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
     ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
     const KeyTile &tile, const ProductMemRef &first,
     const ProductMemRef &second) {
-  // Every thread sums one part of one column's depth into shared memory
-  // (parts x columns); each lane then adds the parts of the columns its
-  // accumulator registers hold, in part order.
+  // Both operands are staged with the column tile (columnProductOperands;
+  // columns past the end are zeros). Every thread sums one part of one
+  // column's depth into shared memory (parts x columns); each lane then
+  // adds the parts of the columns its accumulator registers hold, in part
+  // order.
+  Value firstTile = columnOperandTile(stagedOperandOf(columnOperands, first));
+  Value secondTile =
+      columnOperandTile(stagedOperandOf(columnOperands, second));
   Value columnSums = matrix->sharedView(
       columnSumsOffset, {columnSumParts, kernel.blockKV}, b.getF32Type());
   int64_t threads = tiling.warps * T::kWarpSize;
-  int64_t partDepth = first.depth / columnSumParts;
+  int64_t chunk = T::chunkElementsOf(elementType);
+  int64_t partChunks = first.depth / chunk / columnSumParts;
+  auto chunkType = VectorType::get({chunk}, elementType);
+  auto wideType = VectorType::get({chunk}, b.getF32Type());
   for (int64_t start = 0; start < kernel.blockKV * columnSumParts;
        start += threads) {
     Value slot = arith::AddIOp::create(b, matrix->threadId(), index(b, start));
-    Value inTile = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, slot,
-                                         index(b, kernel.blockKV * columnSumParts));
+    Value slots = index(b, kernel.blockKV * columnSumParts);
+    Value inTile =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, slot, slots);
     auto owner = scf::IfOp::create(b, inTile, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&owner.getThenRegion().front());
     Value column = arith::RemUIOp::create(b, slot, index(b, kernel.blockKV));
     Value part = arith::DivUIOp::create(b, slot, index(b, kernel.blockKV));
-    Value firstElement = arith::MulIOp::create(b, part, index(b, partDepth));
-    SmallVector<Value> left = loadOperandRow(b, item, first, tile.keys, column,
-                                             firstElement, partDepth);
-    SmallVector<Value> right = loadOperandRow(b, item, second, tile.keys,
-                                              column, firstElement, partDepth);
-    Value sum = arith::MulFOp::create(b, left[0], right[0]);
-    for (size_t d = 1; d < left.size(); ++d)
-      sum = multiplyAdd(b, left[d], right[d], sum);
+    Value firstChunk = arith::MulIOp::create(b, part, index(b, partChunks));
+    Value sum;
+    for (int64_t offset = 0; offset < partChunks; ++offset) {
+      Value chunkIndex = arith::AddIOp::create(b, firstChunk, index(b, offset));
+      Value physical = matrix->swizzledColumn(column, chunkIndex);
+      ValueRange at{tile.stage, column, physical};
+      Value left = vector::LoadOp::create(b, chunkType, firstTile, at);
+      Value right = vector::LoadOp::create(b, chunkType, secondTile, at);
+      Value wideLeft = arith::ExtFOp::create(b, wideType, left);
+      Value wideRight = arith::ExtFOp::create(b, wideType, right);
+      for (int64_t element = 0; element < chunk; ++element) {
+        Value x = vector::ExtractOp::create(b, wideLeft, element);
+        Value y = vector::ExtractOp::create(b, wideRight, element);
+        sum = sum ? multiplyAdd(b, x, y, sum)
+                  : Value(arith::MulFOp::create(b, x, y));
+      }
+    }
     memref::StoreOp::create(b, sum, columnSums, ValueRange{part, column});
   }
   matrix->barrier();

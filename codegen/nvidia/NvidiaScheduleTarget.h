@@ -174,14 +174,6 @@ protected:
                                                 Value shared, ValueRange stage);
   bool queryInRegisters(int64_t headDimQK) const;
   LogicalResult checkGradientProgram(const schedule::TileProgram &program);
-  /// Gradient programs: `elements` elements of `operand` from
-  /// `firstElement` on at tile row `row` (clamped to an existing row), as
-  /// f32.
-  SmallVector<Value> loadOperandRow(ImplicitLocOpBuilder &b,
-                                    const schedule::WorkItem &item,
-                                    const schedule::ProductMemRef &operand,
-                                    const schedule::TileRows &rows, Value row,
-                                    Value firstElement, int64_t elements);
   /// Gradient programs: places the staged operands in shared memory (rows
   /// at offset 0, then the column stages, then the per-column sums).
   void layOutGradientOperands(const schedule::TileProgram &program);

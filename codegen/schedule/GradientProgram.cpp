@@ -511,9 +511,14 @@ SmallVector<ProductOperand>
 mlir::attn::schedule::columnProductOperands(const TileProgram &program) {
   SmallVector<ProductOperand> operands;
   for (const TileOp &op : program.body)
-    if (op.kind == TileOpKind::ScoreProduct)
+    if (op.kind == TileOpKind::ScoreProduct) {
       addOperand(operands, op.operands[1]);
-    else if (op.kind == TileOpKind::ValueProduct)
+    } else if (op.kind == TileOpKind::ValueProduct) {
       addOperand(operands, op.operands[0]);
+    } else if (op.kind == TileOpKind::RowProduct &&
+               op.shape == TileShape::Column) {
+      for (const ProductOperand &operand : op.operands)
+        addOperand(operands, operand);
+    }
   return operands;
 }

@@ -264,7 +264,8 @@ public:
                                           const ProductMemRef &second);
   /// sum_d first[column, d] second[column, d] at the tile's columns: one
   /// f32 per register of an accumulator of blockKV columns, for the column
-  /// it holds (columns beyond the column count read an existing one). Asked
+  /// it holds (columns beyond the column count read an existing one, or
+  /// zeros: any finite value). Asked
   /// only of targets whose backend folds per-row products into the phases
   /// reading them (foldRowProductPhases, attn/Target/TargetBackend.h).
   virtual SmallVector<Value> multiplyColumns(ImplicitLocOpBuilder &b,

@@ -196,7 +196,8 @@ FailureOr<TileProgram> analyzeTileProgram(CascadeOp cascade);
 /// Gradient programs: the distinct operands (by tensor and head) the body's
 /// products read at the rows (the first of each ScoreProduct), fixed for a
 /// work item, and at the columns (the second of each ScoreProduct, each
-/// ValueProduct's), one tile per column tile; in program order. Targets
+/// ValueProduct's, both of a per-column RowProduct), one tile per column
+/// tile; in program order. Targets
 /// that stage tiles copy these once each instead of once per product.
 llvm::SmallVector<ProductOperand> rowProductOperands(const TileProgram &program);
 llvm::SmallVector<ProductOperand>
