@@ -87,11 +87,11 @@ void NvidiaScheduleTarget::layOutGradientOperands(const TileProgram &program) {
   rowOperands.clear();
   columnOperands.clear();
   for (const ProductOperand &operand : rowProductOperands(program)) {
-    rowOperands.push_back({offset, operand.depth, {}, {}});
+    rowOperands.push_back({offset, operand.depth, {}});
     offset += rows * operand.depth * elementBytes;
   }
   for (const ProductOperand &operand : columnProductOperands(program)) {
-    columnOperands.push_back({offset, operand.depth, {}, {}});
+    columnOperands.push_back({offset, operand.depth, {}});
     offset += tiling.stages * columns * operand.depth * elementBytes;
   }
   columnSumsOffset = offset;
@@ -150,6 +150,17 @@ NvidiaScheduleTarget::checkGradientProgram(const TileProgram &program) {
                  << columns << " cannot be split evenly into 16-byte copies "
                  << "over " << threads << " threads";
       }
+  // Staged tiles are found by their tensor (stagedOperandOf).
+  llvm::DenseMap<StringAttr, bool> readAtKVHead;
+  for (const auto *ops : {&program.prologue, &program.body})
+    for (const TileOp &tileOp : *ops)
+      for (const ProductOperand &operand : tileOp.operands)
+        if (!readAtKVHead.insert({operand.tensor, operand.atKVHead}).second &&
+            readAtKVHead.lookup(operand.tensor) != operand.atKVHead)
+          return op.emitError()
+                 << "grad=true: the NVIDIA backward kernels read each product "
+                 << "operand at one head, but @" << operand.tensor.getValue()
+                 << " is read at both the query and the key/value head";
   if (largestOperandDepth(program) == 0)
     return op.emitError() << "grad=true: the NVIDIA backward kernels need a "
                           << "product in every phase";
@@ -393,7 +404,6 @@ void NvidiaScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
     for (auto [staged, operand] :
          llvm::zip_equal(columnOperands, tile.columnOperands)) {
       staged.memref = operand.memref;
-      staged.head = operand.head;
       copyTileAsync(b, columnOperandTile(staged), {tile.stage},
                     operand.memref, item.batch, operand.head, tile.keys,
                     gradientColumns, operand.depth);
@@ -493,12 +503,15 @@ Value NvidiaScheduleTarget::columnOperandTile(const StagedOperand &operand) {
                             {tiling.stages, gradientColumns, operand.depth});
 }
 
-/// The staged operand holding `operand`'s tiles.
+/// The staged operand holding `operand`'s tiles. A program reads each
+/// tensor at one head (a GQA dK/dV work item copies K and V at its
+/// key/value head once, before the loop over the query heads of its group,
+/// whose head Values differ).
 static const NvidiaScheduleTarget::StagedOperand &
 stagedOperandOf(ArrayRef<NvidiaScheduleTarget::StagedOperand> staged,
                 const ProductMemRef &operand) {
   for (const NvidiaScheduleTarget::StagedOperand &candidate : staged)
-    if (candidate.memref == operand.memref && candidate.head == operand.head)
+    if (candidate.memref == operand.memref)
       return candidate;
   llvm_unreachable("products read the operands the emitter had staged");
 }
@@ -511,7 +524,6 @@ void NvidiaScheduleTarget::copyRowOperands(ImplicitLocOpBuilder &b,
          "the emitter passes the row operands of the layout");
   for (auto [staged, operand] : llvm::zip_equal(rowOperands, operands)) {
     staged.memref = operand.memref;
-    staged.head = operand.head;
     copyTileAsync(b, rowOperandTile(staged), {}, operand.memref, item.batch,
                   operand.head, item.rows, gradientRows, operand.depth);
   }

@@ -56,11 +56,11 @@ public:
   int64_t gradientSharedMemoryBytes(const schedule::TileProgram &program) const;
 
   /// A gradient program's operand tile in shared memory: its byte offset
-  /// and depth, and (once the emitter has issued its copies) the memref and
-  /// head its tiles are copied from.
+  /// and depth, and (once the emitter has issued its copies) the memref its
+  /// tiles are copied from.
   struct StagedOperand {
     int64_t offset = 0, depth = 0;
-    Value memref, head;
+    Value memref;
   };
 
   LogicalResult checkProgram(const schedule::TileProgram &program,

@@ -1942,16 +1942,28 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
   else
     computeRowBands();
   if (program.gradient) {
+    // The operands read at the rows are copied once per work item, or once
+    // per query head of its group when one of them is read at the query
+    // head.
+    auto copyRows = [&](const WorkItem &at) {
+      if (program.body.empty())
+        return;
+      SmallVector<ProductMemRef> rows;
+      for (const ProductOperand &operand : rowOperands)
+        rows.push_back(memRefOf(operand));
+      target.copyRowOperands(b, kernel, at, rows);
+      target.commitCopies(b);
+    };
+    bool rowsPerMember =
+        program.headGroup == 1 ||
+        llvm::any_of(rowOperands,
+                     [](const ProductOperand &row) { return !row.atKVHead; });
+    if (!rowsPerMember)
+      copyRows(item);
     auto columnTiles = [&](const WorkItem &at, const Visits &visits,
                            RunningState state) {
-      if (!program.body.empty()) {
-        // Issued first, so that the copies overlap the prologue's loads.
-        SmallVector<ProductMemRef> rows;
-        for (const ProductOperand &operand : rowOperands)
-          rows.push_back(memRefOf(operand));
-        target.copyRowOperands(b, kernel, at, rows);
-        target.commitCopies(b);
-      }
+      if (rowsPerMember)
+        copyRows(at);
       emitLanePrologue();
       if (program.body.empty())
         return state;
