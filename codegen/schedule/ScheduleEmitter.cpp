@@ -1652,21 +1652,36 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
     Value visit = loop.getInductionVar();
     RunningState carried = state.withRegisters(loop.getRegionIterArgs());
     prefetch(add(visit, index(ahead)));
-    target.waitStage(b, visit);
+    // A gradient program's transposed walk skips many tiles (every query
+    // tile is visited): an empty visit copied nothing and reads nothing, so
+    // it neither waits for its stage nor releases it (the next computed
+    // visit's wait covers every older copy group).
+    bool waitInTile = program.gradient;
+    if (!waitInTile)
+      target.waitStage(b, visit);
     VisitedTile visited = tileOf(visit);
     Value empty = visited.skip;
     Value stage = arith::RemUIOp::create(b, visit, index(stages));
+    auto compute = [&] {
+      if (waitInTile)
+        target.waitStage(b, visit);
+      SmallVector<Value> registers =
+          emitKeyTile(item, visited, stage, carried).flatten();
+      if (waitInTile)
+        target.releaseStage(b, visit);
+      return registers;
+    };
     SmallVector<Value> next;
     if (empty) {
       SmallVector<Value> passThrough = carried.flatten();
       next = ifElse(
           empty, TypeRange(ValueRange(passThrough)),
-          [&] { return passThrough; },
-          [&] { return emitKeyTile(item, visited, stage, carried).flatten(); });
+          [&] { return passThrough; }, compute);
     } else {
-      next = emitKeyTile(item, visited, stage, carried).flatten();
+      next = compute();
     }
-    target.releaseStage(b, visit);
+    if (!waitInTile)
+      target.releaseStage(b, visit);
     scf::YieldOp::create(b, next);
   }
   target.endVisits(b);
