@@ -176,6 +176,13 @@ private:
     tiling.warps = 4;
     return tiling;
   }
+  /// Queries per column tile of the dK/dV phase (a transposed program):
+  /// its lanes hold the dK and dV accumulators of their 16 keys (128 f32
+  /// registers at head dimension 128) across the column tiles, so the S and
+  /// dP tiles of 32 queries (16 registers each, 32 with 64 queries) keep a
+  /// thread within 255 registers; the tile's operand copies are no more in
+  /// all (twice as many, half as large).
+  static constexpr int64_t kKeyPhaseColumns = 32;
   static GpuTiling tilingFor(const KernelSpec &spec,
                              const CompileRequest &request) {
     GpuTiling tiling = chooseTiling(spec);
@@ -239,6 +246,11 @@ FailureOr<int64_t> NvidiaBackend::emitGradientKernel(gpu::GPUFuncOp kernel,
   std::vector<GradientPhase> phases = tiled.phases;
   if (failed(foldRowProductPhases(phases)))
     return failure();
+  // The launch strides each phase's rows by the row tile (64); only the
+  // dK/dV phase's column tiles are narrower.
+  for (GradientPhase &phase : phases)
+    if (phase.program.transposed)
+      phase.program.blockQ = kKeyPhaseColumns;
   phaseCount = phases.size();
   Type elementType = tiled.spec.arguments[0].type.getElementType();
   SmallVector<std::unique_ptr<NvidiaScheduleTarget>> targets;

@@ -123,8 +123,28 @@ static Fragment loadMatrices(ImplicitLocOpBuilder &b, Type elementType,
   return registers;
 }
 
-// The row0 of every load is a multiple of 8, so a lane's row modulo the
-// swizzle period is lane % 8.
+// Every ldmatrix reads rows row0 + lane % 8 (+ 8) with row0 a multiple of
+// 8, so a lane's row modulo the swizzle period is lane % 8. When the lane's
+// chunk within its swizzle period does not wrap (laneChunk + first % 8 < 8),
+// (laneChunk + first) ^ (lane % 8) = ((laneChunk + first % 8) ^ (lane % 8)) +
+// (first - first % 8): the XOR then depends on first % 8 only, and the rest
+// is a constant that folds into the address, so that the k steps of one
+// tile share a few lane addresses instead of keeping one each.
+Value NvidiaMatrixTarget::swizzledLaneChunk(Value laneChunk, int64_t laneMax,
+                                            int64_t first) {
+  int64_t within = first % kSwizzleRows;
+  int64_t periods = first - within;
+  if (within + laneMax >= kSwizzleRows) {
+    periods = 0;
+    within = first;
+  }
+  Value chunk = arith::AddIOp::create(b, laneChunk, index(within));
+  Value swizzled = arith::XOrIOp::create(b, chunk, laneMod8);
+  Value shifted = arith::AddIOp::create(b, swizzled, index(periods));
+  return arith::MulIOp::create(b, shifted, index(chunkElements()));
+}
+
+
 Value NvidiaMatrixTarget::swizzledElement(Value row, Value column) {
   Value chunkSize = index(chunkElements());
   Value chunk = arith::DivUIOp::create(b, column, chunkSize);
@@ -173,14 +193,9 @@ Fragment NvidiaMatrixTarget::loadA(Value tile, ValueRange prefix, Value row0,
   // Lanes 0-15 address rows 0-15 at chunk 2 kStep, lanes 16-31 the same rows
   // at chunk 2 kStep + 1: matrices (rows lo, k lo), (hi, lo), (lo, hi),
   // (hi, hi), the A register order.
-  Value chunk = arith::AddIOp::create(b, laneDiv16, index(2 * kStep));
   SmallVector<Value> indices(prefix);
   indices.push_back(arith::AddIOp::create(b, row0, laneMod16));
-  {
-    Value swizzledChunk = arith::XOrIOp::create(b, chunk, laneMod8);
-    Value chunkSize = index(chunkElements());
-    indices.push_back(arith::MulIOp::create(b, swizzledChunk, chunkSize));
-  }
+  indices.push_back(swizzledLaneChunk(laneDiv16, 1, 2 * kStep));
   return loadMatrices(b, elementType, tile, indices, /*transpose=*/false);
 }
 
@@ -202,14 +217,9 @@ NvidiaMatrixTarget::loadBPairAlongK(Value tile, ValueRange prefix, Value row0,
   }
   // Lane groups of 8 address chunks 2 kStep .. 2 kStep + 3 of the same 8
   // rows: (k lo, k hi) of kStep, then of kStep + 1.
-  Value chunk = arith::AddIOp::create(b, laneDiv8, index(2 * kStep));
   SmallVector<Value> indices(prefix);
   indices.push_back(arith::AddIOp::create(b, row0, laneMod8));
-  {
-    Value swizzledChunk = arith::XOrIOp::create(b, chunk, laneMod8);
-    Value chunkSize = index(chunkElements());
-    indices.push_back(arith::MulIOp::create(b, swizzledChunk, chunkSize));
-  }
+  indices.push_back(swizzledLaneChunk(laneDiv8, 3, 2 * kStep));
   Fragment m = loadMatrices(b, elementType, tile, indices, false);
   return {{m[0], m[1]}, {m[2], m[3]}};
 }
@@ -235,14 +245,9 @@ NvidiaMatrixTarget::loadBPairTransposed(Value tile, ValueRange prefix,
   // Lanes 0-15 address the 16 k rows at column chunk n, lanes 16-31 at
   // chunk n + 1; transposed, each 8 x 8 matrix gives a lane (k 2t..2t+1,
   // column g).
-  Value chunk = arith::AddIOp::create(b, laneDiv16, index(n));
   SmallVector<Value> indices(prefix);
   indices.push_back(arith::AddIOp::create(b, row0, laneMod16));
-  {
-    Value swizzledChunk = arith::XOrIOp::create(b, chunk, laneMod8);
-    Value chunkSize = index(chunkElements());
-    indices.push_back(arith::MulIOp::create(b, swizzledChunk, chunkSize));
-  }
+  indices.push_back(swizzledLaneChunk(laneDiv16, 1, n));
   Fragment m = loadMatrices(b, elementType, tile, indices, true);
   return {{m[0], m[1]}, {m[2], m[3]}};
 }

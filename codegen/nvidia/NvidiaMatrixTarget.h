@@ -123,6 +123,10 @@ public:
 
 private:
   Value index(int64_t value);
+  /// The physical first column of chunk `laneChunk + first` (laneChunk a
+  /// per-lane value of at most `laneMax`) in the row this lane addresses in
+  /// an ldmatrix (row0 + lane % 8, row0 a multiple of 8).
+  Value swizzledLaneChunk(Value laneChunk, int64_t laneMax, int64_t first);
   /// The physical column of element column `column` in row `row` of a
   /// staged tile (swizzledColumn plus the offset inside the chunk).
   Value swizzledElement(Value row, Value column);

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/Support/MathExtras.h"
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -63,7 +64,12 @@ int64_t NvidiaScheduleTarget::sharedMemoryBytes(const KernelSpec &spec) const {
   return query + keys + values;
 }
 
-/// The largest depth of a gradient program's product operands.
+void NvidiaScheduleTarget::setGradientPhase(int64_t phase, int64_t phases) {
+  gradientPhase = phase;
+  gradientPhases = phases;
+}
+
+/// The depth of the deepest operand any product of `program` reads.
 static int64_t largestOperandDepth(const TileProgram &program) {
   int64_t depth = 0;
   for (const auto *ops : {&program.prologue, &program.body})
@@ -73,18 +79,39 @@ static int64_t largestOperandDepth(const TileProgram &program) {
   return depth;
 }
 
-void NvidiaScheduleTarget::setGradientPhase(int64_t phase, int64_t phases) {
-  gradientPhase = phase;
-  gradientPhases = phases;
+void NvidiaScheduleTarget::layOutGradientOperands(const TileProgram &program) {
+  int64_t rows = program.transposed ? program.blockKV : program.blockQ;
+  int64_t columns = program.transposed ? program.blockQ : program.blockKV;
+  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
+  int64_t offset = 0;
+  rowOperands.clear();
+  columnOperands.clear();
+  for (const ProductOperand &operand : rowProductOperands(program)) {
+    rowOperands.push_back({offset, operand.depth, {}});
+    offset += rows * operand.depth * elementBytes;
+  }
+  for (const ProductOperand &operand : columnProductOperands(program)) {
+    columnOperands.push_back({offset, operand.depth, {}});
+    offset += tiling.stages * columns * operand.depth * elementBytes;
+  }
+  columnSumsOffset = offset;
+  // Per-column sums split each column's depth into parts so that every
+  // thread takes one (whole 16-byte chunks each).
+  int64_t chunks = std::numeric_limits<int64_t>::max();
+  for (const StagedOperand &operand : columnOperands)
+    chunks = std::min(chunks, operand.depth / T::chunkElementsOf(elementType));
+  int64_t threads = tiling.warps * T::kWarpSize;
+  columnSumParts = 1;
+  while (2 * columnSumParts * columns <= threads &&
+         chunks % (2 * columnSumParts) == 0)
+    columnSumParts *= 2;
+  gradientSharedBytes = offset + columnSumParts * columns * 4;
 }
 
 int64_t NvidiaScheduleTarget::gradientSharedMemoryBytes(
     const TileProgram &program) const {
-  int64_t rows = program.transposed ? program.blockKV : program.blockQ;
-  int64_t columns = program.transposed ? program.blockQ : program.blockKV;
-  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-  int64_t depth = largestOperandDepth(program);
-  return (rows + columns) * depth * elementBytes + columns * 4;
+  assert(gradientSharedBytes && "checkProgram lays out the operands");
+  return gradientSharedBytes;
 }
 
 LogicalResult
@@ -123,8 +150,22 @@ NvidiaScheduleTarget::checkGradientProgram(const TileProgram &program) {
                  << columns << " cannot be split evenly into 16-byte copies "
                  << "over " << threads << " threads";
       }
-  operandDepth = largestOperandDepth(program);
-  int64_t sharedBytes = gradientSharedMemoryBytes(program);
+  // Staged tiles are found by their tensor (stagedOperandOf).
+  llvm::DenseMap<StringAttr, bool> readAtKVHead;
+  for (const auto *ops : {&program.prologue, &program.body})
+    for (const TileOp &tileOp : *ops)
+      for (const ProductOperand &operand : tileOp.operands)
+        if (!readAtKVHead.insert({operand.tensor, operand.atKVHead}).second &&
+            readAtKVHead.lookup(operand.tensor) != operand.atKVHead)
+          return op.emitError()
+                 << "grad=true: the NVIDIA backward kernels read each product "
+                 << "operand at one head, but @" << operand.tensor.getValue()
+                 << " is read at both the query and the key/value head";
+  if (largestOperandDepth(program) == 0)
+    return op.emitError() << "grad=true: the NVIDIA backward kernels need a "
+                          << "product in every phase";
+  layOutGradientOperands(program);
+  int64_t sharedBytes = gradientSharedBytes;
   if (sharedBytes > kMaxSharedBytes)
     return op.emitError() << "grad=true: NVIDIA backward tiles need "
                           << sharedBytes << " bytes of shared memory, more "
@@ -220,7 +261,7 @@ void NvidiaScheduleTarget::forEachWorkItem(
       arith::MulIOp::create(b, matrix->fragmentColumnPair(), index(b, 2));
 
   if (gradientPhases) {
-    assert(operandDepth && "checkProgram runs before the emission");
+    assert(gradientSharedBytes && "checkProgram runs before the emission");
     gradientRows = kernel.blockQ;
     gradientColumns = kernel.blockKV;
     // blockIdx.z = batch row * phases + phase; the phase's row tiles are
@@ -255,7 +296,9 @@ void NvidiaScheduleTarget::forEachWorkItem(
     Value rowsEnd = arith::AddIOp::create(b, item.rowBegin, rows);
     item.rowEnd = arith::MinSIOp::create(b, rowsEnd, kernel.seqQ);
     body(item);
-    // The next tile's copies reuse the staged operands.
+    // The next tile's copies reuse the staged operands (a work item with no
+    // column tiles never waited for its rows' copies).
+    matrix->waitCopies(0);
     matrix->barrier();
     return;
   }
@@ -355,9 +398,18 @@ void NvidiaScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
                                             const KernelContext &kernel,
                                             const WorkItem &item,
                                             const KeyTile &tile) {
-  // Gradient programs copy each product's operands in the product.
-  if (gradientPhases)
+  if (gradientPhases) {
+    assert(tile.columnOperands.size() == columnOperands.size() &&
+           "the emitter passes the column operands of the layout");
+    for (auto [staged, operand] :
+         llvm::zip_equal(columnOperands, tile.columnOperands)) {
+      staged.memref = operand.memref;
+      copyTileAsync(b, columnOperandTile(staged), {tile.stage},
+                    operand.memref, item.batch, operand.head, tile.keys,
+                    gradientColumns, operand.depth);
+    }
     return;
+  }
   copyTileAsync(b, keyShared, {tile.stage}, kernel.operands.key, item.batch,
                 item.kvHead, tile.keys, tiling.blockKV, kernel.headDimQK);
   copyTileAsync(b, valueShared, {tile.stage}, kernel.operands.value,
@@ -434,19 +486,47 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyScoresByStagedTile(
 }
 
 //===--- Products of gradient programs ------------------------------------===//
-// Each product stages its operand tiles by cp.async into the swizzled
-// layout the forward uses, waits for them, multiplies on mma.sync (ldmatrix
-// fragments) and ends with a barrier, so that the next product may
-// overwrite the tiles. Every sum is in a fixed order: no atomics.
+// The operands the products read at the rows (K and V of a key tile, Q and
+// dO of a query tile) are staged once per work item and stay; those read at
+// the columns are staged once per column tile, `stages` deep, the next
+// tile's copies in flight while the current one is computed (the emitter's
+// staging protocol: copyKeyValueTile, waitStage, releaseStage). Tiles are
+// in the swizzled layout the forward uses, read by ldmatrix into mma.sync.
+// Every sum is in a fixed order: no atomics.
 
-Value NvidiaScheduleTarget::rowOperandTile(int64_t rows, int64_t depth) {
-  return matrix->sharedView(0, {rows, depth});
+Value NvidiaScheduleTarget::rowOperandTile(const StagedOperand &operand) {
+  return matrix->sharedView(operand.offset, {gradientRows, operand.depth});
 }
 
-Value NvidiaScheduleTarget::columnOperandTile(int64_t columns, int64_t depth) {
-  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-  return matrix->sharedView(gradientRows * operandDepth * elementBytes,
-                            {columns, depth});
+Value NvidiaScheduleTarget::columnOperandTile(const StagedOperand &operand) {
+  return matrix->sharedView(operand.offset,
+                            {tiling.stages, gradientColumns, operand.depth});
+}
+
+/// The staged operand holding `operand`'s tiles. A program reads each
+/// tensor at one head (a GQA dK/dV work item copies K and V at its
+/// key/value head once, before the loop over the query heads of its group,
+/// whose head Values differ).
+static const NvidiaScheduleTarget::StagedOperand &
+stagedOperandOf(ArrayRef<NvidiaScheduleTarget::StagedOperand> staged,
+                const ProductMemRef &operand) {
+  for (const NvidiaScheduleTarget::StagedOperand &candidate : staged)
+    if (candidate.memref == operand.memref)
+      return candidate;
+  llvm_unreachable("products read the operands the emitter had staged");
+}
+
+void NvidiaScheduleTarget::copyRowOperands(ImplicitLocOpBuilder &b,
+                                           const KernelContext &kernel,
+                                           const WorkItem &item,
+                                           ArrayRef<ProductMemRef> operands) {
+  assert(operands.size() == rowOperands.size() &&
+         "the emitter passes the row operands of the layout");
+  for (auto [staged, operand] : llvm::zip_equal(rowOperands, operands)) {
+    staged.memref = operand.memref;
+    copyTileAsync(b, rowOperandTile(staged), {}, operand.memref, item.batch,
+                  operand.head, item.rows, gradientRows, operand.depth);
+  }
 }
 
 SmallVector<Value> NvidiaScheduleTarget::multiplyRowsByColumns(
@@ -455,15 +535,8 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyRowsByColumns(
     const ProductMemRef &columns) {
   assert(rows.depth == columns.depth && "a product reduces one depth");
   int64_t depth = rows.depth;
-  Value rowTile = rowOperandTile(kernel.blockQ, depth);
-  Value columnTile = columnOperandTile(kernel.blockKV, depth);
-  copyTileAsync(b, rowTile, {}, rows.memref, item.batch, rows.head, item.rows,
-                kernel.blockQ, depth);
-  copyTileAsync(b, columnTile, {}, columns.memref, item.batch, columns.head,
-                tile.keys, kernel.blockKV, depth);
-  matrix->commitCopies();
-  matrix->waitCopies(0);
-  matrix->barrier();
+  Value rowTile = rowOperandTile(stagedOperandOf(rowOperands, rows));
+  Value columnTile = columnOperandTile(stagedOperandOf(columnOperands, columns));
   int64_t scoreFragments = kernel.blockKV / T::kTileN;
   SmallVector<Fragment> scores(scoreFragments, matrix->zeroAccumulator());
   for (int64_t kStep = 0; kStep < depth / T::kTileK; kStep += 2) {
@@ -472,12 +545,11 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyRowsByColumns(
     for (int64_t n = 0; n < scoreFragments; ++n) {
       Value firstColumn = index(b, T::kTileN * n);
       auto [columnB0, columnB1] =
-          matrix->loadBPairAlongK(columnTile, {}, firstColumn, kStep);
+          matrix->loadBPairAlongK(columnTile, {tile.stage}, firstColumn, kStep);
       scores[n] = matrix->multiplyAccumulate(rowA0, columnB0, scores[n]);
       scores[n] = matrix->multiplyAccumulate(rowA1, columnB1, scores[n]);
     }
   }
-  matrix->barrier();
   return registersOf(scores);
 }
 
@@ -485,40 +557,13 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyScoresByColumns(
     ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
     const KeyTile &tile, const ProductMemRef &columns, ArrayRef<Value> scores,
     ArrayRef<Value> accumulator) {
-  int64_t depth = columns.depth;
-  Value columnTile = columnOperandTile(kernel.blockKV, depth);
-  copyTileAsync(b, columnTile, {}, columns.memref, item.batch, columns.head,
-                tile.keys, kernel.blockKV, depth);
-  matrix->commitCopies();
-  matrix->waitCopies(0);
-  matrix->barrier();
+  Value columnTile = columnOperandTile(stagedOperandOf(columnOperands, columns));
   // The scores' C fragments of columns 16 kk .. 16 kk + 15 are the A
   // fragment of k step kk (rounded to the input type).
-  SmallVector<Value> sums = multiplyScoresByStagedTile(
-      b, scores, kernel.blockKV, accumulator.take_front(4 * (depth / T::kTileN)),
-      columnTile, {});
-  matrix->barrier();
-  return sums;
-}
-
-SmallVector<Value> NvidiaScheduleTarget::loadOperandRow(
-    ImplicitLocOpBuilder &b, const WorkItem &item, const ProductMemRef &operand,
-    const TileRows &rows, Value row) {
-  Value position = rows.position(b, row);
-  int64_t chunk = T::chunkElementsOf(elementType);
-  auto chunkType = VectorType::get({chunk}, elementType);
-  auto wideType = VectorType::get({chunk}, b.getF32Type());
-  SmallVector<Value> elements;
-  for (int64_t first = 0; first < operand.depth; first += chunk) {
-    Value column = index(b, first);
-    Value loaded = vector::LoadOp::create(
-        b, chunkType, operand.memref,
-        ValueRange{item.batch, operand.head, position, column});
-    Value wide = arith::ExtFOp::create(b, wideType, loaded);
-    for (int64_t element = 0; element < chunk; ++element)
-      elements.push_back(vector::ExtractOp::create(b, wide, element));
-  }
-  return elements;
+  return multiplyScoresByStagedTile(
+      b, scores, kernel.blockKV,
+      accumulator.take_front(4 * (columns.depth / T::kTileN)), columnTile,
+      {tile.stage});
 }
 
 SmallVector<Value> NvidiaScheduleTarget::multiplyRows(
@@ -566,27 +611,50 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
     ImplicitLocOpBuilder &b, const KernelContext &kernel, const WorkItem &item,
     const KeyTile &tile, const ProductMemRef &first,
     const ProductMemRef &second) {
-  // Thread c computes column c's sum into shared memory; each lane then
-  // reads the columns its accumulator registers hold.
-  int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
-  int64_t offset = (gradientRows + gradientColumns) * operandDepth * elementBytes;
-  Value columnSums =
-      matrix->sharedView(offset, {kernel.blockKV}, b.getF32Type());
+  // Both operands are staged with the column tile (columnProductOperands;
+  // columns past the end are zeros). Every thread sums one part of one
+  // column's depth into shared memory (parts x columns); each lane then
+  // adds the parts of the columns its accumulator registers hold, in part
+  // order.
+  Value firstTile = columnOperandTile(stagedOperandOf(columnOperands, first));
+  Value secondTile =
+      columnOperandTile(stagedOperandOf(columnOperands, second));
+  Value columnSums = matrix->sharedView(
+      columnSumsOffset, {columnSumParts, kernel.blockKV}, b.getF32Type());
   int64_t threads = tiling.warps * T::kWarpSize;
-  for (int64_t start = 0; start < kernel.blockKV; start += threads) {
-    Value column = arith::AddIOp::create(b, matrix->threadId(), index(b, start));
-    Value inTile = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, column,
-                                         index(b, kernel.blockKV));
+  int64_t chunk = T::chunkElementsOf(elementType);
+  int64_t partChunks = first.depth / chunk / columnSumParts;
+  auto chunkType = VectorType::get({chunk}, elementType);
+  auto wideType = VectorType::get({chunk}, b.getF32Type());
+  for (int64_t start = 0; start < kernel.blockKV * columnSumParts;
+       start += threads) {
+    Value slot = arith::AddIOp::create(b, matrix->threadId(), index(b, start));
+    Value slots = index(b, kernel.blockKV * columnSumParts);
+    Value inTile =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ult, slot, slots);
     auto owner = scf::IfOp::create(b, inTile, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&owner.getThenRegion().front());
-    SmallVector<Value> left = loadOperandRow(b, item, first, tile.keys, column);
-    SmallVector<Value> right =
-        loadOperandRow(b, item, second, tile.keys, column);
-    Value sum = arith::MulFOp::create(b, left[0], right[0]);
-    for (size_t d = 1; d < left.size(); ++d)
-      sum = multiplyAdd(b, left[d], right[d], sum);
-    memref::StoreOp::create(b, sum, columnSums, ValueRange{column});
+    Value column = arith::RemUIOp::create(b, slot, index(b, kernel.blockKV));
+    Value part = arith::DivUIOp::create(b, slot, index(b, kernel.blockKV));
+    Value firstChunk = arith::MulIOp::create(b, part, index(b, partChunks));
+    Value sum;
+    for (int64_t offset = 0; offset < partChunks; ++offset) {
+      Value chunkIndex = arith::AddIOp::create(b, firstChunk, index(b, offset));
+      Value physical = matrix->swizzledColumn(column, chunkIndex);
+      ValueRange at{tile.stage, column, physical};
+      Value left = vector::LoadOp::create(b, chunkType, firstTile, at);
+      Value right = vector::LoadOp::create(b, chunkType, secondTile, at);
+      Value wideLeft = arith::ExtFOp::create(b, wideType, left);
+      Value wideRight = arith::ExtFOp::create(b, wideType, right);
+      for (int64_t element = 0; element < chunk; ++element) {
+        Value x = vector::ExtractOp::create(b, wideLeft, element);
+        Value y = vector::ExtractOp::create(b, wideRight, element);
+        sum = sum ? multiplyAdd(b, x, y, sum)
+                  : Value(arith::MulFOp::create(b, x, y));
+      }
+    }
+    memref::StoreOp::create(b, sum, columnSums, ValueRange{part, column});
   }
   matrix->barrier();
   SmallVector<Value> registers;
@@ -594,8 +662,13 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
   for (int64_t columnOffset : layout.columnOffset) {
     Value column =
         arith::AddIOp::create(b, laneEvenColumn, index(b, columnOffset));
-    registers.push_back(
-        memref::LoadOp::create(b, columnSums, ValueRange{column}));
+    Value sum;
+    for (int64_t part = 0; part < columnSumParts; ++part) {
+      Value partSum = memref::LoadOp::create(
+          b, columnSums, ValueRange{index(b, part), column});
+      sum = sum ? Value(arith::AddFOp::create(b, sum, partSum)) : partSum;
+    }
+    registers.push_back(sum);
   }
   return registers;
 }

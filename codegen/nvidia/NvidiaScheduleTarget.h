@@ -50,9 +50,18 @@ public:
   /// blockIdx.z % phases == phase run it (blockIdx.z / phases is the batch
   /// row), each striding over its row tiles by gridDim.x.
   void setGradientPhase(int64_t phase, int64_t phases);
-  /// Dynamic shared memory the gradient program needs: the staged row and
-  /// column operand tiles of its products and one f32 per column.
+  /// Dynamic shared memory the gradient program needs (after checkProgram):
+  /// a tile of each operand its products read at the rows, `stages` tiles
+  /// of each read at the columns, and f32 partial sums per column.
   int64_t gradientSharedMemoryBytes(const schedule::TileProgram &program) const;
+
+  /// A gradient program's operand tile in shared memory: its byte offset
+  /// and depth, and (once the emitter has issued its copies) the memref its
+  /// tiles are copied from.
+  struct StagedOperand {
+    int64_t offset = 0, depth = 0;
+    Value memref;
+  };
 
   LogicalResult checkProgram(const schedule::TileProgram &program,
                              const KernelSpec &spec) override;
@@ -82,10 +91,7 @@ public:
                    int64_t xorMask) override;
   Type ruleIndexType(Builder &b) const override { return b.getI32Type(); }
 
-  int64_t stages() const override {
-    // Gradient programs stage the operands of each product in the product.
-    return gradientPhases ? 1 : tiling.stages;
-  }
+  int64_t stages() const override { return tiling.stages; }
   void copyQueryTile(ImplicitLocOpBuilder &b,
                      const schedule::KernelContext &kernel,
                      const schedule::WorkItem &item) override;
@@ -96,6 +102,10 @@ public:
                         const schedule::KernelContext &kernel,
                         const schedule::WorkItem &item,
                         const schedule::KeyTile &tile) override;
+  void copyRowOperands(ImplicitLocOpBuilder &b,
+                       const schedule::KernelContext &kernel,
+                       const schedule::WorkItem &item,
+                       ArrayRef<schedule::ProductMemRef> operands) override;
   void commitCopies(ImplicitLocOpBuilder &b) override;
   void waitCopies(ImplicitLocOpBuilder &b, int64_t pending) override;
   void barrier(ImplicitLocOpBuilder &b) override;
@@ -164,16 +174,13 @@ protected:
                                                 Value shared, ValueRange stage);
   bool queryInRegisters(int64_t headDimQK) const;
   LogicalResult checkGradientProgram(const schedule::TileProgram &program);
-  /// Gradient programs: `depth` elements of `operand` at tile row `row`
-  /// (clamped to an existing row), as f32.
-  SmallVector<Value> loadOperandRow(ImplicitLocOpBuilder &b,
-                                    const schedule::WorkItem &item,
-                                    const schedule::ProductMemRef &operand,
-                                    const schedule::TileRows &rows, Value row);
-  /// Gradient programs: the staged operand tiles (rows at offset 0, columns
-  /// after the largest row tile, the per-column f32 values after those).
-  Value rowOperandTile(int64_t rows, int64_t depth);
-  Value columnOperandTile(int64_t columns, int64_t depth);
+  /// Gradient programs: places the staged operands in shared memory (rows
+  /// at offset 0, then the column stages, then the per-column sums).
+  void layOutGradientOperands(const schedule::TileProgram &program);
+  /// The staged tiles of a row operand, [rows, depth], and of a column
+  /// operand, [stages, columns, depth].
+  Value rowOperandTile(const StagedOperand &operand);
+  Value columnOperandTile(const StagedOperand &operand);
 
   GpuTiling tiling;
   Type elementType;
@@ -185,9 +192,13 @@ protected:
   /// Backward kernels: this program's phase and the number of phases (0:
   /// a forward kernel).
   int64_t gradientPhase = 0, gradientPhases = 0;
-  /// Gradient programs: the largest product depth, and the row and column
-  /// counts of its tiles.
-  int64_t operandDepth = 0, gradientRows = 0, gradientColumns = 0;
+  /// Gradient programs: the row and column counts of its tiles, its staged
+  /// operands (rowProductOperands and columnProductOperands, in order), the
+  /// offset of the per-column partial sums and their parts per column, and
+  /// the dynamic shared memory of it all.
+  int64_t gradientRows = 0, gradientColumns = 0;
+  SmallVector<StagedOperand> rowOperands, columnOperands;
+  int64_t columnSumsOffset = 0, columnSumParts = 1, gradientSharedBytes = 0;
 };
 
 /// The default schedule for `spec` (by head dimension, element type and

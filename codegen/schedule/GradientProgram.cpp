@@ -487,3 +487,38 @@ mlir::attn::schedule::headGroupReduction(CascadeOp cascade) {
     return std::nullopt;
   return partition.getTile();
 }
+
+/// Appends `operand` to `operands` unless it is there (same tensor, same
+/// head).
+static void addOperand(SmallVector<ProductOperand> &operands,
+                       const ProductOperand &operand) {
+  for (const ProductOperand &known : operands)
+    if (known.tensor == operand.tensor && known.atKVHead == operand.atKVHead)
+      return;
+  operands.push_back(operand);
+}
+
+SmallVector<ProductOperand>
+mlir::attn::schedule::rowProductOperands(const TileProgram &program) {
+  SmallVector<ProductOperand> operands;
+  for (const TileOp &op : program.body)
+    if (op.kind == TileOpKind::ScoreProduct)
+      addOperand(operands, op.operands[0]);
+  return operands;
+}
+
+SmallVector<ProductOperand>
+mlir::attn::schedule::columnProductOperands(const TileProgram &program) {
+  SmallVector<ProductOperand> operands;
+  for (const TileOp &op : program.body)
+    if (op.kind == TileOpKind::ScoreProduct) {
+      addOperand(operands, op.operands[1]);
+    } else if (op.kind == TileOpKind::ValueProduct) {
+      addOperand(operands, op.operands[0]);
+    } else if (op.kind == TileOpKind::RowProduct &&
+               op.shape == TileShape::Column) {
+      for (const ProductOperand &operand : op.operands)
+        addOperand(operands, operand);
+    }
+  return operands;
+}

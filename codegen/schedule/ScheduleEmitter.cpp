@@ -457,6 +457,9 @@ private:
   const GradientOperands *gradientOperands = nullptr;
   /// Gradient programs: what each lane computes before the first tile.
   DenseMap<StringAttr, TileValue> laneValues;
+  /// Gradient programs: the operands the products read at the rows and at
+  /// the columns (rowProductOperands, columnProductOperands).
+  SmallVector<ProductOperand> rowOperands, columnOperands;
   FragmentLayout scoreLayout, outputLayout;
   std::map<int64_t, FragmentLayout> layouts;
   Type ruleType;
@@ -1717,6 +1720,8 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
         tile.keys = keyRows(visited.keyTile);
         tile.firstKey = tile.keys.first;
         tile.stage = arith::RemUIOp::create(b, visit, index(stages));
+        for (const ProductOperand &operand : columnOperands)
+          tile.columnOperands.push_back(memRefOf(operand));
         target.copyKeyValueTile(b, kernel, item, tile);
       };
       if (empty)
@@ -1754,21 +1759,36 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
     Value visit = loop.getInductionVar();
     RunningState carried = state.withRegisters(loop.getRegionIterArgs());
     prefetch(add(visit, index(ahead)));
-    target.waitStage(b, visit);
+    // A gradient program's transposed walk skips many tiles (every query
+    // tile is visited): an empty visit copied nothing and reads nothing, so
+    // it neither waits for its stage nor releases it (the next computed
+    // visit's wait covers every older copy group).
+    bool waitInTile = program.gradient;
+    if (!waitInTile)
+      target.waitStage(b, visit);
     VisitedTile visited = tileOf(visit);
     Value empty = visited.skip;
     Value stage = arith::RemUIOp::create(b, visit, index(stages));
+    auto compute = [&] {
+      if (waitInTile)
+        target.waitStage(b, visit);
+      SmallVector<Value> registers =
+          emitKeyTile(item, visited, stage, carried).flatten();
+      if (waitInTile)
+        target.releaseStage(b, visit);
+      return registers;
+    };
     SmallVector<Value> next;
     if (empty) {
       SmallVector<Value> passThrough = carried.flatten();
       next = ifElse(
           empty, TypeRange(ValueRange(passThrough)),
-          [&] { return passThrough; },
-          [&] { return emitKeyTile(item, visited, stage, carried).flatten(); });
+          [&] { return passThrough; }, compute);
     } else {
-      next = emitKeyTile(item, visited, stage, carried).flatten();
+      next = compute();
     }
-    target.releaseStage(b, visit);
+    if (!waitInTile)
+      target.releaseStage(b, visit);
     scf::YieldOp::create(b, next);
   }
   target.endVisits(b);
@@ -2177,8 +2197,28 @@ void ScheduleEmitter::emitLane(const WorkItem &item, const Visits &visits) {
   else
     computeRowBands();
   if (program.gradient) {
+    // The operands read at the rows are copied once per work item, or once
+    // per query head of its group when one of them is read at the query
+    // head.
+    auto copyRows = [&](const WorkItem &at) {
+      if (program.body.empty())
+        return;
+      SmallVector<ProductMemRef> rows;
+      for (const ProductOperand &operand : rowOperands)
+        rows.push_back(memRefOf(operand));
+      target.copyRowOperands(b, kernel, at, rows);
+      target.commitCopies(b);
+    };
+    bool rowsPerMember =
+        program.headGroup == 1 ||
+        llvm::any_of(rowOperands,
+                     [](const ProductOperand &row) { return !row.atKVHead; });
+    if (!rowsPerMember)
+      copyRows(item);
     auto columnTiles = [&](const WorkItem &at, const Visits &visits,
                            RunningState state) {
+      if (rowsPerMember)
+        copyRows(at);
       emitLanePrologue();
       if (program.body.empty())
         return state;
@@ -2333,6 +2373,8 @@ void ScheduleEmitter::emitGradient(const GradientOperands &operands) {
   // (a neighborhood's forward in patches is read through its O and LSE).
   assert(!program.patches && "gradient programs have no patch tiles");
   gradientOperands = &operands;
+  rowOperands = rowProductOperands(program);
+  columnOperands = columnProductOperands(program);
   kernel.operands.data = operands.data;
   queryHeads = operands.queryHeads;
   kvHeads = operands.kvHeads;

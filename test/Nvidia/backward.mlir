@@ -21,7 +21,11 @@
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // NOLIB-NOT: {{__nv_|[[:space:]](atom|red)\.}}
 
-// The bundle: the backward kernel's launch puts its two phases along z.
+// The bundle: the backward kernel's launch puts its two phases along z. Its
+// shared memory (head dimension 64, bf16): the two operand tiles each phase
+// keeps for its row tile (2 x 64 x 64 x 2 bytes), two stages of the two it
+// streams per column tile (2 x 2 x 8 KiB) and 2 x 64 f32 per-column partial
+// sums: 16384 + 32768 + 512 bytes.
 // RUN: attn-opt %s --attn-compile="targets=host,sm_90 grad=true output=%t.atnb" -o /dev/null
 // RUN: attn-bundle-info %t.atnb | FileCheck %s --check-prefix=INFO
 // INFO-LABEL: kernel causal_grad
@@ -30,7 +34,7 @@
 // INFO: sm_90 ptx
 // INFO-NEXT: grid = (ceil_div(Sq, 64), 2, B * 2)
 // INFO-NEXT: block = (128, 1, 1)
-// INFO-NEXT: shared_mem_bytes = 16640
+// INFO-NEXT: shared_mem_bytes = 49664
 
 // The emitted kernel: each phase runs in the blocks of its z, striding over
 // its row tiles.

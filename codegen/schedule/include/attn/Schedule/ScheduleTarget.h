@@ -113,6 +113,9 @@ struct KeyTile {
   Value stage;
   /// Where its keys are (targets read keys through it).
   TileRows keys;
+  /// Gradient programs, for copyKeyValueTile: the operands the products
+  /// read at the tile's columns (columnProductOperands, TileProgram.h).
+  SmallVector<ProductMemRef, 2> columnOperands;
 };
 
 class ScheduleTarget {
@@ -174,6 +177,14 @@ public:
   virtual void copyKeyValueTile(ImplicitLocOpBuilder &b,
                                 const KernelContext &kernel,
                                 const WorkItem &item, const KeyTile &tile) = 0;
+  /// Gradient programs: issues the copies of the operands the products read
+  /// at the work item's rows (rowProductOperands, TileProgram.h), before its
+  /// first column tile is copied; the emitter then closes their group.
+  /// Default: nothing (targets that read operands from memory).
+  virtual void copyRowOperands(ImplicitLocOpBuilder &b,
+                               const KernelContext &kernel,
+                               const WorkItem &item,
+                               ArrayRef<ProductMemRef> operands) {}
   /// Closes the group of copies issued since the last one (possibly empty).
   virtual void commitCopies(ImplicitLocOpBuilder &b) = 0;
   /// Waits until at most `pending` copy groups are in flight.
@@ -291,7 +302,8 @@ public:
                                           const ProductMemRef &second);
   /// sum_d first[column, d] second[column, d] at the tile's columns: one
   /// f32 per register of an accumulator of blockKV columns, for the column
-  /// it holds (columns beyond the column count read an existing one). Asked
+  /// it holds (columns beyond the column count read an existing one, or
+  /// zeros: any finite value). Asked
   /// only of targets whose backend folds per-row products into the phases
   /// reading them (foldRowProductPhases, attn/Target/TargetBackend.h).
   virtual SmallVector<Value> multiplyColumns(ImplicitLocOpBuilder &b,

@@ -193,6 +193,16 @@ std::optional<int64_t> staticQueryTileCount(const TileProgram &program);
 /// (or structure) that does not fit and why, and fails, otherwise.
 FailureOr<TileProgram> analyzeTileProgram(CascadeOp cascade);
 
+/// Gradient programs: the distinct operands (by tensor and head) the body's
+/// products read at the rows (the first of each ScoreProduct), fixed for a
+/// work item, and at the columns (the second of each ScoreProduct, each
+/// ValueProduct's, both of a per-column RowProduct), one tile per column
+/// tile; in program order. Targets
+/// that stage tiles copy these once each instead of once per product.
+llvm::SmallVector<ProductOperand> rowProductOperands(const TileProgram &program);
+llvm::SmallVector<ProductOperand>
+columnProductOperands(const TileProgram &program);
+
 /// The R of a backward cascade summing a [b, h, ...] tensor over each group
 /// of R query heads (`attn.partition h = h1 * R + h0`, a sum over h0), or
 /// nullopt for other cascades.
