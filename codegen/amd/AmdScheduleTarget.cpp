@@ -259,7 +259,6 @@ void AmdScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
                                          const KeyTile &tile) {
   LdsLayout lds =
       ldsLayout(chip, tiling, kernel.headDimQK, kernel.headDimV);
-  int64_t lanes = this->lanes();
   auto pieceType = VectorType::get({kCopyElements}, elementType);
   Value zeros = arith::ConstantOp::create(
       b, pieceType,
