@@ -26,6 +26,26 @@ using namespace mlir::attn;
 using namespace mlir::attn::host;
 
 namespace {
+
+/// The exported name of the host kernel of spec function `name`.
+std::string hostKernelName(StringRef name) {
+  return ("__attn_host_" + name).str();
+}
+
+/// An empty host kernel of spec function `name` taking `arguments` (as
+/// memrefs) at the end of `kernels`, with its entry block.
+func::FuncOp createHostKernel(ModuleOp kernels, Location loc, StringRef name,
+                              ArrayRef<KernelArgument> arguments) {
+  SmallVector<Type> argumentTypes;
+  for (const KernelArgument &argument : arguments)
+    argumentTypes.push_back(kernelArgumentMemRefType(argument));
+  OpBuilder builder = OpBuilder::atBlockEnd(kernels.getBody());
+  auto kernel = func::FuncOp::create(
+      builder, loc, hostKernelName(name),
+      builder.getFunctionType(argumentTypes, /*results=*/{}));
+  kernel.addEntryBlock();
+  return kernel;
+}
 constexpr int64_t kDefaultBlockQ = 64;
 constexpr int64_t kDefaultBlockKV = 64;
 
@@ -96,13 +116,13 @@ public:
     for (const TiledSpec &tiled : specs) {
       if (tiled.keySummaryPreparation) {
         emitKeySummaryKernel(*kernels, tiled);
-        entries.push_back({"__attn_host_" + tiled.name, tiled.name});
+        entries.push_back({hostKernelName(tiled.name), tiled.name});
         continue;
       }
       if (tiled.isGradient()) {
         if (failed(emitGradientKernel(*kernels, tiled)))
           return failure();
-        entries.push_back({"__attn_host_" + tiled.name, tiled.name});
+        entries.push_back({hostKernelName(tiled.name), tiled.name});
         continue;
       }
       auto overlap = request.options.find("host-overlap");
@@ -110,23 +130,16 @@ public:
                                 overlap->second == "softmax");
       if (failed(target.checkProgram(tiled.program, tiled.spec)))
         return failure();
-      SmallVector<Type> argumentTypes;
-      for (const KernelArgument &argument : tiled.spec.arguments)
-        argumentTypes.push_back(kernelArgumentMemRefType(argument));
-      std::string kernelName = "__attn_host_" + tiled.name;
-      OpBuilder builder = OpBuilder::atBlockEnd(kernels->getBody());
       Location kernelLoc = tiled.program.cascade.getLoc();
-      auto kernel = func::FuncOp::create(
-          builder, kernelLoc, kernelName,
-          builder.getFunctionType(argumentTypes, /*results=*/{}));
-      Block *entry = kernel.addEntryBlock();
-      ImplicitLocOpBuilder b(kernelLoc, builder.getContext());
-      b.setInsertionPointToStart(entry);
+      func::FuncOp kernel = createHostKernel(*kernels, kernelLoc, tiled.name,
+                                             tiled.spec.arguments);
+      ImplicitLocOpBuilder b(kernelLoc, kernel.getContext());
+      b.setInsertionPointToStart(&kernel.front());
       schedule::emitScheduledKernel(b, tiled.spec, tiled.program, target,
-                                    entry->getArguments());
+                                    kernel.getArguments());
       func::ReturnOp::create(b);
       target.finalize(kernel);
-      entries.push_back({kernelName, tiled.name});
+      entries.push_back({hostKernelName(tiled.name), tiled.name});
     }
     if (request.emit == "host-loops") {
       output.replacement = std::move(kernels);
@@ -170,21 +183,14 @@ private:
 
 void HostBackend::emitKeySummaryKernel(ModuleOp kernels,
                                        const TiledSpec &tiled) {
-  SmallVector<Type> argumentTypes;
-  for (const KernelArgument &argument :
-       keySummaryPreparationArguments(tiled.spec))
-    argumentTypes.push_back(kernelArgumentMemRefType(argument));
-  OpBuilder builder = OpBuilder::atBlockEnd(kernels.getBody());
   Location loc = tiled.spec.function.getLoc();
-  auto kernel = func::FuncOp::create(
-      builder, loc, "__attn_host_" + tiled.name,
-      builder.getFunctionType(argumentTypes, /*results=*/{}));
-  Block *entry = kernel.addEntryBlock();
-  ImplicitLocOpBuilder b(loc, builder.getContext());
-  b.setInsertionPointToStart(entry);
+  func::FuncOp kernel = createHostKernel(
+      kernels, loc, tiled.name, keySummaryPreparationArguments(tiled.spec));
+  ImplicitLocOpBuilder b(loc, kernel.getContext());
+  b.setInsertionPointToStart(&kernel.front());
   HostScheduleTarget target;
-  schedule::emitKeySummaryKernel(b, target, entry->getArgument(0),
-                                 entry->getArgument(1));
+  schedule::emitKeySummaryKernel(b, target, kernel.getArgument(0),
+                                 kernel.getArgument(1));
   func::ReturnOp::create(b);
   target.finalize(kernel);
 }
@@ -196,18 +202,12 @@ LogicalResult HostBackend::emitGradientKernel(ModuleOp kernels,
     if (failed(target.checkProgram(phase.program, tiled.spec)))
       return failure();
   }
-  SmallVector<Type> argumentTypes;
-  for (const KernelArgument &argument : tiled.spec.arguments)
-    argumentTypes.push_back(kernelArgumentMemRefType(argument));
-  OpBuilder builder = OpBuilder::atBlockEnd(kernels.getBody());
   Location loc = tiled.spec.function.getLoc();
-  auto kernel = func::FuncOp::create(
-      builder, loc, "__attn_host_" + tiled.name,
-      builder.getFunctionType(argumentTypes, /*results=*/{}));
-  Block *entry = kernel.addEntryBlock();
-  ImplicitLocOpBuilder b(loc, builder.getContext());
-  b.setInsertionPointToStart(entry);
-  ValueRange arguments = entry->getArguments();
+  func::FuncOp kernel =
+      createHostKernel(kernels, loc, tiled.name, tiled.spec.arguments);
+  ImplicitLocOpBuilder b(loc, kernel.getContext());
+  b.setInsertionPointToStart(&kernel.front());
+  ValueRange arguments = kernel.getArguments();
   SmallVector<Value> scratch;
   for (const ScratchTensor &tensor : tiled.scratch) {
     SmallVector<Value> sizes;

@@ -205,14 +205,14 @@ private:
     }
     return tiling;
   }
-  /// Emits the phases of the backward kernel `tiled` into `kernel`, all in
-  /// one launch (foldRowProductPhases makes them independent); returns its
-  /// dynamic shared memory and sets `phaseCount`.
   /// The preparation kernel of a key summary in its own gpu.module.
   static FailureOr<Built> emitKeySummaryKernel(ModuleOp kernels,
                                                const TiledSpec &tiled,
                                                const KernelFamily &family,
                                                Location loc);
+  /// Emits the phases of the backward kernel `tiled` into `kernel`, all in
+  /// one launch (foldRowProductPhases makes them independent); returns its
+  /// dynamic shared memory and sets `phaseCount`.
   FailureOr<int64_t> emitGradientKernel(gpu::GPUFuncOp kernel,
                                         const TiledSpec &tiled,
                                         int64_t &phaseCount);
@@ -221,6 +221,28 @@ private:
   FailureOr<std::optional<std::string>>
   ptxasForCubins(const CompileRequest &request, Location loc);
 };
+
+/// An empty kernel function `entry` taking `arguments` (as memrefs), alone in
+/// a new gpu.module @moduleName at the end of `kernels`.
+gpu::GPUFuncOp createModuleKernel(ModuleOp kernels, Location loc,
+                                  StringRef moduleName, StringRef entry,
+                                  ArrayRef<KernelArgument> arguments) {
+  OpBuilder builder = OpBuilder::atBlockEnd(kernels.getBody());
+  auto gpuModule = gpu::GPUModuleOp::create(builder, loc, moduleName);
+  SmallVector<Type> argumentTypes;
+  for (const KernelArgument &argument : arguments)
+    argumentTypes.push_back(kernelArgumentMemRefType(argument));
+  Block &moduleBody = gpuModule.getBodyRegion().front();
+  builder = moduleBody.mightHaveTerminator()
+                ? OpBuilder::atBlockTerminator(&moduleBody)
+                : OpBuilder::atBlockEnd(&moduleBody);
+  auto kernel = gpu::GPUFuncOp::create(
+      builder, loc, entry,
+      builder.getFunctionType(argumentTypes, /*results=*/{}));
+  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                  builder.getUnitAttr());
+  return kernel;
+}
 
 } // namespace
 
@@ -299,22 +321,10 @@ FailureOr<Built> NvidiaBackend::emitKeySummaryKernel(
     return emitError(loc)
            << "attn-compile: two kernels would share the gpu.module @"
            << moduleName << "; rename a spec function";
-  OpBuilder builder = OpBuilder::atBlockEnd(kernels.getBody());
-  auto gpuModule = gpu::GPUModuleOp::create(builder, kernelLoc, moduleName);
-  SmallVector<Type> argumentTypes;
-  for (const KernelArgument &argument :
-       keySummaryPreparationArguments(tiled.spec))
-    argumentTypes.push_back(kernelArgumentMemRefType(argument));
-  Block &moduleBody = gpuModule.getBodyRegion().front();
-  builder = moduleBody.mightHaveTerminator()
-                ? OpBuilder::atBlockTerminator(&moduleBody)
-                : OpBuilder::atBlockEnd(&moduleBody);
   std::string entry = "attn_" + tiled.name;
-  auto kernel = gpu::GPUFuncOp::create(
-      builder, kernelLoc, entry,
-      builder.getFunctionType(argumentTypes, /*results=*/{}));
-  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                  builder.getUnitAttr());
+  gpu::GPUFuncOp kernel =
+      createModuleKernel(kernels, kernelLoc, moduleName, entry,
+                         keySummaryPreparationArguments(tiled.spec));
   // The work item's rows are one chunk of ids; the query/key/value views
   // the target lays out are empty (no head dimension) and unused.
   GpuTiling tiling;
@@ -324,7 +334,7 @@ FailureOr<Built> NvidiaBackend::emitKeySummaryKernel(
   tiling.stages = 1;
   Type elementType = tiled.spec.arguments[0].type.getElementType();
   NvidiaScheduleTarget target(tiling, elementType);
-  ImplicitLocOpBuilder b(kernelLoc, builder.getContext());
+  ImplicitLocOpBuilder b(kernelLoc, kernel.getContext());
   b.setInsertionPointToStart(&kernel.getBody().front());
   schedule::emitKeySummaryKernel(b, target, kernel.getArgument(0),
                                  kernel.getArgument(1));
@@ -388,27 +398,16 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
       Location kernelLoc = tiled.isGradient()
                                ? tiled.spec.function.getLoc()
                                : tiled.program.cascade.getLoc();
-      OpBuilder builder = OpBuilder::atBlockEnd(kernels->getBody());
       std::string moduleName = tiled.name + family.moduleSuffix;
       if (kernels->lookupSymbol(moduleName))
         return emitError(loc)
                << "attn-compile: two kernels would share the gpu.module @"
                << moduleName << " (the sm_90a kernel of a spec function "
                << "@<f> is @<f>_sm_90a); rename a spec function";
-      auto gpuModule = gpu::GPUModuleOp::create(builder, kernelLoc, moduleName);
-      SmallVector<Type> argumentTypes;
-      for (const KernelArgument &argument : tiled.spec.arguments)
-        argumentTypes.push_back(kernelArgumentMemRefType(argument));
-      Block &moduleBody = gpuModule.getBodyRegion().front();
-      builder = moduleBody.mightHaveTerminator()
-                    ? OpBuilder::atBlockTerminator(&moduleBody)
-                    : OpBuilder::atBlockEnd(&moduleBody);
       std::string entry = "attn_" + tiled.name;
-      auto kernel = gpu::GPUFuncOp::create(
-          builder, kernelLoc, entry,
-          builder.getFunctionType(argumentTypes, /*results=*/{}));
-      kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                      builder.getUnitAttr());
+      gpu::GPUFuncOp kernel = createModuleKernel(
+          *kernels, kernelLoc, moduleName, entry, tiled.spec.arguments);
+      Builder builder(kernel.getContext());
       int64_t threads = tiling.warps * NvidiaMatrixTarget::kWarpSize;
       // The occupancy hint makes ptxas cap the registers per thread for that
       // many blocks of the known size. (Without the hint the block size is

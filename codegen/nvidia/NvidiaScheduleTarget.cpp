@@ -576,7 +576,6 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyRows(
                                              index(b, quarter));
   int64_t chunk = T::chunkElementsOf(elementType);
   auto chunkType = VectorType::get({chunk}, elementType);
-  auto wideType = VectorType::get({chunk}, b.getF32Type());
   SmallVector<Value> sums;
   for (int64_t rowOffset : {int64_t(0), int64_t(8)}) {
     Value row = arith::AddIOp::create(b, warpRowOffsetAndRow,
@@ -591,20 +590,28 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyRows(
       Value right = vector::LoadOp::create(
           b, chunkType, second.memref,
           ValueRange{item.batch, second.head, position, column});
-      Value wideLeft = arith::ExtFOp::create(b, wideType, left);
-      Value wideRight = arith::ExtFOp::create(b, wideType, right);
-      for (int64_t element = 0; element < chunk; ++element) {
-        Value x = vector::ExtractOp::create(b, wideLeft, element);
-        Value y = vector::ExtractOp::create(b, wideRight, element);
-        sum = sum ? multiplyAdd(b, x, y, sum)
-                  : Value(arith::MulFOp::create(b, x, y));
-      }
+      sum = addChunkDot(b, left, right, sum);
     }
     sums.push_back(matrix->reduceAcrossRow(sum, [&](Value x, Value y) {
       return arith::AddFOp::create(b, x, y);
     }));
   }
   return sums;
+}
+
+Value NvidiaScheduleTarget::addChunkDot(ImplicitLocOpBuilder &b, Value left,
+                                        Value right, Value sum) {
+  auto chunkType = cast<VectorType>(left.getType());
+  auto wideType = VectorType::get(chunkType.getShape(), b.getF32Type());
+  Value wideLeft = arith::ExtFOp::create(b, wideType, left);
+  Value wideRight = arith::ExtFOp::create(b, wideType, right);
+  for (int64_t element = 0; element < chunkType.getNumElements(); ++element) {
+    Value x = vector::ExtractOp::create(b, wideLeft, element);
+    Value y = vector::ExtractOp::create(b, wideRight, element);
+    sum = sum ? multiplyAdd(b, x, y, sum)
+              : Value(arith::MulFOp::create(b, x, y));
+  }
+  return sum;
 }
 
 SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
@@ -625,7 +632,6 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
   int64_t chunk = T::chunkElementsOf(elementType);
   int64_t partChunks = first.depth / chunk / columnSumParts;
   auto chunkType = VectorType::get({chunk}, elementType);
-  auto wideType = VectorType::get({chunk}, b.getF32Type());
   for (int64_t start = 0; start < kernel.blockKV * columnSumParts;
        start += threads) {
     Value slot = arith::AddIOp::create(b, matrix->threadId(), index(b, start));
@@ -645,14 +651,7 @@ SmallVector<Value> NvidiaScheduleTarget::multiplyColumns(
       ValueRange at{tile.stage, column, physical};
       Value left = vector::LoadOp::create(b, chunkType, firstTile, at);
       Value right = vector::LoadOp::create(b, chunkType, secondTile, at);
-      Value wideLeft = arith::ExtFOp::create(b, wideType, left);
-      Value wideRight = arith::ExtFOp::create(b, wideType, right);
-      for (int64_t element = 0; element < chunk; ++element) {
-        Value x = vector::ExtractOp::create(b, wideLeft, element);
-        Value y = vector::ExtractOp::create(b, wideRight, element);
-        sum = sum ? multiplyAdd(b, x, y, sum)
-                  : Value(arith::MulFOp::create(b, x, y));
-      }
+      sum = addChunkDot(b, left, right, sum);
     }
     memref::StoreOp::create(b, sum, columnSums, ValueRange{part, column});
   }

@@ -172,6 +172,11 @@ protected:
                                                 int64_t scoreColumns,
                                                 ArrayRef<Value> accumulator,
                                                 Value shared, ValueRange stage);
+  /// `sum` (none: zero) plus the dot product of the chunks `left` and
+  /// `right`, widened to f32 and added element by element: the row and
+  /// column sums of the gradient programs (D = rowsum(dO o O)).
+  Value addChunkDot(ImplicitLocOpBuilder &b, Value left, Value right,
+                    Value sum);
   bool queryInRegisters(int64_t headDimQK) const;
   LogicalResult checkGradientProgram(const schedule::TileProgram &program);
   /// Gradient programs: places the staged operands in shared memory (rows

@@ -144,19 +144,28 @@ mlir::attn::foldRowProductPhases(std::vector<GradientPhase> &original) {
   return success();
 }
 
+namespace {
+/// Dimension `dim` of `argument` divided by `divisor`, rounded up, as a
+/// launch expression (a constant extent or the bound size it names).
+::attn::bundle::Expr dimensionOver(const KernelArgument &argument, size_t dim,
+                                   int64_t divisor) {
+  ::attn::bundle::Factor factor;
+  factor.divisor = divisor;
+  if (argument.dimSizes[dim].empty())
+    factor.constant = argument.extents[dim];
+  else
+    factor.size = argument.dimSizes[dim];
+  return ::attn::bundle::Expr{{factor}};
+}
+} // namespace
+
 ::attn::bundle::LaunchConfig
 mlir::attn::launchOverQueryTiles(const KernelArgument &query, int64_t blockQ,
                                  std::optional<int64_t> queryTiles,
                                  int64_t threads, int64_t sharedBytes) {
   namespace bundle = ::attn::bundle;
   auto extent = [&](size_t dim, int64_t divisor) {
-    bundle::Factor factor;
-    factor.divisor = divisor;
-    if (query.dimSizes[dim].empty())
-      factor.constant = query.extents[dim];
-    else
-      factor.size = query.dimSizes[dim];
-    return bundle::Expr{{factor}};
+    return dimensionOver(query, dim, divisor);
   };
   bundle::LaunchConfig launch;
   launch.grid = {queryTiles ? bundle::Expr::constant(*queryTiles)
@@ -173,13 +182,7 @@ mlir::attn::launchOverKeyChunks(const KernelArgument &ids, int64_t threads,
                                 int64_t sharedBytes) {
   namespace bundle = ::attn::bundle;
   auto extent = [&](size_t dim, int64_t divisor) {
-    bundle::Factor factor;
-    factor.divisor = divisor;
-    if (ids.dimSizes[dim].empty())
-      factor.constant = ids.extents[dim];
-    else
-      factor.size = ids.dimSizes[dim];
-    return bundle::Expr{{factor}};
+    return dimensionOver(ids, dim, divisor);
   };
   bundle::LaunchConfig launch;
   launch.grid = {extent(1, kKeySummaryChunk), bundle::Expr{}, extent(0, 1)};
