@@ -3,6 +3,7 @@
 #include "attn/Dialect/MaskVisits.h"
 
 #include "attn/Dialect/AttnCascade.h"
+#include "attn/Dialect/MaskRegionTiling.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -686,4 +687,62 @@ Value mlir::attn::buildDataOperandsValid(OpBuilder &b, Location loc,
   for (unsigned operand : needs.sortedOperands)
     conjoin(buildNonDecreasing(b, loc, dataMemrefs[operand]));
   return valid;
+}
+
+//===----------------------------------------------------------------------===//
+// Tile shapes
+//===----------------------------------------------------------------------===//
+
+std::optional<int64_t> mlir::attn::visitedTileArea(const KernelSpec &spec,
+                                                   int64_t blockQ,
+                                                   int64_t blockKV,
+                                                   int64_t seqQ,
+                                                   int64_t seqKV) {
+  CascadeOp cascade = spec.cascade;
+  MaskAttrInterface mask;
+  Region *region = nullptr;
+  bool known = true;
+  cascade.getBody().walk([&](EinsumOp einsum) {
+    walkMaps(einsum.getMap(), [&](MapAttr map) {
+      if (map.getKind() == MapKind::MaskRegion) {
+        region = &cascade.getMaskRegion();
+      } else if (map.getKind() == MapKind::Mask) {
+        auto rule = cast<MaskAttrInterface>(map.getRule());
+        known &= !mask || mask == rule;
+        mask = rule;
+      }
+    });
+  });
+  if (!known || (mask && isa<NeighborhoodAttr>(mask)))
+    return std::nullopt;
+  SmallVector<unsigned> dataOperands;
+  if (mask)
+    mask.collectDataOperands(dataOperands);
+  AttentionShape shape = cascade.getAttentionShape();
+  if (!dataOperands.empty() || ShapedType::isDynamic(shape.queryHeads) ||
+      ShapedType::isDynamic(shape.kvHeads))
+    return std::nullopt;
+  EffectiveMaskTiling tiling(mask, region);
+  if (!tiling.regionIsAnalyzable())
+    return std::nullopt;
+  TilingContext ctx;
+  ctx.queryHeads = shape.queryHeads;
+  ctx.kvHeads = shape.kvHeads;
+  ctx.seqQ = ShapedType::isDynamic(shape.seqQ) ? seqQ : shape.seqQ;
+  ctx.seqKV = ShapedType::isDynamic(shape.seqKV) ? seqKV : shape.seqKV;
+  ctx.blockQ = blockQ;
+  ctx.blockKV = blockKV;
+  // A compile-time estimate: bound its work (static lengths can be long).
+  constexpr int64_t kMaxCountedQueryTiles = int64_t(1) << 20;
+  if (ctx.seqQ < 1 || ctx.seqKV < 1 || blockQ < 1 || blockKV < 1 ||
+      ctx.numQueryTiles() > kMaxCountedQueryTiles / ctx.queryHeads)
+    return std::nullopt;
+  int64_t area = 0;
+  for (int64_t head = 0; head < ctx.queryHeads; ++head)
+    for (int64_t queryTile = 0; queryTile < ctx.numQueryTiles(); ++queryTile)
+      tiling.visitSet(ctx, /*b=*/0, head, queryTile)
+          .forEachTile([&](int64_t keyTile, TileClass) {
+            area += ctx.tile(queryTile, keyTile).area();
+          });
+  return area;
 }

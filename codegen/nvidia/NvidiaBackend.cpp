@@ -111,8 +111,8 @@ public:
     auto overlap = request.options.find("sm90a-overlap");
     if (overlap != request.options.end() &&
         !parseHopperOverlap(overlap->second))
-      return emitError(loc) << "attn-compile: sm90a-overlap must be none or "
-                               "softmax, got '"
+      return emitError(loc) << "attn-compile: sm90a-overlap must be none, "
+                               "softmax or warpgroups, got '"
                             << overlap->second << "'";
     if (reportsResources(request) && request.emit != "bundle" &&
         request.emit != "ptx")

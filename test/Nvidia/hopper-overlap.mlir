@@ -115,7 +115,7 @@
 // RANGES: nvvm.mbarrier.inval
 // RANGES-NOT: nvvm.wgmma.wait.group.sync.aligned 0
 
-// BAD: error: attn-compile: sm90a-overlap must be none or softmax, got 'bogus'
+// BAD: error: attn-compile: sm90a-overlap must be none, softmax or warpgroups, got 'bogus'
 // SYNC: error: sm90a-overlap=softmax needs sm90a-sync=mbarrier
 // STAGES: error: sm90a-overlap=softmax needs at least 3 K/V stages (it waits for a stage a visit early and releases it a visit late), got 2
 // HOST: error: attn-compile: sm90a-overlap is an option of the NVIDIA target (sm_80, sm_90, sm_90a), which targets= does not list

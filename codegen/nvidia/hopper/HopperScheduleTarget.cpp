@@ -3,6 +3,7 @@
 
 #include "attn/Dialect/AttnCascade.h"
 #include "attn/Hopper/HopperLayout.h"
+#include "attn/Kernel/KernelSpec.h"
 #include "attn/Schedule/TileProgram.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -27,6 +28,12 @@ constexpr int64_t kWarpgroupWarps = 4;
 constexpr int64_t kWarpgroupRows = 64;
 /// wgmma's largest n.
 constexpr int64_t kMaxN = 256;
+/// The sequence length at which tilingFor compares tile shapes when the
+/// spec's is dynamic (the benchmarks').
+constexpr int64_t kComparedLength = 16384;
+/// How much more area 128 x 128 tiles may visit than the default tiles and
+/// still be chosen.
+constexpr double kWideTileAreaSlack = 1.10;
 /// LLVM's NVPTX address space of shared memory (mbarrier pointers).
 constexpr unsigned kSharedAddressSpace = 3;
 
@@ -77,6 +84,8 @@ mlir::attn::nvidia::parseHopperOverlap(StringRef name) {
     return HopperOverlap::None;
   if (name == "softmax")
     return HopperOverlap::Softmax;
+  if (name == "warpgroups")
+    return HopperOverlap::Warpgroups;
   return std::nullopt;
 }
 
@@ -113,13 +122,39 @@ GpuTiling HopperScheduleTarget::tilingFor(GpuTiling chosen,
                                           HopperOverlap overlap) {
   AttentionShape shape = spec.cascade.getAttentionShape();
   Type element = spec.arguments[0].type.getElementType();
-  if (overlap == HopperOverlap::None || element.isF32() ||
-      std::max(shape.headDimQK, shape.headDimV) > 128)
+  if (element.isF32())
     return chosen;
   GpuTiling tiling = chosen;
   tiling.warps = 2 * kWarpgroupWarps;
   tiling.blockQ = 2 * kWarpgroupRows;
-  tiling.blockKV = 64;
+  // Head dimension 256 keeps its key tiles (two warpgroups for turns).
+  if (std::max(shape.headDimQK, shape.headDimV) > 128)
+    return overlap == HopperOverlap::Warpgroups ? tiling : chosen;
+  if (overlap == HopperOverlap::Softmax) {
+    tiling.blockKV = 64;
+    return tiling;
+  }
+  tiling.blockKV = 128;
+  if (chosen.blockQ == tiling.blockQ && chosen.blockKV == tiling.blockKV)
+    return chosen;
+  // Turns need two warpgroups: 128 x 64 where wide tiles do not pay.
+  GpuTiling narrow = chosen;
+  if (overlap == HopperOverlap::Warpgroups) {
+    narrow = tiling;
+    narrow.blockKV = 64;
+  }
+  // 128 x 128 tiles on two warpgroups beat 64 x 64 on one wherever they
+  // visit about the same pairs (sliding window, soft-capping, head
+  // dimension 64), and lose badly where the mask keeps narrow blocks (S2's
+  // 64-key blocks: half of each wide tile is masked); docs/nvidia.md.
+  std::optional<int64_t> narrowArea = visitedTileArea(
+      spec, narrow.blockQ, narrow.blockKV, kComparedLength, kComparedLength);
+  std::optional<int64_t> wideArea = visitedTileArea(
+      spec, tiling.blockQ, tiling.blockKV, kComparedLength, kComparedLength);
+  if (!narrowArea || !wideArea ||
+      static_cast<double>(*wideArea) >
+          kWideTileAreaSlack * static_cast<double>(*narrowArea))
+    return narrow;
   return tiling;
 }
 
@@ -180,6 +215,11 @@ LogicalResult HopperScheduleTarget::checkProgram(const TileProgram &program,
                           << "sm90a-sync=mbarrier or auto (its stages are released "
                           << "a visit late, which the CTA barriers' order "
                           << "does not allow)";
+  if (takesTurns() && (!usesMbarriers() || tiling.warps != 2 * kWarpgroupWarps))
+    return op.emitError() << "sm90a-overlap=warpgroups needs two warpgroups "
+                          << "(warps = 8) on sm90a-sync=mbarrier or auto, got "
+                          << tiling.warps << " warps"
+                          << (usesMbarriers() ? "" : " on CTA barriers");
   if (overlap == HopperOverlap::Softmax && tiling.stages < 3)
     return op.emitError() << "sm90a-overlap=softmax needs at least 3 K/V "
                           << "stages (it waits for a stage a visit early and "
@@ -210,7 +250,7 @@ void HopperScheduleTarget::forEachWorkItem(
                                     tiling.blockKV, blockColumns});
     valueShared = view(offsets.values, {tiling.stages, kernel.headDimV / blockColumns,
                                         tiling.blockKV, blockColumns});
-    Value warpgroup =
+    warpgroup =
         arith::DivUIOp::create(b, matrix->warpId(), index(b, kWarpgroupWarps));
     warpgroupQueryOffset = arith::MulIOp::create(
         b, warpgroup, index(b, kWarpgroupRows * layout::kSwizzleBytes));
@@ -312,19 +352,51 @@ HopperScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
                                        const KernelContext &kernel,
                                        const WorkItem &item,
                                        const KeyTile &tile) {
+  if (takesTurns())
+    beginTurn(b);
   SmallVector<Value> scores = startQueryKey(b, kernel, item, tile);
   commitProducts(b);
-  return waitProducts(b, 0, scores);
+  scores = waitProducts(b, 0, scores);
+  if (takesTurns())
+    endTurn(b);
+  return scores;
 }
 
 SmallVector<Value> HopperScheduleTarget::multiplyValue(
     ImplicitLocOpBuilder &b, const KernelContext &kernel,
     const WorkItem &item, const KeyTile &tile, ArrayRef<Value> probabilities,
     ArrayRef<Value> accumulator) {
+  if (takesTurns())
+    beginTurn(b);
   SmallVector<Value> sums =
       startValueProduct(b, kernel, item, tile, probabilities, accumulator);
   commitProducts(b);
-  return waitProducts(b, 0, sums);
+  sums = waitProducts(b, 0, sums);
+  if (takesTurns())
+    endTurn(b);
+  return sums;
+}
+
+Value HopperScheduleTarget::turnBarrier(ImplicitLocOpBuilder &b, Value group) {
+  // Barrier 0 is the CTA barrier.
+  Value id = arith::AddIOp::create(b, group, index(b, 1));
+  return arith::IndexCastUIOp::create(b, b.getI32Type(), id);
+}
+
+Value HopperScheduleTarget::turnThreads(ImplicitLocOpBuilder &b) {
+  return arith::ConstantIntOp::create(b, b.getI32Type(),
+                                      2 * kWarpgroupWarps * T::kWarpSize);
+}
+
+void HopperScheduleTarget::beginTurn(ImplicitLocOpBuilder &b) {
+  NVVM::BarrierOp::create(b, TypeRange{}, turnBarrier(b, warpgroup),
+                          turnThreads(b), /*reductionOp=*/{},
+                          /*reductionPredicate=*/Value());
+}
+
+void HopperScheduleTarget::endTurn(ImplicitLocOpBuilder &b) {
+  Value other = arith::SubIOp::create(b, index(b, 1), warpgroup);
+  NVVM::BarrierArriveOp::create(b, turnBarrier(b, other), turnThreads(b));
 }
 
 void HopperScheduleTarget::commitProducts(ImplicitLocOpBuilder &b) {
@@ -501,6 +573,16 @@ void HopperScheduleTarget::inFirstThread(ImplicitLocOpBuilder &b,
   body();
 }
 
+void HopperScheduleTarget::inWarpgroup(ImplicitLocOpBuilder &b, int64_t group,
+                                       function_ref<void()> body) {
+  Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warpgroup,
+                                     index(b, group));
+  auto guard = scf::IfOp::create(b, mine, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard insertion(b);
+  b.setInsertionPointToStart(&guard.getThenRegion().front());
+  body();
+}
+
 void HopperScheduleTarget::beginVisits(ImplicitLocOpBuilder &b) {
   if (!usesMbarriers())
     return;
@@ -517,11 +599,18 @@ void HopperScheduleTarget::beginVisits(ImplicitLocOpBuilder &b) {
     NVVM::FenceMbarrierInitOp::create(b);
   });
   matrix->barrier();
+  // Warpgroup 0 takes the first turn.
+  if (takesTurns())
+    inWarpgroup(b, 1, [&] { endTurn(b); });
 }
 
 void HopperScheduleTarget::endVisits(ImplicitLocOpBuilder &b) {
   if (!usesMbarriers())
     return;
+  // The turn warpgroup 1 passed on after its last product (or, with no
+  // visits, the first turn) goes unused.
+  if (takesTurns())
+    inWarpgroup(b, 0, [&] { beginTurn(b); });
   // Every thread is past its last wait and arrival before the barriers are
   // invalidated (the next range initializes them again).
   matrix->barrier();

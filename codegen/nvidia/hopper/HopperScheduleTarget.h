@@ -53,10 +53,15 @@ enum class HopperOverlap {
   /// previous tile's P V are in flight (ScheduleTarget.h,
   /// "Overlapped key loops"); needs mbarrier stages, at least 3.
   Softmax,
+  /// The two warpgroups of a block take turns on the tensor cores: each
+  /// product is a turn (named barriers, one per warpgroup, pass it on), so
+  /// one warpgroup's softmax runs under the other's product (ping-pong);
+  /// needs mbarrier stages and exactly two warpgroups.
+  Warpgroups,
 };
 
-/// The value of sm90a-overlap, or none when `name` is neither `none` nor
-/// `softmax`.
+/// The value of sm90a-overlap, or none when `name` is not `none`,
+/// `softmax` or `warpgroups`.
 std::optional<HopperOverlap> parseHopperOverlap(StringRef name);
 
 /// The synchronization that sm90a-sync=`name` gives an sm_90a kernel of
@@ -85,11 +90,16 @@ public:
   static GpuTiling stagesFor(GpuTiling tiling, const KernelSpec &spec,
                              HopperStageSync sync, HopperOverlap overlap,
                              bool stagesGiven);
-  /// The default tiles `chosen` (chooseTiling) for `overlap`: with the
-  /// overlap at head dimensions up to 128, 128 x 64 on two warpgroups (a
-  /// second score tile in flight leaves no room for 128 keys without
-  /// spills, and one-warpgroup blocks would lose their second block per
-  /// multiprocessor to the third stage).
+  /// The default tiles `chosen` (chooseTiling) on sm_90a, at f16/bf16 and
+  /// head dimensions up to 128: with the overlap, 128 x 64 on two
+  /// warpgroups (a second score tile in flight leaves no room for 128 keys
+  /// without spills, and one-warpgroup blocks would lose their second
+  /// block per multiprocessor to the third stage); without it, 128 x 128 on
+  /// two warpgroups where those tiles visit at most 10% more pairs than
+  /// `chosen` (visitedTileArea at 16384 positions when the spec's length
+  /// is dynamic), `chosen` otherwise and where the visits are known only
+  /// at run time; with turns, 128 rows on two warpgroups whatever the key
+  /// tiles (also at head dimension 256).
   static GpuTiling tilingFor(GpuTiling chosen, const KernelSpec &spec,
                              HopperOverlap overlap);
 
@@ -190,6 +200,26 @@ private:
   void waitBarrierPhase(ImplicitLocOpBuilder &b, Value barrier, Value round);
   /// Emits `body` in thread 0 only.
   void inFirstThread(ImplicitLocOpBuilder &b, function_ref<void()> body);
+  /// Emits `body` in the threads of warpgroup `group` only.
+  void inWarpgroup(ImplicitLocOpBuilder &b, int64_t group,
+                   function_ref<void()> body);
+
+  //===--- Turns (sm90a-overlap=warpgroups) -------------------------------===//
+  // Warpgroup g waits on named barrier 1 + g before each product and, once
+  // the product is done, arrives on the other warpgroup's barrier. Both
+  // warpgroups run the same visits, so each barrier sees as many arrivals as
+  // waits per visit range once warpgroup 1 hands the first turn to
+  // warpgroup 0 (beginVisits) and warpgroup 0 takes back the turn
+  // warpgroup 1 hands on after its last product (endVisits).
+  bool takesTurns() const { return overlap == HopperOverlap::Warpgroups; }
+  /// Waits for this warpgroup's turn.
+  void beginTurn(ImplicitLocOpBuilder &b);
+  /// Passes the turn to the other warpgroup.
+  void endTurn(ImplicitLocOpBuilder &b);
+  /// The named barrier of warpgroup `group` (0 or 1; i32) and the threads
+  /// that meet on it (both warpgroups).
+  Value turnBarrier(ImplicitLocOpBuilder &b, Value group);
+  Value turnThreads(ImplicitLocOpBuilder &b);
 
   HopperStageSync sync;
   HopperOverlap overlap;
@@ -198,6 +228,8 @@ private:
   /// 64 x 128 bytes x this lane's warpgroup: its Q rows' offset in a
   /// column block.
   Value warpgroupQueryOffset;
+  /// This lane's warpgroup (index).
+  Value warpgroup;
   TileOffsets offsets;
 };
 

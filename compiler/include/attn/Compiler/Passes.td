@@ -84,9 +84,12 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
            "synchronous)">,
     Option<"sm90aOverlap", "sm90a-overlap", "std::string", /*default=*/"\"none\"",
            "NVIDIA sm_90a: what the products overlap: none (each product "
-           "waits for itself; the default) or softmax (the next key tile's "
+           "waits for itself; the default), softmax (the next key tile's "
            "Q K^T and the previous tile's P V run during the softmax; needs "
-           "mbarriers, which sm90a-sync=auto then takes)">,
+           "mbarriers, which sm90a-sync=auto then takes) or warpgroups (the "
+           "two warpgroups of a block take turns on the tensor cores, one's "
+           "softmax under the other's product; 128-row tiles on 8 warps, "
+           "mbarriers)">,
     Option<"reportResources", "report-resources", "bool", /*default=*/"false",
            "NVIDIA, AMD: print registers, shared memory (LDS) and spills per "
            "kernel and chip (NVIDIA needs ptxas)">,

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallVector.h"
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,19 @@ FailureOr<KernelSpec> analyzeKernelSpec(func::FuncOp function);
 /// The kernel specs of every function of `module` that holds an
 /// attn.cascade, in module order; an error when there is none.
 FailureOr<llvm::SmallVector<KernelSpec>> collectKernelSpecs(ModuleOp module);
+
+/// Query-key pairs the tiles of `spec` cover when it runs `blockQ` x
+/// `blockKV` tiles at `seqQ` x `seqKV` positions (a static length of the
+/// cascade takes precedence): the area of every tile its mask visits,
+/// summed over the query heads of one batch row. Targets compare tile
+/// shapes by it (the work a tile shape wastes on masked pairs). nullopt
+/// when the visits are not known at compile time: masks that read data
+/// operands, neighborhoods (tiled as patches of the token grid, not in
+/// sequence order), mask regions the interval evaluation cannot analyze,
+/// dynamic head counts.
+std::optional<int64_t> visitedTileArea(const KernelSpec &spec, int64_t blockQ,
+                                       int64_t blockKV, int64_t seqQ,
+                                       int64_t seqKV);
 
 /// The memref type a kernel argument is passed as (every target): its
 /// extents, dynamic strides and offset, except a unit last stride where the
