@@ -12,8 +12,9 @@ build=${2:-$here/build}
 attn_opt=$build/bin/attn-opt
 [ -x "$attn_opt" ] || { echo "no attn-opt in $build" >&2; exit 2; }
 seq=16384
-# BENCH_TARGETS=host tries the flow without GPU code generation.
-targets=${BENCH_TARGETS:-host,sm_90} report=""
+# BENCH_TARGETS=host tries the flow without GPU code generation;
+# BENCH_OPTIONS adds attn-compile options ("sm90a-overlap=warpgroups").
+targets=${BENCH_TARGETS:-host,sm_90} report="" options=${BENCH_OPTIONS:+ $BENCH_OPTIONS}
 [[ $targets == *sm_* ]] && report=" report-resources=true"
 rm -rf "$prepared" && mkdir -p "$prepared/bundles" "$prepared/logs"
 "$here/scripts/build-nomlir-attn-run.sh" "$prepared"
@@ -30,7 +31,7 @@ for name in $cases; do
   # Hq, Hkv and D from the signature's q and k types (tensor<?xHx?xDxT>).
   read -r q_heads head_dim kv_heads < <(grep -m1 'func.func' "$spec" |
     sed -E 's/.*%q: tensor<[?0-9]+x([0-9]+)x[?0-9]+x([0-9]+)x[a-z0-9]+>, %k: tensor<[?0-9]+x([0-9]+)x.*/\1 \2 \3/')
-  "$attn_opt" "$spec" --attn-compile="targets=$targets output=$prepared/bundles/$name.atnb$report" \
+  "$attn_opt" "$spec" --attn-compile="targets=$targets output=$prepared/bundles/$name.atnb$report$options" \
     -o /dev/null > "$prepared/logs/$name.compile.log" 2>&1 ||
     { echo "$name: compile failed:"; cat "$prepared/logs/$name.compile.log"; exit 1; }
   density=$("$attn_opt" "$spec" --attn-report-sparsity="seq-q=$seq seq-kv=$seq" -o /dev/null 2>&1 |

@@ -6,12 +6,14 @@
 #   scripts/verify-hopper.sh device PREPARED OUT                 (on the GPU machine)
 #
 # Variants of the sm_90a kernel (ATTN_VERIFY_HOPPER_VARIANTS, default
-# "barrier mbarrier overlap"): barrier compiles with sm90a-sync=barrier
-# (cp.async groups and CTA barriers), mbarrier with sm90a-sync=mbarrier
-# (per-stage full and empty mbarriers, docs/nvidia.md); the default (auto) is
-# one of the two per tiling; overlap with sm90a-sync=mbarrier
-# sm90a-overlap=softmax (the next key tile's Q K^T and the previous tile's
-# P V in flight across the softmax; its own 128 x 64 tiles).
+# "default barrier overlap turns"): default compiles with no option (tiles
+# per mask, sm90a-sync=auto), barrier with sm90a-sync=barrier (cp.async
+# groups and CTA barriers), mbarrier with sm90a-sync=mbarrier (per-stage full
+# and empty mbarriers, docs/nvidia.md); auto is one of the two per tiling;
+# overlap with sm90a-sync=mbarrier sm90a-overlap=softmax (the next key
+# tile's Q K^T and the previous tile's P V in flight across the softmax; its
+# own 128 x 64 tiles); turns with sm90a-overlap=warpgroups (the two
+# warpgroups take turns on the tensor cores; 128-row tiles).
 #
 # prepare:
 #   - every f16/bf16 example through scripts/verify-h200.sh prepare with
@@ -27,7 +29,12 @@
 #     and on 64 x 64 tiles of one warpgroup, and the mbarrier kernel on the
 #     overlap's 128 x 64 tiles; ptxas' resource reports
 #     and each case's useful density at S = 16384 (as bench/prepare.sh
-#     computes it).
+#     computes it);
+#   - ATTN_VERIFY_HOPPER_TILINGS adds ablation builds of every benchmark
+#     case, entries "label=options" separated by ';' (for example
+#     "ov-s4=sm90a-sync=mbarrier sm90a-overlap=softmax gpu-stages=4"), each
+#     timed as sm_90a-<label>; an entry that does not compile for a case
+#     (its tiles do not fit the head dimension) is left out of that case.
 # device:
 #   - refuses to run on anything but compute capability 9.0 (sm_90a runs
 #     nowhere else, and the runtime would pick another binary);
@@ -40,7 +47,9 @@
 #   - per benchmark bundle: checked against its host binary at B=1, Sq=1000,
 #     Skv=1333, then timed at B=2, S=16384 (median of 30 CUDA-event
 #     timings), useful TFLOP/s per case and variant in OUT/timing.md
-#     (ATTN_VERIFY_HOPPER_TIMINGS=0 leaves them out).
+#     (ATTN_VERIFY_HOPPER_TIMINGS=0 leaves them out; ATTN_VERIFY_HOPPER_LABELS,
+#     an extended regular expression, times only the builds whose
+#     "case/label" matches, such as "^dense/sm_90a-ovs4$"; sm_90 always).
 # Exits 1 if anything fails.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,21 +57,23 @@ mode=${1:-} prepared=${2:-}
 [ -n "$mode" ] && [ -n "$prepared" ] || { echo "usage: $0 prepare PREPARED [BUILD] | device PREPARED OUT" >&2; exit 2; }
 seq=16384
 bench_cases="dense causal sliding_window_1024 s2 causal_softcap50 dense_d64 dense_d256 causal_gqa"
-variants=${ATTN_VERIFY_HOPPER_VARIANTS:-barrier mbarrier overlap}
+variants=${ATTN_VERIFY_HOPPER_VARIANTS:-default barrier overlap turns}
 racecheck_examples="causal s2_attention documents sinks_window"
 
 # attn-compile options of an sm_90a variant.
 variant_options() {
   case $1 in
+    default) echo "" ;;
     barrier) echo " sm90a-sync=barrier" ;;
     mbarrier) echo " sm90a-sync=mbarrier" ;;
     overlap) echo " sm90a-sync=mbarrier sm90a-overlap=softmax" ;;
-    *) echo "unknown sm_90a variant '$1' (barrier, mbarrier, overlap)" >&2; return 1 ;;
+    turns) echo " sm90a-overlap=warpgroups" ;;
+    *) echo "unknown sm_90a variant '$1' (default, barrier, mbarrier, overlap, turns)" >&2; return 1 ;;
   esac
 }
 
 # The checks folder of a variant.
-checks_dir() { if [ "$1" = barrier ]; then echo checks; else echo "checks-$1"; fi; }
+checks_dir() { if [ "$1" = default ]; then echo checks; else echo "checks-$1"; fi; }
 
 prepare() {
   local build=${1:-$here/build}
@@ -92,7 +103,7 @@ prepare() {
   # Other variants: the same cases and references, bundles compiled with the
   # variant's options.
   for variant in $variants; do
-    [ "$variant" = barrier ] && continue
+    [ "$variant" = default ] && continue
     local dir; dir=$prepared/$(checks_dir "$variant")
     local options; options=$(variant_options "$variant")
     mkdir -p "$dir"/{bundles,logs}
@@ -160,13 +171,23 @@ prepare() {
         fi
       done
     fi
+    # Ablation builds (ATTN_VERIFY_HOPPER_TILINGS).
+    local tilings=${ATTN_VERIFY_HOPPER_TILINGS:-} extra
+    while [ -n "$tilings" ]; do
+      extra=${tilings%%;*}
+      [[ $tilings == *";"* ]] && tilings=${tilings#*;} || tilings=""
+      [ -n "${extra// }" ] || continue
+      [[ $extra == *=* ]] || { echo "ATTN_VERIFY_HOPPER_TILINGS: '$extra' is not label=options" >&2; exit 2; }
+      builds+=("sm_90a-${extra%%=*}	sm_90a	 ${extra#*=}")
+    done
     for entry in "${builds[@]}"; do
       local label chip options
       IFS=$'\t' read -r label chip options <<< "$entry"
       if ! "$attn_opt" "$spec" --attn-compile="targets=host,$chip output=$prepared/bench/$name-$label.atnb report-resources=true$options" \
            -o /dev/null > "$prepared/logs/$name-$label.compile.log" 2>&1; then
         # The extra tilings are tried where they fit (not at D = 256).
-        if [[ $label == sm_90a-mbarrier-* || $label == sm_90a-overlap-* ]]; then
+        if [[ $label == sm_90a-mbarrier-* || $label == sm_90a-overlap-* ]] ||
+           [[ ";${ATTN_VERIFY_HOPPER_TILINGS:-}" == *";${label#sm_90a-}="* ]]; then
           echo "$name ($label): not built: $(grep -m1 error "$prepared/logs/$name-$label.compile.log")"
           rm -f "$prepared/logs/$name-$label.compile.log"; continue
         fi
@@ -204,7 +225,7 @@ device() {
     exit 2
   fi
   local failures=0 prepared_variants
-  prepared_variants=$(cat "$prepared/variants.txt" 2>/dev/null || echo barrier)
+  prepared_variants=$(cat "$prepared/variants.txt" 2>/dev/null || echo default)
   # ATTN_VERIFY_HOPPER_CHECKS=0 leaves the checks out (a run that timed them
   # apart from the checks, which may share the GPU with other work).
   if [ "${ATTN_VERIFY_HOPPER_CHECKS:-1}" != 0 ]; then
@@ -261,6 +282,10 @@ device() {
   tail -n +2 "$prepared/bench/cases.tsv" | while IFS=$'\t' read -r name density; do
     local base=""
     while IFS=$'\t' read -r _ label options; do
+      if [ "$label" != sm_90 ] && [ -n "${ATTN_VERIFY_HOPPER_LABELS:-}" ] &&
+         ! [[ $name/$label =~ $ATTN_VERIFY_HOPPER_LABELS ]]; then
+        continue
+      fi
       local bundle=$prepared/bench/$name-$label.atnb check=FAIL timing rate
       if "$run" "$bundle" --target cuda --check --batch 1 --seq-q 1000 --seq-kv 1333 >> "$log" 2>&1; then
         check=PASS
