@@ -518,9 +518,9 @@ mlir::attn::keySummaryPreparationArguments(const KernelSpec &spec) {
   assert(spec.keySummaryArgument >= 0 && "the spec has no key summary");
   KernelArgument ids = spec.arguments[3 + spec.summarizedData];
   ids.minimumExtents.clear();
+  // The summary keeps its least extent: the runtime allocates it by it.
   KernelArgument summary = spec.arguments[spec.keySummaryArgument];
   summary.isOutput = true;
-  summary.minimumExtents.clear();
   return {std::move(ids), std::move(summary)};
 }
 

@@ -149,9 +149,11 @@ Status checkLayout(const Signature &sig, int i, const DLTensor *t, int64_t eleme
 
 // Least extents (data operands read by blocks), once every size is bound.
 Status checkMinimums(const Signature &sig, const DLTensor *const *args,
-                     const std::vector<int64_t> &sizes) {
+                     const std::vector<int64_t> &sizes, bool inputsOnly) {
   const auto &params = sig.kernel->args;
   for (size_t i = 0; i < params.size(); ++i) {
+    // Outputs being allocated (attn_alloc_outputs) are not given.
+    if (inputsOnly && params[i].role == bundle::Role::Output) continue;
     for (const bundle::MinimumExtent &m : params[i].minimums) {
       bool bound = true;
       std::string bindings;
@@ -326,7 +328,7 @@ Status bindArguments(const Signature &sig, const DLTensor *const *args, int narg
     Status st = checkLayout(sig, i, t, elements);
     if (!st.ok()) return st;
   }
-  Status st = checkMinimums(sig, args, bound.sizes);
+  Status st = checkMinimums(sig, args, bound.sizes, inputsOnly);
   if (st.ok()) st = checkNonDecreasing(sig, args);
   if (!st.ok()) return st;
   *out = std::move(bound);

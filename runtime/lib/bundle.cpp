@@ -104,8 +104,8 @@ std::string checkArg(const Arg &a) {
       return "a scalar cannot carry least extents or an order";
     return {};
   }
-  if (a.role == Role::Output && (!a.minimums.empty() || a.nonDecreasing))
-    return "an output cannot carry least extents or an order";
+  if (a.role == Role::Output && a.nonDecreasing)
+    return "an output cannot carry an order";
   for (const MinimumExtent &m : a.minimums)
     if (m.dim >= a.dims.size())
       return "least extent of dimension " + std::to_string(m.dim) + ", but the rank is " +

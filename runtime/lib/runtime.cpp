@@ -589,6 +589,13 @@ Status allocOutputs(attn_bundle *b, const char *kernel, const DLTensor *const *a
     for (size_t dim = 0; dim < a.dims.size(); ++dim) {
       int s = sig.dimSymbol[i][dim];
       int64_t extent = s < 0 ? a.dims[dim].extent : bound.sizes[s];
+      // A size no input binds: the least extent the kernel writes, if the
+      // bundle records one (a key summary's ceil_div(Skv, 64) chunks).
+      for (const attn::bundle::MinimumExtent &m : a.minimums) {
+        if (extent >= 0 || m.dim != dim) continue;
+        auto sizeOf = [&](const std::string &name) { return bound.sizes[sig.symbolIndex(name)]; };
+        if (std::optional<int64_t> least = m.atLeast.evaluate(sizeOf)) extent = *least;
+      }
       if (extent < 0)
         return invalid("output argument " + std::to_string(i) + " ('" + a.name + "') dimension " +
                        std::to_string(dim) + " has size '" + a.dims[dim].symbol +

@@ -1,6 +1,8 @@
-// The C++ header's backward call (Bundle::backward, launchBackward) on real
+// The C++ header's backward call (Bundle::backward, launchBackward) and its
+// key-summary preparation (mask-prep=kernel bundles) on real
 // kernels: kernels/backward.mlir compiled by attn-opt at build time for the
-// host with grad=true (and once without). Random inputs at ragged sizes,
+// host with grad=true (and once without, and once with mask-prep=kernel).
+// Random inputs at ragged sizes,
 // poisoned outputs, gradients compared with a float64 reference written
 // here from the attention formulas (independent of the compiler).
 #include "attn/runtime.hpp"
@@ -383,4 +385,61 @@ TEST_F(Backward, ABiasGradientMustBeGivenWithTheOthers) {
   EXPECT_EQ(message,
             "ATTN_ERROR_ARGUMENT_MISMATCH: backward kernel 'causal_bias_grad': argument 10 "
             "('ddata0') dimension 0 ('B') is 1, but argument 0 ('q') dimension 0 set B = 2");
+}
+
+// A bundle compiled with mask-prep=kernel (and grad=true): 'documents' reads
+// the key summary 'data0_summary' that 'documents_prep' writes from the ids.
+// launch and backward take the arguments without it (the header runs the
+// preparation into a summary the runtime allocates by its least extent), or
+// with the summary prepareKeySummary made.
+TEST(KeySummary, TheHeaderRunsThePreparation) {
+  attn::Bundle prepared = attn::Bundle::loadFile(ATTN_TEST_KEY_SUMMARY_BUNDLE);
+  ASSERT_EQ(prepared.keySummaryArg("documents"), 4);
+  EXPECT_EQ(prepared.keySummaryArg("causal_gqa"), -1);
+  Case c = cases()[2];
+  ASSERT_EQ(c.name, "documents");
+  Problem p(c, 21);
+  Reference ref = reference(c, p.q.values(), p.k.values(), p.v.values(), p.dO.values(), {});
+
+  prepared.launch("documents", p.forwardArgs());
+  double err = relErr(p.o.values(), ref.o);
+  EXPECT_LT(err, 1e-5);
+  EXPECT_GT(err, 0.0);
+  std::vector<double> withoutSummary = p.o.values();
+
+  // The summary made explicitly: [B, ceil(17 / 64), 2], the same output bits.
+  attn::Tensor summary = prepared.prepareKeySummary("documents", p.forwardArgs(), "host");
+  ASSERT_TRUE(summary);
+  ASSERT_EQ(summary->ndim, 3);
+  EXPECT_EQ(summary->shape[0], c.B);
+  EXPECT_EQ(summary->shape[1], 1);
+  EXPECT_EQ(summary->shape[2], 2);
+  std::vector<const DLTensor *> full = p.forwardArgs();
+  full.insert(full.begin() + 4, summary.get());
+  p.o.poison();
+  prepared.launch("documents", full);
+  EXPECT_EQ(p.o.values(), withoutSummary);
+
+  // The backward takes the forward's arguments with or without the summary.
+  attn::Gradients grads = prepared.backward("documents", p.forwardArgs(), p.dO.get(), "host");
+  attn::Gradients again = prepared.backward("documents", full, p.dO.get(), "host");
+  ASSERT_TRUE(grads.dq && grads.dk && grads.dv);
+  EXPECT_LT(relErr(valuesOf(grads.dq.get()), ref.dq), 1e-5);
+  EXPECT_LT(relErr(valuesOf(grads.dk.get()), ref.dk), 1e-5);
+  EXPECT_LT(relErr(valuesOf(grads.dv.get()), ref.dv), 1e-5);
+  EXPECT_EQ(valuesOf(again.dq.get()), valuesOf(grads.dq.get()));
+
+  // Errors: a kernel without a summary; the ids left out; a summary the
+  // preparation would write past.
+  EXPECT_EQ(errorOf([&] { prepared.prepareKeySummary("causal_gqa", {}); }),
+            "ATTN_ERROR_NOT_FOUND: kernel 'causal_gqa' reads no key summary (attn-compile "
+            "mask-prep=kernel makes kernels that do)");
+  EXPECT_EQ(errorOf([&] { prepared.prepareKeySummary("documents", {p.q.get(), p.k.get()}); }),
+            "ATTN_ERROR_INVALID_ARGUMENT: kernel 'documents' needs the ids 'data0' to prepare "
+            "'data0_summary'");
+  std::vector<int32_t> tooSmall;
+  Tensor empty(tooSmall.data(), DLDataType{kDLInt, 32, 1}, {c.B, 0, 2});
+  EXPECT_EQ(errorOf([&] { prepared.launch("documents_prep", {p.idsView.get(), empty.get()}); }),
+            "ATTN_ERROR_ARGUMENT_MISMATCH: argument 1 ('data0_summary') dimension 1 is 0, but "
+            "the kernel reads at least ceil_div(Sq, 64) = 1 entries there (Sq = 17)");
 }

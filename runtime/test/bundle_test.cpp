@@ -320,10 +320,8 @@ const Rule kRules[] = {
     {"SymbolName", [](Bundle &b) { k0(b).args[0].dims[0] = Dim::sym("B+1"); },
      "kernel 0 ('attention'): argument 0 ('q'): dimension 0: size name 'B+1' is not an "
      "identifier"},
-    {"MinimumOfAnOutput",
-     [](Bundle &b) { k0(b).args[3].minimums = {{0, Expr::constant(1)}}; },
-     "kernel 0 ('attention'): argument 3 ('o'): an output cannot carry least extents or an "
-     "order"},
+    {"OrderOfAnOutput", [](Bundle &b) { k0(b).args[3].nonDecreasing = true; },
+     "kernel 0 ('attention'): argument 3 ('o'): an output cannot carry an order"},
     {"MinimumOfAScalar", [](Bundle &b) { k0(b).args[5].nonDecreasing = true; },
      "kernel 0 ('attention'): argument 5 ('scale'): a scalar cannot carry least extents or "
      "an order"},

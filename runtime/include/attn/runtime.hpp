@@ -95,11 +95,72 @@ public:
     return info;
   }
 
-  // `target` and `stream` as for attn_kernel_launch.
+  // `target` and `stream` as for attn_kernel_launch. A kernel that reads a
+  // key summary (attn-compile mask-prep=kernel: its input 'data<N>_summary'
+  // is written by the bundle's kernel '<kernel>_prep' from the ids
+  // 'data<N>') may be given its arguments without the summary: the call then
+  // runs the preparation first, into a summary the runtime allocates.
   void launch(const std::string &kernel, const std::vector<const DLTensor *> &args,
               const char *target = nullptr, void *stream = nullptr) {
-    check(attn_kernel_launch(get(), kernel.c_str(), target, args.data(),
-                             static_cast<int>(args.size()), stream));
+    std::vector<const DLTensor *> full = args;
+    Tensor summary;
+    int position = keySummaryArg(kernel);
+    if (position >= 0 &&
+        args.size() + 1 == static_cast<size_t>(this->kernel(findKernel(kernel)).num_args)) {
+      summary = prepareKeySummary(kernel, args, target, stream);
+      full.insert(full.begin() + position, summary.get());
+    }
+    check(attn_kernel_launch(get(), kernel.c_str(), target, full.data(),
+                             static_cast<int>(full.size()), stream));
+  }
+  // The position of `kernel`'s key summary input among its arguments, or -1
+  // when it reads none (or the bundle has no preparation kernel for it).
+  int keySummaryArg(const std::string &kernel) const {
+    int index = findKernel(kernel), preparation = -1;
+    if (attn_bundle_find_kernel(get(), preparationKernelName(kernel).c_str(), &preparation) !=
+        ATTN_OK)
+      return -1;
+    attn_kernel_info info = this->kernel(index);
+    for (int a = 0; a < info.num_args; ++a) {
+      attn_arg_info argInfo = arg(index, a);
+      std::string name = argInfo.name;
+      if (argInfo.role == ATTN_INPUT && name.size() > 12 && name.compare(0, 4, "data") == 0 &&
+          name.compare(name.size() - 8, 8, "_summary") == 0)
+        return a;
+    }
+    return -1;
+  }
+  static std::string preparationKernelName(const std::string &kernel) {
+    return kernel + "_prep";
+  }
+  // Runs '<kernel>_prep' on the ids among `args` (`kernel`'s arguments
+  // without the summary, in its order; only those before the summary are
+  // read) and returns the summary it wrote, allocated by the runtime on the
+  // ids' device.
+  Tensor prepareKeySummary(const std::string &kernel, const std::vector<const DLTensor *> &args,
+                           const char *target = nullptr, void *stream = nullptr) {
+    int position = keySummaryArg(kernel);
+    if (position < 0)
+      throw Error(ATTN_ERROR_NOT_FOUND, "kernel '" + kernel +
+                                            "' reads no key summary (attn-compile "
+                                            "mask-prep=kernel makes kernels that do)");
+    int index = findKernel(kernel);
+    std::string summaryName = arg(index, position).name;
+    std::string idsName = summaryName.substr(0, summaryName.size() - 8);
+    const DLTensor *ids = nullptr;
+    for (int a = 0; a < position && a < static_cast<int>(args.size()); ++a)
+      if (idsName == arg(index, a).name) ids = args[static_cast<size_t>(a)];
+    if (!ids)
+      throw Error(ATTN_ERROR_INVALID_ARGUMENT, "kernel '" + kernel + "' needs the ids '" +
+                                                   idsName + "' to prepare '" + summaryName +
+                                                   "'");
+    std::string preparation = preparationKernelName(kernel);
+    std::vector<const DLTensor *> prepArgs = {ids, nullptr};
+    std::vector<Tensor> made = allocOutputs(preparation, prepArgs);
+    prepArgs[1] = made[1].get();
+    check(attn_kernel_launch(get(), preparation.c_str(), target, prepArgs.data(),
+                             static_cast<int>(prepArgs.size()), stream));
+    return std::move(made[1]);
   }
   int select(const std::string &kernel, const std::vector<const DLTensor *> &args,
              const char *target = nullptr) {
@@ -199,7 +260,12 @@ private:
                       "') in this bundle: compile the spec with grad=true (attn-opt "
                       "--attn-compile=\"... grad=true\", attn.compile(..., grad=True))");
     attn_kernel_info forwardInfo = kernel(forwardKernel);
-    if (forwardArgs.size() != static_cast<size_t>(forwardInfo.num_args))
+    // The key summary may be left out, as for launch: the backward does not
+    // read it.
+    int summary = keySummaryArg(forward);
+    bool withoutSummary =
+        summary >= 0 && forwardArgs.size() + 1 == static_cast<size_t>(forwardInfo.num_args);
+    if (forwardArgs.size() != static_cast<size_t>(forwardInfo.num_args) && !withoutSummary)
       throw Error(ATTN_ERROR_INVALID_ARGUMENT,
                   "the backward of kernel '" + forward + "' takes the forward's " +
                       std::to_string(forwardInfo.num_args) +
@@ -228,7 +294,8 @@ private:
       } else {
         int match = -1;
         for (int f = 0; f < forwardInfo.num_args && match < 0; ++f)
-          if (argName == arg(forwardKernel, f).name) match = f;
+          if (argName == arg(forwardKernel, f).name && !(withoutSummary && f == summary))
+            match = withoutSummary && f > summary ? f - 1 : f;
         if (match < 0)
           throw Error(ATTN_ERROR_INVALID_BUNDLE, "backward kernel '" + name + "' argument " +
                                                      std::to_string(a) + " ('" + argName +
