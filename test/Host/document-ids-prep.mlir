@@ -31,6 +31,10 @@
 // RUN: attn-opt %s --attn-compile="targets=host output=%t.scan.atnb" -o /dev/null
 // RUN: not attn-run %t.scan.atnb --target host --function causal --batch 2 --seq-q 300 --inputs %t.sorted --time-preparation 2>&1 | FileCheck %s --check-prefix=NONE
 // RUN: not attn-opt %s --attn-compile="targets=host mask-prep=once" -o /dev/null 2>&1 | FileCheck %s --check-prefix=OPTION
+// Gradients: the forward runs its preparation, the backward scans the ids.
+// RUN: attn-opt %s --attn-compile="targets=host grad=true output=%t.grad.atnb block-q=16 block-kv=16 mask-prep=kernel" -o /dev/null
+// RUN: attn-run %t.grad.atnb --target host --check --gradients --function causal --batch 2 --seq-q 83 --seed 5 | FileCheck %s --check-prefix=GRADIENTS
+// RUN: attn-run %t.grad.atnb --target host --check --gradients --function bidirectional --batch 1 --seq-q 150 --seed 6 | FileCheck %s --check-prefix=GRADIENTS
 
 // SIGNATURE:      kernel causal
 // SIGNATURE:        3: data0 input tensor i32 [B, Sq]
@@ -39,7 +43,7 @@
 // SIGNATURE:      kernel causal_prep
 // SIGNATURE-NEXT:   arguments (2):
 // SIGNATURE-NEXT:     0: data0 input tensor i32 [B, Sq]
-// SIGNATURE-NEXT:     1: data0_summary output tensor i32 [B, key_chunks, 2]
+// SIGNATURE-NEXT:     1: data0_summary output tensor i32 [B, key_chunks, 2] dim1>=ceil_div(Sq, 64)
 // SIGNATURE:      kernel bidirectional_prep
 
 // The attention kernel reads chunk bounds, not ids, past its rows; the
@@ -57,6 +61,13 @@
 // CHECKED: --time-preparation times a bundle's preparation kernel
 // NONE: --time-preparation: kernel 'causal' reads no key summary
 // OPTION: mask-prep must be scan or kernel, got 'once'
+
+// GRADIENTS: o: rel_err=
+// GRADIENTS: dq: rel_err=
+// GRADIENTS: dk: rel_err=
+// GRADIENTS: dv: rel_err=
+// GRADIENTS: backward runs bit-identical: yes
+// GRADIENTS: PASS
 
 func.func @causal(%q: tensor<?x2x?x24xf32>, %k: tensor<?x1x?x24xf32>, %v: tensor<?x1x?x16xf32>, %ids: tensor<?x?xi32>) -> tensor<?x2x?x16xf32> {
   %o = attn.attention %q, %k, %v data(%ids : tensor<?x?xi32>) {mask = #attn.documents<operand = 0, layout = ids, causal = true>} : tensor<?x2x?x24xf32>, tensor<?x1x?x24xf32>, tensor<?x1x?x16xf32> -> tensor<?x2x?x16xf32>

@@ -68,19 +68,40 @@ double relativeError(const std::vector<double> &candidate,
 }
 
 /// Host buffers for `kernel`'s arguments: inputs from `values` by name,
-/// outputs poisoned.
+/// outputs poisoned. A key summary (mask-prep=kernel) is staged poisoned at
+/// [B, ceil(S / 64), 2] of its ids [B, S] (its least extent), for the
+/// preparation kernel launchOnHost runs first (setKeySummaryPreparation).
 bool stage(const bundle::Kernel &kernel,
            const std::map<std::string, const Tensor64 *> &values,
            std::vector<run::HostBuffer> &buffers) {
   for (const bundle::Arg &arg : kernel.args) {
     auto found = values.find(arg.name);
     if (run::isKeySummary(arg)) {
-      run::printError("--target host --check --gradients does not run "
-                      "kernels reading a key summary ('" + arg.name +
-                      "' of kernel '" + kernel.name +
-                      "', attn-compile mask-prep=kernel) yet; compile "
-                      "with mask-prep=scan");
-      return false;
+      auto ids = values.find(arg.name.substr(0, arg.name.rfind('_')));
+      if (ids == values.end() || ids->second->shape.size() != 2 ||
+          arg.minimums.empty()) {
+        run::printError("kernel '" + kernel.name + "' reads '" + arg.name +
+                        "' but no ids [B, S] or least extent to size it by");
+        return false;
+      }
+      // The least extent names the ids' length (their dimension 1).
+      std::string length;
+      for (const bundle::Arg &other : kernel.args)
+        if (other.name == ids->first && other.dims.size() == 2)
+          length = other.dims[1].symbol;
+      std::optional<int64_t> chunks = arg.minimums.front().atLeast.evaluate(
+          [&](const std::string &name) {
+            return name == length ? ids->second->shape[1] : int64_t(0);
+          });
+      buffers.emplace_back(arg.dtype,
+                           std::vector<int64_t>{ids->second->shape[0],
+                                                chunks.value_or(0), 2});
+      if (!buffers.back().allocated()) {
+        run::printError("cannot allocate argument '" + arg.name + "'");
+        return false;
+      }
+      buffers.back().poison();
+      continue;
     }
     if (found == values.end()) {
       run::printError("attn-run has no tensor for argument '" + arg.name +
@@ -242,6 +263,29 @@ int mlir::attn::runHostGradients(const GradientRunRequest &request,
   values["o"] = &reference->output;
   if (reference->lse)
     values["lse"] = &*reference->lse;
+  // A key summary (mask-prep=kernel): its preparation kernel runs before
+  // the forward, as for --check.
+  for (auto [position, arg] : llvm::enumerate(forward->args)) {
+    if (!run::isKeySummary(arg))
+      continue;
+    run::KeySummaryPreparation preparation;
+    preparation.kernel = forward->name;
+    preparation.summary = static_cast<int>(position);
+    std::string ids = arg.name.substr(0, arg.name.rfind('_'));
+    for (auto [index, other] : llvm::enumerate(forward->args))
+      if (other.name == ids)
+        preparation.ids = static_cast<int>(index);
+    for (const bundle::Kernel &other : model.kernels)
+      if (other.name == forward->name + "_prep")
+        preparation.preparation = &other;
+    if (!preparation.preparation || preparation.ids < 0) {
+      run::printError("kernel '" + forward->name + "' reads '" + arg.name +
+                      "' but the bundle has no preparation kernel '" +
+                      forward->name + "_prep' writing it from '" + ids + "'");
+      return 1;
+    }
+    run::setKeySummaryPreparation(preparation);
+  }
   std::vector<run::HostBuffer> forwardBuffers;
   if (!stage(*forward, values, forwardBuffers) ||
       !run::launchOnHost(loaded, *forward, forwardBuffers))
