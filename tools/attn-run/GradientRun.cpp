@@ -269,21 +269,9 @@ int mlir::attn::runHostGradients(const GradientRunRequest &request,
     if (!run::isKeySummary(arg))
       continue;
     run::KeySummaryPreparation preparation;
-    preparation.kernel = forward->name;
-    preparation.summary = static_cast<int>(position);
-    std::string ids = arg.name.substr(0, arg.name.rfind('_'));
-    for (auto [index, other] : llvm::enumerate(forward->args))
-      if (other.name == ids)
-        preparation.ids = static_cast<int>(index);
-    for (const bundle::Kernel &other : model.kernels)
-      if (other.name == forward->name + "_prep")
-        preparation.preparation = &other;
-    if (!preparation.preparation || preparation.ids < 0) {
-      run::printError("kernel '" + forward->name + "' reads '" + arg.name +
-                      "' but the bundle has no preparation kernel '" +
-                      forward->name + "_prep' writing it from '" + ids + "'");
+    if (!run::findKeySummaryPreparation(model, *forward,
+                                        static_cast<int>(position), preparation))
       return 1;
-    }
     run::setKeySummaryPreparation(preparation);
   }
   std::vector<run::HostBuffer> forwardBuffers;

@@ -129,24 +129,10 @@ int attn::run::runBundle(const RunRequest &request,
     return 1;
   KeySummaryPreparation preparation;
   if (signature.keySummary >= 0) {
-    const bundle::Arg &summary = kernel->args[signature.keySummary];
-    std::string ids = summary.name.substr(0, summary.name.rfind('_'));
-    preparation.kernel = kernel->name;
-    preparation.summary = signature.keySummary;
-    preparation.alone = request.timePreparation;
-    for (const bundle::Kernel &other : model.kernels)
-      if (other.name == kernel->name + "_prep")
-        preparation.preparation = &other;
-    for (size_t index = 0; index < kernel->args.size(); ++index)
-      if (kernel->args[index].name == ids)
-        preparation.ids = static_cast<int>(index);
-    if (!preparation.preparation || preparation.ids < 0 ||
-        summary.minimums.empty()) {
-      printError("kernel '" + kernel->name + "' reads '" + summary.name +
-                 "' but the bundle has no preparation kernel '" +
-                 kernel->name + "_prep' writing it from '" + ids + "'");
+    if (!findKeySummaryPreparation(model, *kernel, signature.keySummary,
+                                   preparation))
       return 1;
-    }
+    preparation.alone = request.timePreparation;
     setKeySummaryPreparation(preparation);
   } else if (request.timePreparation) {
     printError("--time-preparation: kernel '" + kernel->name +

@@ -67,6 +67,27 @@ bool isKeySummary(const bundle::Arg &arg) {
   return number.find_first_not_of("0123456789") == std::string::npos;
 }
 
+bool findKeySummaryPreparation(const bundle::Bundle &model,
+                               const bundle::Kernel &kernel, int summary,
+                               KeySummaryPreparation &preparation) {
+  const bundle::Arg &arg = kernel.args[summary];
+  std::string ids = arg.name.substr(0, arg.name.rfind('_'));
+  preparation.kernel = kernel.name;
+  preparation.summary = summary;
+  for (const bundle::Kernel &other : model.kernels)
+    if (other.name == kernel.name + "_prep")
+      preparation.preparation = &other;
+  for (size_t index = 0; index < kernel.args.size(); ++index)
+    if (kernel.args[index].name == ids)
+      preparation.ids = static_cast<int>(index);
+  if (preparation.preparation && preparation.ids >= 0 && !arg.minimums.empty())
+    return true;
+  printError("kernel '" + kernel.name + "' reads '" + arg.name +
+             "' but the bundle has no preparation kernel '" + kernel.name +
+             "_prep' writing it from '" + ids + "'");
+  return false;
+}
+
 bool analyzeSignature(const bundle::Kernel &kernel, Signature &signature) {
   for (size_t index = 0; index < kernel.args.size(); ++index) {
     const bundle::Arg &arg = kernel.args[index];

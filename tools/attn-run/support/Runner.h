@@ -215,6 +215,13 @@ struct KeySummaryPreparation {
   bool alone = false;
 };
 void setKeySummaryPreparation(KeySummaryPreparation preparation);
+/// The preparation of `kernel`'s key summary argument `summary` in `model`:
+/// the ids it is made from and the kernel <name>_prep; false, with an
+/// error printed, when the bundle has no such kernel or the summary no
+/// least extent to size it by.
+bool findKeySummaryPreparation(const bundle::Bundle &model,
+                               const bundle::Kernel &kernel, int summary,
+                               KeySummaryPreparation &preparation);
 
 /// The runtime sizes of one call, by symbol.
 using SymbolValues = std::map<std::string, int64_t>;
