@@ -102,14 +102,18 @@ public:
   // runs the preparation first, into a summary the runtime allocates.
   void launch(const std::string &kernel, const std::vector<const DLTensor *> &args,
               const char *target = nullptr, void *stream = nullptr) {
-    std::vector<const DLTensor *> full = args;
-    Tensor summary;
-    int position = keySummaryArg(kernel);
-    if (position >= 0 &&
-        args.size() + 1 == static_cast<size_t>(this->kernel(findKernel(kernel)).num_args)) {
-      summary = prepareKeySummary(kernel, args, target, stream);
-      full.insert(full.begin() + position, summary.get());
+    // A call with every argument goes straight to the runtime.
+    int index = -1, position = -1;
+    if (attn_bundle_find_kernel(get(), kernel.c_str(), &index) != ATTN_OK ||
+        args.size() + 1 != static_cast<size_t>(this->kernel(index).num_args) ||
+        (position = keySummaryArg(kernel)) < 0) {
+      check(attn_kernel_launch(get(), kernel.c_str(), target, args.data(),
+                               static_cast<int>(args.size()), stream));
+      return;
     }
+    Tensor summary = prepareKeySummary(kernel, args, target, stream);
+    std::vector<const DLTensor *> full = args;
+    full.insert(full.begin() + position, summary.get());
     check(attn_kernel_launch(get(), kernel.c_str(), target, full.data(),
                              static_cast<int>(full.size()), stream));
   }
