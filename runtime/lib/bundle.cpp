@@ -129,7 +129,55 @@ std::string checkArg(const Arg &a) {
   return {};
 }
 
-std::string checkBinary(const Binary &b, const std::set<std::string> &symbols) {
+// The limits cuTensorMapEncodeTiled sets on what the bundle fixes (those on
+// the runtime tensor, its address, extents and strides, are the runtime's to
+// check at launch). TMA moves 16-byte pieces: global addresses and strides,
+// and the rows of a box, are multiples of kTmaGranule bytes.
+constexpr size_t kMaxTensorMapRank = 5;
+constexpr uint32_t kMaxTensorMapBox = 256;
+constexpr uint32_t kTmaGranule = 16;
+
+std::string checkTensorMap(const TensorMap &m, const std::vector<Arg> &args) {
+  if (m.arg >= args.size())
+    return "argument index " + std::to_string(m.arg) + " is out of range (the kernel has " +
+           std::to_string(args.size()) + " arguments)";
+  if (static_cast<unsigned>(m.swizzle) > static_cast<unsigned>(TensorMapSwizzle::Bytes128))
+    return "swizzle " + std::to_string(static_cast<unsigned>(m.swizzle)) + " is unknown";
+  const Arg &a = args[m.arg];
+  std::string who = "argument " + std::to_string(m.arg) + " (" + quoted(a.name) + ")";
+  if (a.kind != ArgKind::Tensor) return who + " is a scalar, not a tensor";
+  if (a.dims.empty() || a.dims.size() > kMaxTensorMapRank)
+    return who + " has rank " + std::to_string(a.dims.size()) +
+           "; TMA loads tensors of rank 1 to " + std::to_string(kMaxTensorMapRank);
+  if (!a.innermostContiguous && !a.contiguous)
+    return who + " must be innermost_contiguous: TMA reads rows of stride 1";
+  if (a.alignment < kTmaGranule)
+    return who + " has alignment " + std::to_string(a.alignment) + "; TMA needs " +
+           std::to_string(kTmaGranule);
+  if (m.box.size() != a.dims.size())
+    return "box has " + std::to_string(m.box.size()) + " extents, but " + who + " has rank " +
+           std::to_string(a.dims.size());
+  for (size_t d = 0; d < m.box.size(); ++d)
+    if (m.box[d] < 1 || m.box[d] > kMaxTensorMapBox)
+      return "box extent " + std::to_string(d) + " is " + std::to_string(m.box[d]) +
+             ", outside [1, " + std::to_string(kMaxTensorMapBox) + "]";
+  // A box's innermost extent is a row in shared memory, which a swizzle
+  // permutes within its span.
+  uint64_t rowBytes = uint64_t(m.box[0]) * byteSize(a.dtype);
+  std::string row = "box extent 0 is " + std::to_string(m.box[0]) + " elements of " +
+                    name(a.dtype) + " (" + std::to_string(rowBytes) + " bytes)";
+  if (rowBytes % kTmaGranule != 0)
+    return row + ", not a multiple of " + std::to_string(kTmaGranule) + " bytes";
+  if (m.swizzle != TensorMapSwizzle::None) {
+    uint64_t span = uint64_t(16) << static_cast<unsigned>(m.swizzle); // 32, 64 or 128
+    if (rowBytes > span)
+      return row + ", wider than the " + name(m.swizzle) + " swizzle span";
+  }
+  return {};
+}
+
+std::string checkBinary(const Binary &b, const std::vector<Arg> &args,
+                        const std::set<std::string> &symbols) {
   auto family = targetFamily(b.target);
   if (!family)
     return "target " + quoted(b.target) +
@@ -153,6 +201,20 @@ std::string checkBinary(const Binary &b, const std::set<std::string> &symbols) {
   if (!isSymbolName(b.entry))
     return "entry " + quoted(b.entry) + " is not a symbol name";
   if (b.data.empty()) return "binary data is empty";
+  // TMA came with sm_90, and the runtime passes tensor maps after the
+  // parameters of the expanded descriptors only: the host, HIP and bare
+  // pointer launches would drop them.
+  auto arch = parseCudaTarget(b.target);
+  bool tmaTarget = arch && arch->major >= 9;
+  for (size_t i = 0; i < b.tensorMaps.size(); ++i) {
+    std::string where = "tensor map " + std::to_string(i) + ": ";
+    if (!tmaTarget)
+      return where + "TMA needs a CUDA target of sm_90 or newer, not " + quoted(b.target);
+    if (b.conv != CallingConv::GpuExpandedMemref)
+      return where + "tensor maps need the calling convention gpu_expanded_memref, not " +
+             name(b.conv);
+    if (std::string e = checkTensorMap(b.tensorMaps[i], args); !e.empty()) return where + e;
+  }
   if (host) {
     if (b.launch) return "a host binary has no launch configuration";
     return {};
@@ -304,7 +366,7 @@ std::string checkKernel(const Kernel &k) {
   std::set<std::pair<std::string, BinaryKind>> seen;
   for (size_t i = 0; i < k.binaries.size(); ++i) {
     const Binary &b = k.binaries[i];
-    std::string e = checkBinary(b, symbols);
+    std::string e = checkBinary(b, k.args, symbols);
     if (!e.empty())
       return "binary " + std::to_string(i) + " (" + quoted(b.target) + "): " + e;
     if (!seen.insert({b.target, b.kind}).second)
@@ -352,11 +414,18 @@ Offset<fb::Arg> encode(FlatBufferBuilder &fbb, const Arg &a) {
 }
 
 Offset<fb::Binary> encode(FlatBufferBuilder &fbb, const Binary &b) {
+  std::vector<Offset<fb::TensorMap>> maps;
+  for (const TensorMap &m : b.tensorMaps)
+    maps.push_back(fb::CreateTensorMap(fbb, m.arg, fbb.CreateVector(m.box),
+                                       static_cast<uint8_t>(m.swizzle)));
+  // Absent, not empty, without maps: version-2 bundles stay byte for byte
+  // what they were.
+  auto mapVector = maps.empty() ? 0 : fbb.CreateVector(maps);
   return fb::CreateBinary(fbb, fbb.CreateString(b.target),
                           static_cast<fb::BinaryKind>(b.kind),
                           static_cast<fb::CallingConv>(b.conv),
                           fbb.CreateString(b.entry), fbb.CreateVector(b.data),
-                          b.launch ? encode(fbb, *b.launch) : 0);
+                          b.launch ? encode(fbb, *b.launch) : 0, mapVector);
 }
 
 // --- decoding (after the Verifier: pointers are safe; values, enums included,
@@ -404,6 +473,14 @@ Binary decode(const fb::Binary *b) {
     lc.sharedMemBytes = decode(l->shared_mem_bytes());
     out.launch = lc;
   }
+  if (b->tensor_maps())
+    for (const fb::TensorMap *m : *b->tensor_maps()) {
+      TensorMap map;
+      map.arg = m->arg();
+      if (m->box()) map.box.assign(m->box()->begin(), m->box()->end());
+      map.swizzle = static_cast<TensorMapSwizzle>(m->swizzle());
+      out.tensorMaps.push_back(std::move(map));
+    }
   return out;
 }
 
@@ -438,6 +515,15 @@ const char *name(CallingConv c) {
   case CallingConv::HostCIface: return "host_c_iface";
   case CallingConv::GpuExpandedMemref: return "gpu_expanded_memref";
   case CallingConv::GpuBarePtr: return "gpu_bare_ptr";
+  }
+  return "?";
+}
+const char *name(TensorMapSwizzle s) {
+  switch (s) {
+  case TensorMapSwizzle::None: return "none";
+  case TensorMapSwizzle::Bytes32: return "32B";
+  case TensorMapSwizzle::Bytes64: return "64B";
+  case TensorMapSwizzle::Bytes128: return "128B";
   }
   return "?";
 }
@@ -504,9 +590,13 @@ bool operator==(const Expr &a, const Expr &b) { return a.factors == b.factors; }
 bool operator==(const LaunchConfig &a, const LaunchConfig &b) {
   return a.grid == b.grid && a.block == b.block && a.sharedMemBytes == b.sharedMemBytes;
 }
+bool operator==(const TensorMap &a, const TensorMap &b) {
+  return a.arg == b.arg && a.box == b.box && a.swizzle == b.swizzle;
+}
 bool operator==(const Binary &a, const Binary &b) {
   return a.target == b.target && a.kind == b.kind && a.conv == b.conv &&
-         a.entry == b.entry && a.data == b.data && a.launch == b.launch;
+         a.entry == b.entry && a.data == b.data && a.launch == b.launch &&
+         a.tensorMaps == b.tensorMaps;
 }
 bool operator==(const Kernel &a, const Kernel &b) {
   return a.name == b.name && a.args == b.args && a.binaries == b.binaries;
@@ -517,10 +607,27 @@ bool operator==(const Bundle &a, const Bundle &b) {
          a.kernels == b.kernels;
 }
 
+uint32_t leastFormatVersion(const Bundle &b) {
+  for (const Kernel &k : b.kernels)
+    for (const Binary &bin : k.binaries)
+      if (!bin.tensorMaps.empty()) return 3;
+  return 2;
+}
+
 std::string check(const Bundle &b) {
-  if (b.formatVersion != kFormatVersion)
-    return "format version " + std::to_string(b.formatVersion) + " is not " +
-           std::to_string(kFormatVersion);
+  if (b.formatVersion < kOldestFormatVersion || b.formatVersion > kFormatVersion)
+    return "format version " + std::to_string(b.formatVersion) + " is not between " +
+           std::to_string(kOldestFormatVersion) + " and " + std::to_string(kFormatVersion);
+  // A runtime of an older version would ignore the fields it does not know
+  // and launch the kernels without their tensor maps.
+  if (b.formatVersion < leastFormatVersion(b))
+    for (size_t i = 0; i < b.kernels.size(); ++i)
+      for (size_t j = 0; j < b.kernels[i].binaries.size(); ++j)
+        if (!b.kernels[i].binaries[j].tensorMaps.empty())
+          return "format version " + std::to_string(b.formatVersion) +
+                 " cannot hold the tensor maps of kernel " + std::to_string(i) + " (" +
+                 quoted(b.kernels[i].name) + ") binary " + std::to_string(j) + " (" +
+                 quoted(b.kernels[i].binaries[j].target) + "): they need version 3";
   if (b.producer.empty()) return "producer is empty";
   if (b.specName.empty()) return "spec name is empty";
   if (b.kernels.empty()) return "bundle has no kernels";
@@ -643,9 +750,11 @@ ReadStatus read(const void *data, size_t size, Bundle &out, std::string &error) 
     return ReadStatus::Invalid;
   }
   const fb::Bundle *root = fb::GetBundle(buf);
-  if (root->format_version() != kFormatVersion) {
+  if (root->format_version() < kOldestFormatVersion ||
+      root->format_version() > kFormatVersion) {
     error = "unsupported bundle format version " + std::to_string(root->format_version()) +
-            " (this runtime reads version " + std::to_string(kFormatVersion) + ")";
+            " (this runtime reads versions " + std::to_string(kOldestFormatVersion) + " to " +
+            std::to_string(kFormatVersion) + ")";
     return ReadStatus::UnsupportedVersion;
   }
   flatbuffers::Verifier verifier(buf, size);

@@ -57,6 +57,24 @@ TEST(BundleInfo, PrintsKernelsSignaturesBinariesAndLaunches) {
   std::remove(path.c_str());
 }
 
+TEST(BundleInfo, PrintsTensorMapsAndTheirVersion) {
+  std::string path = testing::TempDir() + "/info-tma.atnb";
+  std::string error;
+  ASSERT_TRUE(attn::bundle::writeFile(tmaBundle(), path, error)) << error;
+  ToolRun r = runTool(path);
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  const char *expected[] = {
+      "  format version: 3\n",
+      "       shared_mem_bytes = 98304\n"
+      "       tensor map 0: k box [64, 128, 1, 1] swizzle 128B\n"
+      "       tensor map 1: v box [64, 128, 1, 1] swizzle 128B\n"
+      "    1: sm_80 ptx",
+  };
+  for (const char *line : expected)
+    EXPECT_NE(r.output.find(line), std::string::npos) << "missing:\n" << line << "in:\n" << r.output;
+  std::remove(path.c_str());
+}
+
 TEST(BundleInfo, BadFilesExitWithTheLoadersMessage) {
   std::string path = testing::TempDir() + "/not-a-bundle.atnb";
   std::ofstream(path) << "hello, this is not a bundle";

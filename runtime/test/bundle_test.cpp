@@ -11,6 +11,7 @@
 using namespace attn::bundle;
 using attn::test::sampleBundle;
 using attn::test::serialize;
+using attn::test::tmaBundle;
 
 namespace {
 
@@ -84,6 +85,46 @@ TEST(BundleRoundTrip, LeastExtentsAndOrderSurvive) {
   EXPECT_EQ(back, b);
   EXPECT_EQ(back.kernels[0].args[6].minimums[1].atLeast.str(), "ceil_div(Skv, 64)");
   EXPECT_TRUE(back.kernels[0].args[7].nonDecreasing);
+}
+
+TEST(BundleRoundTrip, TensorMapsSurviveInVersion3) {
+  Bundle b = tmaBundle();
+  b.kernels[0].binaries[0].tensorMaps[1].swizzle = TensorMapSwizzle::Bytes64;
+  b.kernels[0].binaries[0].tensorMaps[1].box = {32, 64, 2, 1};
+  std::vector<uint8_t> bytes = serialize(b);
+  Bundle back;
+  std::string error;
+  ASSERT_EQ(read(bytes.data(), bytes.size(), back, error), ReadStatus::Ok) << error;
+  EXPECT_EQ(back, b);
+  EXPECT_EQ(back.formatVersion, 3u);
+  const std::vector<TensorMap> &maps = back.kernels[0].binaries[0].tensorMaps;
+  ASSERT_EQ(maps.size(), 2u);
+  EXPECT_EQ(maps[0].arg, 1u);
+  EXPECT_EQ(maps[0].box, (std::vector<uint32_t>{64, 128, 1, 1}));
+  EXPECT_EQ(maps[0].swizzle, TensorMapSwizzle::Bytes128);
+  EXPECT_EQ(maps[1].box, (std::vector<uint32_t>{32, 64, 2, 1}));
+  EXPECT_TRUE(back.kernels[0].binaries[1].tensorMaps.empty());
+
+  Bundle other = b;
+  other.kernels[0].binaries[0].tensorMaps[1].swizzle = TensorMapSwizzle::Bytes128;
+  EXPECT_FALSE(other == b) << "operator== compares tensor maps";
+}
+
+TEST(BundleRoundTrip, Version2BundlesStayVersion2) {
+  Bundle b = sampleBundle();
+  EXPECT_EQ(b.formatVersion, kOldestFormatVersion) << "the default every runtime reads";
+  EXPECT_EQ(leastFormatVersion(b), 2u);
+  EXPECT_EQ(leastFormatVersion(tmaBundle()), 3u);
+  std::vector<uint8_t> bytes = serialize(b);
+  Bundle back;
+  std::string error;
+  ASSERT_EQ(read(bytes.data(), bytes.size(), back, error), ReadStatus::Ok) << error;
+  EXPECT_EQ(back.formatVersion, 2u);
+  // Without tensor maps a bundle may still say 3 (it then needs a newer runtime).
+  b.formatVersion = 3;
+  bytes = serialize(b);
+  ASSERT_EQ(read(bytes.data(), bytes.size(), back, error), ReadStatus::Ok) << error;
+  EXPECT_EQ(back, b);
 }
 
 TEST(BundleRoundTrip, ThroughAFile) {
@@ -202,7 +243,7 @@ TEST(BundleRead, ForeignFilesAreRejectedByIdentifier) {
 }
 
 TEST(BundleRead, OtherFormatVersionsAreReportedAsSuch) {
-  for (uint32_t version : {0u, 1u, 3u, 77u}) {
+  for (uint32_t version : {0u, 1u, 4u, 77u}) {
     std::vector<uint8_t> bytes = serialize(sampleBundle());
     uint8_t *field = root(bytes)->GetAddressOf(kVersionField);
     ASSERT_NE(field, nullptr);
@@ -210,8 +251,21 @@ TEST(BundleRead, OtherFormatVersionsAreReportedAsSuch) {
     std::string error;
     EXPECT_EQ(readBytes(bytes, error), ReadStatus::UnsupportedVersion);
     EXPECT_EQ(error, "unsupported bundle format version " + std::to_string(version) +
-                         " (this runtime reads version 2)");
+                         " (this runtime reads versions 2 to 3)");
   }
+}
+
+// An older runtime reading version 2 would drop the tensor maps and launch
+// the kernel without them, so a file claiming 2 while it holds some is
+// invalid, not merely old.
+TEST(BundleRead, TensorMapsInAVersion2FileAreRejected) {
+  std::vector<uint8_t> bytes = serialize(tmaBundle());
+  flatbuffers::WriteScalar<uint32_t>(root(bytes)->GetAddressOf(kVersionField), 2);
+  reseal(bytes);
+  std::string error;
+  EXPECT_EQ(readBytes(bytes, error), ReadStatus::Invalid);
+  EXPECT_EQ(error, "invalid bundle: format version 2 cannot hold the tensor maps of kernel 0 "
+                   "('attention') binary 0 ('sm_90a'): they need version 3");
 }
 
 TEST(BundleRead, SizesBeyondFlatBuffersAreRejectedUnread) {
@@ -287,8 +341,130 @@ TEST_P(BundleRules, AreEnforcedByCheckAndWrite) {
 Kernel &k0(Bundle &b) { return b.kernels[0]; }
 Binary &gpu(Bundle &b) { return b.kernels[0].binaries[0]; }
 
+// A version-3 bundle whose binary `binary` loads k by TMA (tensor map 0).
+TensorMap &withMap(Bundle &b, size_t binary = 0) {
+  b.formatVersion = 3;
+  std::vector<TensorMap> &maps = b.kernels[0].binaries[binary].tensorMaps;
+  maps = {{1, {64, 128, 1, 1}, TensorMapSwizzle::Bytes128}};
+  return maps[0];
+}
+
+// A version-3 bundle whose sm_90a binary loads a new input 'x' of `dims`.
+TensorMap &withMapOf(Bundle &b, std::vector<Dim> dims) {
+  k0(b).args.push_back(Arg::tensor("x", Role::Input, DType::F32, std::move(dims))
+                           .withInnermostContiguous()
+                           .withAlignment(16));
+  TensorMap &m = withMap(b);
+  m.arg = 6;
+  m.box.assign(k0(b).args[6].dims.size(), 4);
+  m.swizzle = TensorMapSwizzle::None;
+  return m;
+}
+
 const Rule kRules[] = {
-    {"Version", [](Bundle &b) { b.formatVersion = 3; }, "format version 3 is not 2"},
+    {"Version", [](Bundle &b) { b.formatVersion = 4; }, "format version 4 is not between 2 and 3"},
+    {"OldVersion", [](Bundle &b) { b.formatVersion = 1; },
+     "format version 1 is not between 2 and 3"},
+    {"TensorMapsNeedVersion3",
+     [](Bundle &b) {
+       withMap(b);
+       b.formatVersion = 2;
+     },
+     "format version 2 cannot hold the tensor maps of kernel 0 ('attention') binary 0 "
+     "('sm_90a'): they need version 3"},
+    {"TensorMapOnHost", [](Bundle &b) { withMap(b, 2); },
+     "kernel 0 ('attention'): binary 2 ('host'): tensor map 0: TMA needs a CUDA target of "
+     "sm_90 or newer, not 'host'"},
+    {"TensorMapOnSm80",
+     [](Bundle &b) {
+       withMap(b, 1);
+       k0(b).binaries[1].conv = CallingConv::GpuExpandedMemref;
+     },
+     "kernel 0 ('attention'): binary 1 ('sm_80'): tensor map 0: TMA needs a CUDA target of "
+     "sm_90 or newer, not 'sm_80'"},
+    {"TensorMapOnAmd",
+     [](Bundle &b) {
+       withMap(b);
+       gpu(b).target = "gfx942";
+       gpu(b).kind = BinaryKind::Hsaco;
+     },
+     "kernel 0 ('attention'): binary 0 ('gfx942'): tensor map 0: TMA needs a CUDA target of "
+     "sm_90 or newer, not 'gfx942'"},
+    {"TensorMapWithBarePointers",
+     [](Bundle &b) {
+       withMap(b);
+       gpu(b).conv = CallingConv::GpuBarePtr;
+     },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: tensor maps need the calling "
+     "convention gpu_expanded_memref, not gpu_bare_ptr"},
+    {"TensorMapArgumentIndex", [](Bundle &b) { withMap(b).arg = 6; },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: argument index 6 is out of "
+     "range (the kernel has 6 arguments)"},
+    {"TensorMapOfAScalar", [](Bundle &b) { withMap(b).arg = 5; },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: argument 5 ('scale') is a "
+     "scalar, not a tensor"},
+    {"TensorMapOfRank0", [](Bundle &b) { withMapOf(b, {}); },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: argument 6 ('x') has rank 0; "
+     "TMA loads tensors of rank 1 to 5"},
+    {"TensorMapOfRank6", [](Bundle &b) { withMapOf(b, std::vector<Dim>(6, Dim::fixed(4))); },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: argument 6 ('x') has rank 6; "
+     "TMA loads tensors of rank 1 to 5"},
+    {"TensorMapOfAStridedTensor",
+     [](Bundle &b) {
+       withMap(b);
+       k0(b).args[1].innermostContiguous = false;
+     },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: argument 1 ('k') must be "
+     "innermost_contiguous: TMA reads rows of stride 1"},
+    {"TensorMapAlignment",
+     [](Bundle &b) {
+       withMap(b);
+       k0(b).args[1].alignment = 8;
+     },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: argument 1 ('k') has "
+     "alignment 8; TMA needs 16"},
+    {"TensorMapBoxRank", [](Bundle &b) { withMap(b).box.pop_back(); },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: box has 3 extents, but "
+     "argument 1 ('k') has rank 4"},
+    {"TensorMapEmptyBox", [](Bundle &b) { withMap(b).box[2] = 0; },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: box extent 2 is 0, outside "
+     "[1, 256]"},
+    {"TensorMapBoxAbove256", [](Bundle &b) { withMap(b).box[1] = 257; },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: box extent 1 is 257, outside "
+     "[1, 256]"},
+    {"TensorMapRowOf16Bytes",
+     [](Bundle &b) {
+       TensorMap &m = withMap(b);
+       m.box[0] = 4;
+       m.swizzle = TensorMapSwizzle::None;
+     },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: box extent 0 is 4 elements of "
+     "bf16 (8 bytes), not a multiple of 16 bytes"},
+    {"TensorMapSwizzleValue",
+     [](Bundle &b) { withMap(b).swizzle = static_cast<TensorMapSwizzle>(4); },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: swizzle 4 is unknown"},
+    {"TensorMapRowWiderThan128B", [](Bundle &b) { withMap(b).box[0] = 128; },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: box extent 0 is 128 elements "
+     "of bf16 (256 bytes), wider than the 128B swizzle span"},
+    {"TensorMapRowWiderThan64B",
+     [](Bundle &b) { withMap(b).swizzle = TensorMapSwizzle::Bytes64; },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: box extent 0 is 64 elements "
+     "of bf16 (128 bytes), wider than the 64B swizzle span"},
+    {"TensorMapRowWiderThan32B",
+     [](Bundle &b) {
+       TensorMap &m = withMap(b);
+       m.box[0] = 24;
+       m.swizzle = TensorMapSwizzle::Bytes32;
+     },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 0: box extent 0 is 24 elements "
+     "of bf16 (48 bytes), wider than the 32B swizzle span"},
+    {"SecondTensorMap",
+     [](Bundle &b) {
+       withMap(b);
+       gpu(b).tensorMaps.push_back({2, {64, 128, 1}, TensorMapSwizzle::Bytes128});
+     },
+     "kernel 0 ('attention'): binary 0 ('sm_90a'): tensor map 1: box has 3 extents, but "
+     "argument 2 ('v') has rank 4"},
     {"Producer", [](Bundle &b) { b.producer.clear(); }, "producer is empty"},
     {"Spec", [](Bundle &b) { b.specName.clear(); }, "spec name is empty"},
     {"NoKernels", [](Bundle &b) { b.kernels.clear(); }, "bundle has no kernels"},
@@ -403,6 +579,33 @@ INSTANTIATE_TEST_SUITE_P(All, BundleRules, testing::ValuesIn(kRules),
                          [](const testing::TestParamInfo<Rule> &info) {
                            return std::string(info.param.name);
                          });
+
+TEST(BundleRules, TensorMapsWithinTheLimitsAreFine) {
+  EXPECT_EQ(check(tmaBundle()), "");
+  Bundle b = tmaBundle();
+  // Any CUDA target of sm_90 or newer, cubin or PTX; compact tensors count as
+  // innermost-contiguous; the box may be smaller than a swizzle span, and
+  // swizzle-free rows may be as wide as 256 elements.
+  gpu(b).target = "sm_100";
+  gpu(b).kind = BinaryKind::Ptx;
+  k0(b).args[1].innermostContiguous = false;
+  k0(b).args[1].contiguous = true;
+  k0(b).args[1].alignment = 256;
+  gpu(b).tensorMaps[0] = {1, {8, 256, 2, 3}, TensorMapSwizzle::None};
+  gpu(b).tensorMaps[1] = {2, {16, 1, 1, 1}, TensorMapSwizzle::Bytes32};
+  gpu(b).tensorMaps.push_back({2, {256, 1, 1, 1}, TensorMapSwizzle::None});
+  gpu(b).tensorMaps.push_back({1, {32, 16, 1, 1}, TensorMapSwizzle::Bytes64});
+  EXPECT_EQ(check(b), "");
+  gpu(b).target = "sm_90";
+  EXPECT_EQ(check(b), "");
+}
+
+TEST(BundleRules, SwizzleNames) {
+  EXPECT_STREQ(name(TensorMapSwizzle::None), "none");
+  EXPECT_STREQ(name(TensorMapSwizzle::Bytes32), "32B");
+  EXPECT_STREQ(name(TensorMapSwizzle::Bytes64), "64B");
+  EXPECT_STREQ(name(TensorMapSwizzle::Bytes128), "128B");
+}
 
 TEST(BundleRules, AZeroSharedMemoryConstantAndUnusedSizesAreFine) {
   Bundle b = sampleBundle();

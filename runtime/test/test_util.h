@@ -113,6 +113,17 @@ inline bundle::Bundle sampleBundle() {
   return b;
 }
 
+// The sample bundle whose sm_90a binary loads k and v by TMA: 128 x 64 tiles
+// (64 head-dimension elements of bf16 are one 128-byte swizzle span).
+inline bundle::Bundle tmaBundle() {
+  using bundle::TensorMapSwizzle;
+  bundle::Bundle b = sampleBundle();
+  b.formatVersion = 3;
+  b.kernels[0].binaries[0].tensorMaps = {{1, {64, 128, 1, 1}, TensorMapSwizzle::Bytes128},
+                                         {2, {64, 128, 1, 1}, TensorMapSwizzle::Bytes128}};
+  return b;
+}
+
 inline std::vector<uint8_t> serialize(const bundle::Bundle &b) {
   std::vector<uint8_t> bytes;
   std::string error;

@@ -1,5 +1,5 @@
 // attn-bundle-info: prints what a bundle holds (kernels, signatures, binaries,
-// launch expressions). With --cuda-device=MAJOR.MINOR, prints instead which
+// launch expressions, tensor maps). With --cuda-device=MAJOR.MINOR, prints instead which
 // binary of each kernel the runtime would run on a CUDA device of that
 // compute capability (the runtime's own selectCudaBinary). Exits 1 with the
 // loader's message when the file is not a valid bundle, 2 on a usage error.
@@ -21,6 +21,13 @@ std::string shape(const Arg &a) {
     if (d) s += ", ";
     s += a.dims[d].isStatic() ? std::to_string(a.dims[d].extent) : a.dims[d].symbol;
   }
+  return s + "]";
+}
+
+// "[64, 128, 1, 1]", innermost first as the bundle stores it.
+std::string box(const TensorMap &m) {
+  std::string s = "[";
+  for (size_t d = 0; d < m.box.size(); ++d) s += (d ? ", " : "") + std::to_string(m.box[d]);
   return s + "]";
 }
 
@@ -56,6 +63,11 @@ void print(const std::string &path, const Bundle &b) {
         std::printf("       grid = %s\n", str(bin.launch->grid).c_str());
         std::printf("       block = %s\n", str(bin.launch->block).c_str());
         std::printf("       shared_mem_bytes = %s\n", bin.launch->sharedMemBytes.str().c_str());
+      }
+      for (size_t m = 0; m < bin.tensorMaps.size(); ++m) {
+        const TensorMap &map = bin.tensorMaps[m];
+        std::printf("       tensor map %zu: %s box %s swizzle %s\n", m,
+                    k.args[map.arg].name.c_str(), box(map).c_str(), name(map.swizzle));
       }
     }
   }

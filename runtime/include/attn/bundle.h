@@ -22,8 +22,11 @@
 
 namespace attn::bundle {
 
-// The format version this library writes and the only one it reads.
-inline constexpr uint32_t kFormatVersion = 2;
+// The format versions this library reads and writes: from the oldest to the
+// newest. A bundle is written as its `Bundle::formatVersion` says, which must
+// be at least `leastFormatVersion` of it (version 3 added tensor maps).
+inline constexpr uint32_t kOldestFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
 // The most binary data (all kernels, all targets) one bundle may hold: 1 GiB.
 inline constexpr uint64_t kMaxBinaryBytes = uint64_t(1) << 30;
 
@@ -33,12 +36,15 @@ enum class Role : uint8_t { Input, Output };
 enum class ArgKind : uint8_t { Tensor, Scalar };
 enum class BinaryKind : uint8_t { HostSharedObject, Cubin, Ptx, Hsaco };
 enum class CallingConv : uint8_t { HostCIface, GpuExpandedMemref, GpuBarePtr };
+// CUtensorMapSwizzle's values.
+enum class TensorMapSwizzle : uint8_t { None, Bytes32, Bytes64, Bytes128 };
 
 const char *name(DType);
 const char *name(Role);
 const char *name(ArgKind);
 const char *name(BinaryKind);
 const char *name(CallingConv);
+const char *name(TensorMapSwizzle); // "none", "32B", "64B", "128B"
 // Bytes per element in memory (i1 takes one byte).
 size_t byteSize(DType);
 
@@ -131,6 +137,17 @@ struct LaunchConfig {
   Expr sharedMemBytes = Expr::constant(0);
 };
 
+// A TMA tensor map the runtime encodes at every launch over tensor argument
+// `arg` and passes by value (128 bytes, 64-byte aligned) after the
+// parameters of the arguments, in the order of Binary::tensorMaps.
+struct TensorMap {
+  uint32_t arg = 0; // index into Kernel::args
+  // Box extents in elements, innermost dimension first, one per dimension of
+  // the tensor.
+  std::vector<uint32_t> box;
+  TensorMapSwizzle swizzle = TensorMapSwizzle::None;
+};
+
 struct Binary {
   std::string target; // "host", "sm_80", "sm_90a", "gfx942", ...
   BinaryKind kind = BinaryKind::HostSharedObject;
@@ -138,6 +155,7 @@ struct Binary {
   std::string entry;
   std::vector<uint8_t> data;
   std::optional<LaunchConfig> launch; // present exactly for GPU binaries
+  std::vector<TensorMap> tensorMaps;  // CUDA binaries for sm_90 or newer only
 };
 
 struct Kernel {
@@ -147,7 +165,9 @@ struct Kernel {
 };
 
 struct Bundle {
-  uint32_t formatVersion = kFormatVersion;
+  // The oldest version by default, which every runtime of this format reads;
+  // a bundle with tensor maps must say 3 (see leastFormatVersion).
+  uint32_t formatVersion = kOldestFormatVersion;
   std::string producer;
   std::string specName;
   std::string specSource; // the spec's MLIR text; may be empty
@@ -160,9 +180,14 @@ bool operator==(const Arg &, const Arg &);
 bool operator==(const Factor &, const Factor &);
 bool operator==(const Expr &, const Expr &);
 bool operator==(const LaunchConfig &, const LaunchConfig &);
+bool operator==(const TensorMap &, const TensorMap &);
 bool operator==(const Binary &, const Binary &);
 bool operator==(const Kernel &, const Kernel &);
 bool operator==(const Bundle &, const Bundle &);
+
+// The least format version that describes `bundle`: 3 when a binary has
+// tensor maps, else 2.
+uint32_t leastFormatVersion(const Bundle &bundle);
 
 // Every rule of docs/runtime.md, section 1.3. Returns an empty
 // string when `bundle` is valid, else the first violation, naming where it is.

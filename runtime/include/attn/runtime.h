@@ -31,15 +31,17 @@
 extern "C" {
 #endif
 
-/* The bundle format version this runtime reads (and the writer writes). */
-#define ATTN_BUNDLE_FORMAT_VERSION 2
+/* The newest bundle format version this runtime reads; it reads every
+ * version from 2 up to it. Version 3 added tensor maps (TMA); bundles without
+ * them stay version 2, which older runtimes read too. */
+#define ATTN_BUNDLE_FORMAT_VERSION 3
 
 typedef enum attn_status {
   ATTN_OK = 0,
   ATTN_ERROR_INVALID_ARGUMENT = 1,  /* null pointer, index out of range, bad preference */
   ATTN_ERROR_IO = 2,                /* the bundle file cannot be opened or read */
   ATTN_ERROR_INVALID_BUNDLE = 3,    /* foreign, truncated, corrupted or ill-formed */
-  ATTN_ERROR_UNSUPPORTED_VERSION = 4, /* a bundle of another format version */
+  ATTN_ERROR_UNSUPPORTED_VERSION = 4, /* a format version this runtime does not read */
   ATTN_ERROR_NOT_FOUND = 5,         /* no kernel of that name */
   ATTN_ERROR_NO_BINARY = 6,         /* no binary for the requested target / device */
   ATTN_ERROR_ARGUMENT_MISMATCH = 7, /* a tensor does not fit the signature */
