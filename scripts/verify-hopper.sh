@@ -13,7 +13,9 @@
 # overlap with sm90a-sync=mbarrier sm90a-overlap=softmax (the next key
 # tile's Q K^T and the previous tile's P V in flight across the softmax; its
 # own 128 x 64 tiles); turns with sm90a-overlap=warpgroups (the two
-# warpgroups take turns on the tensor cores; 128-row tiles).
+# warpgroups take turns on the tensor cores; 128-row tiles); tma with
+# sm90a-copy=tma (K/V tiles by bulk tensor copies; neighborhood examples,
+# whose patch tiles TMA does not load, keep cp.async).
 #
 # prepare:
 #   - every f16/bf16 example through scripts/verify-h200.sh prepare with
@@ -68,8 +70,16 @@ variant_options() {
     mbarrier) echo " sm90a-sync=mbarrier" ;;
     overlap) echo " sm90a-sync=mbarrier sm90a-overlap=softmax" ;;
     turns) echo " sm90a-overlap=warpgroups" ;;
-    *) echo "unknown sm_90a variant '$1' (default, barrier, mbarrier, overlap, turns)" >&2; return 1 ;;
+    tma) echo " sm90a-copy=tma" ;;
+    *) echo "unknown sm_90a variant '$1' (default, barrier, mbarrier, overlap, turns, tma)" >&2; return 1 ;;
   esac
+}
+
+# The options of variant $1 for the example spec $2: TMA loads rows of
+# contiguous keys, so neighborhood masks (patch tiles) keep cp.async.
+example_options() {
+  if [ "$1" = tma ] && grep -q '#attn.neighborhood' "$2"; then echo ""; return; fi
+  variant_options "$1"
 }
 
 # The checks folder of a variant.
@@ -105,7 +115,7 @@ prepare() {
   for variant in $variants; do
     [ "$variant" = default ] && continue
     local dir; dir=$prepared/$(checks_dir "$variant")
-    local options; options=$(variant_options "$variant")
+    local options
     mkdir -p "$dir"/{bundles,logs}
     cp -a "$prepared"/checks/{bin,lib,refs,cases.tsv} "$dir"/ 2>/dev/null
     : > "$dir/resources.txt"
@@ -114,6 +124,7 @@ prepare() {
       local spec
       spec=$(ls "$here"/examples/"$name".mlir "$here"/examples/cascades/"$name".mlir \
              "$here"/examples/fusemax/"$name".mlir 2>/dev/null | head -1)
+      options=$(example_options "$variant" "$spec")
       if ! "$attn_opt" "$spec" --attn-compile="targets=host,sm_90a output=$dir/bundles/$name.atnb report-resources=true$options" \
            -o /dev/null > "$dir/logs/$name.compile.log" 2>&1; then
         echo "$name ($variant): compile FAILED ($(grep -m1 error "$dir/logs/$name.compile.log"))"

@@ -6,8 +6,8 @@
 // sm_90a), lowered to NVVM, serialized to PTX per chip and assembled to
 // cubins when ptxas is found (NvidiaCompiler.h). Options: gpu-block-q, gpu-block-kv, gpu-warps,
 // gpu-stages, gpu-min-blocks, sm90a-sync (the sm_90a kernel's stage
-// synchronization), sm90a-overlap (what its products overlap),
-// report-resources. Stages: emit=gpu, nvvm,
+// synchronization), sm90a-overlap (what its products overlap), sm90a-copy
+// (cp.async or TMA), report-resources. Stages: emit=gpu, nvvm,
 // ptx. docs/nvidia.md describes the kernels.
 //
 //===----------------------------------------------------------------------===//
@@ -40,10 +40,11 @@ struct KernelFamily {
 
   std::unique_ptr<NvidiaScheduleTarget>
   makeTarget(const GpuTiling &tiling, Type elementType,
-             HopperStageSync hopperSync, HopperOverlap hopperOverlap) const {
+             HopperStageSync hopperSync, HopperOverlap hopperOverlap,
+             HopperCopy hopperCopy) const {
     if (hopper)
-      return std::make_unique<HopperScheduleTarget>(tiling, elementType,
-                                                    hopperSync, hopperOverlap);
+      return std::make_unique<HopperScheduleTarget>(
+          tiling, elementType, hopperSync, hopperOverlap, hopperCopy);
     return std::make_unique<NvidiaScheduleTarget>(tiling, elementType);
   }
 };
@@ -66,7 +67,24 @@ struct Built {
   int64_t blockQ, threads, sharedBytes;
   /// Backward kernels: the phases sharing the launch (blockIdx.z).
   int64_t phases = 0;
+  /// The tensor maps the kernel takes after its arguments (TMA loads).
+  std::vector<bundle::TensorMap> tensorMaps;
 };
+
+/// The bundle's description of a tensor map the kernel takes.
+bundle::TensorMap bundleTensorMap(const TensorMapUse &use) {
+  bundle::TensorMap map;
+  map.arg = use.argument;
+  map.box.assign(use.box.begin(), use.box.end());
+  switch (use.swizzleBytes) {
+  case 0: map.swizzle = bundle::TensorMapSwizzle::None; break;
+  case 32: map.swizzle = bundle::TensorMapSwizzle::Bytes32; break;
+  case 64: map.swizzle = bundle::TensorMapSwizzle::Bytes64; break;
+  case 128: map.swizzle = bundle::TensorMapSwizzle::Bytes128; break;
+  default: llvm_unreachable("TMA swizzles 0, 32, 64 or 128 bytes");
+  }
+  return map;
+}
 
 /// The preparation kernel of a key summary: a warp pair per chunk of ids,
 /// one id per thread.
@@ -80,7 +98,7 @@ public:
     static constexpr StringRef kOptions[] = {
         "gpu-block-q", "gpu-block-kv",   "gpu-warps",
         "gpu-stages",  "gpu-min-blocks", "sm90a-sync", "sm90a-overlap",
-        "report-resources"};
+        "sm90a-copy",  "report-resources"};
     return kOptions;
   }
   ArrayRef<EmitStage> emitStages() const override {
@@ -114,6 +132,11 @@ public:
       return emitError(loc) << "attn-compile: sm90a-overlap must be none, "
                                "softmax or warpgroups, got '"
                             << overlap->second << "'";
+    auto copy = request.options.find("sm90a-copy");
+    if (copy != request.options.end() && !parseHopperCopy(copy->second))
+      return emitError(loc) << "attn-compile: sm90a-copy must be cp.async "
+                               "or tma, got '"
+                            << copy->second << "'";
     if (reportsResources(request) && request.emit != "bundle" &&
         request.emit != "ptx")
       return emitError(loc) << "attn-compile: report-resources needs "
@@ -159,6 +182,12 @@ private:
     if (it == request.options.end())
       return HopperOverlap::None;
     return parseHopperOverlap(it->second).value_or(HopperOverlap::None);
+  }
+  static HopperCopy hopperCopy(const CompileRequest &request) {
+    auto it = request.options.find("sm90a-copy");
+    if (it == request.options.end())
+      return HopperCopy::CpAsync;
+    return parseHopperCopy(it->second).value_or(HopperCopy::CpAsync);
   }
   static bool reportsResources(const CompileRequest &request) {
     auto it = request.options.find("report-resources");
@@ -222,16 +251,21 @@ private:
   ptxasForCubins(const CompileRequest &request, Location loc);
 };
 
-/// An empty kernel function `entry` taking `arguments` (as memrefs), alone in
-/// a new gpu.module @moduleName at the end of `kernels`.
+/// An empty kernel function `entry` taking `arguments` (as memrefs), then
+/// `tensorMaps` tensor maps (lowerGpuModulesToNVVM makes them by-value
+/// parameters), alone in a new gpu.module @moduleName at the end of
+/// `kernels`.
 gpu::GPUFuncOp createModuleKernel(ModuleOp kernels, Location loc,
                                   StringRef moduleName, StringRef entry,
-                                  ArrayRef<KernelArgument> arguments) {
+                                  ArrayRef<KernelArgument> arguments,
+                                  int64_t tensorMaps = 0) {
   OpBuilder builder = OpBuilder::atBlockEnd(kernels.getBody());
   auto gpuModule = gpu::GPUModuleOp::create(builder, loc, moduleName);
   SmallVector<Type> argumentTypes;
   for (const KernelArgument &argument : arguments)
     argumentTypes.push_back(kernelArgumentMemRefType(argument));
+  argumentTypes.append(tensorMaps,
+                       LLVM::LLVMPointerType::get(builder.getContext()));
   Block &moduleBody = gpuModule.getBodyRegion().front();
   builder = moduleBody.mightHaveTerminator()
                 ? OpBuilder::atBlockTerminator(&moduleBody)
@@ -241,6 +275,9 @@ gpu::GPUFuncOp createModuleKernel(ModuleOp kernels, Location loc,
       builder.getFunctionType(argumentTypes, /*results=*/{}));
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                   builder.getUnitAttr());
+  for (int64_t map = 0; map < tensorMaps; ++map)
+    kernel.setArgAttr(arguments.size() + map, kTensorMapArgumentAttr,
+                      builder.getUnitAttr());
   return kernel;
 }
 
@@ -372,9 +409,10 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
     Type elementType = tiled.spec.arguments[0].type.getElementType();
     built.emplace_back();
     HopperOverlap overlap = hopperOverlap(request);
+    HopperCopy copy = hopperCopy(request);
     // Validated with the options.
     HopperStageSync sync =
-        *hopperStageSyncFor(hopperSyncName(request), tiling, overlap);
+        *hopperStageSyncFor(hopperSyncName(request), tiling, overlap, copy);
     bool stagesGiven = request.options.count("gpu-stages") &&
                        request.options.lookup("gpu-stages") != "0";
     for (const KernelFamily &family : families) {
@@ -391,7 +429,7 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
                                                 overlap, stagesGiven)
               : tiling;
       std::unique_ptr<NvidiaScheduleTarget> target =
-          family.makeTarget(familyTiling, elementType, sync, overlap);
+          family.makeTarget(familyTiling, elementType, sync, overlap, copy);
       if (!tiled.isGradient() &&
           failed(target->checkProgram(tiled.program, tiled.spec)))
         return failure();
@@ -405,8 +443,12 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
                << moduleName << " (the sm_90a kernel of a spec function "
                << "@<f> is @<f>_sm_90a); rename a spec function";
       std::string entry = "attn_" + tiled.name;
-      gpu::GPUFuncOp kernel = createModuleKernel(
-          *kernels, kernelLoc, moduleName, entry, tiled.spec.arguments);
+      SmallVector<TensorMapUse> tensorMaps =
+          tiled.isGradient() ? SmallVector<TensorMapUse>()
+                             : target->tensorMaps(tiled.spec);
+      gpu::GPUFuncOp kernel =
+          createModuleKernel(*kernels, kernelLoc, moduleName, entry,
+                             tiled.spec.arguments, tensorMaps.size());
       Builder builder(kernel.getContext());
       int64_t threads = tiling.warps * NvidiaMatrixTarget::kWarpSize;
       // The occupancy hint makes ptxas cap the registers per thread for that
@@ -431,12 +473,19 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
       }
       ImplicitLocOpBuilder b(kernelLoc, builder.getContext());
       b.setInsertionPointToStart(&kernel.getBody().front());
+      ValueRange arguments = kernel.getArguments();
+      size_t memrefs = tiled.spec.arguments.size();
+      if (!tensorMaps.empty())
+        target->bindTensorMaps(arguments.drop_front(memrefs));
       schedule::emitScheduledKernel(b, tiled.spec, tiled.program, *target,
-                                    kernel.getArguments());
+                                    arguments.take_front(memrefs));
       gpu::ReturnOp::create(b);
       target->finalize(kernel);
-      built.back().push_back({moduleName, entry, tiling.blockQ, threads,
-                              target->sharedMemoryBytes(tiled.spec)});
+      Built kernelBuilt{moduleName, entry, tiling.blockQ, threads,
+                        target->sharedMemoryBytes(tiled.spec)};
+      for (const TensorMapUse &use : tensorMaps)
+        kernelBuilt.tensorMaps.push_back(bundleTensorMap(use));
+      built.back().push_back(std::move(kernelBuilt));
     }
   }
   if (request.emit == "gpu") {
@@ -522,6 +571,7 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
         gpuBinary.entry = kernel.entry;
         gpuBinary.data.assign(data.begin(), data.end());
         gpuBinary.launch = launch;
+        gpuBinary.tensorMaps = kernel.tensorMaps;
         forSpec.push_back(std::move(gpuBinary));
       };
       if (!binary.cubin.empty())

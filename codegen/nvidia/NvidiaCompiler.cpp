@@ -79,6 +79,10 @@ void mlir::attn::nvidia::registerNvidiaCompilerDependencies(
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// A CUtensorMap: 128 bytes, 64-byte aligned.
+constexpr unsigned kTensorMapBytes = 128;
+constexpr int64_t kTensorMapAlignment = 64;
+
 /// f32 tanh from one ex2.approx: tanh|x| = (1 - t) / (1 + t) with
 /// t = 2^(-2 log2(e) |x|) in (0, 1], so nothing overflows; below |x| = 1/16,
 /// where 1 - t would cancel, the odd Taylor polynomial x - x^3/3 + 2x^5/15
@@ -160,6 +164,25 @@ LogicalResult mlir::attn::nvidia::lowerGpuModulesToNVVM(ModuleOp module) {
             })))
       return gpuModule.emitError() << "math expansion did not converge";
 
+  // The lowering keeps no by-value attributes on kernel arguments: note the
+  // tensor maps per kernel (trailing arguments) and mark them afterwards.
+  llvm::StringMap<unsigned> tensorMapCounts;
+  for (auto gpuModule : module.getOps<gpu::GPUModuleOp>())
+    for (auto kernel : gpuModule.getOps<gpu::GPUFuncOp>()) {
+      unsigned count = 0;
+      for (unsigned argument = 0; argument < kernel.getNumArguments();
+           ++argument) {
+        if (kernel.getArgAttr(argument, kTensorMapArgumentAttr))
+          ++count;
+        else if (count)
+          return kernel.emitError()
+                 << "tensor maps must be the kernel's last arguments";
+      }
+      if (count)
+        tensorMapCounts[(gpuModule.getName() + "::" + kernel.getName()).str()] =
+            count;
+    }
+
   PassManager pm(context);
   OpPassManager &gpu = pm.nest<gpu::GPUModuleOp>();
   // CSE first: the schedule emitter writes constants where it uses them.
@@ -181,6 +204,26 @@ LogicalResult mlir::attn::nvidia::lowerGpuModulesToNVVM(ModuleOp module) {
   gpu.addPass(createReconcileUnrealizedCastsPass());
   if (failed(pm.run(module)))
     return emitError(module.getLoc()) << "lowering the GPU kernels to NVVM failed";
+  auto byValue = LLVM::LLVMArrayType::get(IntegerType::get(context, 8),
+                                         kTensorMapBytes);
+  for (auto gpuModule : module.getOps<gpu::GPUModuleOp>())
+    for (auto kernel : gpuModule.getOps<LLVM::LLVMFuncOp>()) {
+      auto found = tensorMapCounts.find(
+          (gpuModule.getName() + "::" + kernel.getName()).str());
+      if (found == tensorMapCounts.end())
+        continue;
+      Builder builder(context);
+      unsigned arguments = kernel.getNumArguments();
+      for (unsigned argument = arguments - found->second; argument < arguments;
+           ++argument) {
+        kernel.setArgAttr(argument, LLVM::LLVMDialect::getByValAttrName(),
+                          TypeAttr::get(byValue));
+        kernel.setArgAttr(argument, LLVM::LLVMDialect::getAlignAttrName(),
+                          builder.getI64IntegerAttr(kTensorMapAlignment));
+        kernel.setArgAttr(argument, NVVM::NVVMDialect::getGridConstantAttrName(),
+                          builder.getUnitAttr());
+      }
+    }
   for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
     gpu_lowering::replaceLibraryCallsWithIntrinsics(gpuModule,
                                                     libdeviceIntrinsics());

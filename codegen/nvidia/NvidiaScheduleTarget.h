@@ -37,6 +37,16 @@ struct GpuTiling {
   int64_t minBlocksPerMultiprocessor = 0;
 };
 
+/// A tensor map a kernel loads through (TMA): the kernel argument it maps,
+/// its box in elements (innermost dimension first) and its swizzle span in
+/// bytes (0: none). The kernel takes one parameter per map after its
+/// arguments; the runtime encodes the maps at every launch.
+struct TensorMapUse {
+  unsigned argument = 0;
+  SmallVector<uint32_t, 4> box;
+  int64_t swizzleBytes = 0;
+};
+
 class NvidiaScheduleTarget : public schedule::ScheduleTarget {
 public:
   NvidiaScheduleTarget(const GpuTiling &tiling, Type elementType);
@@ -44,6 +54,12 @@ public:
 
   /// Dynamic shared memory a block of this schedule uses.
   virtual int64_t sharedMemoryBytes(const KernelSpec &spec) const;
+  /// The tensor maps the kernel loads through (none: cp.async only).
+  virtual SmallVector<TensorMapUse> tensorMaps(const KernelSpec &spec) const {
+    return {};
+  }
+  /// The kernel parameters of tensorMaps(), in its order, before emission.
+  virtual void bindTensorMaps(ValueRange maps) {}
 
   /// Makes this target emit phase `phase` of a backward kernel whose
   /// `phases` gradient programs run in one launch: blocks with

@@ -270,6 +270,7 @@ llvm::StringMap<std::string> AttnCompilePass::givenOptions() {
   note("gpu-min-blocks", gpuMinBlocks, std::to_string(gpuMinBlocks));
   note("sm90a-sync", sm90aSync, sm90aSync.getValue());
   note("sm90a-overlap", sm90aOverlap, sm90aOverlap.getValue());
+  note("sm90a-copy", sm90aCopy, sm90aCopy.getValue());
   note("host-overlap", hostOverlap, hostOverlap.getValue());
   note("report-resources", reportResources,
        reportResources ? "true" : "false");
@@ -716,6 +717,9 @@ LogicalResult AttnCompilePass::compile() {
   }
   if (emit != "bundle" || output.empty())
     return success();
+  // Runtimes that read only older versions can still load the bundle unless
+  // it needs what they lack (tensor maps).
+  result.formatVersion = bundle::leastFormatVersion(result);
   std::string error;
   if (!bundle::writeFile(result, output, error))
     return emitError(loc) << "attn-compile: " << error;

@@ -34,8 +34,11 @@ constexpr int64_t kComparedLength = 16384;
 /// How much more area 128 x 128 tiles may visit than the default tiles and
 /// still be chosen.
 constexpr double kWideTileAreaSlack = 1.10;
-/// LLVM's NVPTX address space of shared memory (mbarrier pointers).
+/// LLVM's NVPTX address spaces of shared memory (mbarrier pointers) and of
+/// the cluster's shared window (TMA destinations; a block's own shared
+/// addresses are valid there).
 constexpr unsigned kSharedAddressSpace = 3;
+constexpr unsigned kSharedClusterAddressSpace = 7;
 
 Value index(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);
@@ -66,15 +69,25 @@ SmallVector<Value> unpackStruct(ImplicitLocOpBuilder &b, Value result,
 std::optional<HopperStageSync>
 mlir::attn::nvidia::hopperStageSyncFor(StringRef name,
                                        const GpuTiling &tiling,
-                                       HopperOverlap overlap) {
+                                       HopperOverlap overlap,
+                                       HopperCopy copy) {
   if (name == "barrier")
     return HopperStageSync::Barrier;
   if (name == "mbarrier")
     return HopperStageSync::Mbarrier;
   if (name == "auto")
-    return tiling.warps > kWarpgroupWarps || overlap != HopperOverlap::None
+    return tiling.warps > kWarpgroupWarps || overlap != HopperOverlap::None ||
+                   copy == HopperCopy::Tma
                ? HopperStageSync::Mbarrier
                : HopperStageSync::Barrier;
+  return std::nullopt;
+}
+
+std::optional<HopperCopy> mlir::attn::nvidia::parseHopperCopy(StringRef name) {
+  if (name == "cp.async")
+    return HopperCopy::CpAsync;
+  if (name == "tma")
+    return HopperCopy::Tma;
   return std::nullopt;
 }
 
@@ -92,8 +105,10 @@ mlir::attn::nvidia::parseHopperOverlap(StringRef name) {
 HopperScheduleTarget::HopperScheduleTarget(const GpuTiling &tiling,
                                            Type elementType,
                                            HopperStageSync sync,
-                                           HopperOverlap overlap)
-    : NvidiaScheduleTarget(tiling, elementType), sync(sync), overlap(overlap) {}
+                                           HopperOverlap overlap,
+                                           HopperCopy copy)
+    : NvidiaScheduleTarget(tiling, elementType), sync(sync), overlap(overlap),
+      copy(copy) {}
 
 GpuTiling HopperScheduleTarget::stagesFor(GpuTiling tiling,
                                           const KernelSpec &spec,
@@ -180,6 +195,32 @@ int64_t HopperScheduleTarget::sharedMemoryBytes(const KernelSpec &spec) const {
   return layout::kAtomBytes + tileOffsets(shape.headDimQK, shape.headDimV).end;
 }
 
+SmallVector<TensorMapUse>
+HopperScheduleTarget::tensorMaps(const KernelSpec &spec) const {
+  if (!loadsByTma())
+    return {};
+  SmallVector<TensorMapUse> maps;
+  for (StringRef name : {"k", "v"}) {
+    const auto *argument = llvm::find_if(
+        spec.arguments,
+        [&](const KernelArgument &candidate) { return candidate.name == name; });
+    assert(argument != spec.arguments.end() && "checkProgram found K and V");
+    // [B, H, S, depth]: one column block of one head of one batch row.
+    maps.push_back(TensorMapUse{
+        static_cast<unsigned>(argument - spec.arguments.begin()),
+        {static_cast<uint32_t>(layout::kBlockColumns),
+         static_cast<uint32_t>(tiling.blockKV), 1, 1},
+        layout::kSwizzleBytes});
+  }
+  return maps;
+}
+
+void HopperScheduleTarget::bindTensorMaps(ValueRange maps) {
+  assert(maps.size() == 2 && "K's and V's maps");
+  keyMap = maps[0];
+  valueMap = maps[1];
+}
+
 LogicalResult HopperScheduleTarget::checkProgram(const TileProgram &program,
                                                  const KernelSpec &spec) {
   CascadeOp op = program.cascade;
@@ -220,6 +261,27 @@ LogicalResult HopperScheduleTarget::checkProgram(const TileProgram &program,
                           << "(warps = 8) on sm90a-sync=mbarrier or auto, got "
                           << tiling.warps << " warps"
                           << (usesMbarriers() ? "" : " on CTA barriers");
+  if (loadsByTma()) {
+    if (!usesMbarriers())
+      return op.emitError() << "sm90a-copy=tma needs sm90a-sync=mbarrier or "
+                            << "auto (its loads complete on the stages' "
+                            << "mbarriers), got sm90a-sync=barrier";
+    if (program.patches)
+      return op.emitError() << "sm90a-copy=tma loads key tiles of "
+                            << "contiguous rows; the patch tiles of "
+                            << "neighborhood masks need sm90a-copy=cp.async";
+    for (StringRef name : {"k", "v"}) {
+      const auto *argument = llvm::find_if(
+          spec.arguments, [&](const KernelArgument &candidate) {
+            return candidate.name == name;
+          });
+      if (argument == spec.arguments.end() ||
+          argument->type.getRank() != 4)
+        return op.emitError() << "sm90a-copy=tma maps " << name
+                              << " as a [B, H, S, depth] tensor, which this "
+                              << "kernel does not have";
+    }
+  }
   if (overlap == HopperOverlap::Softmax && tiling.stages < 3)
     return op.emitError() << "sm90a-overlap=softmax needs at least 3 K/V "
                           << "stages (it waits for a stage a visit early and "
@@ -300,10 +362,69 @@ void HopperScheduleTarget::copyQueryTile(ImplicitLocOpBuilder &b,
            item.rows, tiling.blockQ, kernel.headDimQK);
 }
 
+void HopperScheduleTarget::prepareQueryOperand(ImplicitLocOpBuilder &b,
+                                               const KernelContext &kernel,
+                                               const WorkItem &item) {
+  if (!loadsByTma())
+    return;
+  waitCopies(b, 0);
+  matrix->barrier();
+}
+
+void HopperScheduleTarget::loadTileByTma(ImplicitLocOpBuilder &b, Value map,
+                                         Value tileOffset, Value firstRow,
+                                         Value head, Value batch,
+                                         int64_t columns, Value barrier) {
+  auto i32 = [&](Value value) {
+    return arith::IndexCastUIOp::create(b, b.getI32Type(), value);
+  };
+  Value row = i32(firstRow), head32 = i32(head), batch32 = i32(batch);
+  Type clusterPointer =
+      LLVM::LLVMPointerType::get(b.getContext(), kSharedClusterAddressSpace);
+  for (int64_t block = 0; block < columns / layout::kBlockColumns; ++block) {
+    Value offset = arith::AddIOp::create(
+        b, tileOffset, index(b, block * tiling.blockKV * layout::kSwizzleBytes));
+    Value address = arith::IndexCastOp::create(
+        b, b.getI64Type(), arith::AddIOp::create(b, alignedAddress, offset));
+    Value shared = LLVM::IntToPtrOp::create(
+        b, LLVM::LLVMPointerType::get(b.getContext(), kSharedAddressSpace),
+        address);
+    Value destination = LLVM::AddrSpaceCastOp::create(b, clusterPointer, shared);
+    Value column = arith::ConstantIntOp::create(
+        b, b.getI32Type(), block * layout::kBlockColumns);
+    // Coordinates innermost first: column, row, head, batch row. Rows past
+    // the sequence arrive as zeros (the map's extent is the tensor's).
+    NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+        b, destination, map, ValueRange{column, row, head32, batch32}, barrier,
+        /*im2colOffsets=*/ValueRange{}, /*multicastMask=*/Value(),
+        /*l2CacheHint=*/Value(), NVVM::TMALoadMode::TILE,
+        /*isCTAOnly=*/false, /*group=*/nullptr, /*predicate=*/Value());
+  }
+}
+
 void HopperScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
                                             const KernelContext &kernel,
                                             const WorkItem &item,
                                             const KeyTile &tile) {
+  if (loadsByTma()) {
+    inFirstThread(b, [&] {
+      Value full = stageBarrierAt(b, tile.stage, /*empty=*/false);
+      int64_t bytes = tiling.blockKV * (kernel.headDimQK + kernel.headDimV) * 2;
+      NVVM::MBarrierExpectTxOp::create(
+          b, full, arith::ConstantIntOp::create(b, b.getI32Type(), bytes));
+      Value keyOffset = arith::AddIOp::create(
+          b, index(b, offsets.keys),
+          arith::MulIOp::create(b, tile.stage, index(b, offsets.keyStage)));
+      Value valueOffset = arith::AddIOp::create(
+          b, index(b, offsets.values),
+          arith::MulIOp::create(b, tile.stage, index(b, offsets.valueStage)));
+      loadTileByTma(b, keyMap, keyOffset, tile.keys.first, item.kvHead,
+                    item.batch, kernel.headDimQK, full);
+      loadTileByTma(b, valueMap, valueOffset, tile.keys.first, item.kvHead,
+                    item.batch, kernel.headDimV, full);
+    });
+    return;
+  }
   copyTile(b, keyShared, {tile.stage}, kernel.operands.key, item.batch,
            item.kvHead, tile.keys, tiling.blockKV, kernel.headDimQK);
   copyTile(b, valueShared, {tile.stage}, kernel.operands.value, item.batch,
@@ -539,7 +660,12 @@ int64_t HopperScheduleTarget::copiesAhead() const {
 
 Value HopperScheduleTarget::stageBarrier(ImplicitLocOpBuilder &b, Value visit,
                                          bool empty) {
-  Value stage = arith::RemUIOp::create(b, visit, index(b, tiling.stages));
+  return stageBarrierAt(
+      b, arith::RemUIOp::create(b, visit, index(b, tiling.stages)), empty);
+}
+
+Value HopperScheduleTarget::stageBarrierAt(ImplicitLocOpBuilder &b,
+                                           Value stage, bool empty) {
   Value slot = arith::AddIOp::create(
       b, stage, index(b, empty ? tiling.stages : 0));
   Value offset = arith::MulIOp::create(b, slot, index(b, 8));
@@ -590,10 +716,16 @@ void HopperScheduleTarget::beginVisits(ImplicitLocOpBuilder &b) {
   inFirstThread(b, [&] {
     Value threads = arith::ConstantIntOp::create(
         b, b.getI32Type(), tiling.warps * T::kWarpSize);
+    // With TMA the one loading thread arrives on a full barrier, and the
+    // copy engine's bytes complete its phase.
+    Value loaders = loadsByTma()
+                        ? arith::ConstantIntOp::create(b, b.getI32Type(), 1)
+                        : threads;
     for (int64_t stage = 0; stage < tiling.stages; ++stage)
       for (bool empty : {false, true}) {
         Value barrier = stageBarrier(b, index(b, stage), empty);
-        NVVM::MBarrierInitOp::create(b, barrier, threads, Value());
+        NVVM::MBarrierInitOp::create(b, barrier, empty ? threads : loaders,
+                                     Value());
       }
     // Orders the initializations before the copy unit's arrivals.
     NVVM::FenceMbarrierInitOp::create(b);
@@ -630,16 +762,33 @@ void HopperScheduleTarget::acquireStage(ImplicitLocOpBuilder &b, Value visit) {
   auto guard = scf::IfOp::create(b, refill, /*withElseRegion=*/false);
   OpBuilder::InsertionGuard insertion(b);
   b.setInsertionPointToStart(&guard.getThenRegion().front());
-  // Visit v - S (round r - 1) released by every thread.
-  Value round = arith::DivUIOp::create(b, visit, stages);
-  Value previous = arith::SubIOp::create(b, round, index(b, 1));
-  Value barrier = stageBarrier(b, visit, /*empty=*/true);
-  waitBarrierPhase(b, barrier, previous);
+  // Visit v - S (round r - 1) released by every thread; with TMA only the
+  // loading thread refills the stage.
+  auto wait = [&] {
+    Value round = arith::DivUIOp::create(b, visit, stages);
+    Value previous = arith::SubIOp::create(b, round, index(b, 1));
+    Value barrier = stageBarrier(b, visit, /*empty=*/true);
+    waitBarrierPhase(b, barrier, previous);
+  };
+  if (loadsByTma())
+    inFirstThread(b, wait);
+  else
+    wait();
 }
 
 void HopperScheduleTarget::stageFilled(ImplicitLocOpBuilder &b, Value visit) {
   if (!usesMbarriers())
     return;
+  // The loading thread's arrival (after its expected bytes, if the tile was
+  // not skipped) leaves the phase to the copy engine.
+  if (loadsByTma()) {
+    inFirstThread(b, [&] {
+      NVVM::MBarrierArriveOp::create(
+          b, Type(), stageBarrier(b, visit, false), Value(),
+          NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA));
+    });
+    return;
+  }
   // Arrives once all of this thread's cp.async so far have landed (the
   // query tile's too, before visit 0); noinc: the arrival counts toward
   // the one per thread the barrier expects.
@@ -652,6 +801,9 @@ void HopperScheduleTarget::waitStage(ImplicitLocOpBuilder &b, Value visit) {
     return NvidiaScheduleTarget::waitStage(b, visit);
   Value round = arith::DivUIOp::create(b, visit, index(b, tiling.stages));
   waitBarrierPhase(b, stageBarrier(b, visit, false), round);
+  // TMA writes through the async proxy, which wgmma reads.
+  if (loadsByTma())
+    return;
   // The copies were written through the generic proxy (by every thread,
   // made visible to this one by the barrier's acquire); wgmma reads
   // through the async proxy.

@@ -14,12 +14,15 @@
 // Warpgroup w (warps 4w .. 4w + 3) owns query rows 64 w .. 64 w + 63, so
 // block-q = 64 x warpgroups. Q, K and V tiles are staged by cp.async into
 // 128-byte-swizzled, 1024-byte-aligned tiles (attn/Hopper/HopperLayout.h);
-// a proxy fence makes the copies visible to wgmma. Stages complete through
+// a proxy fence makes the copies visible to wgmma. With sm90a-copy=tma one
+// thread loads each K/V tile by TMA instead (cp.async.bulk.tensor through
+// tensor maps the runtime encodes per launch, swizzled by the copy engine,
+// completing on the stage's mbarrier). Stages complete through
 // copy groups and CTA barriers, or (sm90a-sync=mbarrier) per-stage full and
 // empty mbarriers. Each product waits for its own wgmma group, or
 // (sm90a-overlap=softmax) the key loop keeps visit n + 1's Q K^T and
-// visit n's P V in flight while the softmax of visit n + 1 runs. No TMA,
-// no warp specialization yet (docs/nvidia.md, "sm_90a (Hopper)").
+// visit n's P V in flight while the softmax of visit n + 1 runs. No warp
+// specialization yet (docs/nvidia.md, "sm_90a (Hopper)").
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_NVIDIA_HOPPER_HOPPERSCHEDULETARGET_H
@@ -60,6 +63,20 @@ enum class HopperOverlap {
   Warpgroups,
 };
 
+/// How the sm_90a kernel copies K/V tiles into shared memory (attn-compile
+/// option sm90a-copy; docs/nvidia.md, "sm_90a (Hopper)").
+enum class HopperCopy {
+  /// 16-byte cp.async by every thread, swizzled by the threads' addresses.
+  CpAsync,
+  /// One thread issues a TMA load per 64-column block of a tile; the copy
+  /// engine swizzles it and completes the stage's full mbarrier by bytes.
+  /// Needs mbarrier stages and key tiles of contiguous rows.
+  Tma,
+};
+
+/// The value of sm90a-copy (`cp.async` or `tma`), or none.
+std::optional<HopperCopy> parseHopperCopy(StringRef name);
+
 /// The value of sm90a-overlap, or none when `name` is not `none`,
 /// `softmax` or `warpgroups`.
 std::optional<HopperOverlap> parseHopperOverlap(StringRef name);
@@ -70,16 +87,18 @@ std::optional<HopperOverlap> parseHopperOverlap(StringRef name);
 /// a key tile apart on them, and CTA barriers for one warpgroup, which has
 /// nothing to run ahead of: the faster of the two on an H100 for each
 /// (docs/results/h100-hopper.md); and mbarriers whatever the block with
-/// `overlap`, which needs them.
+/// `overlap` or TMA loads, which need them.
 std::optional<HopperStageSync>
 hopperStageSyncFor(StringRef name, const GpuTiling &tiling,
-                   HopperOverlap overlap = HopperOverlap::None);
+                   HopperOverlap overlap = HopperOverlap::None,
+                   HopperCopy copy = HopperCopy::CpAsync);
 
 class HopperScheduleTarget final : public NvidiaScheduleTarget {
 public:
   HopperScheduleTarget(const GpuTiling &tiling, Type elementType,
                        HopperStageSync sync = HopperStageSync::Barrier,
-                       HopperOverlap overlap = HopperOverlap::None);
+                       HopperOverlap overlap = HopperOverlap::None,
+                       HopperCopy copy = HopperCopy::CpAsync);
 
   /// `tiling` with the stages `sync` and `overlap` run best for `spec`
   /// when the user gave none (`stagesGiven` false): 3 where they fit in
@@ -104,6 +123,10 @@ public:
                              HopperOverlap overlap);
 
   int64_t sharedMemoryBytes(const KernelSpec &spec) const override;
+  /// With TMA: K's and V's maps, boxes of 64 columns (one swizzled column
+  /// block) by block-kv rows of one head of one batch row.
+  SmallVector<TensorMapUse> tensorMaps(const KernelSpec &spec) const override;
+  void bindTensorMaps(ValueRange maps) override;
 
   LogicalResult checkProgram(const schedule::TileProgram &program,
                              const KernelSpec &spec) override;
@@ -116,10 +139,12 @@ public:
   void copyQueryTile(ImplicitLocOpBuilder &b,
                      const schedule::KernelContext &kernel,
                      const schedule::WorkItem &item) override;
-  /// Q stays in shared memory: wgmma reads it there.
+  /// Q stays in shared memory: wgmma reads it there. With TMA the stages'
+  /// barriers no longer count the threads' cp.async of Q: every thread
+  /// waits for its own, then a CTA barrier for everyone's.
   void prepareQueryOperand(ImplicitLocOpBuilder &b,
                            const schedule::KernelContext &kernel,
-                           const schedule::WorkItem &item) override {}
+                           const schedule::WorkItem &item) override;
   void copyKeyValueTile(ImplicitLocOpBuilder &b,
                         const schedule::KernelContext &kernel,
                         const schedule::WorkItem &item,
@@ -192,9 +217,19 @@ private:
                                   ArrayRef<Value> values);
 
   bool usesMbarriers() const { return sync == HopperStageSync::Mbarrier; }
+  bool loadsByTma() const { return copy == HopperCopy::Tma; }
   /// The full (`empty` false) or empty mbarrier of `visit`'s stage, as a
   /// shared-memory pointer.
   Value stageBarrier(ImplicitLocOpBuilder &b, Value visit, bool empty);
+  /// The same for stage `stage` (index).
+  Value stageBarrierAt(ImplicitLocOpBuilder &b, Value stage, bool empty);
+  /// One TMA load per 64-column block of the tile of `map` (columns
+  /// `columns`) whose first row is `firstRow`, into the swizzled stage tile
+  /// at byte offset `tileOffset` (index, from the aligned start), completing
+  /// on `barrier`.
+  void loadTileByTma(ImplicitLocOpBuilder &b, Value map, Value tileOffset,
+                     Value firstRow, Value head, Value batch, int64_t columns,
+                     Value barrier);
   /// Waits for the completion of phase `round` (index; its parity) of
   /// `barrier`.
   void waitBarrierPhase(ImplicitLocOpBuilder &b, Value barrier, Value round);
@@ -223,6 +258,10 @@ private:
 
   HopperStageSync sync;
   HopperOverlap overlap;
+  HopperCopy copy;
+  /// K's and V's tensor maps (kernel parameters; generic pointers), with
+  /// TMA.
+  Value keyMap, valueMap;
   /// The shared-memory address of the aligned tiles (index).
   Value alignedAddress;
   /// 64 x 128 bytes x this lane's warpgroup: its Q rows' offset in a

@@ -90,6 +90,12 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
            "two warpgroups of a block take turns on the tensor cores, one's "
            "softmax under the other's product; 128-row tiles on 8 warps, "
            "mbarriers)">,
+    Option<"sm90aCopy", "sm90a-copy", "std::string", /*default=*/"\"cp.async\"",
+           "NVIDIA sm_90a: how K/V tiles reach shared memory: cp.async (16-byte "
+           "copies by every thread; the default) or tma (one thread issues "
+           "bulk tensor copies through tensor maps the runtime encodes per "
+           "launch; needs mbarriers, which sm90a-sync=auto then takes, and "
+           "key tiles of contiguous rows: no neighborhood masks)">,
     Option<"reportResources", "report-resources", "bool", /*default=*/"false",
            "NVIDIA, AMD: print registers, shared memory (LDS) and spills per "
            "kernel and chip (NVIDIA needs ptxas)">,

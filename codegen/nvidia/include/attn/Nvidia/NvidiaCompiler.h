@@ -42,11 +42,16 @@ llvm::StringRef ptxFeatures();
 /// passes that call into this file declare them through this function.
 void registerNvidiaCompilerDependencies(DialectRegistry &registry);
 
+/// Marks a kernel's trailing `!llvm.ptr` arguments that are TMA tensor maps:
+/// lowerGpuModulesToNVVM turns each into a 128-byte, 64-byte aligned
+/// by-value grid-constant parameter (the CUtensorMap the runtime passes).
+inline constexpr llvm::StringLiteral kTensorMapArgumentAttr = "attn.tensor_map";
+
 /// Lowers every gpu.module of `module` in place to the LLVM dialect with
-/// NVVM ops (gpu_expanded_memref kernel parameters, 64-bit indices). Math
-/// functions are expanded into arithmetic and exp2 becomes ex2.approx, so no
-/// device library is needed. Emits an error naming any operation or external
-/// function that remains.
+/// NVVM ops (gpu_expanded_memref kernel parameters, 64-bit indices; tensor
+/// maps by value). Math functions are expanded into arithmetic and exp2
+/// becomes ex2.approx, so no device library is needed. Emits an error naming
+/// any operation or external function that remains.
 LogicalResult lowerGpuModulesToNVVM(ModuleOp module);
 
 /// What ptxas reports for one kernel (entry function) of a cubin.
