@@ -62,6 +62,9 @@ Loaded open() {
   bind(d.cuEventRecord, "cuEventRecord");
   bind(d.cuEventSynchronize, "cuEventSynchronize");
   bind(d.cuEventElapsedTime, "cuEventElapsedTime");
+  // Launches of kernels that load by TMA say so when this one is missing.
+  d.cuTensorMapEncodeTiled = reinterpret_cast<decltype(d.cuTensorMapEncodeTiled)>(
+      dlsym(lib, "cuTensorMapEncodeTiled"));
   if (!missing.empty()) {
     out.status = Status::error(ATTN_ERROR_NO_CUDA_DRIVER,
                                std::string("CUDA driver ") + kDriverLibrary +

@@ -9,6 +9,7 @@
 #include "status.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace attn::rt::cuda {
@@ -29,6 +30,42 @@ constexpr int kAttrL2CacheSize = 38;                 // CU_DEVICE_ATTRIBUTE_L2_C
 constexpr int kFuncAttrMaxDynamicSharedBytes = 8;    // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
 constexpr int kJitErrorLogBuffer = 5;                // CU_JIT_ERROR_LOG_BUFFER
 constexpr int kJitErrorLogBufferSizeBytes = 6;       // CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES
+
+// Tensor maps (TMA, compute capability 9.0 and newer). The enums are C enums
+// of cuda.h, passed as int.
+using CUtensorMapDataType = int;
+using CUtensorMapInterleave = int;
+using CUtensorMapSwizzle = int;
+using CUtensorMapL2promotion = int;
+using CUtensorMapFloatOOBfill = int;
+constexpr CUtensorMapDataType kTensorMapUInt8 = 0;    // CU_TENSOR_MAP_DATA_TYPE_...
+constexpr CUtensorMapDataType kTensorMapUInt16 = 1;
+constexpr CUtensorMapDataType kTensorMapUInt32 = 2;
+constexpr CUtensorMapDataType kTensorMapInt32 = 3;
+constexpr CUtensorMapDataType kTensorMapUInt64 = 4;
+constexpr CUtensorMapDataType kTensorMapInt64 = 5;
+constexpr CUtensorMapDataType kTensorMapFloat16 = 6;
+constexpr CUtensorMapDataType kTensorMapFloat32 = 7;
+constexpr CUtensorMapDataType kTensorMapFloat64 = 8;
+constexpr CUtensorMapDataType kTensorMapBFloat16 = 9;
+constexpr CUtensorMapInterleave kTensorMapInterleaveNone = 0; // CU_TENSOR_MAP_INTERLEAVE_NONE
+constexpr CUtensorMapSwizzle kTensorMapSwizzleNone = 0;       // CU_TENSOR_MAP_SWIZZLE_...
+constexpr CUtensorMapSwizzle kTensorMapSwizzle32B = 1;
+constexpr CUtensorMapSwizzle kTensorMapSwizzle64B = 2;
+constexpr CUtensorMapSwizzle kTensorMapSwizzle128B = 3;
+constexpr CUtensorMapL2promotion kTensorMapL2PromotionNone = 0; // CU_TENSOR_MAP_L2_PROMOTION_...
+constexpr CUtensorMapL2promotion kTensorMapL2Promotion64B = 1;
+constexpr CUtensorMapL2promotion kTensorMapL2Promotion128B = 2;
+constexpr CUtensorMapL2promotion kTensorMapL2Promotion256B = 3;
+constexpr CUtensorMapFloatOOBfill kTensorMapOobFillNone = 0; // CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE
+constexpr unsigned kTensorMapMaxRank = 5;
+
+// The opaque 128 bytes the driver encodes and a kernel takes by value. The
+// driver wants them 64-byte aligned; CUDA 13's cuda.h aligns them to 128,
+// which holds for both.
+struct alignas(128) CUtensorMap {
+  uint64_t opaque[16];
+};
 
 struct Driver {
   CUresult (*cuInit)(unsigned);
@@ -62,6 +99,13 @@ struct Driver {
   CUresult (*cuEventRecord)(CUevent, CUstream);
   CUresult (*cuEventSynchronize)(CUevent);
   CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+  // Optional: null with a driver older than CUDA 12, which has no TMA.
+  CUresult (*cuTensorMapEncodeTiled)(CUtensorMap *, CUtensorMapDataType, uint32_t rank,
+                                     void *globalAddress, const uint64_t *globalDim,
+                                     const uint64_t *globalStrides, const uint32_t *boxDim,
+                                     const uint32_t *elementStrides, CUtensorMapInterleave,
+                                     CUtensorMapSwizzle, CUtensorMapL2promotion,
+                                     CUtensorMapFloatOOBfill);
 
   // "CUDA_ERROR_INVALID_VALUE (invalid argument)".
   std::string describe(CUresult r) const;
@@ -70,8 +114,8 @@ struct Driver {
 };
 
 // Opens the driver and runs cuInit(0), once per process. Fails with
-// ATTN_ERROR_NO_CUDA_DRIVER (no libcuda.so.1 or a symbol missing) or
-// ATTN_ERROR_NO_CUDA_DEVICE (cuInit finds no device).
+// ATTN_ERROR_NO_CUDA_DRIVER (no libcuda.so.1 or a symbol missing, optional
+// ones aside) or ATTN_ERROR_NO_CUDA_DEVICE (cuInit finds no device).
 Status driver(const Driver **out);
 
 struct Device {
