@@ -8,6 +8,7 @@
 #include "cuda_driver.h"
 #include "hip_runtime.h"
 #include "host_loader.h"
+#include "tensor_map.h"
 
 #include <dlfcn.h>
 
@@ -19,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 
 using attn::bundle::Binary;
 using attn::bundle::BinaryKind;
@@ -27,6 +29,7 @@ using attn::rt::BoundArgs;
 using attn::rt::PackedArgs;
 using attn::rt::Signature;
 using attn::rt::Status;
+using attn::rt::TensorMapEncoding;
 namespace cuda = attn::rt::cuda;
 namespace hip = attn::rt::hip;
 
@@ -254,7 +257,28 @@ struct Selection {
   const cuda::Driver *driver = nullptr; // CUDA only
   const hip::Runtime *hip = nullptr;    // ROCm only
   hip::DeviceScope hipDevice;           // ROCm only
+  // CUDA only: per tensor map of the binary, what to encode; none for a
+  // tensor without elements (TMA takes no extent of 0).
+  std::vector<std::optional<TensorMapEncoding>> tensorMaps;
 };
+
+// The encodings of the tensor maps of `sel`'s binary over the checked
+// tensors, so that a tensor TMA cannot load is an argument mismatch found by
+// attn_kernel_select as well as by a launch.
+Status prepareTensorMaps(const DLTensor *const *args, Selection *sel) {
+  const Binary &bin = *sel->binary;
+  const auto &k = *sel->sig->kernel;
+  sel->tensorMaps.assign(bin.tensorMaps.size(), std::nullopt);
+  for (size_t i = 0; i < bin.tensorMaps.size(); ++i) {
+    const DLTensor &t = *args[bin.tensorMaps[i].arg];
+    if (std::find(t.shape, t.shape + t.ndim, 0) != t.shape + t.ndim) continue;
+    TensorMapEncoding e;
+    Status st = attn::rt::tensorMapEncoding(k, bin, i, t, &e);
+    if (!st.ok()) return st;
+    sel->tensorMaps[i] = e;
+  }
+  return Status::success();
+}
 
 Status select(attn_bundle *b, const char *kernel, const char *preference,
               const DLTensor *const *args, int nargs, cuda::ContextScope &scope,
@@ -295,7 +319,8 @@ Status select(attn_bundle *b, const char *kernel, const char *preference,
   if (!(st = cuda::driver(&out->driver)).ok()) return st;
   int ordinal = out->bound.device.device_id;
   if (!(st = scope.enter(*out->driver, ordinal)).ok()) return st;
-  return selectCuda(k, choice, ordinal, scope.device(), &out->binary);
+  if (!(st = selectCuda(k, choice, ordinal, scope.device(), &out->binary)).ok()) return st;
+  return prepareTensorMaps(args, out);
 }
 
 // --- launches ------------------------------------------------------------------
@@ -377,6 +402,34 @@ Status launchDimensions(const Selection &sel, int64_t dims[6], int64_t *shared) 
   return Status::success();
 }
 
+// "[128, 517, 3, 2]": the first n values.
+template <typename T, size_t N> std::string bracketed(const std::array<T, N> &values, uint32_t n) {
+  std::string s = "[";
+  for (uint32_t i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(values[i]);
+  return s + "]";
+}
+
+// Encodes tensor map `index` of the launch's binary into `out`.
+Status encodeTensorMap(const Selection &sel, size_t index, cuda::CUtensorMap *out) {
+  const cuda::Driver &d = *sel.driver;
+  const auto &k = *sel.sig->kernel;
+  const Binary &bin = *sel.binary;
+  const TensorMapEncoding &e = *sel.tensorMaps[index];
+  cuda::CUresult r = d.cuTensorMapEncodeTiled(
+      out, e.dtype, e.rank, e.address, e.globalDim.data(), e.globalStrides.data(), e.box.data(),
+      e.elementStrides.data(), e.interleave, e.swizzle, e.l2Promotion, e.oobFill);
+  if (r == cuda::kSuccess) return Status::success();
+  const attn::bundle::TensorMap &map = bin.tensorMaps[index];
+  return Status::error(
+      ATTN_ERROR_CUDA,
+      "cuTensorMapEncodeTiled failed for kernel '" + k.name + "' target '" + bin.target +
+          "', argument " + std::to_string(map.arg) + " ('" + k.args[map.arg].name +
+          "') (tensor map " + std::to_string(index) + ": dims " +
+          bracketed(e.globalDim, e.rank) + ", strides " + bracketed(e.globalStrides, e.rank - 1) +
+          " bytes, box " + bracketed(e.box, e.rank) +
+          ", swizzle " + attn::bundle::name(map.swizzle) + "): " + d.describe(r));
+}
+
 Status launchCuda(attn_bundle *b, const Selection &sel, const cuda::ContextScope &scope,
                   const DLTensor *const *args, void *stream) {
   const Signature &sig = *sel.sig;
@@ -413,6 +466,19 @@ Status launchCuda(attn_bundle *b, const Selection &sel, const cuda::ContextScope
   if (dims[0] == 0 || dims[1] == 0 || dims[2] == 0) return Status::success();
   PackedArgs packed;
   attn::rt::packArguments(sig, bin.conv, args, &packed);
+  // One 128-byte parameter per tensor map after the arguments', in the
+  // binary's order; cuLaunchKernel copies them. A tensor without elements
+  // gets zeros: the kernel loads nothing of it.
+  if (!bin.tensorMaps.empty() && !d.cuTensorMapEncodeTiled)
+    return Status::error(ATTN_ERROR_CUDA,
+                         "the CUDA driver has no cuTensorMapEncodeTiled (kernel '" + k.name +
+                             "' target '" + bin.target +
+                             "' loads by TMA; it needs a CUDA 12 driver)");
+  std::vector<cuda::CUtensorMap> maps(bin.tensorMaps.size());
+  for (size_t i = 0; i < maps.size(); ++i) {
+    if (sel.tensorMaps[i] && !(st = encodeTensorMap(sel, i, &maps[i])).ok()) return st;
+    packed.pointers.push_back(&maps[i]);
+  }
   auto u = [](int64_t v) { return static_cast<unsigned>(v); };
   cuda::CUresult r =
       d.cuLaunchKernel(fn, u(dims[0]), u(dims[1]), u(dims[2]), u(dims[3]), u(dims[4]),

@@ -1,7 +1,8 @@
 // The CUDA path. Without libcuda.so.1 (CI machines), every CUDA entry point
 // must fail with ATTN_ERROR_NO_CUDA_DRIVER and the loader's reason. With a GPU,
 // the remaining tests launch the kernels of kernels/add_bias.ptx (as PTX, and
-// as an sm_90 cubin where CMake found ptxas) and check what they computed.
+// as an sm_90 cubin where CMake found ptxas) and, on compute capability 9.0,
+// kernels/tma_copy.ptx through tensor maps, and check what they computed.
 // Each test that cannot run on this machine says why in its skip message.
 #include "test_util.h"
 
@@ -143,6 +144,31 @@ Bundle cudaBundle() {
   oldCubin.binaries[0].kind = BinaryKind::Cubin; // never loaded: runs on no current GPU
   b.kernels.push_back(oldCubin);
   return b;
+}
+
+// tma_copy: x [R, C] f32, loaded by TMA in boxes of 8 rows of 32 into o
+// [Rp, Cp], padded to whole boxes (format version 3).
+Bundle tmaCopyBundle() {
+  Kernel k;
+  k.name = "tma_copy";
+  k.args = {Arg::tensor("x", Role::Input, DType::F32, {Dim::sym("R"), Dim::sym("C")})
+                .withInnermostContiguous()
+                .withAlignment(16),
+            Arg::tensor("o", Role::Output, DType::F32, {Dim::sym("Rp"), Dim::sym("Cp")})
+                .withContiguous()
+                .withAlignment(16)};
+  Binary b = gpuBinary("sm_90a", BinaryKind::Ptx, CallingConv::GpuExpandedMemref, "tma_copy",
+                       readBytes(ATTN_TEST_TMA_PTX));
+  b.launch->grid = {Expr::ceilDiv("Cp", 32), Expr::ceilDiv("Rp", 8), Expr{}};
+  b.launch->block = {Expr::constant(256), Expr{}, Expr{}};
+  b.tensorMaps = {{0, {32, 8}, TensorMapSwizzle::None}};
+  k.binaries = {b};
+  Bundle bundle;
+  bundle.formatVersion = 3;
+  bundle.producer = "attn tests";
+  bundle.specName = "tma_copy_cuda";
+  bundle.kernels = {k};
+  return bundle;
 }
 
 class Cuda : public testing::Test {
@@ -338,6 +364,61 @@ TEST_F(Cuda, EmptyProblemsAreSkipped) {
   const DLTensor *args[] = {q.get(), o.get(), ts.get(), th.get()};
   EXPECT_EQ(attn_kernel_launch(bundle, "expanded", nullptr, args, 4, nullptr), ATTN_OK)
       << attn_last_error();
+}
+
+// The tensor map reaches the kernel as its last parameter and describes x:
+// its address (with the byte offset), extents and row stride, with zeros
+// past its end.
+TEST_F(Cuda, TensorMapsLoadByTma) {
+  const Environment &env = environment();
+  if (env.major != 9 || env.minor != 0)
+    GTEST_SKIP() << "tma_copy is sm_90a PTX, which runs on compute capability 9.0 alone";
+  attn_bundle *tma = load(tmaCopyBundle());
+  ASSERT_NE(tma, nullptr);
+  struct Case {
+    const char *what;
+    int64_t rows, cols, stride, offset; // x in elements of a buffer of `rows` x `stride`
+  };
+  const Case cases[] = {
+      {"compact", 37, 50, 50, 0},
+      {"a column range of a wider buffer", 37, 50, 96, 16},
+      {"one row with a stride of no use", 1, 50, 7, 0},
+      {"no rows", 0, 50, 50, 0},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.what);
+    int64_t paddedRows = std::max<int64_t>(8, (c.rows + 7) / 8 * 8);
+    int64_t paddedCols = (c.cols + 31) / 32 * 32;
+    std::vector<float> buffer = iota(size_t(std::max<int64_t>(1, c.rows) * c.stride + 64));
+    std::vector<float> sentinel(size_t(paddedRows * paddedCols), -7.0f);
+    Tensor x(upload(buffer), kF32, {c.rows, c.cols}, {kDLCUDA, 0}, {c.stride, 1});
+    x.t.byte_offset = uint64_t(c.offset) * sizeof(float);
+    Tensor o(upload(sentinel), kF32, {paddedRows, paddedCols}, {kDLCUDA, 0});
+    const DLTensor *args[] = {x.get(), o.get()};
+    ASSERT_EQ(attn_kernel_launch(tma, "tma_copy", nullptr, args, 2, nullptr), ATTN_OK)
+        << attn_last_error();
+    std::vector<float> out = download(o.get(), sentinel.size());
+    for (int64_t r = 0; r < paddedRows; ++r)
+      for (int64_t col = 0; col < paddedCols; ++col) {
+        float expected = r < c.rows && col < c.cols ? buffer[r * c.stride + c.offset + col] : 0;
+        ASSERT_EQ(out[r * paddedCols + col], expected) << "row " << r << " column " << col;
+      }
+  }
+
+  // A stride TMA cannot take (2^40 bytes) is refused before anything runs.
+  std::vector<float> rows(64, 0);
+  Tensor x(upload(rows), kF32, {2, 32}, {kDLCUDA, 0}, {int64_t(1) << 38, 1});
+  Tensor o(upload(rows), kF32, {8, 32}, {kDLCUDA, 0});
+  const DLTensor *args[] = {x.get(), o.get()};
+  int chosen = -1;
+  EXPECT_EQ(attn_kernel_select(tma, "tma_copy", nullptr, args, 2, &chosen),
+            ATTN_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_STREQ(attn_last_error(), "argument 0 ('x') is loaded by TMA (tensor map 0), but "
+                                  "dimension 0 has stride 274877906944 (1099511627776 bytes), "
+                                  "not below 2^40 bytes");
+  EXPECT_EQ(attn_kernel_launch(tma, "tma_copy", nullptr, args, 2, nullptr),
+            ATTN_ERROR_ARGUMENT_MISMATCH);
+  attn_bundle_free(tma);
 }
 
 TEST_F(Cuda, ModuleAndSelectionFailures) {
