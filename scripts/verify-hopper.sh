@@ -15,7 +15,8 @@
 # own 128 x 64 tiles); turns with sm90a-overlap=warpgroups (the two
 # warpgroups take turns on the tensor cores; 128-row tiles); tma with
 # sm90a-copy=tma (K/V tiles by bulk tensor copies; neighborhood examples,
-# whose patch tiles TMA does not load, keep cp.async).
+# whose patch tiles TMA does not load, keep cp.async); producer with
+# sm90a-producer=warp on TMA (documents as ids without the producer).
 #
 # prepare:
 #   - every f16/bf16 example through scripts/verify-h200.sh prepare with
@@ -71,14 +72,19 @@ variant_options() {
     overlap) echo " sm90a-sync=mbarrier sm90a-overlap=softmax" ;;
     turns) echo " sm90a-overlap=warpgroups" ;;
     tma) echo " sm90a-copy=tma" ;;
-    *) echo "unknown sm_90a variant '$1' (default, barrier, mbarrier, overlap, turns, tma)" >&2; return 1 ;;
+    producer) echo " sm90a-copy=tma sm90a-producer=warp" ;;
+    *) echo "unknown sm_90a variant '$1' (default, barrier, mbarrier, overlap, turns, tma, producer)" >&2; return 1 ;;
   esac
 }
 
 # The options of variant $1 for the example spec $2: TMA loads rows of
-# contiguous keys, so neighborhood masks (patch tiles) keep cp.async.
+# contiguous keys, so neighborhood masks (patch tiles) keep cp.async; the
+# producer warp cannot scan documents given as ids, which keep TMA alone.
 example_options() {
-  if [ "$1" = tma ] && grep -q '#attn.neighborhood' "$2"; then echo ""; return; fi
+  case $1 in
+    tma|producer) if grep -q '#attn.neighborhood' "$2"; then echo ""; return; fi ;;
+  esac
+  if [ "$1" = producer ] && grep -q 'layout = ids' "$2"; then variant_options tma; return; fi
   variant_options "$1"
 }
 

@@ -7,7 +7,8 @@
 // cubins when ptxas is found (NvidiaCompiler.h). Options: gpu-block-q, gpu-block-kv, gpu-warps,
 // gpu-stages, gpu-min-blocks, sm90a-sync (the sm_90a kernel's stage
 // synchronization), sm90a-overlap (what its products overlap), sm90a-copy
-// (cp.async or TMA), report-resources. Stages: emit=gpu, nvvm,
+// (cp.async or TMA), sm90a-producer (a producer warp issues the loads),
+// report-resources. Stages: emit=gpu, nvvm,
 // ptx. docs/nvidia.md describes the kernels.
 //
 //===----------------------------------------------------------------------===//
@@ -41,10 +42,11 @@ struct KernelFamily {
   std::unique_ptr<NvidiaScheduleTarget>
   makeTarget(const GpuTiling &tiling, Type elementType,
              HopperStageSync hopperSync, HopperOverlap hopperOverlap,
-             HopperCopy hopperCopy) const {
+             HopperCopy hopperCopy, HopperProducer hopperProducer) const {
     if (hopper)
       return std::make_unique<HopperScheduleTarget>(
-          tiling, elementType, hopperSync, hopperOverlap, hopperCopy);
+          tiling, elementType, hopperSync, hopperOverlap, hopperCopy,
+          hopperProducer);
     return std::make_unique<NvidiaScheduleTarget>(tiling, elementType);
   }
 };
@@ -98,7 +100,7 @@ public:
     static constexpr StringRef kOptions[] = {
         "gpu-block-q", "gpu-block-kv",   "gpu-warps",
         "gpu-stages",  "gpu-min-blocks", "sm90a-sync", "sm90a-overlap",
-        "sm90a-copy",  "report-resources"};
+        "sm90a-copy",  "sm90a-producer", "report-resources"};
     return kOptions;
   }
   ArrayRef<EmitStage> emitStages() const override {
@@ -137,6 +139,12 @@ public:
       return emitError(loc) << "attn-compile: sm90a-copy must be cp.async "
                                "or tma, got '"
                             << copy->second << "'";
+    auto producer = request.options.find("sm90a-producer");
+    if (producer != request.options.end() &&
+        !parseHopperProducer(producer->second))
+      return emitError(loc) << "attn-compile: sm90a-producer must be none, "
+                               "warp or warpgroup, got '"
+                            << producer->second << "'";
     if (reportsResources(request) && request.emit != "bundle" &&
         request.emit != "ptx")
       return emitError(loc) << "attn-compile: report-resources needs "
@@ -188,6 +196,12 @@ private:
     if (it == request.options.end())
       return HopperCopy::CpAsync;
     return parseHopperCopy(it->second).value_or(HopperCopy::CpAsync);
+  }
+  static HopperProducer hopperProducer(const CompileRequest &request) {
+    auto it = request.options.find("sm90a-producer");
+    if (it == request.options.end())
+      return HopperProducer::None;
+    return parseHopperProducer(it->second).value_or(HopperProducer::None);
   }
   static bool reportsResources(const CompileRequest &request) {
     auto it = request.options.find("report-resources");
@@ -410,6 +424,7 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
     built.emplace_back();
     HopperOverlap overlap = hopperOverlap(request);
     HopperCopy copy = hopperCopy(request);
+    HopperProducer producer = hopperProducer(request);
     // Validated with the options.
     HopperStageSync sync =
         *hopperStageSyncFor(hopperSyncName(request), tiling, overlap, copy);
@@ -429,7 +444,8 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
                                                 overlap, stagesGiven)
               : tiling;
       std::unique_ptr<NvidiaScheduleTarget> target =
-          family.makeTarget(familyTiling, elementType, sync, overlap, copy);
+          family.makeTarget(familyTiling, elementType, sync, overlap, copy,
+                            producer);
       if (!tiled.isGradient() &&
           failed(target->checkProgram(tiled.program, tiled.spec)))
         return failure();
@@ -450,7 +466,11 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
           createModuleKernel(*kernels, kernelLoc, moduleName, entry,
                              tiled.spec.arguments, tensorMaps.size());
       Builder builder(kernel.getContext());
-      int64_t threads = tiling.warps * NvidiaMatrixTarget::kWarpSize;
+      int64_t threads = target->threadsPerBlock();
+      if (std::optional<int64_t> registers = target->maxRegistersPerThread())
+        kernel->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                        builder.getI32IntegerAttr(
+                            static_cast<int32_t>(*registers)));
       // The occupancy hint makes ptxas cap the registers per thread for that
       // many blocks of the known size. (Without the hint the block size is
       // left out: on H200 it made ptxas spill more in the 8-warp kernels.)

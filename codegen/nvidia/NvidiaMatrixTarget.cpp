@@ -107,7 +107,16 @@ void NvidiaMatrixTarget::waitCopies(int64_t pending) {
   NVVM::CpAsyncWaitGroupOp::create(b, b.getI32IntegerAttr(pending));
 }
 
-void NvidiaMatrixTarget::barrier() { gpu::BarrierOp::create(b); }
+void NvidiaMatrixTarget::barrier() {
+  if (barrierId == 0) {
+    gpu::BarrierOp::create(b);
+    return;
+  }
+  NVVM::BarrierOp::create(
+      b, TypeRange{}, arith::ConstantIntOp::create(b, b.getI32Type(), barrierId),
+      arith::ConstantIntOp::create(b, b.getI32Type(), barrierThreads),
+      /*reductionOp=*/{}, /*reductionPredicate=*/Value());
+}
 
 /// The four 8 x 8 matrices of one ldmatrix.x4, as packed pairs.
 static Fragment loadMatrices(ImplicitLocOpBuilder &b, Type elementType,

@@ -89,7 +89,14 @@ public:
   /// empty) and waits until at most `pending` groups are in flight.
   void commitCopies();
   void waitCopies(int64_t pending);
+  /// A barrier of the block's threads, or of the `threads` threads that
+  /// meet on named barrier `id` once restrictBarriers(id, threads) ran (a
+  /// block whose producer warp runs code of its own).
   void barrier();
+  void restrictBarriers(int64_t id, int64_t threads) {
+    barrierId = id;
+    barrierThreads = threads;
+  }
 
   /// ldmatrix on a staged tile whose last two dimensions are (rows, columns),
   /// `prefix` indexing the leading ones (the stage):
@@ -141,6 +148,8 @@ private:
 
   ImplicitLocOpBuilder &b;
   Type elementType;
+  /// barrier()'s named barrier and its threads (0: the block's barrier).
+  int64_t barrierId = 0, barrierThreads = 0;
   Value thread, warp, lane, laneRow, laneColumnPair;
   /// 2 t: the first column of the lane's pairs (f32 fragments).
   Value laneEvenColumn;

@@ -55,6 +55,10 @@ bool NvidiaScheduleTarget::queryInRegisters(int64_t headDimQK) const {
   return headDimQK <= kMaxRegisterQueryDim && !elementType.isF32();
 }
 
+int64_t NvidiaScheduleTarget::threadsPerBlock() const {
+  return tiling.warps * T::kWarpSize;
+}
+
 int64_t NvidiaScheduleTarget::sharedMemoryBytes(const KernelSpec &spec) const {
   AttentionShape shape = spec.cascade.getAttentionShape();
   int64_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;

@@ -20,6 +20,7 @@
 #include "NvidiaMatrixTarget.h"
 #include "attn/Schedule/ScheduleTarget.h"
 #include <memory>
+#include <optional>
 
 namespace mlir::attn::nvidia {
 
@@ -60,6 +61,13 @@ public:
   }
   /// The kernel parameters of tensorMaps(), in its order, before emission.
   virtual void bindTensorMaps(ValueRange maps) {}
+  /// Threads per block (the launch's block.x).
+  virtual int64_t threadsPerBlock() const;
+  /// The registers per thread the kernel must stay within (.maxnreg), or
+  /// none (ptxas chooses).
+  virtual std::optional<int64_t> maxRegistersPerThread() const {
+    return std::nullopt;
+  }
 
   /// Makes this target emit phase `phase` of a backward kernel whose
   /// `phases` gradient programs run in one launch: blocks with

@@ -390,11 +390,29 @@ private:
   void addRegionTests(const WorkItem &item, VisitedTile &visited);
   void emitLane(const WorkItem &item, const Visits &visits);
   RunningState initialState();
+  /// A visit range's count of visits (index) and each visit's tile.
+  struct RangeVisits {
+    Value count;
+    std::function<VisitedTile(Value)> tileOf;
+  };
+  /// The visits of `range`, of `listed` when that is set, or of
+  /// `patchVisits`' entries.
+  RangeVisits rangeVisits(const WorkItem &item, const KeyTileRange *range,
+                          const ListedKeyTiles *listed,
+                          const Visits *patchVisits);
   /// Visits the tiles of `range`, or of `listed` when that is set.
   RunningState emitRange(const WorkItem &item, const KeyTileRange *range,
                          const ListedKeyTiles *listed,
                          const Visits *patchVisits, RunningState state,
                          function_ref<void()> afterPrologue);
+  /// Issues the copies of `visit` of a range (whose tiles `tileOf` gives)
+  /// into its stage, unless its tile is skipped, between the stage's
+  /// acquisition and its filling.
+  void copyVisit(const WorkItem &item,
+                 const std::function<VisitedTile(Value)> &tileOf, Value visit);
+  /// The producer's part of a work item (ScheduleTarget::hasProducer): every
+  /// range's copies, in the order the lanes compute them.
+  void emitProducer(const WorkItem &item, const Visits &visits);
   RunningState emitKeyTile(const WorkItem &item, const VisitedTile &visited,
                            Value stage, const RunningState &state);
   /// The loop over a range's visits when the target overlaps products
@@ -1632,11 +1650,10 @@ ScheduleEmitter::emitKeyTile(const WorkItem &item, const VisitedTile &visited,
   return next;
 }
 
-ScheduleEmitter::RunningState
-ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
-                           const ListedKeyTiles *listed,
-                           const Visits *patchVisits, RunningState state,
-                           function_ref<void()> afterPrologue) {
+ScheduleEmitter::RangeVisits
+ScheduleEmitter::rangeVisits(const WorkItem &item, const KeyTileRange *range,
+                             const ListedKeyTiles *listed,
+                             const Visits *patchVisits) {
   // A listed range counts its visits; any other is clipped to
   // [0, ceil(Skv / blockKV)) and counts its tiles. `tileOf(visit)` is the
   // visit's key tile and whether it is skipped (null: never). Builder calls
@@ -1647,7 +1664,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
   if (patchVisits) {
     count = arith::SubIOp::create(b, patchVisits->patchVisitsEnd,
                                   patchVisits->patchVisitsBegin);
-    tileOf = [&](Value visit) {
+    tileOf = [this, patchVisits](Value visit) {
       Value at = add(patchVisits->patchVisitsBegin, visit);
       Value entry = toIndex(memref::LoadOp::create(b, patchEntries, at));
       Value keyTile = arith::DivUIOp::create(b, entry, index(4));
@@ -1662,7 +1679,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
   } else if (listed) {
     Value zero = index(0);
     count = arith::MaxSIOp::create(b, listed->count, zero);
-    tileOf = [&](Value visit) {
+    tileOf = [this, &item, listed](Value visit) {
       ListedKeyTile at = listed->at(b, b.getLoc(), visit);
       // Invalid visits name tile 0, which is then never copied or computed.
       Value tileZero = index(0);
@@ -1691,7 +1708,7 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
     Value span = arith::SubIOp::create(b, end, begin);
     Value steps = arith::CeilDivSIOp::create(b, span, step);
     count = arith::MaxSIOp::create(b, steps, zero);
-    tileOf = [&, begin, step](Value visit) {
+    tileOf = [this, &item, begin, step](Value visit) {
       Value offset = mul(visit, step);
       Value keyTile = add(begin, offset);
       Value empty = tileIsEmpty(item, keyTile);
@@ -1703,35 +1720,72 @@ ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
       return visited;
     };
   }
+  return RangeVisits{count, std::move(tileOf)};
+}
+
+void ScheduleEmitter::copyVisit(const WorkItem &item,
+                                const std::function<VisitedTile(Value)> &tileOf,
+                                Value visit) {
+  target.acquireStage(b, visit);
+  VisitedTile visited = tileOf(visit);
+  Value empty = visited.skip;
+  auto copy = [&] {
+    KeyTile tile;
+    tile.keys = keyRows(visited.keyTile);
+    tile.firstKey = tile.keys.first;
+    tile.stage = arith::RemUIOp::create(b, visit, index(target.stages()));
+    for (const ProductOperand &operand : columnOperands)
+      tile.columnOperands.push_back(memRefOf(operand));
+    target.copyKeyValueTile(b, kernel, item, tile);
+  };
+  if (empty)
+    ifThen(arith::XOrIOp::create(
+               b, empty, arith::ConstantIntOp::create(b, b.getI1Type(), 1)),
+           copy);
+  else
+    copy();
+  target.stageFilled(b, visit);
+}
+
+void ScheduleEmitter::emitProducer(const WorkItem &item, const Visits &visits) {
+  auto copyRange = [&](const KeyTileRange *range,
+                       const ListedKeyTiles *listed) {
+    RangeVisits rangeOf = rangeVisits(item, range, listed, nullptr);
+    target.beginVisits(b);
+    auto loop = scf::ForOp::create(b, index(0), rangeOf.count, index(1));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      copyVisit(item, rangeOf.tileOf, loop.getInductionVar());
+    }
+    target.endVisits(b);
+  };
+  if (visits.listed)
+    copyRange(nullptr, &*visits.listed);
+  for (const KeyTileRange &range : visits.ranges)
+    copyRange(&range, nullptr);
+}
+
+ScheduleEmitter::RunningState
+ScheduleEmitter::emitRange(const WorkItem &item, const KeyTileRange *range,
+                           const ListedKeyTiles *listed,
+                           const Visits *patchVisits, RunningState state,
+                           function_ref<void()> afterPrologue) {
+  RangeVisits rangeOf = rangeVisits(item, range, listed, patchVisits);
+  Value count = rangeOf.count;
+  const std::function<VisitedTile(Value)> &tileOf = rangeOf.tileOf;
   int64_t stages = target.stages();
   int64_t ahead = target.copiesAhead();
   target.beginVisits(b);
 
   // Copies tile `visit` of the range into its stage, unless it is past the
   // range or empty, then closes a copy group (empty or not) so that every
-  // step waits for the same number of groups.
+  // step waits for the same number of groups. With a producer, the lanes
+  // copy nothing.
   auto prefetch = [&](Value visit) {
-    ifThen(lessThan(visit, count), [&] {
-      target.acquireStage(b, visit);
-      VisitedTile visited = tileOf(visit);
-      Value empty = visited.skip;
-      auto copy = [&] {
-        KeyTile tile;
-        tile.keys = keyRows(visited.keyTile);
-        tile.firstKey = tile.keys.first;
-        tile.stage = arith::RemUIOp::create(b, visit, index(stages));
-        for (const ProductOperand &operand : columnOperands)
-          tile.columnOperands.push_back(memRefOf(operand));
-        target.copyKeyValueTile(b, kernel, item, tile);
-      };
-      if (empty)
-        ifThen(arith::XOrIOp::create(
-                   b, empty, arith::ConstantIntOp::create(b, b.getI1Type(), 1)),
-               copy);
-      else
-        copy();
-      target.stageFilled(b, visit);
-    });
+    if (target.hasProducer())
+      return;
+    ifThen(lessThan(visit, count), [&] { copyVisit(item, tileOf, visit); });
     target.commitCopies(b);
   };
   for (int64_t visit = 0; visit < ahead; ++visit)
@@ -2314,6 +2368,11 @@ void ScheduleEmitter::emitWorkItem(const WorkItem &targetItem) {
 
   auto attention = [&] {
     Visits visits = visitRanges(item);
+    if (target.hasProducer()) {
+      target.inProducer(b, [&] { emitProducer(item, visits); });
+      // Values the producer's region computed do not reach the lanes'.
+      resetCaches();
+    }
     target.forEachLane(b, kernel, item, [&] { emitLane(item, visits); });
   };
   // Data operands invalid for this call (block-indexed ones too small,

@@ -271,6 +271,7 @@ llvm::StringMap<std::string> AttnCompilePass::givenOptions() {
   note("sm90a-sync", sm90aSync, sm90aSync.getValue());
   note("sm90a-overlap", sm90aOverlap, sm90aOverlap.getValue());
   note("sm90a-copy", sm90aCopy, sm90aCopy.getValue());
+  note("sm90a-producer", sm90aProducer, sm90aProducer.getValue());
   note("host-overlap", hostOverlap, hostOverlap.getValue());
   note("report-resources", reportResources,
        reportResources ? "true" : "false");

@@ -2,6 +2,7 @@
 #include "HopperScheduleTarget.h"
 
 #include "attn/Dialect/AttnCascade.h"
+#include "attn/Dialect/MaskVisits.h"
 #include "attn/Hopper/HopperLayout.h"
 #include "attn/Kernel/KernelSpec.h"
 #include "attn/Schedule/TileProgram.h"
@@ -34,6 +35,14 @@ constexpr int64_t kComparedLength = 16384;
 /// How much more area 128 x 128 tiles may visit than the default tiles and
 /// still be chosen.
 constexpr double kWideTileAreaSlack = 1.10;
+/// The named barrier of the computing warps when a producer warp runs code
+/// of its own (0 is the block's; 1 and 2 the turns').
+constexpr int64_t kComputeBarrier = 3;
+/// Registers per thread of a producer warpgroup and of the two computing
+/// warpgroups beside it (setmaxnreg): 128 x 40 + 256 x 232 fit the 64K
+/// register file, and each is a multiple of 8.
+constexpr int32_t kProducerRegisters = 40;
+constexpr int32_t kComputingRegisters = 232;
 /// LLVM's NVPTX address spaces of shared memory (mbarrier pointers) and of
 /// the cluster's shared window (TMA destinations; a block's own shared
 /// addresses are valid there).
@@ -91,6 +100,17 @@ std::optional<HopperCopy> mlir::attn::nvidia::parseHopperCopy(StringRef name) {
   return std::nullopt;
 }
 
+std::optional<HopperProducer>
+mlir::attn::nvidia::parseHopperProducer(StringRef name) {
+  if (name == "none")
+    return HopperProducer::None;
+  if (name == "warp")
+    return HopperProducer::Warp;
+  if (name == "warpgroup")
+    return HopperProducer::Warpgroup;
+  return std::nullopt;
+}
+
 std::optional<HopperOverlap>
 mlir::attn::nvidia::parseHopperOverlap(StringRef name) {
   if (name == "none")
@@ -106,9 +126,57 @@ HopperScheduleTarget::HopperScheduleTarget(const GpuTiling &tiling,
                                            Type elementType,
                                            HopperStageSync sync,
                                            HopperOverlap overlap,
-                                           HopperCopy copy)
+                                           HopperCopy copy,
+                                           HopperProducer producer)
     : NvidiaScheduleTarget(tiling, elementType), sync(sync), overlap(overlap),
-      copy(copy) {}
+      copy(copy), producer(producer) {}
+
+int64_t HopperScheduleTarget::threadsPerBlock() const {
+  int64_t producerWarps = producer == HopperProducer::Warp        ? 1
+                          : producer == HopperProducer::Warpgroup ? kWarpgroupWarps
+                                                                  : 0;
+  return (tiling.warps + producerWarps) * T::kWarpSize;
+}
+
+std::optional<int64_t> HopperScheduleTarget::maxRegistersPerThread() const {
+  if (!hasProducer())
+    return std::nullopt;
+  // The register file is allocated in steps of 8 per thread.
+  constexpr int64_t kRegisterFile = 65536, kStep = 8, kMost = 255;
+  return std::min(kMost, kRegisterFile / threadsPerBlock() / kStep * kStep);
+}
+
+void HopperScheduleTarget::inProducer(ImplicitLocOpBuilder &b,
+                                      function_ref<void()> body) {
+  Value producing = arith::CmpIOp::create(b, arith::CmpIPredicate::uge,
+                                          matrix->warpId(),
+                                          index(b, tiling.warps));
+  auto guard = scf::IfOp::create(b, producing, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard insertion(b);
+  b.setInsertionPointToStart(&guard.getThenRegion().front());
+  if (producer == HopperProducer::Warpgroup)
+    NVVM::SetMaxRegisterOp::create(b, kProducerRegisters,
+                                   NVVM::SetMaxRegisterAction::decrease);
+  body();
+}
+
+void HopperScheduleTarget::forEachLane(ImplicitLocOpBuilder &b,
+                                       const KernelContext &kernel,
+                                       const WorkItem &item,
+                                       function_ref<void()> body) {
+  if (!hasProducer())
+    return NvidiaScheduleTarget::forEachLane(b, kernel, item, body);
+  Value computing = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                          matrix->warpId(),
+                                          index(b, tiling.warps));
+  auto guard = scf::IfOp::create(b, computing, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard insertion(b);
+  b.setInsertionPointToStart(&guard.getThenRegion().front());
+  if (producer == HopperProducer::Warpgroup)
+    NVVM::SetMaxRegisterOp::create(b, kComputingRegisters,
+                                   NVVM::SetMaxRegisterAction::increase);
+  NvidiaScheduleTarget::forEachLane(b, kernel, item, body);
+}
 
 GpuTiling HopperScheduleTarget::stagesFor(GpuTiling tiling,
                                           const KernelSpec &spec,
@@ -282,6 +350,26 @@ LogicalResult HopperScheduleTarget::checkProgram(const TileProgram &program,
                               << "kernel does not have";
     }
   }
+  if (hasProducer()) {
+    if (!loadsByTma())
+      return op.emitError() << "sm90a-producer needs sm90a-copy=tma (one "
+                            << "thread of the producer issues every load)";
+    if (producer == HopperProducer::Warpgroup &&
+        tiling.warps != 2 * kWarpgroupWarps)
+      return op.emitError() << "sm90a-producer=warpgroup gives the registers "
+                            << "of a third warpgroup to two computing ones "
+                            << "(warps = 8), got " << tiling.warps
+                            << " warps";
+    if (overlap == HopperOverlap::Softmax)
+      return op.emitError() << "sm90a-producer and "
+                            << "sm90a-overlap=softmax do not combine (the "
+                            << "overlap releases stages a visit late)";
+    if (program.visitMask && scannedDataOperand(program.visitMask))
+      return op.emitError() << "sm90a-producer cannot find the key "
+                            << "tiles of documents given as ids: scanning "
+                            << "them needs every computing warp (use "
+                            << "sm90a-producer=none)";
+  }
   if (overlap == HopperOverlap::Softmax && tiling.stages < 3)
     return op.emitError() << "sm90a-overlap=softmax needs at least 3 K/V "
                           << "stages (it waits for a stage a visit early and "
@@ -312,6 +400,10 @@ void HopperScheduleTarget::forEachWorkItem(
                                     tiling.blockKV, blockColumns});
     valueShared = view(offsets.values, {tiling.stages, kernel.headDimV / blockColumns,
                                         tiling.blockKV, blockColumns});
+    // The producer warp runs code of its own: the computing warps' barriers
+    // leave it out.
+    if (hasProducer())
+      matrix->restrictBarriers(kComputeBarrier, tiling.warps * T::kWarpSize);
     warpgroup =
         arith::DivUIOp::create(b, matrix->warpId(), index(b, kWarpgroupWarps));
     warpgroupQueryOffset = arith::MulIOp::create(
@@ -407,7 +499,7 @@ void HopperScheduleTarget::copyKeyValueTile(ImplicitLocOpBuilder &b,
                                             const WorkItem &item,
                                             const KeyTile &tile) {
   if (loadsByTma()) {
-    inFirstThread(b, [&] {
+    inLoadingThread(b, [&] {
       Value full = stageBarrierAt(b, tile.stage, /*empty=*/false);
       int64_t bytes = tiling.blockKV * (kernel.headDimQK + kernel.headDimV) * 2;
       NVVM::MBarrierExpectTxOp::create(
@@ -699,6 +791,21 @@ void HopperScheduleTarget::inFirstThread(ImplicitLocOpBuilder &b,
   body();
 }
 
+void HopperScheduleTarget::inLoadingThread(ImplicitLocOpBuilder &b,
+                                           function_ref<void()> body) {
+  int64_t loader = hasProducer() ? tiling.warps * T::kWarpSize : 0;
+  Value loads = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                      matrix->threadId(), index(b, loader));
+  auto guard = scf::IfOp::create(b, loads, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard insertion(b);
+  b.setInsertionPointToStart(&guard.getThenRegion().front());
+  body();
+}
+
+void HopperScheduleTarget::blockBarrier(ImplicitLocOpBuilder &b) {
+  gpu::BarrierOp::create(b);
+}
+
 void HopperScheduleTarget::inWarpgroup(ImplicitLocOpBuilder &b, int64_t group,
                                        function_ref<void()> body) {
   Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warpgroup,
@@ -730,7 +837,8 @@ void HopperScheduleTarget::beginVisits(ImplicitLocOpBuilder &b) {
     // Orders the initializations before the copy unit's arrivals.
     NVVM::FenceMbarrierInitOp::create(b);
   });
-  matrix->barrier();
+  // The producer warp too: it issues copies once the barriers exist.
+  blockBarrier(b);
   // Warpgroup 0 takes the first turn.
   if (takesTurns())
     inWarpgroup(b, 1, [&] { endTurn(b); });
@@ -745,7 +853,7 @@ void HopperScheduleTarget::endVisits(ImplicitLocOpBuilder &b) {
     inWarpgroup(b, 0, [&] { beginTurn(b); });
   // Every thread is past its last wait and arrival before the barriers are
   // invalidated (the next range initializes them again).
-  matrix->barrier();
+  blockBarrier(b);
   inFirstThread(b, [&] {
     for (int64_t stage = 0; stage < tiling.stages; ++stage)
       for (bool empty : {false, true})
@@ -771,7 +879,7 @@ void HopperScheduleTarget::acquireStage(ImplicitLocOpBuilder &b, Value visit) {
     waitBarrierPhase(b, barrier, previous);
   };
   if (loadsByTma())
-    inFirstThread(b, wait);
+    inLoadingThread(b, wait);
   else
     wait();
 }
@@ -782,7 +890,7 @@ void HopperScheduleTarget::stageFilled(ImplicitLocOpBuilder &b, Value visit) {
   // The loading thread's arrival (after its expected bytes, if the tile was
   // not skipped) leaves the phase to the copy engine.
   if (loadsByTma()) {
-    inFirstThread(b, [&] {
+    inLoadingThread(b, [&] {
       NVVM::MBarrierArriveOp::create(
           b, Type(), stageBarrier(b, visit, false), Value(),
           NVVM::MemScopeKindAttr::get(b.getContext(), NVVM::MemScopeKind::CTA));

@@ -21,8 +21,11 @@
 // copy groups and CTA barriers, or (sm90a-sync=mbarrier) per-stage full and
 // empty mbarriers. Each product waits for its own wgmma group, or
 // (sm90a-overlap=softmax) the key loop keeps visit n + 1's Q K^T and
-// visit n's P V in flight while the softmax of visit n + 1 runs. No warp
-// specialization yet (docs/nvidia.md, "sm_90a (Hopper)").
+// visit n's P V in flight while the softmax of visit n + 1 runs. With
+// sm90a-producer=warp a ninth warp issues the TMA loads (warp
+// specialization), with sm90a-producer=warpgroup a third warpgroup, whose
+// registers go to the computing warpgroups (setmaxnreg). docs/nvidia.md,
+// "sm_90a (Hopper)".
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_NVIDIA_HOPPER_HOPPERSCHEDULETARGET_H
@@ -77,6 +80,23 @@ enum class HopperCopy {
 /// The value of sm90a-copy (`cp.async` or `tma`), or none.
 std::optional<HopperCopy> parseHopperCopy(StringRef name);
 
+/// Who issues the sm_90a kernel's K/V copies (attn-compile option
+/// sm90a-producer; docs/nvidia.md, "sm_90a (Hopper)").
+enum class HopperProducer {
+  /// The computing warps, each visit's copies a few visits ahead.
+  None,
+  /// One more warp per block (warp specialization): its first thread
+  /// refills each stage as soon as every computing thread has released it,
+  /// so no computing warp waits for a release. Needs TMA loads.
+  Warp,
+  /// One more warpgroup, which gives registers to the computing ones
+  /// (setmaxnreg): FlashAttention-3's split.
+  Warpgroup,
+};
+
+/// The value of sm90a-producer (`none`, `warp` or `warpgroup`), or none.
+std::optional<HopperProducer> parseHopperProducer(StringRef name);
+
 /// The value of sm90a-overlap, or none when `name` is not `none`,
 /// `softmax` or `warpgroups`.
 std::optional<HopperOverlap> parseHopperOverlap(StringRef name);
@@ -98,7 +118,8 @@ public:
   HopperScheduleTarget(const GpuTiling &tiling, Type elementType,
                        HopperStageSync sync = HopperStageSync::Barrier,
                        HopperOverlap overlap = HopperOverlap::None,
-                       HopperCopy copy = HopperCopy::CpAsync);
+                       HopperCopy copy = HopperCopy::CpAsync,
+                       HopperProducer producer = HopperProducer::None);
 
   /// `tiling` with the stages `sync` and `overlap` run best for `spec`
   /// when the user gave none (`stagesGiven` false): 3 where they fit in
@@ -127,6 +148,26 @@ public:
   /// block) by block-kv rows of one head of one batch row.
   SmallVector<TensorMapUse> tensorMaps(const KernelSpec &spec) const override;
   void bindTensorMaps(ValueRange maps) override;
+  /// The computing warps, and the producer's when there is one.
+  int64_t threadsPerBlock() const override;
+  /// With a producer, what keeps the block within the register file: nine
+  /// warps fill no whole warpgroups, and ptxas told the block's size would
+  /// budget for twelve (and spill); a producer warpgroup starts at the
+  /// file's share and moves registers to the computing ones (setmaxnreg).
+  std::optional<int64_t> maxRegistersPerThread() const override;
+
+  bool hasProducer() const override {
+    return producer != HopperProducer::None;
+  }
+  /// The producer is the warp(s) after the computing ones; a producer
+  /// warpgroup first gives up registers.
+  void inProducer(ImplicitLocOpBuilder &b, function_ref<void()> body) override;
+  /// The computing warps only (which take the producer warpgroup's
+  /// registers).
+  void forEachLane(ImplicitLocOpBuilder &b,
+                   const schedule::KernelContext &kernel,
+                   const schedule::WorkItem &item,
+                   function_ref<void()> body) override;
 
   LogicalResult checkProgram(const schedule::TileProgram &program,
                              const KernelSpec &spec) override;
@@ -235,6 +276,12 @@ private:
   void waitBarrierPhase(ImplicitLocOpBuilder &b, Value barrier, Value round);
   /// Emits `body` in thread 0 only.
   void inFirstThread(ImplicitLocOpBuilder &b, function_ref<void()> body);
+  /// Emits `body` in the thread that issues TMA loads: the producer's
+  /// first, or thread 0.
+  void inLoadingThread(ImplicitLocOpBuilder &b, function_ref<void()> body);
+  /// A barrier of every thread of the block, the producer's included
+  /// (matrix->barrier() then spans the computing warps only).
+  void blockBarrier(ImplicitLocOpBuilder &b);
   /// Emits `body` in the threads of warpgroup `group` only.
   void inWarpgroup(ImplicitLocOpBuilder &b, int64_t group,
                    function_ref<void()> body);
@@ -259,6 +306,7 @@ private:
   HopperStageSync sync;
   HopperOverlap overlap;
   HopperCopy copy;
+  HopperProducer producer;
   /// K's and V's tensor maps (kernel parameters; generic pointers), with
   /// TMA.
   Value keyMap, valueMap;

@@ -96,6 +96,12 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
            "bulk tensor copies through tensor maps the runtime encodes per "
            "launch; needs mbarriers, which sm90a-sync=auto then takes, and "
            "key tiles of contiguous rows: no neighborhood masks)">,
+    Option<"sm90aProducer", "sm90a-producer", "std::string", /*default=*/"\"none\"",
+           "NVIDIA sm_90a: none (the computing warps issue the K/V loads; the "
+           "default), warp (one more warp per block issues every TMA load "
+           "as soon as its stage is released; needs sm90a-copy=tma) or "
+           "warpgroup (one more warpgroup, whose registers go to the two "
+           "computing warpgroups: setmaxnreg)">,
     Option<"reportResources", "report-resources", "bool", /*default=*/"false",
            "NVIDIA, AMD: print registers, shared memory (LDS) and spills per "
            "kernel and chip (NVIDIA needs ptxas)">,

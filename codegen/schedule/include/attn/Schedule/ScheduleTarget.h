@@ -141,6 +141,14 @@ public:
                            const WorkItem &item,
                            function_ref<void()> body) = 0;
 
+  /// Whether a producer lane issues every K/V copy (acquireStage,
+  /// copyKeyValueTile, stageFilled) while the lanes of forEachLane only
+  /// wait for, compute and release stages. Default: no producer, each lane
+  /// issues its share of the copies.
+  virtual bool hasProducer() const { return false; }
+  /// Emits `body` as run by the producer of a work item (targets with one).
+  virtual void inProducer(ImplicitLocOpBuilder &b, function_ref<void()> body) {}
+
   //===--- Registers ------------------------------------------------------===//
 
   /// The layout of an accumulator of `columns` columns (the tile's keys for
