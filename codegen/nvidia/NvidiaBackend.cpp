@@ -128,23 +128,21 @@ public:
       return emitError(loc) << "attn-compile: sm90a-sync must be auto, "
                                "barrier or mbarrier, got '"
                             << hopperSyncName(request) << "'";
-    auto overlap = request.options.find("sm90a-overlap");
-    if (overlap != request.options.end() &&
-        !parseHopperOverlap(overlap->second))
-      return emitError(loc) << "attn-compile: sm90a-overlap must be none, "
-                               "softmax or warpgroups, got '"
-                            << overlap->second << "'";
-    auto copy = request.options.find("sm90a-copy");
-    if (copy != request.options.end() && !parseHopperCopy(copy->second))
-      return emitError(loc) << "attn-compile: sm90a-copy must be cp.async "
-                               "or tma, got '"
-                            << copy->second << "'";
-    auto producer = request.options.find("sm90a-producer");
-    if (producer != request.options.end() &&
-        !parseHopperProducer(producer->second))
-      return emitError(loc) << "attn-compile: sm90a-producer must be none, "
-                               "warp or warpgroup, got '"
-                            << producer->second << "'";
+    // The sm_90a kernel's named choices.
+    auto refuse = [&](StringRef option, StringRef choices) {
+      return emitError(loc) << "attn-compile: " << option << " must be "
+                            << choices << ", got '"
+                            << request.options.lookup(option) << "'";
+    };
+    if (request.options.count("sm90a-overlap") &&
+        !parseHopperOverlap(request.options.lookup("sm90a-overlap")))
+      return refuse("sm90a-overlap", "none, softmax or warpgroups");
+    if (request.options.count("sm90a-copy") &&
+        !parseHopperCopy(request.options.lookup("sm90a-copy")))
+      return refuse("sm90a-copy", "cp.async or tma");
+    if (request.options.count("sm90a-producer") &&
+        !parseHopperProducer(request.options.lookup("sm90a-producer")))
+      return refuse("sm90a-producer", "none, warp or warpgroup");
     if (reportsResources(request) && request.emit != "bundle" &&
         request.emit != "ptx")
       return emitError(loc) << "attn-compile: report-resources needs "

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -51,6 +52,17 @@ constexpr unsigned kSharedClusterAddressSpace = 7;
 
 Value index(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);
+}
+
+/// Emits `body` where `value` `predicate` `bound` holds (index values).
+void emitWhere(ImplicitLocOpBuilder &b, arith::CmpIPredicate predicate,
+               Value value, int64_t bound, function_ref<void()> body) {
+  Value holds =
+      arith::CmpIOp::create(b, predicate, value, index(b, bound));
+  auto guard = scf::IfOp::create(b, holds, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard insertion(b);
+  b.setInsertionPointToStart(&guard.getThenRegion().front());
+  body();
 }
 
 LLVM::LLVMStructType f32Struct(MLIRContext *context, int64_t size) {
@@ -93,22 +105,19 @@ mlir::attn::nvidia::hopperStageSyncFor(StringRef name,
 }
 
 std::optional<HopperCopy> mlir::attn::nvidia::parseHopperCopy(StringRef name) {
-  if (name == "cp.async")
-    return HopperCopy::CpAsync;
-  if (name == "tma")
-    return HopperCopy::Tma;
-  return std::nullopt;
+  return llvm::StringSwitch<std::optional<HopperCopy>>(name)
+      .Case("cp.async", HopperCopy::CpAsync)
+      .Case("tma", HopperCopy::Tma)
+      .Default(std::nullopt);
 }
 
 std::optional<HopperProducer>
 mlir::attn::nvidia::parseHopperProducer(StringRef name) {
-  if (name == "none")
-    return HopperProducer::None;
-  if (name == "warp")
-    return HopperProducer::Warp;
-  if (name == "warpgroup")
-    return HopperProducer::Warpgroup;
-  return std::nullopt;
+  return llvm::StringSwitch<std::optional<HopperProducer>>(name)
+      .Case("none", HopperProducer::None)
+      .Case("warp", HopperProducer::Warp)
+      .Case("warpgroup", HopperProducer::Warpgroup)
+      .Default(std::nullopt);
 }
 
 std::optional<HopperOverlap>
@@ -148,16 +157,12 @@ std::optional<int64_t> HopperScheduleTarget::maxRegistersPerThread() const {
 
 void HopperScheduleTarget::inProducer(ImplicitLocOpBuilder &b,
                                       function_ref<void()> body) {
-  Value producing = arith::CmpIOp::create(b, arith::CmpIPredicate::uge,
-                                          matrix->warpId(),
-                                          index(b, tiling.warps));
-  auto guard = scf::IfOp::create(b, producing, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard insertion(b);
-  b.setInsertionPointToStart(&guard.getThenRegion().front());
-  if (producer == HopperProducer::Warpgroup)
-    NVVM::SetMaxRegisterOp::create(b, kProducerRegisters,
-                                   NVVM::SetMaxRegisterAction::decrease);
-  body();
+  emitWhere(b, arith::CmpIPredicate::uge, matrix->warpId(), tiling.warps, [&] {
+    if (producer == HopperProducer::Warpgroup)
+      NVVM::SetMaxRegisterOp::create(b, kProducerRegisters,
+                                     NVVM::SetMaxRegisterAction::decrease);
+    body();
+  });
 }
 
 void HopperScheduleTarget::forEachLane(ImplicitLocOpBuilder &b,
@@ -166,16 +171,12 @@ void HopperScheduleTarget::forEachLane(ImplicitLocOpBuilder &b,
                                        function_ref<void()> body) {
   if (!hasProducer())
     return NvidiaScheduleTarget::forEachLane(b, kernel, item, body);
-  Value computing = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
-                                          matrix->warpId(),
-                                          index(b, tiling.warps));
-  auto guard = scf::IfOp::create(b, computing, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard insertion(b);
-  b.setInsertionPointToStart(&guard.getThenRegion().front());
-  if (producer == HopperProducer::Warpgroup)
-    NVVM::SetMaxRegisterOp::create(b, kComputingRegisters,
-                                   NVVM::SetMaxRegisterAction::increase);
-  NvidiaScheduleTarget::forEachLane(b, kernel, item, body);
+  emitWhere(b, arith::CmpIPredicate::ult, matrix->warpId(), tiling.warps, [&] {
+    if (producer == HopperProducer::Warpgroup)
+      NVVM::SetMaxRegisterOp::create(b, kComputingRegisters,
+                                     NVVM::SetMaxRegisterAction::increase);
+    NvidiaScheduleTarget::forEachLane(b, kernel, item, body);
+  });
 }
 
 GpuTiling HopperScheduleTarget::stagesFor(GpuTiling tiling,
@@ -783,23 +784,13 @@ void HopperScheduleTarget::waitBarrierPhase(ImplicitLocOpBuilder &b,
 
 void HopperScheduleTarget::inFirstThread(ImplicitLocOpBuilder &b,
                                          function_ref<void()> body) {
-  Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                      matrix->threadId(), index(b, 0));
-  auto guard = scf::IfOp::create(b, first, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard insertion(b);
-  b.setInsertionPointToStart(&guard.getThenRegion().front());
-  body();
+  emitWhere(b, arith::CmpIPredicate::eq, matrix->threadId(), 0, body);
 }
 
 void HopperScheduleTarget::inLoadingThread(ImplicitLocOpBuilder &b,
                                            function_ref<void()> body) {
   int64_t loader = hasProducer() ? tiling.warps * T::kWarpSize : 0;
-  Value loads = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                      matrix->threadId(), index(b, loader));
-  auto guard = scf::IfOp::create(b, loads, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard insertion(b);
-  b.setInsertionPointToStart(&guard.getThenRegion().front());
-  body();
+  emitWhere(b, arith::CmpIPredicate::eq, matrix->threadId(), loader, body);
 }
 
 void HopperScheduleTarget::blockBarrier(ImplicitLocOpBuilder &b) {
@@ -808,12 +799,7 @@ void HopperScheduleTarget::blockBarrier(ImplicitLocOpBuilder &b) {
 
 void HopperScheduleTarget::inWarpgroup(ImplicitLocOpBuilder &b, int64_t group,
                                        function_ref<void()> body) {
-  Value mine = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, warpgroup,
-                                     index(b, group));
-  auto guard = scf::IfOp::create(b, mine, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard insertion(b);
-  b.setInsertionPointToStart(&guard.getThenRegion().front());
-  body();
+  emitWhere(b, arith::CmpIPredicate::eq, warpgroup, group, body);
 }
 
 void HopperScheduleTarget::beginVisits(ImplicitLocOpBuilder &b) {
