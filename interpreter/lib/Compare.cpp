@@ -1,7 +1,8 @@
 //===- Compare.cpp - Comparing and summarizing results --------------------===//
 #include "attn/Interpreter/Compare.h"
 
-#include "attn/Support/Compare.h": shared with attn-run
+// The comparisons themselves are shared with attn-run.
+#include "attn/Support/Compare.h"
 
 #include <cmath>
 #include <limits>
