@@ -2,7 +2,8 @@
 #include "attn/Interpreter/Inputs.h"
 
 #include "attn/Interpreter/Npy.h"
-#include "attn/Support/SeededRandom.h": shared with attn-run
+// The seeded random numbers are shared with attn-run.
+#include "attn/Support/SeededRandom.h"
 
 #include "mlir/IR/AttrTypeSubElements.h"
 #include "mlir/IR/Diagnostics.h"

@@ -7,7 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "attn/Interpreter/Npy.h"
 
-#include "attn/Support/Npy.h": shared with attn-run
+// The .npy reader and writer are shared with attn-run.
+#include "attn/Support/Npy.h"
 
 using namespace mlir::attn::interpreter;
 using llvm::Error;
