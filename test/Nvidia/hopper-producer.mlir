@@ -114,7 +114,7 @@
 
 // GROUP-BUNDLE: block = (384, 1, 1)
 
-// GROUP-WARPS: error: sm90a-producer=warpgroup gives the registers of a third warpgroup to two computing ones (warps = 8), got 4 warps
+// GROUP-WARPS: error: sm90a-producer=warpgroup gives the registers of a third warpgroup to two computing ones (warps = 8), got 4 warps (sm90a-producer=warp takes any; gpu-block-q=128 gpu-warps=8 gives two)
 
 // COPY: error: sm90a-producer needs sm90a-copy=tma (one thread of the producer issues every load)
 // OVERLAP: error: sm90a-producer and sm90a-overlap=softmax do not combine (the overlap releases stages a visit late)

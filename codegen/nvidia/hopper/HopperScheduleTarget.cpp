@@ -360,7 +360,8 @@ LogicalResult HopperScheduleTarget::checkProgram(const TileProgram &program,
       return op.emitError() << "sm90a-producer=warpgroup gives the registers "
                             << "of a third warpgroup to two computing ones "
                             << "(warps = 8), got " << tiling.warps
-                            << " warps";
+                            << " warps (sm90a-producer=warp takes any; "
+                            << "gpu-block-q=128 gpu-warps=8 gives two)";
     if (overlap == HopperOverlap::Softmax)
       return op.emitError() << "sm90a-producer and "
                             << "sm90a-overlap=softmax do not combine (the "
