@@ -1,4 +1,5 @@
 #include "arguments.h"
+#include "strides.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -62,21 +63,6 @@ uintptr_t dataAddress(const DLTensor *t) {
   return reinterpret_cast<uintptr_t>(t->data) + t->byte_offset;
 }
 
-// Strides in elements; DLPack's NULL strides mean compact row-major.
-std::vector<int64_t> stridesOf(const DLTensor *t) {
-  std::vector<int64_t> s(static_cast<size_t>(t->ndim));
-  if (t->strides) {
-    s.assign(t->strides, t->strides + t->ndim);
-  } else {
-    int64_t step = 1;
-    for (int d = t->ndim - 1; d >= 0; --d) {
-      s[d] = step;
-      step *= t->shape[d];
-    }
-  }
-  return s;
-}
-
 Status checkScalar(const Signature &sig, int i, const DLTensor *t) {
   const bundle::Arg &a = sig.kernel->args[i];
   auto who = [&] { return argName(sig, i); }; // messages only: built on failure
@@ -98,7 +84,7 @@ Status checkLayout(const Signature &sig, int i, const DLTensor *t, int64_t eleme
   if (elements == 0) return Status::success(); // no element is ever addressed
   if (!t->data)
     return mismatch(who() + " has NULL data but " + std::to_string(elements) + " elements");
-  std::vector<int64_t> strides = stridesOf(t);
+  std::vector<int64_t> strides = stridesOf(*t);
   int rank = t->ndim;
   // Strides of extent-1 dimensions never matter (frameworks leave them free).
   if (a.innermostContiguous && rank > 0 && t->shape[rank - 1] != 1 &&
@@ -191,7 +177,7 @@ Status checkNonDecreasing(const Signature &sig, const DLTensor *const *args) {
     int64_t count = t->shape[0];
     bool wide = params[i].dtype == bundle::DType::I64;
     int64_t strideBytes = 0, lastByte = 0;
-    if (count > 1 && (__builtin_mul_overflow(stridesOf(t)[0], wide ? 8 : 4, &strideBytes) ||
+    if (count > 1 && (__builtin_mul_overflow(stridesOf(*t)[0], wide ? 8 : 4, &strideBytes) ||
                       __builtin_mul_overflow(strideBytes, count - 1, &lastByte)))
       return mismatch(argName(sig, static_cast<int>(i)) +
                       " has a stride whose distance in bytes overflows 64 bits");
@@ -382,7 +368,7 @@ void packArguments(const Signature &sig, CallingConv conv, const DLTensor *const
     words.push_back(pointer); // aligned
     words.push_back(0);       // offset: byte_offset is folded into the pointers
     words.insert(words.end(), t->shape, t->shape + t->ndim);
-    std::vector<int64_t> strides = stridesOf(t);
+    std::vector<int64_t> strides = stridesOf(*t);
     words.insert(words.end(), strides.begin(), strides.end());
     if (conv == CallingConv::HostCIface) {
       starts.push_back(first);

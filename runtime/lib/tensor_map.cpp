@@ -1,5 +1,7 @@
 #include "tensor_map.h"
 
+#include "strides.h"
+
 #include <cinttypes>
 #include <cstdio>
 #include <vector>
@@ -53,15 +55,9 @@ Status tensorMapEncoding(const bundle::Kernel &kernel, const bundle::Binary &bin
                     ", outside [1, 2^32]");
     e.globalDim[rank - 1 - d] = static_cast<uint64_t>(extent);
   }
-  // Strides in elements; DLPack's NULL strides mean compact row-major. (The
-  // launch checks counted the elements in 64 bits; past them a compact
+  // (The launch checks counted the elements in 64 bits; past them a compact
   // stride saturates, which the stride rules below refuse.)
-  std::vector<int64_t> strides(static_cast<size_t>(rank));
-  int64_t step = 1;
-  for (int d = rank - 1; d >= 0; --d) {
-    strides[d] = t.strides ? t.strides[d] : step;
-    if (__builtin_mul_overflow(step, t.shape[d], &step)) step = INT64_MAX;
-  }
+  std::vector<int64_t> strides = stridesOf(t);
   // Strides of extent-1 dimensions never matter (only index 0 exists there).
   if (t.shape[rank - 1] != 1 && strides[rank - 1] != 1)
     return refuse("its last dimension (" + std::to_string(rank - 1) + ") has stride " +

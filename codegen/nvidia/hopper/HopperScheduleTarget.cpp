@@ -54,6 +54,13 @@ Value index(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);
 }
 
+/// The kernel argument named `name` ("k", "v"), or the arguments' end.
+const KernelArgument *findArgument(const KernelSpec &spec, StringRef name) {
+  return llvm::find_if(spec.arguments, [&](const KernelArgument &candidate) {
+    return candidate.name == name;
+  });
+}
+
 /// Emits `body` where `value` `predicate` `bound` holds (index values).
 void emitWhere(ImplicitLocOpBuilder &b, arith::CmpIPredicate predicate,
                Value value, int64_t bound, function_ref<void()> body) {
@@ -270,9 +277,7 @@ HopperScheduleTarget::tensorMaps(const KernelSpec &spec) const {
     return {};
   SmallVector<TensorMapUse> maps;
   for (StringRef name : {"k", "v"}) {
-    const auto *argument = llvm::find_if(
-        spec.arguments,
-        [&](const KernelArgument &candidate) { return candidate.name == name; });
+    const KernelArgument *argument = findArgument(spec, name);
     assert(argument != spec.arguments.end() && "checkProgram found K and V");
     // [B, H, S, depth]: one column block of one head of one batch row.
     maps.push_back(TensorMapUse{
@@ -340,10 +345,7 @@ LogicalResult HopperScheduleTarget::checkProgram(const TileProgram &program,
                             << "contiguous rows; the patch tiles of "
                             << "neighborhood masks need sm90a-copy=cp.async";
     for (StringRef name : {"k", "v"}) {
-      const auto *argument = llvm::find_if(
-          spec.arguments, [&](const KernelArgument &candidate) {
-            return candidate.name == name;
-          });
+      const KernelArgument *argument = findArgument(spec, name);
       if (argument == spec.arguments.end() ||
           argument->type.getRank() != 4)
         return op.emitError() << "sm90a-copy=tma maps " << name
