@@ -1386,13 +1386,24 @@ ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
         toIndex(memref::LoadOp::create(b, patchOffsets, next));
     return visits;
   }
-  // A transposed program has no closed form of the query tiles visiting a
-  // key tile: it walks them all and skips the empty ones.
-  if (!program.visitMask || program.transposed) {
+  auto everyColumnTile = [&] {
     visits.ranges.push_back(
         {index(0),
          arith::CeilDivSIOp::create(b, kernel.seqKV, index(kernel.blockKV)),
          1});
+    return visits;
+  };
+  if (!program.visitMask)
+    return everyColumnTile();
+  if (program.transposed) {
+    // The query tiles visiting a key tile: a band's are one range found by
+    // bisection; other masks walk every query tile and skip the empty ones.
+    std::optional<KeyTileRange> range =
+        buildQueryTileRange(program.visitMask, b, b.getLoc(),
+                            tileIndices(item, Value()), kernel.blockKV);
+    if (!range)
+      return everyColumnTile();
+    visits.ranges.push_back(*range);
     return visits;
   }
   TileIndices tile = tileIndices(item, Value());

@@ -1356,6 +1356,83 @@ std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
       .Default([](Attribute) -> Result { return std::nullopt; });
 }
 
+/// The first tile t in [0, count) at which `holds(t)` (an i1) is true, or
+/// count; `holds` must be false below some tile and true from it on.
+static Value firstTileWhere(
+    RuleEmitter &e, Value count,
+    function_ref<Value(OpBuilder &, Location, Value)> holds) {
+  Value zero = e.constant(0);
+  auto search = scf::WhileOp::create(
+      e.b, TypeRange{e.type, e.type}, ValueRange{zero, count},
+      [&](OpBuilder &builder, Location loc, ValueRange bounds) {
+        RuleEmitter inner(builder, loc, e.type);
+        Value open = inner.cmp(Pred::slt, bounds[0], bounds[1]);
+        scf::ConditionOp::create(builder, loc, open, bounds);
+      },
+      [&](OpBuilder &builder, Location loc, ValueRange bounds) {
+        RuleEmitter inner(builder, loc, e.type);
+        Value lo = bounds[0], hi = bounds[1];
+        Value half = inner.div(inner.sub(hi, lo), inner.constant(2));
+        Value mid = inner.add(lo, half);
+        Value found = holds(builder, loc, mid);
+        Value afterMid = inner.add(mid, inner.constant(1));
+        scf::YieldOp::create(builder, loc,
+                             ValueRange{inner.select(found, lo, afterMid),
+                                        inner.select(found, mid, hi)});
+      });
+  return search.getResult(0);
+}
+
+std::optional<KeyTileRange>
+mlir::attn::buildQueryTileRange(MaskAttrInterface mask, OpBuilder &builder,
+                                Location loc, const TileIndices &tile,
+                                int64_t blockQ) {
+  RuleEmitter e(builder, loc);
+  ElementIndices row;
+  row.b = tile.b;
+  row.h = tile.h;
+  row.batch = tile.batch;
+  row.queryHeads = tile.queryHeads;
+  row.kvHeads = tile.kvHeads;
+  row.seqQ = tile.seqQ;
+  row.seqKV = tile.seqKV;
+  row.data = tile.data;
+  bool banded = true;
+  // The band of row i (a placeholder where the mask has none, and the
+  // search is dropped).
+  auto bandAt = [&](OpBuilder &at, Location atLoc, Value i) {
+    row.i = i;
+    std::optional<KeyBand> band = buildKeyBand(mask, at, atLoc, row);
+    banded = banded && band;
+    return band ? *band : KeyBand{i, i};
+  };
+  Value block = e.constant(blockQ);
+  Value count = arith::CeilDivSIOp::create(e.b, tile.seqQ, block);
+  Value firstKey = tile.colBegin;
+  Value lastKey = e.sub(tile.colEnd, e.constant(1));
+  // The first tile whose last row keeps a key at or past the first key.
+  Value begin = firstTileWhere(e, count, [&](OpBuilder &at, Location atLoc,
+                                             Value t) {
+    RuleEmitter inner(at, atLoc);
+    Value end = inner.min(inner.mul(inner.add(t, inner.constant(1)), block),
+                          tile.seqQ);
+    Value last = inner.sub(end, inner.constant(1));
+    return inner.cmp(Pred::sge, bandAt(at, atLoc, last).hi, firstKey);
+  });
+  if (!banded) {
+    begin.getDefiningOp()->erase();
+    return std::nullopt;
+  }
+  // The first tile whose first row keeps nothing up to the last key.
+  Value end = firstTileWhere(e, count, [&](OpBuilder &at, Location atLoc,
+                                           Value t) {
+    RuleEmitter inner(at, atLoc);
+    Value first = inner.mul(t, block);
+    return inner.cmp(Pred::sgt, bandAt(at, atLoc, first).lo, lastKey);
+  });
+  return KeyTileRange{begin, e.max(end, begin), 1};
+}
+
 //===----------------------------------------------------------------------===//
 // Listed key tiles (MaskVisits.h)
 //===----------------------------------------------------------------------===//

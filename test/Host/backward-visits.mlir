@@ -11,9 +11,12 @@
 // RUN: attn-run %t.atnb --target host --check --gradients --function star --batch 1 --seq-q 83 --seq-kv 83 --seed 5 | FileCheck %s
 // RUN: attn-run %t.atnb --target host --check --gradients --function shifted --batch 1 --seq-q 75 --seq-kv 75 --seed 6 | FileCheck %s
 // RUN: attn-run %t.atnb --target host --check --gradients --function causal --batch 2 --seq-q 70 --seq-kv 70 --seed 7 | FileCheck %s
-// The dK/dV phase of a causal backward tests its query tiles against the
-// forward's range (a compare of the key tile with the range's bounds), not
-// only the mask's own emptiness test, which is constant false for causal.
+// RUN: attn-run %t.atnb --target host --check --gradients --function window --batch 2 --seq-q 93 --seq-kv 101 --seed 8 | FileCheck %s
+// The dK/dV phase of a band mask (causal here) walks only the query tiles
+// that can keep a key of its key tile: two bisections over the query tiles
+// give the range, and each visited tile is still tested against the
+// forward's range (a compare of the key tile with the range's bounds).
+// Masks without a band (S2) walk every query tile and test it.
 // RUN: attn-opt %s --attn-compile="targets=host grad=true emit=host-loops" | FileCheck %s --check-prefix=LOOPS
 
 // CHECK: dq: rel_err=
@@ -23,6 +26,13 @@
 // CHECK: PASS
 
 // LOOPS-LABEL: func.func @__attn_host_causal_grad
+// LOOPS: %[[FIRST:.*]]:2 = scf.while (%{{.*}} = %c0{{.*}}, %{{.*}} = %[[QUERY_TILES:.*]]) :
+// LOOPS: arith.cmpi sge
+// LOOPS: %[[END:.*]]:2 = scf.while (%{{.*}} = %c0{{.*}}, %{{.*}} = %[[QUERY_TILES]]) :
+// LOOPS: arith.cmpi sgt
+// LOOPS: %[[LAST:.*]] = arith.maxsi %[[END]]#0, %[[FIRST]]#0 : index
+// LOOPS: arith.addi %[[FIRST]]#0,
+// LOOPS: arith.minsi %[[LAST]],
 // LOOPS: %[[KEY_TILE:.*]] = arith.divui %{{.*}}, %c64{{.*}} : index
 // LOOPS-NEXT: arith.constant false
 // LOOPS-NEXT: arith.cmpi sge, %[[KEY_TILE]], %{{.*}} : index
@@ -56,4 +66,8 @@ func.func @star(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?
 func.func @shifted(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>) -> (tensor<?x2x?x16xf32>, tensor<?x2x?xf32>) {
   %o, %lse = attn.attention %q, %k, %v {mask = #attn.shifted_groups<group = 16>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>, tensor<?x2x?xf32>
   return %o, %lse : tensor<?x2x?x16xf32>, tensor<?x2x?xf32>
+}
+func.func @window(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>) -> (tensor<?x4x?x16xf32>, tensor<?x4x?xf32>) {
+  %o, %lse = attn.attention %q, %k, %v {mask = #attn.window<left = 21, right = 6>} : tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x4x?x16xf32>, tensor<?x4x?xf32>
+  return %o, %lse : tensor<?x4x?x16xf32>, tensor<?x4x?xf32>
 }

@@ -33,11 +33,28 @@ struct KeyBand {
 
 /// When `mask` keeps, in row `at.i` (`at.j` is not read), exactly the keys
 /// of one interval, emits its bounds (lo may be below 0, hi past the last
-/// key); otherwise std::nullopt. With positions and mask parameters at most
-/// 2^30 (runtime and verifier), the bounds fit 32 bits.
+/// key); otherwise std::nullopt. Neither bound decreases as the row grows
+/// (buildQueryTileRange relies on it). With positions and mask parameters
+/// at most 2^30 (runtime and verifier), the bounds fit 32 bits.
 std::optional<KeyBand> buildKeyBand(MaskAttrInterface mask,
                                     OpBuilder &builder, Location loc,
                                     const ElementIndices &at);
+
+/// The transpose of a band's visits, for kernels whose work item is a tile
+/// of keys (a backward's dK/dV phase): the contiguous range of query tiles
+/// (tiles of `blockQ` queries) that can hold a row keeping a key of
+/// [tile.colBegin, tile.colEnd) (tile.rowBegin and rowEnd are not read).
+/// Tile t is in it iff the band of its last row reaches the first key and
+/// the band of its first row starts by the last key: the tiles whose
+/// forward visit range (buildKeyTileRanges) holds the key tile. Since no
+/// band bound decreases, each end is found by bisection over the
+/// ceil(seqQ / blockQ) query tiles (O(log) band evaluations).
+/// std::nullopt for masks without a key band.
+std::optional<KeyTileRange> buildQueryTileRange(MaskAttrInterface mask,
+                                                OpBuilder &builder,
+                                                Location loc,
+                                                const TileIndices &tile,
+                                                int64_t blockQ);
 
 /// One visit of a listed range: key tile `tile`, visited only where
 /// `valid` (i1).
