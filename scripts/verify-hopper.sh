@@ -7,9 +7,13 @@
 #
 # Variants of the sm_90a kernel (ATTN_VERIFY_HOPPER_VARIANTS, default
 # "default barrier overlap turns"): default compiles with no option (tiles
-# per mask, sm90a-sync=auto), barrier with sm90a-sync=barrier (cp.async
-# groups and CTA barriers), mbarrier with sm90a-sync=mbarrier (per-stage full
-# and empty mbarriers, docs/nvidia.md); auto is one of the two per tiling;
+# per mask, sm90a-sync=auto, sm90a-copy=auto: TMA loads on mbarriers except
+# for neighborhoods), cpasync with sm90a-copy=cp.async (every thread's
+# cp.async copies; sm90a-sync=auto then takes CTA barriers for one
+# warpgroup), barrier with sm90a-sync=barrier (cp.async
+# groups and CTA barriers), mbarrier with sm90a-sync=mbarrier
+# sm90a-copy=cp.async (cp.async copies on per-stage full and empty
+# mbarriers, docs/nvidia.md);
 # overlap with sm90a-sync=mbarrier sm90a-overlap=softmax (the next key
 # tile's Q K^T and the previous tile's P V in flight across the softmax; its
 # own 128 x 64 tiles); turns with sm90a-overlap=warpgroups (the two
@@ -67,13 +71,14 @@ racecheck_examples="causal s2_attention documents sinks_window"
 variant_options() {
   case $1 in
     default) echo "" ;;
+    cpasync) echo " sm90a-copy=cp.async" ;;
     barrier) echo " sm90a-sync=barrier" ;;
-    mbarrier) echo " sm90a-sync=mbarrier" ;;
+    mbarrier) echo " sm90a-sync=mbarrier sm90a-copy=cp.async" ;;
     overlap) echo " sm90a-sync=mbarrier sm90a-overlap=softmax" ;;
     turns) echo " sm90a-overlap=warpgroups" ;;
     tma) echo " sm90a-copy=tma" ;;
     producer) echo " sm90a-copy=tma sm90a-producer=warp" ;;
-    *) echo "unknown sm_90a variant '$1' (default, barrier, mbarrier, overlap, turns, tma, producer)" >&2; return 1 ;;
+    *) echo "unknown sm_90a variant '$1' (default, cpasync, barrier, mbarrier, overlap, turns, tma, producer)" >&2; return 1 ;;
   esac
 }
 

@@ -7,7 +7,7 @@
 // cubins when ptxas is found (NvidiaCompiler.h). Options: gpu-block-q, gpu-block-kv, gpu-warps,
 // gpu-stages, gpu-min-blocks, sm90a-sync (the sm_90a kernel's stage
 // synchronization), sm90a-overlap (what its products overlap), sm90a-copy
-// (cp.async or TMA), sm90a-producer (a producer warp issues the loads),
+// (auto, cp.async or TMA), sm90a-producer (a producer warp issues the loads),
 // report-resources. Stages: emit=gpu, nvvm,
 // ptx. docs/nvidia.md describes the kernels.
 //
@@ -138,8 +138,9 @@ public:
         !parseHopperOverlap(request.options.lookup("sm90a-overlap")))
       return refuse("sm90a-overlap", "none, softmax or warpgroups");
     if (request.options.count("sm90a-copy") &&
+        request.options.lookup("sm90a-copy") != "auto" &&
         !parseHopperCopy(request.options.lookup("sm90a-copy")))
-      return refuse("sm90a-copy", "cp.async or tma");
+      return refuse("sm90a-copy", "auto, cp.async or tma");
     if (request.options.count("sm90a-producer") &&
         !parseHopperProducer(request.options.lookup("sm90a-producer")))
       return refuse("sm90a-producer", "none, warp or warpgroup");
@@ -189,11 +190,16 @@ private:
       return HopperOverlap::None;
     return parseHopperOverlap(it->second).value_or(HopperOverlap::None);
   }
-  static HopperCopy hopperCopy(const CompileRequest &request) {
+  /// sm90a-copy for the sm_90a kernel of `tiled` (auto resolved).
+  static HopperCopy hopperCopy(const CompileRequest &request,
+                               const TiledSpec &tiled) {
     auto it = request.options.find("sm90a-copy");
-    if (it == request.options.end())
-      return HopperCopy::CpAsync;
-    return parseHopperCopy(it->second).value_or(HopperCopy::CpAsync);
+    if (it != request.options.end())
+      if (std::optional<HopperCopy> asked = parseHopperCopy(it->second))
+        return *asked;
+    return HopperScheduleTarget::copyFor(tiled.program, tiled.spec,
+                                         hopperSyncName(request),
+                                         hopperOverlap(request));
   }
   static HopperProducer hopperProducer(const CompileRequest &request) {
     auto it = request.options.find("sm90a-producer");
@@ -421,7 +427,7 @@ LogicalResult NvidiaBackend::compile(ArrayRef<TiledSpec> specs,
     Type elementType = tiled.spec.arguments[0].type.getElementType();
     built.emplace_back();
     HopperOverlap overlap = hopperOverlap(request);
-    HopperCopy copy = hopperCopy(request);
+    HopperCopy copy = hopperCopy(request, tiled);
     HopperProducer producer = hopperProducer(request);
     // Validated with the options.
     HopperStageSync sync =

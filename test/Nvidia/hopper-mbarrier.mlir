@@ -9,17 +9,17 @@
 // after the stage's last read. The barriers are initialized before a
 // range's first copies and invalidated after its loop, each behind a CTA
 // barrier.
-// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier emit=gpu" | FileCheck %s --check-prefix=GPU
-// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier emit=ptx" -o /dev/null | FileCheck %s --check-prefix=PTX
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-copy=cp.async emit=gpu" | FileCheck %s --check-prefix=GPU
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-copy=cp.async emit=ptx" -o /dev/null | FileCheck %s --check-prefix=PTX
 // A range of its own per visit list: sinks and a window (3 ranges on 64 x 64
 // tiles, one warpgroup: 2 stages) initialize and invalidate 4 barriers each.
-// RUN: attn-opt %examples/sinks_window.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier emit=gpu" | FileCheck %s --check-prefix=RANGES
+// RUN: attn-opt %examples/sinks_window.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-copy=cp.async emit=gpu" | FileCheck %s --check-prefix=RANGES
 // gpu-stages overrides the 3 stages. The default (auto) takes mbarriers for
 // two warpgroups (mha's 128 x 128 tiles) and copy groups and CTA barriers for
 // one (sinks and a window, 64 x 64 tiles); barrier asks for the latter.
-// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier gpu-stages=2 emit=gpu" | FileCheck %s --check-prefix=TWO
-// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a emit=ptx" -o /dev/null | FileCheck %s --check-prefix=AUTO-TWO-WARPGROUPS
-// RUN: attn-opt %examples/sinks_window.mlir --attn-compile="targets=sm_90a emit=ptx" -o /dev/null | FileCheck %s --check-prefix=BARRIER
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-copy=cp.async gpu-stages=2 emit=gpu" | FileCheck %s --check-prefix=TWO
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async emit=ptx" -o /dev/null | FileCheck %s --check-prefix=AUTO-TWO-WARPGROUPS
+// RUN: attn-opt %examples/sinks_window.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async emit=ptx" -o /dev/null | FileCheck %s --check-prefix=BARRIER
 // RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=barrier emit=ptx" -o /dev/null | FileCheck %s --check-prefix=BARRIER
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=bogus emit=gpu" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=host sm90a-sync=mbarrier" -o /dev/null 2>&1 | FileCheck %s --check-prefix=HOST

@@ -10,26 +10,26 @@
 // previous visit's stage, issue the copies ahead, commit, and wait for the
 // next Q K^T (wait_group 1: the P V stays in flight). After the loop:
 // wait_group 0, release the last visit, barrier, invalidate.
-// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=GPU
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=GPU
 // Partial tiles (causal: mask tests on the diagonal) and a score mod
 // (soft-capping) on the same loop; with a mask whose visits may skip tiles
 // (a block list), an empty tile starts no Q K^T and waits for the
 // previous P V before its stage is released.
-// RUN: attn-opt %examples/causal.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=CAUSAL
-// RUN: attn-opt %examples/gemma2_27b_global.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=SOFTCAP
-// RUN: attn-opt %examples/moba_block_list.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=SKIP
+// RUN: attn-opt %examples/causal.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=CAUSAL
+// RUN: attn-opt %examples/gemma2_27b_global.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=SOFTCAP
+// RUN: attn-opt %examples/moba_block_list.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=SKIP
 // Several visit ranges (sinks and a window): each loop drains its products
 // before its barriers are invalidated.
-// RUN: attn-opt %examples/sinks_window.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=RANGES
+// RUN: attn-opt %examples/sinks_window.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async sm90a-sync=mbarrier sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=RANGES
 // sm90a-sync=auto (the default) takes mbarriers for the overlap even on a
 // block of one warpgroup (64 x 32 tiles at head dimension 256).
-// RUN: attn-opt %examples/gemma2_local.mlir --attn-compile="targets=sm_90a sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=AUTO
+// RUN: attn-opt %examples/gemma2_local.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async sm90a-overlap=softmax emit=gpu" | FileCheck %s --check-prefix=AUTO
 // The option's errors; without it nothing changes (no wait_group 1).
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-overlap=bogus" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=barrier sm90a-overlap=softmax" -o /dev/null 2>&1 | FileCheck %s --check-prefix=SYNC
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier sm90a-overlap=softmax gpu-stages=2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=STAGES
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=host sm90a-overlap=softmax" -o /dev/null 2>&1 | FileCheck %s --check-prefix=HOST
-// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=mbarrier emit=gpu" | FileCheck %s --check-prefix=OFF
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async sm90a-sync=mbarrier emit=gpu" | FileCheck %s --check-prefix=OFF
 
 // GPU: nvvm.wgmma.commit.group.sync.aligned
 // GPU-NEXT: nvvm.wgmma.wait.group.sync.aligned 0

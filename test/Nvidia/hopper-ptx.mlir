@@ -9,9 +9,9 @@
 // on mbarriers), and S2 (its 64-key blocks keep 64 x 64 tiles, one
 // warpgroup, copy groups).
 // RUN: attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-sync=barrier emit=ptx" -o /dev/null | FileCheck %s --check-prefixes=CHECK,GROUPS,DENSE
-// RUN: attn-opt %s --attn-compile="targets=sm_90a emit=ptx" -o /dev/null | FileCheck %s --check-prefixes=CHECK,MBARRIER,CAUSAL
-// RUN: attn-opt %examples/sliding_window_1024.mlir --attn-compile="targets=sm_90a emit=ptx" -o /dev/null | FileCheck %s --check-prefixes=CHECK,MBARRIER,WINDOW
-// RUN: attn-opt %examples/s2_attention.mlir --attn-compile="targets=sm_90a emit=ptx" -o /dev/null | FileCheck %s --check-prefixes=CHECK,GROUPS,S2
+// RUN: attn-opt %s --attn-compile="targets=sm_90a sm90a-copy=cp.async emit=ptx" -o /dev/null | FileCheck %s --check-prefixes=CHECK,MBARRIER,CAUSAL
+// RUN: attn-opt %examples/sliding_window_1024.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async emit=ptx" -o /dev/null | FileCheck %s --check-prefixes=CHECK,MBARRIER,WINDOW
+// RUN: attn-opt %examples/s2_attention.mlir --attn-compile="targets=sm_90a sm90a-copy=cp.async emit=ptx" -o /dev/null | FileCheck %s --check-prefixes=CHECK,GROUPS,S2
 
 // CHECK: // attn: kernel {{.*}} for sm_90a
 // CHECK: .target sm_90a

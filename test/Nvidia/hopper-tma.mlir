@@ -12,8 +12,20 @@
 // older runtime would launch without them); without TMA it stays version 2.
 // RUN: attn-opt %examples/mha.mlir --attn-compile="targets=host,sm_90a sm90a-copy=tma output=%t.atnb" -o /dev/null
 // RUN: attn-bundle-info %t.atnb | FileCheck %s --check-prefix=BUNDLE
-// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=host,sm_90a output=%t.plain.atnb" -o /dev/null
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=host,sm_90a sm90a-copy=cp.async output=%t.plain.atnb" -o /dev/null
 // RUN: attn-bundle-info %t.plain.atnb | FileCheck %s --check-prefix=PLAIN
+// sm90a-copy=auto (the default) is TMA wherever it applies, so the default
+// bundle is the TMA one; cp.async for neighborhoods' patch tiles, with
+// sm90a-sync=barrier (no mbarriers to complete on) and with the softmax
+// overlap (run on a GPU with cp.async only).
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=host,sm_90a output=%t.auto.atnb" -o /dev/null
+// RUN: attn-bundle-info %t.auto.atnb | FileCheck %s --check-prefix=BUNDLE
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=host,sm_90a sm90a-copy=auto sm90a-sync=barrier output=%t.barrier.atnb" -o /dev/null
+// RUN: attn-bundle-info %t.barrier.atnb | FileCheck %s --check-prefix=PLAIN
+// RUN: attn-opt %examples/natten_2d.mlir --attn-compile="targets=host,sm_90a output=%t.patches.atnb" -o /dev/null
+// RUN: attn-bundle-info %t.patches.atnb | FileCheck %s --check-prefix=PLAIN
+// RUN: attn-opt %examples/mha.mlir --attn-compile="targets=host,sm_90a sm90a-overlap=softmax output=%t.overlap.atnb" -o /dev/null
+// RUN: attn-bundle-info %t.overlap.atnb | FileCheck %s --check-prefix=PLAIN
 // One warpgroup (S2's 64 x 64 tiles): sm90a-sync=auto takes mbarriers.
 // RUN: attn-opt %examples/s2_attention.mlir --attn-compile="targets=sm_90a sm90a-copy=tma emit=gpu" | FileCheck %s --check-prefix=NARROW
 // RUN: not attn-opt %examples/mha.mlir --attn-compile="targets=sm_90a sm90a-copy=tma sm90a-sync=barrier" -o /dev/null 2>&1 | FileCheck %s --check-prefix=SYNC
@@ -69,4 +81,4 @@
 
 // SYNC: error: sm90a-copy=tma needs sm90a-sync=mbarrier or auto (its loads complete on the stages' mbarriers), got sm90a-sync=barrier
 // PATCH: error: sm90a-copy=tma loads key tiles of contiguous rows; the patch tiles of neighborhood masks need sm90a-copy=cp.async
-// BAD: error: attn-compile: sm90a-copy must be cp.async or tma, got 'bulk'
+// BAD: error: attn-compile: sm90a-copy must be auto, cp.async or tma, got 'bulk'

@@ -118,6 +118,21 @@ std::optional<HopperCopy> mlir::attn::nvidia::parseHopperCopy(StringRef name) {
       .Default(std::nullopt);
 }
 
+HopperCopy HopperScheduleTarget::copyFor(const schedule::TileProgram &program,
+                                         const KernelSpec &spec,
+                                         StringRef syncName,
+                                         HopperOverlap overlap) {
+  if (program.patches || syncName == "barrier" ||
+      overlap == HopperOverlap::Softmax)
+    return HopperCopy::CpAsync;
+  for (StringRef name : {"k", "v"}) {
+    const KernelArgument *argument = findArgument(spec, name);
+    if (argument == spec.arguments.end() || argument->type.getRank() != 4)
+      return HopperCopy::CpAsync;
+  }
+  return HopperCopy::Tma;
+}
+
 std::optional<HopperProducer>
 mlir::attn::nvidia::parseHopperProducer(StringRef name) {
   return llvm::StringSwitch<std::optional<HopperProducer>>(name)
@@ -157,9 +172,19 @@ int64_t HopperScheduleTarget::threadsPerBlock() const {
 std::optional<int64_t> HopperScheduleTarget::maxRegistersPerThread() const {
   if (!hasProducer())
     return std::nullopt;
-  // The register file is allocated in steps of 8 per thread.
-  constexpr int64_t kRegisterFile = 65536, kStep = 8, kMost = 255;
-  return std::min(kMost, kRegisterFile / threadsPerBlock() / kStep * kStep);
+  // Each of a multiprocessor's four schedulers holds a quarter of the
+  // register file for the warps it runs, and a block's warps are spread
+  // over them, so the scheduler with the most warps bounds the registers:
+  // 168 for 9 or 12 warps. (A 288-thread block at 224 registers, under
+  // 65536 in all, failed to launch on an H100 with
+  // CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES.) Registers come in steps of 8.
+  constexpr int64_t kSchedulers = 4, kRegistersPerScheduler = 16384,
+                    kStep = 8, kMost = 255;
+  int64_t warps = threadsPerBlock() / T::kWarpSize;
+  int64_t warpsPerScheduler = llvm::divideCeil(warps, kSchedulers);
+  int64_t registers =
+      kRegistersPerScheduler / (warpsPerScheduler * T::kWarpSize);
+  return std::min(kMost, registers / kStep * kStep);
 }
 
 void HopperScheduleTarget::inProducer(ImplicitLocOpBuilder &b,

@@ -77,7 +77,8 @@ enum class HopperCopy {
   Tma,
 };
 
-/// The value of sm90a-copy (`cp.async` or `tma`), or none.
+/// The value of sm90a-copy (`cp.async` or `tma`), or none (also for
+/// `auto`, which copyFor resolves per kernel).
 std::optional<HopperCopy> parseHopperCopy(StringRef name);
 
 /// Who issues the sm_90a kernel's K/V copies (attn-compile option
@@ -130,6 +131,16 @@ public:
   static GpuTiling stagesFor(GpuTiling tiling, const KernelSpec &spec,
                              HopperStageSync sync, HopperOverlap overlap,
                              bool stagesGiven);
+  /// The copy of sm90a-copy=auto (the default): TMA, the faster on an H100
+  /// for every benchmark case (docs/results/h100-hopper-tma.md), wherever
+  /// it applies: key tiles of contiguous rows (no patch tiles), K and V as
+  /// [B, H, S, depth] tensors, and stages on mbarriers (sm90a-sync is not
+  /// `barrier`); cp.async elsewhere, and with the softmax overlap, whose
+  /// stage protocol (a wait one visit early, a release one visit late) has
+  /// run on a GPU with cp.async only.
+  static HopperCopy copyFor(const schedule::TileProgram &program,
+                            const KernelSpec &spec, StringRef syncName,
+                            HopperOverlap overlap);
   /// The default tiles `chosen` (chooseTiling) on sm_90a, at f16/bf16 and
   /// head dimensions up to 128: with the overlap, 128 x 64 on two
   /// warpgroups (a second score tile in flight leaves no room for 128 keys

@@ -75,8 +75,8 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
     Option<"sm90aSync", "sm90a-sync", "std::string", /*default=*/"\"auto\"",
            "NVIDIA sm_90a: how K/V stages complete: mbarrier (per-stage full "
            "and empty mbarriers), barrier (cp.async groups and CTA barriers) "
-           "or auto (the default: mbarrier for blocks of several warpgroups, "
-           "barrier for one)">,
+           "or auto (the default: mbarrier with TMA loads, with an overlap "
+           "and for blocks of several warpgroups, barrier otherwise)">,
     Option<"hostOverlap", "host-overlap", "std::string", /*default=*/"\"none\"",
            "Host: none, or softmax: the key loop in the order of targets "
            "that overlap products with the softmax (sm90a-overlap=softmax), "
@@ -90,16 +90,18 @@ def AttnCompile : Pass<"attn-compile", "::mlir::ModuleOp"> {
            "two warpgroups of a block take turns on the tensor cores, one's "
            "softmax under the other's product; 128-row tiles on 8 warps, "
            "mbarriers)">,
-    Option<"sm90aCopy", "sm90a-copy", "std::string", /*default=*/"\"cp.async\"",
-           "NVIDIA sm_90a: how K/V tiles reach shared memory: cp.async (16-byte "
-           "copies by every thread; the default) or tma (one thread issues "
-           "bulk tensor copies through tensor maps the runtime encodes per "
-           "launch; needs mbarriers, which sm90a-sync=auto then takes, and "
-           "key tiles of contiguous rows: no neighborhood masks)">,
+    Option<"sm90aCopy", "sm90a-copy", "std::string", /*default=*/"\"auto\"",
+           "NVIDIA sm_90a: how K/V tiles reach shared memory: tma (one thread "
+           "issues bulk tensor copies through tensor maps the runtime encodes "
+           "per launch; needs mbarriers, which sm90a-sync=auto then takes, "
+           "and key tiles of contiguous rows: no neighborhood masks), "
+           "cp.async (16-byte copies by every thread) or auto (the default: "
+           "tma where it applies, cp.async for neighborhoods, with "
+           "sm90a-sync=barrier and with sm90a-overlap=softmax)">,
     Option<"sm90aProducer", "sm90a-producer", "std::string", /*default=*/"\"none\"",
            "NVIDIA sm_90a: none (the computing warps issue the K/V loads; the "
            "default), warp (one more warp per block issues every TMA load "
-           "as soon as its stage is released; needs sm90a-copy=tma) or "
+           "as soon as its stage is released; needs TMA loads) or "
            "warpgroup (one more warpgroup, whose registers go to the two "
            "computing warpgroups: setmaxnreg)">,
     Option<"reportResources", "report-resources", "bool", /*default=*/"false",
