@@ -1356,6 +1356,48 @@ std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
       .Default([](Attribute) -> Result { return std::nullopt; });
 }
 
+std::optional<KeyBand> mlir::attn::buildKeyHull(MaskAttrInterface mask,
+                                                OpBuilder &builder,
+                                                Location loc,
+                                                const ElementIndices &at) {
+  RuleEmitter e(builder, loc, at);
+  using Result = std::optional<KeyBand>;
+  auto causal = [&]() -> Result { return KeyBand{e.constant(0), at.i}; };
+  return TypeSwitch<Attribute, Result>(mask)
+      .Case([&](S2Attr) { return causal(); })
+      .Case([&](StarAnchorAttr star) -> Result {
+        Value lastAnchor = e.constant(star.getBlock() - 1);
+        return KeyBand{e.constant(0), e.max(at.i, lastAnchor)};
+      })
+      .Case([&](DocumentsAttr documents) -> Result {
+        if (documents.getLayout() == DocumentLayout::Ids)
+          return documents.getCausal() ? causal() : std::nullopt;
+        return buildKeyBand(mask, builder, loc, at);
+      })
+      .Case([&](AndAttr all) -> Result {
+        Result hull;
+        for (MaskAttrInterface operand : all.getMasks())
+          if (Result next = buildKeyHull(operand, e.b, loc, at))
+            hull = hull ? KeyBand{e.max(hull->lo, next->lo),
+                                  e.min(hull->hi, next->hi)}
+                        : *next;
+        return hull;
+      })
+      .Case([&](OrAttr any) -> Result {
+        Result hull;
+        for (MaskAttrInterface operand : any.getMasks()) {
+          Result next = buildKeyHull(operand, e.b, loc, at);
+          if (!next)
+            return std::nullopt;
+          hull = hull ? KeyBand{e.min(hull->lo, next->lo),
+                                e.max(hull->hi, next->hi)}
+                      : *next;
+        }
+        return hull;
+      })
+      .Default([&](Attribute) { return buildKeyBand(mask, builder, loc, at); });
+}
+
 /// The first tile t in [0, count) at which `holds(t)` (an i1) is true, or
 /// count; `holds` must be false below some tile and true from it on.
 static Value firstTileWhere(
@@ -1398,11 +1440,11 @@ mlir::attn::buildQueryTileRange(MaskAttrInterface mask, OpBuilder &builder,
   row.seqKV = tile.seqKV;
   row.data = tile.data;
   bool banded = true;
-  // The band of row i (a placeholder where the mask has none, and the
+  // The hull of row i (a placeholder where the mask has none, and the
   // search is dropped).
   auto bandAt = [&](OpBuilder &at, Location atLoc, Value i) {
     row.i = i;
-    std::optional<KeyBand> band = buildKeyBand(mask, at, atLoc, row);
+    std::optional<KeyBand> band = buildKeyHull(mask, at, atLoc, row);
     banded = banded && band;
     return band ? *band : KeyBand{i, i};
   };

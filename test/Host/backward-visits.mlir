@@ -12,11 +12,13 @@
 // RUN: attn-run %t.atnb --target host --check --gradients --function shifted --batch 1 --seq-q 75 --seq-kv 75 --seed 6 | FileCheck %s
 // RUN: attn-run %t.atnb --target host --check --gradients --function causal --batch 2 --seq-q 70 --seq-kv 70 --seed 7 | FileCheck %s
 // RUN: attn-run %t.atnb --target host --check --gradients --function window --batch 2 --seq-q 93 --seq-kv 101 --seed 8 | FileCheck %s
-// The dK/dV phase of a band mask (causal here) walks only the query tiles
-// that can keep a key of its key tile: two bisections over the query tiles
-// give the range, and each visited tile is still tested against the
-// forward's range (a compare of the key tile with the range's bounds).
-// Masks without a band (S2) walk every query tile and test it.
+// RUN: attn-run %t.atnb --target host --check --gradients --function ids --batch 2 --seq-q 85 --seq-kv 85 --seed 9 | FileCheck %s
+// The dK/dV phase of a mask whose kept keys lie in a band per row (causal
+// here, and S2 inside the causal band) walks only the query tiles that can
+// keep a key of its key tile: two bisections over the query tiles give the
+// range, and each walked tile is still tested against the forward's range
+// (a compare of the key tile with the range's bounds). Masks with no such
+// band (block lists) walk every query tile and test it.
 // RUN: attn-opt %s --attn-compile="targets=host grad=true emit=host-loops" | FileCheck %s --check-prefix=LOOPS
 
 // CHECK: dq: rel_err=
@@ -37,6 +39,9 @@
 // LOOPS-NEXT: arith.constant false
 // LOOPS-NEXT: arith.cmpi sge, %[[KEY_TILE]], %{{.*}} : index
 // LOOPS-NEXT: arith.cmpi slt, %[[KEY_TILE]], %{{.*}} : index
+// LOOPS-LABEL: func.func @__attn_host_s2_grad
+// LOOPS: scf.while
+// LOOPS: scf.while
 
 func.func @causal(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>) -> tensor<?x2x?x16xf32> {
   %o = attn.attention %q, %k, %v {mask = #attn.causal} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>
@@ -70,4 +75,8 @@ func.func @shifted(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tenso
 func.func @window(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>) -> (tensor<?x4x?x16xf32>, tensor<?x4x?xf32>) {
   %o, %lse = attn.attention %q, %k, %v {mask = #attn.window<left = 21, right = 6>} : tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x4x?x16xf32>, tensor<?x4x?xf32>
   return %o, %lse : tensor<?x4x?x16xf32>, tensor<?x4x?xf32>
+}
+func.func @ids(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %ids: tensor<?x?xi32>) -> (tensor<?x2x?x16xf32>, tensor<?x2x?xf32>) {
+  %o, %lse = attn.attention %q, %k, %v data(%ids : tensor<?x?xi32>) {mask = #attn.documents<operand = 0, layout = ids, causal = true>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>, tensor<?x2x?xf32>
+  return %o, %lse : tensor<?x2x?x16xf32>, tensor<?x2x?xf32>
 }

@@ -40,16 +40,27 @@ std::optional<KeyBand> buildKeyBand(MaskAttrInterface mask,
                                     OpBuilder &builder, Location loc,
                                     const ElementIndices &at);
 
-/// The transpose of a band's visits, for kernels whose work item is a tile
+/// A band holding every key that row `at.i` keeps (its exact band where
+/// buildKeyBand has one; [0, i] for the causal masks without one: S2,
+/// documents given as ids; [0, max(i, block - 1)] for Star Attention; an
+/// `and` intersects the hulls its operands have, an `or` spans its
+/// operands' if each has one); std::nullopt when nothing bounds the keys
+/// (block lists and masks, neighborhoods). Neither bound decreases as the
+/// row grows.
+std::optional<KeyBand> buildKeyHull(MaskAttrInterface mask,
+                                    OpBuilder &builder, Location loc,
+                                    const ElementIndices &at);
+
+/// The transpose of a hull's visits, for kernels whose work item is a tile
 /// of keys (a backward's dK/dV phase): the contiguous range of query tiles
 /// (tiles of `blockQ` queries) that can hold a row keeping a key of
 /// [tile.colBegin, tile.colEnd) (tile.rowBegin and rowEnd are not read).
-/// Tile t is in it iff the band of its last row reaches the first key and
-/// the band of its first row starts by the last key: the tiles whose
-/// forward visit range (buildKeyTileRanges) holds the key tile. Since no
-/// band bound decreases, each end is found by bisection over the
-/// ceil(seqQ / blockQ) query tiles (O(log) band evaluations).
-/// std::nullopt for masks without a key band.
+/// Tile t is in it iff the hull (buildKeyHull) of its last row reaches the
+/// first key and the hull of its first row starts by the last key; for an
+/// exact band, the tiles whose forward visit range (buildKeyTileRanges)
+/// holds the key tile. Since no hull bound decreases, each end is found by
+/// bisection over the ceil(seqQ / blockQ) query tiles (O(log) hull
+/// evaluations). std::nullopt for masks without a hull.
 std::optional<KeyTileRange> buildQueryTileRange(MaskAttrInterface mask,
                                                 OpBuilder &builder,
                                                 Location loc,
