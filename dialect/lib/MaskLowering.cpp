@@ -1281,6 +1281,29 @@ Value OrAttr::buildTileIsFull(OpBuilder &builder, Location loc,
 // Row bands (MaskVisits.h)
 //===----------------------------------------------------------------------===//
 
+/// The bands of `masks` (`build`) folded by `combine`: std::nullopt where an
+/// operand has none, unless `skipMissing` (then where none has one).
+static std::optional<KeyBand>
+foldBands(ArrayRef<MaskAttrInterface> masks, bool skipMissing,
+          function_ref<std::optional<KeyBand>(MaskAttrInterface)> build,
+          function_ref<KeyBand(KeyBand, KeyBand)> combine) {
+  std::optional<KeyBand> folded;
+  for (MaskAttrInterface mask : masks) {
+    std::optional<KeyBand> next = build(mask);
+    if (!next) {
+      if (skipMissing)
+        continue;
+      return std::nullopt;
+    }
+    folded = folded ? combine(*folded, *next) : *next;
+  }
+  return folded;
+}
+
+static KeyBand intersect(RuleEmitter &e, KeyBand x, KeyBand y) {
+  return {e.max(x.lo, y.lo), e.min(x.hi, y.hi)};
+}
+
 std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
                                                 OpBuilder &builder,
                                                 Location loc,
@@ -1338,17 +1361,12 @@ std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
         return KeyBand{start, at.i};
       })
       .Case([&](AndAttr all) -> Result {
-        // The intersection of the operands' bands.
-        Result band;
-        for (MaskAttrInterface operand : all.getMasks()) {
-          Result next = buildKeyBand(operand, e.b, loc, at);
-          if (!next)
-            return std::nullopt;
-          band = band ? KeyBand{e.max(band->lo, next->lo),
-                                e.min(band->hi, next->hi)}
-                      : *next;
-        }
-        return band;
+        return foldBands(
+            all.getMasks(), /*skipMissing=*/false,
+            [&](MaskAttrInterface operand) {
+              return buildKeyBand(operand, e.b, loc, at);
+            },
+            [&](KeyBand x, KeyBand y) { return intersect(e, x, y); });
       })
       // S2 and Star Attention keep blocks apart from the local band,
       // neighborhoods a product of windows, block masks and lists data,
@@ -1363,6 +1381,9 @@ std::optional<KeyBand> mlir::attn::buildKeyHull(MaskAttrInterface mask,
   RuleEmitter e(builder, loc, at);
   using Result = std::optional<KeyBand>;
   auto causal = [&]() -> Result { return KeyBand{e.constant(0), at.i}; };
+  auto hullOf = [&](MaskAttrInterface operand) {
+    return buildKeyHull(operand, e.b, loc, at);
+  };
   return TypeSwitch<Attribute, Result>(mask)
       .Case([&](S2Attr) { return causal(); })
       .Case([&](StarAnchorAttr star) -> Result {
@@ -1375,25 +1396,17 @@ std::optional<KeyBand> mlir::attn::buildKeyHull(MaskAttrInterface mask,
         return buildKeyBand(mask, builder, loc, at);
       })
       .Case([&](AndAttr all) -> Result {
-        Result hull;
-        for (MaskAttrInterface operand : all.getMasks())
-          if (Result next = buildKeyHull(operand, e.b, loc, at))
-            hull = hull ? KeyBand{e.max(hull->lo, next->lo),
-                                  e.min(hull->hi, next->hi)}
-                        : *next;
-        return hull;
+        return foldBands(all.getMasks(), /*skipMissing=*/true, hullOf,
+                         [&](KeyBand x, KeyBand y) {
+                           return intersect(e, x, y);
+                         });
       })
       .Case([&](OrAttr any) -> Result {
-        Result hull;
-        for (MaskAttrInterface operand : any.getMasks()) {
-          Result next = buildKeyHull(operand, e.b, loc, at);
-          if (!next)
-            return std::nullopt;
-          hull = hull ? KeyBand{e.min(hull->lo, next->lo),
-                                e.max(hull->hi, next->hi)}
-                      : *next;
-        }
-        return hull;
+        return foldBands(any.getMasks(), /*skipMissing=*/false, hullOf,
+                         [&](KeyBand x, KeyBand y) {
+                           return KeyBand{e.min(x.lo, y.lo),
+                                          e.max(x.hi, y.hi)};
+                         });
       })
       .Default([&](Attribute) { return buildKeyBand(mask, builder, loc, at); });
 }
