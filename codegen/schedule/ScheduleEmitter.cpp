@@ -1396,8 +1396,9 @@ ScheduleEmitter::Visits ScheduleEmitter::visitRanges(const WorkItem &item) {
   if (!program.visitMask)
     return everyColumnTile();
   if (program.transposed) {
-    // The query tiles visiting a key tile: a band's are one range found by
-    // bisection; other masks walk every query tile and skip the empty ones.
+    // The query tiles visiting a key tile: where a band bounds each row's
+    // keys, one range found by bisection; other masks walk every query tile.
+    // The tiles walked are tested and skipped either way (tileIsEmpty).
     std::optional<KeyTileRange> range =
         buildQueryTileRange(program.visitMask, b, b.getLoc(),
                             tileIndices(item, Value()), kernel.blockKV);
