@@ -20,7 +20,9 @@
 # warpgroups take turns on the tensor cores; 128-row tiles); tma with
 # sm90a-copy=tma (K/V tiles by bulk tensor copies; neighborhood examples,
 # whose patch tiles TMA does not load, keep cp.async); producer with
-# sm90a-producer=warp on TMA (documents as ids without the producer).
+# sm90a-producer=warp on TMA (documents as ids without the producer); group
+# with sm90a-producer=warpgroup (examples on one warpgroup's tiles, and
+# neighborhoods, without it).
 #
 # prepare:
 #   - every f16/bf16 example through scripts/verify-h200.sh prepare with
@@ -78,16 +80,21 @@ variant_options() {
     turns) echo " sm90a-overlap=warpgroups" ;;
     tma) echo " sm90a-copy=tma" ;;
     producer) echo " sm90a-copy=tma sm90a-producer=warp" ;;
-    *) echo "unknown sm_90a variant '$1' (default, cpasync, barrier, mbarrier, overlap, turns, tma, producer)" >&2; return 1 ;;
+    group) echo " sm90a-producer=warpgroup" ;;
+    *) echo "unknown sm_90a variant '$1' (default, cpasync, barrier, mbarrier, overlap, turns, tma, producer, group)" >&2; return 1 ;;
   esac
 }
 
 # The options of variant $1 for the example spec $2: TMA loads rows of
 # contiguous keys, so neighborhood masks (patch tiles) keep cp.async; the
-# producer warp cannot scan documents given as ids, which keep TMA alone.
+# producer warp cannot scan documents given as ids, which keep TMA alone;
+# the producer warpgroup needs two computing warpgroups, which tilings of
+# one warpgroup (and neighborhoods' cp.async) lack: they compile without it.
 example_options() {
   case $1 in
     tma|producer) if grep -q '#attn.neighborhood' "$2"; then echo ""; return; fi ;;
+    group) if ! "$attn_opt" "$2" --attn-compile="targets=sm_90a$(variant_options group) emit=gpu" \
+                 -o /dev/null > /dev/null 2>&1; then echo ""; return; fi ;;
   esac
   if [ "$1" = producer ] && grep -q 'layout = ids' "$2"; then variant_options tma; return; fi
   variant_options "$1"
@@ -207,8 +214,9 @@ prepare() {
       IFS=$'\t' read -r label chip options <<< "$entry"
       if ! "$attn_opt" "$spec" --attn-compile="targets=host,$chip output=$prepared/bench/$name-$label.atnb report-resources=true$options" \
            -o /dev/null > "$prepared/logs/$name-$label.compile.log" 2>&1; then
-        # The extra tilings are tried where they fit (not at D = 256).
-        if [[ $label == sm_90a-mbarrier-* || $label == sm_90a-overlap-* ]] ||
+        # The extra tilings are tried where they fit (not at D = 256), the
+        # producer warpgroup where the tiles are two warpgroups.
+        if [[ $label == sm_90a-mbarrier-* || $label == sm_90a-overlap-* || $label == sm_90a-group ]] ||
            [[ ";${ATTN_VERIFY_HOPPER_TILINGS:-}" == *";${label#sm_90a-}="* ]]; then
           echo "$name ($label): not built: $(grep -m1 error "$prepared/logs/$name-$label.compile.log")"
           rm -f "$prepared/logs/$name-$label.compile.log"; continue
