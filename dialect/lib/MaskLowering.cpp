@@ -499,6 +499,21 @@ Value TileIndices::buildKVHead(OpBuilder &builder, Location loc) const {
   return e.div(h, e.div(queryHeads, kvHeads));
 }
 
+ElementIndices TileIndices::elementAt(Value i, Value j) const {
+  ElementIndices at;
+  at.b = b;
+  at.h = h;
+  at.i = i;
+  at.j = j;
+  at.batch = batch;
+  at.queryHeads = queryHeads;
+  at.kvHeads = kvHeads;
+  at.seqQ = seqQ;
+  at.seqKV = seqKV;
+  at.data = data;
+  return at;
+}
+
 namespace {
 /// Inclusive key bounds of one query row.
 struct Band {
@@ -1443,21 +1458,12 @@ mlir::attn::buildQueryTileRange(MaskAttrInterface mask, OpBuilder &builder,
                                 Location loc, const TileIndices &tile,
                                 int64_t blockQ) {
   RuleEmitter e(builder, loc);
-  ElementIndices row;
-  row.b = tile.b;
-  row.h = tile.h;
-  row.batch = tile.batch;
-  row.queryHeads = tile.queryHeads;
-  row.kvHeads = tile.kvHeads;
-  row.seqQ = tile.seqQ;
-  row.seqKV = tile.seqKV;
-  row.data = tile.data;
   bool banded = true;
   // The hull of row i (a placeholder where the mask has none, and the
   // search is dropped).
   auto bandAt = [&](OpBuilder &at, Location atLoc, Value i) {
-    row.i = i;
-    std::optional<KeyBand> band = buildKeyHull(mask, at, atLoc, row);
+    std::optional<KeyBand> band =
+        buildKeyHull(mask, at, atLoc, tile.elementAt(i, Value()));
     banded = banded && band;
     return band ? *band : KeyBand{i, i};
   };

@@ -61,6 +61,17 @@ const KernelArgument *findArgument(const KernelSpec &spec, StringRef name) {
   });
 }
 
+/// The first of K and V that is not a [B, H, S, depth] argument (which a
+/// tensor map loads), or none.
+std::optional<StringRef> unmappedKeyOrValue(const KernelSpec &spec) {
+  for (StringRef name : {"k", "v"}) {
+    const KernelArgument *argument = findArgument(spec, name);
+    if (argument == spec.arguments.end() || argument->type.getRank() != 4)
+      return name;
+  }
+  return std::nullopt;
+}
+
 /// Emits `body` where `value` `predicate` `bound` holds (index values).
 void emitWhere(ImplicitLocOpBuilder &b, arith::CmpIPredicate predicate,
                Value value, int64_t bound, function_ref<void()> body) {
@@ -123,13 +134,8 @@ HopperCopy HopperScheduleTarget::copyFor(const schedule::TileProgram &program,
                                          StringRef syncName,
                                          HopperOverlap overlap) {
   if (program.patches || syncName == "barrier" ||
-      overlap == HopperOverlap::Softmax)
+      overlap == HopperOverlap::Softmax || unmappedKeyOrValue(spec))
     return HopperCopy::CpAsync;
-  for (StringRef name : {"k", "v"}) {
-    const KernelArgument *argument = findArgument(spec, name);
-    if (argument == spec.arguments.end() || argument->type.getRank() != 4)
-      return HopperCopy::CpAsync;
-  }
   return HopperCopy::Tma;
 }
 
@@ -369,14 +375,10 @@ LogicalResult HopperScheduleTarget::checkProgram(const TileProgram &program,
       return op.emitError() << "sm90a-copy=tma loads key tiles of "
                             << "contiguous rows; the patch tiles of "
                             << "neighborhood masks need sm90a-copy=cp.async";
-    for (StringRef name : {"k", "v"}) {
-      const KernelArgument *argument = findArgument(spec, name);
-      if (argument == spec.arguments.end() ||
-          argument->type.getRank() != 4)
-        return op.emitError() << "sm90a-copy=tma maps " << name
-                              << " as a [B, H, S, depth] tensor, which this "
-                              << "kernel does not have";
-    }
+    if (std::optional<StringRef> name = unmappedKeyOrValue(spec))
+      return op.emitError() << "sm90a-copy=tma maps " << *name
+                            << " as a [B, H, S, depth] tensor, which this "
+                            << "kernel does not have";
   }
   if (hasProducer()) {
     if (!loadsByTma())

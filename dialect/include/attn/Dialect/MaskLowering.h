@@ -42,6 +42,8 @@ struct TileIndices {
 
   /// The KV head of query head h: h / (Hq / Hkv).
   Value buildKVHead(OpBuilder &builder, Location loc) const;
+  /// Element (i, j) of this tile's (b, h), with its sizes and data.
+  ElementIndices elementAt(Value i, Value j) const;
 };
 
 /// Key tiles begin, begin + step, ... below end (index Values).
