@@ -1375,6 +1375,13 @@ std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
             e.sub(e.mul(e.div(e.add(at.i, shift), group), group), shift);
         return KeyBand{start, at.i};
       })
+      .Case([&](NeighborhoodAttr hood) -> Result {
+        // One interval per row on a 1-D grid without dilation only.
+        if (hood.getGrid().size() != 1 || hood.getDilationAt(0) != 1)
+          return std::nullopt;
+        Band band = neighborhoodBand(e, hood, at.i);
+        return KeyBand{band.lo, band.hi};
+      })
       .Case([&](AndAttr all) -> Result {
         return foldBands(
             all.getMasks(), /*skipMissing=*/false,
@@ -1384,8 +1391,8 @@ std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
             [&](KeyBand x, KeyBand y) { return intersect(e, x, y); });
       })
       // S2 and Star Attention keep blocks apart from the local band,
-      // neighborhoods a product of windows, block masks and lists data,
-      // `or` a union with gaps.
+      // neighborhoods of more dimensions (or dilated) a product of windows,
+      // block masks and lists data, `or` a union with gaps.
       .Default([](Attribute) -> Result { return std::nullopt; });
 }
 
@@ -1409,6 +1416,12 @@ std::optional<KeyBand> mlir::attn::buildKeyHull(MaskAttrInterface mask,
         if (documents.getLayout() == DocumentLayout::Ids)
           return documents.getCausal() ? causal() : std::nullopt;
         return buildKeyBand(mask, builder, loc, at);
+      })
+      .Case([&](NeighborhoodAttr hood) -> Result {
+        // The slab of the grid's outermost dimension that the row's window
+        // spans along it (neighborhoodBand).
+        Band band = neighborhoodBand(e, hood, at.i);
+        return KeyBand{band.lo, band.hi};
       })
       .Case([&](AndAttr all) -> Result {
         return foldBands(all.getMasks(), /*skipMissing=*/true, hullOf,

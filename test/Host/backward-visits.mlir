@@ -13,12 +13,15 @@
 // RUN: attn-run %t.atnb --target host --check --gradients --function causal --batch 2 --seq-q 70 --seq-kv 70 --seed 7 | FileCheck %s
 // RUN: attn-run %t.atnb --target host --check --gradients --function window --batch 2 --seq-q 93 --seq-kv 101 --seed 8 | FileCheck %s
 // RUN: attn-run %t.atnb --target host --check --gradients --function ids --batch 2 --seq-q 85 --seq-kv 85 --seed 9 | FileCheck %s
+// RUN: attn-run %t.atnb --target host --check --gradients --function neighborhood --batch 2 --seed 10 | FileCheck %s
 // The dK/dV phase of a mask whose kept keys lie in a band per row (causal
 // here, and S2 inside the causal band) walks only the query tiles that can
 // keep a key of its key tile: two bisections over the query tiles give the
 // range, and each walked tile is still tested against the forward's range
-// (a compare of the key tile with the range's bounds). Masks with no such
-// band (block lists) walk every query tile and test it.
+// (a compare of the key tile with the range's bounds). A neighborhood's
+// band is the slabs of its grid's outermost dimension that its window
+// spans there. Masks with no band (block lists) walk every query tile and
+// test it.
 // RUN: attn-opt %s --attn-compile="targets=host grad=true emit=host-loops" | FileCheck %s --check-prefix=LOOPS
 
 // CHECK: dq: rel_err=
@@ -40,6 +43,9 @@
 // LOOPS-NEXT: arith.cmpi sge, %[[KEY_TILE]], %{{.*}} : index
 // LOOPS-NEXT: arith.cmpi slt, %[[KEY_TILE]], %{{.*}} : index
 // LOOPS-LABEL: func.func @__attn_host_s2_grad
+// LOOPS: scf.while
+// LOOPS: scf.while
+// LOOPS-LABEL: func.func @__attn_host_neighborhood_grad
 // LOOPS: scf.while
 // LOOPS: scf.while
 
@@ -79,4 +85,10 @@ func.func @window(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor
 func.func @ids(%q: tensor<?x2x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %ids: tensor<?x?xi32>) -> (tensor<?x2x?x16xf32>, tensor<?x2x?xf32>) {
   %o, %lse = attn.attention %q, %k, %v data(%ids : tensor<?x?xi32>) {mask = #attn.documents<operand = 0, layout = ids, causal = true>} : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x2x?x16xf32>, tensor<?x2x?xf32>
   return %o, %lse : tensor<?x2x?x16xf32>, tensor<?x2x?xf32>
+}
+// A dilated 2-D neighborhood, causal along its inner dimension, on a grid
+// of 6 x 10 tokens.
+func.func @neighborhood(%q: tensor<?x2x60x16xf32>, %k: tensor<?x2x60x16xf32>, %v: tensor<?x2x60x16xf32>) -> (tensor<?x2x60x16xf32>, tensor<?x2x60xf32>) {
+  %o, %lse = attn.attention %q, %k, %v {mask = #attn.neighborhood<grid = [6, 10], kernel = [3, 3], dilation = [2, 1], causal = [false, true]>} : tensor<?x2x60x16xf32>, tensor<?x2x60x16xf32>, tensor<?x2x60x16xf32> -> tensor<?x2x60x16xf32>, tensor<?x2x60xf32>
+  return %o, %lse : tensor<?x2x60x16xf32>, tensor<?x2x60xf32>
 }

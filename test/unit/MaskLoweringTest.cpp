@@ -54,7 +54,9 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -439,17 +441,25 @@ enum ScalarArg : unsigned {
 /// listed tiles' isEmpty and isFull). Built the way the kernels call the builders: the
 /// ranges without key columns, the classes per key tile.
 /// @keep(b, h, i, j, sizes..., data...) is the element rule (buildKeep) in
-/// `elementType` (index, or i32 as in GPU kernels); comparing it with
-/// `keeps` also checks the evaluator.
+/// `elementType` (index, or i32 as in GPU kernels), then the row's hull
+/// (buildKeyHull) and band (buildKeyBand) where the mask has them; comparing
+/// it with `keeps` also checks the evaluator.
+/// @queryRange(..., colBegin, colEnd, data...), for masks with a hull, is
+/// the range of query tiles (buildQueryTileRange) of a key tile, the dK/dV
+/// phase's visits.
 struct TileForms {
   OwningOpRef<ModuleOp> module;
-  func::FuncOp ranges, classes, keep;
+  func::FuncOp ranges, classes, keep, queryRange;
   SmallVector<int64_t> steps;
   bool listed = false;
+  /// Whether @queryRange returns a range.
+  bool transposed = false;
+  /// Where @keep's results hold the hull and the band (0: absent).
+  unsigned hullAt = 0, bandAt = 0;
 };
 
 TileForms buildTileForms(MLIRContext &context, MaskAttrInterface mask,
-                         int64_t blockKV, const TestData &data,
+                         int64_t blockQ, int64_t blockKV, const TestData &data,
                          Type elementType) {
   TileForms forms;
   Location loc = UnknownLoc::get(&context);
@@ -529,6 +539,14 @@ TileForms buildTileForms(MLIRContext &context, MaskAttrInterface mask,
         Value listedFull = listed ? listed->isFull(builder, loc, tile) : full;
         return SmallVector<Value>{empty, full, listedEmpty, listedFull};
       });
+  forms.queryRange = makeFunction(
+      "queryRange", ArgColEnd + 1, [&](TileIndices &tile, Block *) {
+        std::optional<KeyTileRange> range =
+            buildQueryTileRange(mask, builder, loc, tile, blockQ);
+        forms.transposed = range.has_value();
+        return range ? SmallVector<Value>{range->begin, range->end}
+                     : SmallVector<Value>{};
+      });
 
   SmallVector<Type> keepArguments(9, elementType);
   llvm::append_range(keepArguments, memrefTypes);
@@ -550,8 +568,15 @@ TileForms buildTileForms(MLIRContext &context, MaskAttrInterface mask,
     at.data.push_back(entry->getArgument(9 + operand));
   Value keep = mask.buildKeep(builder, loc, at);
   SmallVector<Value> results = {keep};
-  // A row band (buildKeyBand) must keep exactly the keys the rule keeps.
+  // A hull (buildKeyHull) must hold every key the rule keeps, a row band
+  // (buildKeyBand) exactly those.
+  if (std::optional<KeyBand> hull = buildKeyHull(mask, builder, loc, at)) {
+    forms.hullAt = results.size();
+    results.push_back(hull->lo);
+    results.push_back(hull->hi);
+  }
   if (std::optional<KeyBand> band = buildKeyBand(mask, builder, loc, at)) {
+    forms.bandAt = results.size();
     results.push_back(band->lo);
     results.push_back(band->hi);
   }
@@ -581,6 +606,9 @@ struct Conservatism {
   int64_t partialButFull = 0;
   /// Elements checked against the row band.
   int64_t bandElements = 0;
+  /// (b, h, key tile, query tile) pairs of the dK/dV phase: query tiles
+  /// keeping a key of the key tile (C++) / in the IR's query-tile range.
+  int64_t transposedNeeded = 0, transposedWalked = 0;
 };
 
 /// The name a mask is counted under: its mnemonic, with the layout for
@@ -610,14 +638,15 @@ bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
                    const TilingContext &ctx, const TestData &data,
                    Type elementType, std::mt19937_64 &rng, int64_t elements,
                    Conservatism &stats) {
-  TileForms forms =
-      buildTileForms(context, mask, ctx.blockKV, data, elementType);
+  TileForms forms = buildTileForms(context, mask, ctx.blockQ, ctx.blockKV,
+                                   data, elementType);
   if (failed(verify(*forms.module))) {
     ADD_FAILURE() << "the builders emit invalid IR:\n" << *forms.module;
     return false;
   }
   IrEvaluator evaluator(data);
-  for (func::FuncOp function : {forms.ranges, forms.classes, forms.keep}) {
+  for (func::FuncOp function :
+       {forms.ranges, forms.classes, forms.keep, forms.queryRange}) {
     unsigned scalars = function.getNumArguments() - data.tensors.size();
     for (unsigned operand = 0; operand < data.tensors.size(); ++operand)
       evaluator.bindMemref(function.getArgument(scalars + operand), operand);
@@ -647,18 +676,74 @@ bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
                         << ", keeps says " << expected;
           return false;
         }
-        if (keep->size() == 3 &&
-            ((*keep)[1] <= j && j <= (*keep)[2]) != expected) {
-          ADD_FAILURE() << where << ": buildKeyBand says [" << (*keep)[1]
-                        << ", " << (*keep)[2] << "], keeps says " << expected;
+        auto inside = [&](unsigned at) {
+          return (*keep)[at] <= j && j <= (*keep)[at + 1];
+        };
+        if (forms.hullAt && expected && !inside(forms.hullAt)) {
+          ADD_FAILURE() << where << ": buildKeyHull says ["
+                        << (*keep)[forms.hullAt] << ", "
+                        << (*keep)[forms.hullAt + 1] << "], keeps says 1";
           return false;
         }
-        stats.bandElements += keep->size() == 3;
+        if (forms.bandAt && inside(forms.bandAt) != expected) {
+          ADD_FAILURE() << where << ": buildKeyBand says ["
+                        << (*keep)[forms.bandAt] << ", "
+                        << (*keep)[forms.bandAt + 1] << "], keeps says "
+                        << expected;
+          return false;
+        }
+        stats.bandElements += forms.bandAt != 0;
+      }
+
+  // The hull's bounds, clipped to the keys, never decrease as the row grows
+  // (the bisections of buildQueryTileRange rely on it; past the keys a
+  // bound may jump, as documents' past their last offset do).
+  if (forms.hullAt)
+    for (int64_t b = 0; b < ctx.batch; ++b)
+      for (int64_t h = 0; h < ctx.queryHeads; ++h) {
+        int64_t lo = std::numeric_limits<int64_t>::min(), hi = lo;
+        for (int64_t i = 0; i < ctx.seqQ; ++i) {
+          FailureOr<SmallVector<int64_t>> row = evaluator.run(
+              forms.keep.front(), {b, h, i, 0, ctx.batch, ctx.queryHeads,
+                                   ctx.kvHeads, ctx.seqQ, ctx.seqKV});
+          if (failed(row)) {
+            ADD_FAILURE() << "row " << i << ": " << evaluator.error();
+            return false;
+          }
+          int64_t rowLo = std::clamp<int64_t>((*row)[forms.hullAt], 0,
+                                              ctx.seqKV);
+          int64_t rowHi = std::clamp<int64_t>((*row)[forms.hullAt + 1], -1,
+                                              ctx.seqKV - 1);
+          if (rowLo < lo || rowHi < hi) {
+            ADD_FAILURE() << "b " << b << " h " << h << ": the hull of row "
+                          << i << " is [" << rowLo << ", " << rowHi
+                          << "] (clipped to the keys), below row " << i - 1
+                          << "'s [" << lo << ", " << hi << "]";
+            return false;
+          }
+          lo = rowLo;
+          hi = rowHi;
+        }
       }
 
   int64_t keyTiles = ctx.numKeyTiles();
   for (int64_t b = 0; b < ctx.batch; ++b)
-    for (int64_t h = 0; h < ctx.queryHeads; ++h)
+    for (int64_t h = 0; h < ctx.queryHeads; ++h) {
+      // The query tiles [begin, end) the dK/dV phase walks per key tile.
+      SmallVector<std::pair<int64_t, int64_t>> queryRanges;
+      for (int64_t kt = 0; forms.transposed && kt < keyTiles; ++kt) {
+        TileRange keys = ctx.tile(0, kt);
+        FailureOr<SmallVector<int64_t>> range = evaluator.run(
+            forms.queryRange.front(),
+            {b, h, 0, 0, ctx.batch, ctx.queryHeads, ctx.kvHeads, ctx.seqQ,
+             ctx.seqKV, keys.kBegin, keys.kEnd});
+        if (failed(range)) {
+          ADD_FAILURE() << "b " << b << " h " << h << " key tile " << kt
+                        << ": " << evaluator.error();
+          return false;
+        }
+        queryRanges.push_back({(*range)[0], (*range)[1]});
+      }
       for (int64_t qt = 0; qt < ctx.numQueryTiles(); ++qt) {
         int64_t rowBegin = qt * ctx.blockQ;
         int64_t rowEnd = std::min(ctx.seqQ, rowBegin + ctx.blockQ);
@@ -774,6 +859,19 @@ bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
             ADD_FAILURE() << "IR says full, C++ does not: " << explain();
             ok = false;
           }
+          if (forms.transposed) {
+            auto [begin, end] = queryRanges[kt];
+            bool walked = begin <= qt && qt < end;
+            if (cppClass != TileClass::Empty && !walked) {
+              ADD_FAILURE() << "the query-tile range [" << begin << ", " << end
+                            << ") of the key tile misses a query tile that "
+                               "keeps one of its keys: "
+                            << explain();
+              ok = false;
+            }
+            stats.transposedNeeded += cppClass != TileClass::Empty;
+            stats.transposedWalked += walked;
+          }
           if (!ok)
             return false;
           bool kernelVisits = listed[kt] > 0 && !irEmpty;
@@ -787,6 +885,7 @@ bool checkLowering(MLIRContext &context, MaskAttrInterface mask,
               kernelVisits && !irFull && cppClass == TileClass::Full;
         }
       }
+    }
   return true;
 }
 
@@ -857,14 +956,16 @@ protected:
                     "visited by the IR, empty for C++; full for C++ / for "
                     "the IR; full-as-partial = visited by the IR as partial, "
                     "full for C++; band = elements checked against the row "
-                    "band\n";
+                    "band; transposed = query tiles keeping a key of a key "
+                    "tile / walked by its query-tile range\n";
     for (const auto &[kind, s] : stats)
       llvm::outs() << "  " << kind << ": cases " << s.cases << " tiles "
                    << s.tiles << " visited " << s.cppVisited << " / "
                    << s.irVisited << " extra " << s.extraVisited << " full "
                    << s.cppFull << " / " << s.irFull << " full-as-partial "
                    << s.partialButFull << " band " << s.bandElements
-                   << "\n";
+                   << " transposed " << s.transposedNeeded << " / "
+                   << s.transposedWalked << "\n";
     llvm::outs().flush();
   }
 

@@ -42,11 +42,12 @@ std::optional<KeyBand> buildKeyBand(MaskAttrInterface mask,
 
 /// A band holding every key that row `at.i` keeps (its exact band where
 /// buildKeyBand has one; [0, i] for the causal masks without one: S2,
-/// documents given as ids; [0, max(i, block - 1)] for Star Attention; an
-/// `and` intersects the hulls its operands have, an `or` spans its
-/// operands' if each has one); std::nullopt when nothing bounds the keys
-/// (block lists and masks, neighborhoods). Neither bound decreases as the
-/// row grows.
+/// documents given as ids; [0, max(i, block - 1)] for Star Attention; for
+/// a neighborhood, the slabs of the grid's outermost dimension its window
+/// spans; an `and` intersects the hulls its operands have, an `or` spans
+/// its operands' if each has one); std::nullopt when nothing bounds the
+/// keys (block lists and masks, documents given as ids without causality).
+/// Neither bound decreases as the row grows.
 std::optional<KeyBand> buildKeyHull(MaskAttrInterface mask,
                                     OpBuilder &builder, Location loc,
                                     const ElementIndices &at);
