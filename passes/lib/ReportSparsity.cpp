@@ -330,6 +330,36 @@ static HeadReport reportHead(const EffectiveMaskTiling &mask,
   return report;
 }
 
+/// Whether the rule of `mask` may keep different pairs for different query
+/// heads: S2's per-head shards, LongLoRA's shifted half, block lists and
+/// block masks (indexed by the query head), and combinators of these. Kinds
+/// not named here are assumed to.
+static bool readsHead(MaskAttrInterface mask) {
+  return TypeSwitch<Attribute, bool>(mask)
+      .Case<CausalAttr, WindowAttr, SinksAttr, PrefixLMAttr, DocumentsAttr,
+            StarAnchorAttr, NeighborhoodAttr>([](Attribute) { return false; })
+      .Case([](AndAttr all) {
+        return llvm::any_of(all.getMasks(), readsHead);
+      })
+      .Case([](OrAttr any) {
+        return llvm::any_of(any.getMasks(), readsHead);
+      })
+      .Default([](Attribute) { return true; });
+}
+
+/// Whether the op's mask (attribute and region) may keep different pairs
+/// for different query heads; where it does not, every head's report is
+/// head 0's (a region evaluated per element at 16k tokens takes minutes per
+/// head).
+static bool maskReadsHead(AttentionOp op) {
+  MaskAttrInterface attr = op.getMaskRule();
+  if (attr && readsHead(attr))
+    return true;
+  Region &region = op.getMaskRegion();
+  // Block arguments (b, h, i, j).
+  return !region.empty() && !region.front().getArgument(1).use_empty();
+}
+
 static void printCounts(llvm::raw_ostream &os, const HeadReport &report,
                         const TilingContext &ctx) {
   os << "visited " << report.visited << "/" << report.total << " partial "
@@ -625,11 +655,17 @@ struct ReportSparsityPass
         reportedHeads.push_back(head);
 
     bool drawMap = !svgPrefix.empty();
+    bool perHead = maskReadsHead(op);
     SmallVector<HeadReport> reports;
     for (auto &[label, order] : orders) {
       ctx.order = order ? &*order : nullptr;
+      std::optional<HeadReport> first;
       for (int64_t head : reportedHeads) {
-        HeadReport report = reportHead(mask, ctx, head, drawMap);
+        HeadReport report =
+            first ? *first : reportHead(mask, ctx, head, drawMap);
+        if (!perHead && !first)
+          first = report;
+        report.head = head;
         report.orderLabel = label;
         os << prefix << " head " << head << (label.empty() ? "" : " " + label)
            << ": ";

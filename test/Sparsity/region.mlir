@@ -20,10 +20,18 @@
 // A region the interval evaluator does not model: a remark, every tile the
 // attribute (a window of 256, tile t visits t - 2..t) keeps is partial and
 // kept elements are unknown: 1 + 2 + 6 * 3 = 21 visited.
-// REMARK: region.mlir:38:8: remark: custom mask region is not affine; every tile treated as partial
+// REMARK: region.mlir:46:8: remark: custom mask region is not affine; every tile treated as partial
 // REMARK: note: 'arith.sitofp' is not evaluated over index intervals
 // CHECK: sparsity @opaque op#0: mask #attn.window<left = 256> and custom region Sq 1024 Skv 1024
 // CHECK-NEXT: sparsity @opaque op#0 head 0: visited 21/64 partial 21 full 0 kept unknown density unknown tile-density unknown
+
+// A region that does not read the head is classified once and reported
+// for each head; one that reads it, per head: head 1 keeps j <= i - 128,
+// 36 - 8 = 28 tiles visited, (1024 - 128) * 897 / 2 = 401856 kept.
+// CHECK: sparsity @shared op#0 head 0: visited 36/64 partial 8 full 28 kept 524800 density 0.500488
+// CHECK-NEXT: sparsity @shared op#0 head 1: visited 36/64 partial 8 full 28 kept 524800 density 0.500488
+// CHECK: sparsity @per_head op#0 head 0: visited 36/64 partial 8 full 28 kept 524800 density 0.500488
+// CHECK-NEXT: sparsity @per_head op#0 head 1: visited 28/64 partial 7 full 21 kept 401856 density 0.383240
 
 func.func @affine(%q: tensor<1x1x1024x64xf32>, %k: tensor<1x1x1024x64xf32>, %v: tensor<1x1x1024x64xf32>) -> tensor<1x1x1024x64xf32> {
   %o = attn.attention %q, %k, %v : tensor<1x1x1024x64xf32>, tensor<1x1x1024x64xf32>, tensor<1x1x1024x64xf32> -> tensor<1x1x1024x64xf32> mask {
@@ -44,4 +52,25 @@ func.func @opaque(%q: tensor<1x1x1024x64xf32>, %k: tensor<1x1x1024x64xf32>, %v: 
     attn.yield %keep : i1
   }
   return %o : tensor<1x1x1024x64xf32>
+}
+
+func.func @shared(%q: tensor<1x2x1024x64xf32>, %k: tensor<1x2x1024x64xf32>, %v: tensor<1x2x1024x64xf32>) -> tensor<1x2x1024x64xf32> {
+  %o = attn.attention %q, %k, %v : tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32> -> tensor<1x2x1024x64xf32> mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %keep = arith.cmpi ule, %j, %i : index
+    attn.yield %keep : i1
+  }
+  return %o : tensor<1x2x1024x64xf32>
+}
+
+func.func @per_head(%q: tensor<1x2x1024x64xf32>, %k: tensor<1x2x1024x64xf32>, %v: tensor<1x2x1024x64xf32>) -> tensor<1x2x1024x64xf32> {
+  %o = attn.attention %q, %k, %v : tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32> -> tensor<1x2x1024x64xf32> mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %c128 = arith.constant 128 : index
+    %shift = arith.muli %h, %c128 : index
+    %shifted = arith.addi %j, %shift : index
+    %keep = arith.cmpi ule, %shifted, %i : index
+    attn.yield %keep : i1
+  }
+  return %o : tensor<1x2x1024x64xf32>
 }

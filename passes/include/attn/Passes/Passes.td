@@ -13,7 +13,10 @@ def AttnReportSparsity : Pass<"attn-report-sparsity", "::mlir::ModuleOp"> {
     algebra and prints one line per head:
     `sparsity @f op#0 head 3: visited 120/256 partial 16 full 104 kept K
     density D tile-density T` (density = kept / (Sq * Skv), tile-density =
-    kept / elements of the visited tiles). Grid masks (neighborhoods) get a
+    kept / elements of the visited tiles). A mask whose rule does not read
+    the query head (no S2, shifted groups, block list or block mask, a
+    region not using its `h`) is classified once and its counts printed for
+    each head. Grid masks (neighborhoods) get a
     line for row-major tiles and one for patch tiles. `svg=P` writes the
     block map to P-<function>-op<N>.svg. Data operands are read from
     constants, else generated from `seed`; without either the op is
