@@ -6,6 +6,15 @@
 // RUN: not attn-opt %S/Inputs/hopper-dense64.mlir --attn-compile="targets=sm_90a emit=gpu gpu-block-q=32 gpu-warps=2" 2>&1 | FileCheck %s --check-prefix=WARPS
 // RUN: not attn-opt %S/Inputs/hopper-dense64.mlir --attn-compile="targets=sm_90a emit=gpu gpu-block-kv=512" 2>&1 | FileCheck %s --check-prefix=WIDE
 // RUN: not attn-opt %S/Inputs/hopper-dense64.mlir --attn-compile="targets=sm_90a emit=gpu gpu-block-kv=256 gpu-stages=8" 2>&1 | FileCheck %s --check-prefix=SHARED
+// The errors name the spec's line; the lowered cascade they were found on
+// is printed only when asked for.
+// RUN: not attn-opt %s --split-input-file --attn-compile="targets=sm_90a emit=gpu" 2>&1 | FileCheck %s --check-prefix=QUIET
+// RUN: not attn-opt %s --split-input-file --attn-compile="targets=sm_90a emit=gpu" --mlir-print-op-on-diagnostic 2>&1 | FileCheck %s --check-prefix=OPERATION
+// QUIET: hopper-errors.mlir:{{[0-9]+}}:8: error: the sm_90a (wgmma) kernel needs f16 or bf16 inputs
+// QUIET-NOT: see current operation
+// OPERATION: error: the sm_90a (wgmma) kernel needs f16 or bf16 inputs
+// OPERATION: note: see current operation
+// OPERATION-NEXT: "attn.cascade"
 // The same spec compiles with the defaults.
 // RUN: attn-opt %S/Inputs/hopper-dense64.mlir --attn-compile="targets=sm_90a emit=gpu" | FileCheck %s --check-prefix=OK
 

@@ -21,6 +21,9 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <vector>
 
 int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
@@ -40,7 +43,19 @@ int main(int argc, char **argv) {
                   mlir::memref::MemRefDialect, mlir::NVVM::NVVMDialect,
                   mlir::nvgpu::NVGPUDialect, mlir::scf::SCFDialect,
                   mlir::vector::VectorDialect>();
+  // A compile error names the spec's line; printing the operation it was
+  // found on would dump the lowered cascade, which the user never wrote, so
+  // attn-opt does not unless asked (--mlir-print-op-on-diagnostic).
+  std::vector<char *> arguments(argv, argv + argc);
+  if (llvm::none_of(arguments, [](char *argument) {
+        return llvm::StringRef(argument).ltrim('-').starts_with(
+            "mlir-print-op-on-diagnostic");
+      }))
+    arguments.insert(arguments.begin() + 1,
+                     const_cast<char *>("--mlir-print-op-on-diagnostic=false"));
+  int count = static_cast<int>(arguments.size());
+  arguments.push_back(nullptr);
   return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "attn optimizer driver: specs, cascades and kernels\n",
-      registry));
+      count, arguments.data(),
+      "attn optimizer driver: specs, cascades and kernels\n", registry));
 }
