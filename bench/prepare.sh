@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares the NVIDIA benchmark (run here, where the compiler is built):
 #   bench/prepare.sh PREPARED [COMPILER_BUILD]
-# compiles bench/specs/*.mlir to bundles (host + sm_90), computes each
+# compiles bench/specs/*.mlir to bundles (host + sm_90 + sm_90a: a compute
+# capability 9.0 device runs the wgmma kernel), computes each
 # case's useful density at S = 16384 with the compiler's sparsity report
 # (kept pairs summed over heads / (H * S * S)), and builds the MLIR-free
 # attn-run into PREPARED/bin. bench/run.py runs the rest on the GPU machine.
@@ -14,7 +15,7 @@ attn_opt=$build/bin/attn-opt
 seq=16384
 # BENCH_TARGETS=host tries the flow without GPU code generation;
 # BENCH_OPTIONS adds attn-compile options ("sm90a-overlap=warpgroups").
-targets=${BENCH_TARGETS:-host,sm_90} report="" options=${BENCH_OPTIONS:+ $BENCH_OPTIONS}
+targets=${BENCH_TARGETS:-host,sm_90,sm_90a} report="" options=${BENCH_OPTIONS:+ $BENCH_OPTIONS}
 [[ $targets == *sm_* ]] && report=" report-resources=true"
 rm -rf "$prepared" && mkdir -p "$prepared/bundles" "$prepared/logs"
 "$here/scripts/build-nomlir-attn-run.sh" "$prepared"

@@ -6,7 +6,9 @@
     python3 bench/sweep.py selftest                                         # here, no GPU
 
 prepare (needs the MLIR build): for every examples/*.mlir, compiles the spec
-for host,sm_90 (report-resources=true, the ptxas resources go to the log) and
+for host,sm_90,sm_90a (--targets; f32 specs without sm_90a, so on a Hopper
+GPU the runtime runs the wgmma kernel of f16/bf16 specs and the mma.sync
+kernel of f32 ones; report-resources=true, the ptxas resources go to the log) and
 a dense twin (same types, no mask or score mod) into PREPARED/bundles, draws
 its block map at the sweep's size with the compiler's sparsity report
 (attn-opt --attn-report-sparsity svg=..., data operands from seed 7) into
@@ -541,14 +543,19 @@ def prepare(prepared, build, seq, targets, only):
         if system is None or (only and system["name"] not in only):
             continue
         name = system["name"]
+        # The sm_90a (wgmma) kernel takes f16/bf16 only; f32 specs run the
+        # sm_90 (mma.sync) kernel on a Hopper GPU.
+        spec_targets = targets
+        if system["dtype"] == "f32":
+            spec_targets = ",".join(t for t in targets.split(",") if t != "sm_90a")
         with open(prepared / "logs" / f"{name}.log", "w") as log:
             for label, source in (("", spec), ("dense", None)):
                 if source is None:
                     source = prepared / "bundles" / f"{name}.dense.mlir"
                     source.write_text(dense_spec(system))
                 bundle = prepared / "bundles" / f"{name}{'.' + label if label else ''}.atnb"
-                resources = " report-resources=true" if "sm_" in targets else ""
-                proc = run_tool([attn_opt, source, f"--attn-compile=targets={targets} "
+                resources = " report-resources=true" if "sm_" in spec_targets else ""
+                proc = run_tool([attn_opt, source, f"--attn-compile=targets={spec_targets} "
                                  f"output={bundle}{resources}", "-o", "/dev/null"], log)
                 if proc.returncode != 0:
                     system["error" if not label else "dense_error"] = "compile failed (see logs)"
@@ -910,8 +917,9 @@ def main():
     parser.add_argument("prepared", nargs="?")
     parser.add_argument("--build", default=str(ROOT / "build"))
     parser.add_argument("--seq", type=int, default=16384)
-    parser.add_argument("--targets", default="host,sm_90",
-                        help="prepare: attn-compile targets (host alone tries the flow here)")
+    parser.add_argument("--targets", default="host,sm_90,sm_90a",
+                        help="prepare: attn-compile targets (host alone tries the flow here; "
+                             "f32 specs leave sm_90a out)")
     parser.add_argument("--only", nargs="*",
                         help="prepare: these examples only (names, or comma-separated lists)")
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
