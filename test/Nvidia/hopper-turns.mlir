@@ -1,7 +1,8 @@
 // sm90a-overlap=warpgroups: the two warpgroups of a block take turns on the
 // tensor cores (HopperScheduleTarget.h, "Turns"; docs/nvidia.md). Each
 // product waits for its warpgroup's named barrier (1 + warpgroup, 256
-// threads) and, once done, arrives on the other's; warpgroup 1 hands the
+// threads) and, once issued, arrives on the other's before waiting for
+// its own product; warpgroup 1 hands the
 // first turn to warpgroup 0 after the barriers are set up, and warpgroup 0
 // takes back the last one before they are invalidated. Dense bf16 E = 128
 // keeps 128 x 128 tiles; S2 (whose 64-key blocks keep one warpgroup on
@@ -25,16 +26,18 @@
 // CHECK-NOT: nvvm.barrier
 // CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>
 // CHECK-NOT: nvvm.barrier
-// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK-NOT: nvvm.barrier
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NOT: nvvm.wgmma.wait
 // CHECK: nvvm.barrier.arrive id = %{{.*}} number_of_threads = %{{.*}}
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: nvvm.barrier id = %{{.*}} number_of_threads = %{{.*}}
 // CHECK-NOT: nvvm.barrier
 // CHECK: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 // CHECK-NOT: nvvm.barrier
-// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK-NOT: nvvm.barrier
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NOT: nvvm.wgmma.wait
 // CHECK: nvvm.barrier.arrive id = %{{.*}} number_of_threads = %{{.*}}
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: scf.yield
 // CHECK: scf.if
 // CHECK-NOT: nvvm.mbarrier

@@ -600,10 +600,11 @@ HopperScheduleTarget::multiplyQueryKey(ImplicitLocOpBuilder &b,
     beginTurn(b);
   SmallVector<Value> scores = startQueryKey(b, kernel, item, tile);
   commitProducts(b);
-  scores = waitProducts(b, 0, scores);
+  // The turn passes once the product is issued: the other warpgroup's
+  // queues behind it while this one waits for its own.
   if (takesTurns())
     endTurn(b);
-  return scores;
+  return waitProducts(b, 0, scores);
 }
 
 SmallVector<Value> HopperScheduleTarget::multiplyValue(
@@ -615,10 +616,9 @@ SmallVector<Value> HopperScheduleTarget::multiplyValue(
   SmallVector<Value> sums =
       startValueProduct(b, kernel, item, tile, probabilities, accumulator);
   commitProducts(b);
-  sums = waitProducts(b, 0, sums);
   if (takesTurns())
     endTurn(b);
-  return sums;
+  return waitProducts(b, 0, sums);
 }
 
 Value HopperScheduleTarget::turnBarrier(ImplicitLocOpBuilder &b, Value group) {

@@ -60,9 +60,10 @@ enum class HopperOverlap {
   /// "Overlapped key loops"); needs mbarrier stages, at least 3.
   Softmax,
   /// The two warpgroups of a block take turns on the tensor cores: each
-  /// product is a turn (named barriers, one per warpgroup, pass it on), so
-  /// one warpgroup's softmax runs under the other's product (ping-pong);
-  /// needs mbarrier stages and exactly two warpgroups.
+  /// product's issue is a turn (named barriers, one per warpgroup, pass it
+  /// on), so the products alternate and one warpgroup's softmax runs under
+  /// the other's products (ping-pong); needs mbarrier stages and exactly
+  /// two warpgroups.
   Warpgroups,
 };
 
@@ -299,7 +300,8 @@ private:
 
   //===--- Turns (sm90a-overlap=warpgroups) -------------------------------===//
   // Warpgroup g waits on named barrier 1 + g before each product and, once
-  // the product is done, arrives on the other warpgroup's barrier. Both
+  // the product is issued, arrives on the other warpgroup's barrier (then
+  // waits for its product while the other issues its own). Both
   // warpgroups run the same visits, so each barrier sees as many arrivals as
   // waits per visit range once warpgroup 1 hands the first turn to
   // warpgroup 0 (beginVisits) and warpgroup 0 takes back the turn
