@@ -1466,22 +1466,127 @@ static Value firstTileWhere(
   return search.getResult(0);
 }
 
+/// The query rows [lo, hi] (inclusive; possibly empty or past the queries)
+/// holding every row that keeps a key of [tile.colBegin, tile.colEnd), in
+/// closed form where the mask has one: from the first key on for causal
+/// masks; S2 up to `local` blocks past the last key's block unless a key
+/// block of the tile is strided (or the head dense); Star Attention up to
+/// the end of the last key's block, or every row where the tile holds
+/// anchor keys; a
+/// window its band shifted; an `and` intersects the operands that have
+/// one (`complete` turns false when one has not), an `or` spans them when
+/// each has one.
+static std::optional<KeyBand> buildQueryBand(MaskAttrInterface mask,
+                                             RuleEmitter &e,
+                                             const TileIndices &tile,
+                                             bool &complete) {
+  using Result = std::optional<KeyBand>;
+  Value one = e.constant(1);
+  Value firstKey = tile.colBegin;
+  Value lastKey = e.sub(tile.colEnd, one);
+  Value lastRow = e.sub(tile.seqQ, one);
+  auto bandOf = [&](MaskAttrInterface operand) {
+    std::optional<KeyBand> band = buildQueryBand(operand, e, tile, complete);
+    complete = complete && band;
+    return band;
+  };
+  return TypeSwitch<Attribute, Result>(mask)
+      .Case([&](CausalAttr) -> Result { return KeyBand{firstKey, lastRow}; })
+      .Case([&](WindowAttr window) -> Result {
+        // i - j < left and j - i <= right.
+        return KeyBand{e.sub(firstKey, e.constant(window.getRight())),
+                       e.add(lastKey, e.constant(window.getLeft() - 1))};
+      })
+      .Case([&](S2Attr s2) -> Result {
+        ElementIndices at = tile.elementAt(firstKey, Value());
+        Value kvHead = s2.getHomoHead() ? e.constant(0)
+                                        : at.buildKVHead(e.b, e.b.getLoc());
+        Value firstDense =
+            e.sub(tile.kvHeads, e.constant(s2.getDenseHeads()));
+        Value dense = e.cmp(Pred::sge, kvHead, firstDense);
+        Value block = e.constant(s2.getBlock());
+        Value firstBlock = e.div(firstKey, block);
+        Value lastBlock = e.div(lastKey, block);
+        // The first block's phase as S2Attr::buildKeep computes it; the
+        // tile's next blocks have the next phases (mod stride), so one is
+        // strided iff the first phase is 0 or the phases wrap.
+        Value stride = e.constant(s2.getStride());
+        Value sigma = e.max(one, e.div(stride, tile.queryHeads));
+        Value headShift = e.rem(e.mul(kvHead, sigma), stride);
+        Value phase = e.rem(e.add(e.rem(firstBlock, stride), headShift), stride);
+        phase = e.rem(e.add(phase, e.constant(s2.getOffset() % s2.getStride())),
+                      stride);
+        Value lastPhase = e.add(phase, e.sub(lastBlock, firstBlock));
+        Value strided = e.either(e.cmp(Pred::eq, phase, e.constant(0)),
+                                 e.cmp(Pred::sge, lastPhase, stride));
+        // Otherwise rows of blocks below lastBlock + local keep the tile's
+        // keys: the last is that block's last row (clipped to the rows).
+        Value lastRowBlock = e.div(lastRow, block);
+        Value reach = e.min(e.constant(s2.getLocal() - 1),
+                            e.sub(lastRowBlock, lastBlock));
+        Value lastLocalBlock = e.add(lastBlock, reach);
+        Value lastLocalRow =
+            e.add(e.mul(lastLocalBlock, block), e.constant(s2.getBlock() - 1));
+        Value hi = e.select(e.either(dense, strided), lastRow, lastLocalRow);
+        return KeyBand{firstKey, hi};
+      })
+      .Case([&](StarAnchorAttr star) -> Result {
+        // Anchor keys (block 0) are kept by every row; others by the rows
+        // of their block from the key on.
+        Value block = e.constant(star.getBlock());
+        Value anchors = e.cmp(Pred::slt, firstKey, block);
+        Value blockEnd = e.add(e.mul(e.div(lastKey, block), block),
+                               e.constant(star.getBlock() - 1));
+        return KeyBand{e.select(anchors, e.constant(0), firstKey),
+                       e.select(anchors, lastRow, blockEnd)};
+      })
+      .Case([&](AndAttr all) -> Result {
+        return foldBands(all.getMasks(), /*skipMissing=*/true, bandOf,
+                         [&](KeyBand x, KeyBand y) {
+                           return intersect(e, x, y);
+                         });
+      })
+      .Case([&](OrAttr any) -> Result {
+        return foldBands(any.getMasks(), /*skipMissing=*/false, bandOf,
+                         [&](KeyBand x, KeyBand y) {
+                           return KeyBand{e.min(x.lo, y.lo),
+                                          e.max(x.hi, y.hi)};
+                         });
+      })
+      .Default([](Attribute) -> Result { return std::nullopt; });
+}
+
 std::optional<KeyTileRange>
 mlir::attn::buildQueryTileRange(MaskAttrInterface mask, OpBuilder &builder,
                                 Location loc, const TileIndices &tile,
                                 int64_t blockQ) {
   RuleEmitter e(builder, loc);
+  Value block = e.constant(blockQ);
+  Value count = arith::CeilDivSIOp::create(e.b, tile.seqQ, block);
+  // A closed form of the rows: their tiles, met with the hulls' range
+  // below where an operand of an `and` has no closed form.
+  bool complete = true;
+  std::optional<KeyTileRange> rowTiles;
+  if (std::optional<KeyBand> rows = buildQueryBand(mask, e, tile, complete)) {
+    Value lastRow = e.sub(tile.seqQ, e.constant(1));
+    Value lo = e.max(rows->lo, e.constant(0));
+    Value hi = e.min(rows->hi, lastRow);
+    Value begin = e.min(e.div(lo, block), count);
+    Value end = e.select(e.cmp(Pred::slt, hi, lo), begin,
+                         e.add(e.div(hi, block), e.constant(1)));
+    rowTiles = KeyTileRange{begin, end, 1};
+    if (complete)
+      return rowTiles;
+  }
+  // Bisections over the rows' hulls. The hull of row i (a placeholder
+  // where the mask has none, and the search is dropped).
   bool banded = true;
-  // The hull of row i (a placeholder where the mask has none, and the
-  // search is dropped).
   auto bandAt = [&](OpBuilder &at, Location atLoc, Value i) {
     std::optional<KeyBand> band =
         buildKeyHull(mask, at, atLoc, tile.elementAt(i, Value()));
     banded = banded && band;
     return band ? *band : KeyBand{i, i};
   };
-  Value block = e.constant(blockQ);
-  Value count = arith::CeilDivSIOp::create(e.b, tile.seqQ, block);
   Value firstKey = tile.colBegin;
   Value lastKey = e.sub(tile.colEnd, e.constant(1));
   // The first tile whose last row keeps a key at or past the first key.
@@ -1495,7 +1600,7 @@ mlir::attn::buildQueryTileRange(MaskAttrInterface mask, OpBuilder &builder,
   });
   if (!banded) {
     begin.getDefiningOp()->erase();
-    return std::nullopt;
+    return rowTiles;
   }
   // The first tile whose first row keeps nothing up to the last key.
   Value end = firstTileWhere(e, count, [&](OpBuilder &at, Location atLoc,
@@ -1504,7 +1609,11 @@ mlir::attn::buildQueryTileRange(MaskAttrInterface mask, OpBuilder &builder,
     Value first = inner.mul(t, block);
     return inner.cmp(Pred::sgt, bandAt(at, atLoc, first).lo, lastKey);
   });
-  return KeyTileRange{begin, e.max(end, begin), 1};
+  end = e.max(end, begin);
+  if (!rowTiles)
+    return KeyTileRange{begin, end, 1};
+  Value first = e.max(begin, rowTiles->begin);
+  return KeyTileRange{first, e.max(e.min(end, rowTiles->end), first), 1};
 }
 
 //===----------------------------------------------------------------------===//

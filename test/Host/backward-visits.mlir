@@ -14,14 +14,16 @@
 // RUN: attn-run %t.atnb --target host --check --gradients --function window --batch 2 --seq-q 93 --seq-kv 101 --seed 8 | FileCheck %s
 // RUN: attn-run %t.atnb --target host --check --gradients --function ids --batch 2 --seq-q 85 --seq-kv 85 --seed 9 | FileCheck %s
 // RUN: attn-run %t.atnb --target host --check --gradients --function neighborhood --batch 2 --seed 10 | FileCheck %s
-// The dK/dV phase of a mask whose kept keys lie in a band per row (causal
-// here, and S2 inside the causal band) walks only the query tiles that can
-// keep a key of its key tile: two bisections over the query tiles give the
-// range, and each walked tile is still tested against the forward's range
-// (a compare of the key tile with the range's bounds). A neighborhood's
-// band is the slabs of its grid's outermost dimension that its window
-// spans there. Masks with no band (block lists) walk every query tile and
-// test it.
+// The dK/dV phase walks only the query tiles that can keep a key of its
+// key tile, and tests each walked tile against the forward's range (a
+// compare of the key tile with the range's bounds). Where the mask bounds
+// those rows in closed form (causal: from the key tile's first key on;
+// S2: `local` blocks past the key tile unless a key block is strided) the
+// range is their tiles; where it bounds each row's keys by a band whose
+// bounds never decrease (here a neighborhood's: the slabs of its grid's
+// outermost dimension that the window spans), two bisections over the
+// query tiles find it. Masks with neither (block lists) walk every query
+// tile and test it.
 // RUN: attn-opt %s --attn-compile="targets=host grad=true emit=host-loops" | FileCheck %s --check-prefix=LOOPS
 
 // CHECK: dq: rel_err=
@@ -31,20 +33,19 @@
 // CHECK: PASS
 
 // LOOPS-LABEL: func.func @__attn_host_causal_grad
-// LOOPS: %[[FIRST:.*]]:2 = scf.while (%{{.*}} = %c0{{.*}}, %{{.*}} = %[[QUERY_TILES:.*]]) :
-// LOOPS: arith.cmpi sge
-// LOOPS: %[[END:.*]]:2 = scf.while (%{{.*}} = %c0{{.*}}, %{{.*}} = %[[QUERY_TILES]]) :
-// LOOPS: arith.cmpi sgt
-// LOOPS: %[[LAST:.*]] = arith.maxsi %[[END]]#0, %[[FIRST]]#0 : index
-// LOOPS: arith.addi %[[FIRST]]#0,
-// LOOPS: arith.minsi %[[LAST]],
-// LOOPS: %[[KEY_TILE:.*]] = arith.divui %{{.*}}, %c64{{.*}} : index
+// LOOPS-NOT: scf.while
+// LOOPS: %[[FIRST_ROW:.*]] = arith.maxsi %[[FIRST_KEY:.*]], %c0{{.*}} : index
+// LOOPS: %[[FIRST_TILE:.*]] = arith.divsi %[[FIRST_ROW]], %c64{{.*}} : index
+// LOOPS: %[[BEGIN:.*]] = arith.minsi %[[FIRST_TILE]], %{{.*}} : index
+// LOOPS: %[[END:.*]] = arith.select %{{.*}}, %[[BEGIN]], %{{.*}} : index
+// LOOPS: arith.minsi %[[END]], %{{.*}} : index
+// LOOPS: %[[KEY_TILE:.*]] = arith.divui %[[FIRST_KEY]], %c64{{.*}} : index
 // LOOPS-NEXT: arith.constant false
 // LOOPS-NEXT: arith.cmpi sge, %[[KEY_TILE]], %{{.*}} : index
 // LOOPS-NEXT: arith.cmpi slt, %[[KEY_TILE]], %{{.*}} : index
 // LOOPS-LABEL: func.func @__attn_host_s2_grad
-// LOOPS: scf.while
-// LOOPS: scf.while
+// LOOPS-NOT: scf.while
+// LOOPS: return
 // LOOPS-LABEL: func.func @__attn_host_neighborhood_grad
 // LOOPS: scf.while
 // LOOPS: scf.while

@@ -1,6 +1,6 @@
 //===- MaskVisits.h - Row bands and listed key tiles for kernels -*- C++ -*-===//
 //
-// Two refinements of the tile-level emission of MaskLowering.h that kernels
+// Refinements of the tile-level emission of MaskLowering.h that kernels
 // use when a mask allows them (dialect/lib/MaskLowering.cpp):
 //
 // - a row band: the mask keeps, in each query row, exactly the keys of one
@@ -12,7 +12,11 @@
 // - scanned key tiles: the mask's data must be read to bound a query tile's
 //   keys (documents given as ids, which need not be sorted), so the work
 //   item reduces the data once, with its lanes sharing the reads, into its
-//   key range and a test of full tiles.
+//   key range and a test of full tiles;
+// - query-tile ranges: the transpose, for a work item that is a tile of
+//   keys (a backward's dK/dV phase), the one range of query tiles whose
+//   rows can keep its keys, from closed-form row bounds or by bisection
+//   over the rows' key hulls.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_DIALECT_MASKVISITS_H
@@ -52,16 +56,21 @@ std::optional<KeyBand> buildKeyHull(MaskAttrInterface mask,
                                     OpBuilder &builder, Location loc,
                                     const ElementIndices &at);
 
-/// The transpose of a hull's visits, for kernels whose work item is a tile
-/// of keys (a backward's dK/dV phase): the contiguous range of query tiles
-/// (tiles of `blockQ` queries) that can hold a row keeping a key of
+/// The transposed visits, for kernels whose work item is a tile of keys (a
+/// backward's dK/dV phase): the contiguous range of query tiles (tiles of
+/// `blockQ` queries) that can hold a row keeping a key of
 /// [tile.colBegin, tile.colEnd) (tile.rowBegin and rowEnd are not read).
-/// Tile t is in it iff the hull (buildKeyHull) of its last row reaches the
-/// first key and the hull of its first row starts by the last key; for an
-/// exact band, the tiles whose forward visit range (buildKeyTileRanges)
-/// holds the key tile. Since no hull bound decreases, each end is found by
-/// bisection over the ceil(seqQ / blockQ) query tiles (O(log) hull
-/// evaluations). std::nullopt for masks without a hull.
+/// Where the mask bounds those rows in closed form (`causal` from the
+/// first key on, windows, S2 up to `local` blocks past the key tile unless
+/// one of its key blocks is strided, Star Attention within the key's block
+/// unless the tile holds anchor keys; `and`s and `or`s of these), their
+/// tiles, O(1). Otherwise from the hulls (buildKeyHull): tile t is in it
+/// iff the hull of its last row reaches the first key and the hull of its
+/// first row starts by the last key; for an exact band, the tiles whose
+/// forward visit range (buildKeyTileRanges) holds the key tile. Since no
+/// hull bound decreases, each end is found by bisection over the
+/// ceil(seqQ / blockQ) query tiles (O(log) hull evaluations).
+/// std::nullopt for masks with neither.
 std::optional<KeyTileRange> buildQueryTileRange(MaskAttrInterface mask,
                                                 OpBuilder &builder,
                                                 Location loc,
