@@ -1472,7 +1472,7 @@ static Value firstTileWhere(
 /// masks; S2 up to `local` blocks past the last key's block unless a key
 /// block of the tile is strided (or the head dense); Star Attention up to
 /// the end of the last key's block, or every row where the tile holds
-/// anchor keys; a
+/// anchor keys; sinks every row or none; a
 /// window its band shifted; an `and` intersects the operands that have
 /// one (`complete` turns false when one has not), an `or` spans them when
 /// each has one.
@@ -1529,6 +1529,14 @@ static std::optional<KeyBand> buildQueryBand(MaskAttrInterface mask,
             e.add(e.mul(lastLocalBlock, block), e.constant(s2.getBlock() - 1));
         Value hi = e.select(e.either(dense, strided), lastRow, lastLocalRow);
         return KeyBand{firstKey, hi};
+      })
+      .Case([&](SinksAttr sinks) -> Result {
+        // Sink keys are kept by every row; a tile without one by none (an
+        // empty band, [Sq, -1], which an `or` spans past).
+        Value holdsSinks =
+            e.cmp(Pred::slt, firstKey, e.constant(sinks.getCount()));
+        return KeyBand{e.select(holdsSinks, e.constant(0), tile.seqQ),
+                       e.select(holdsSinks, lastRow, e.constant(-1))};
       })
       .Case([&](StarAnchorAttr star) -> Result {
         // Anchor keys (block 0) are kept by every row; others by the rows

@@ -18,8 +18,8 @@
 // key tile, and tests each walked tile against the forward's range (a
 // compare of the key tile with the range's bounds). Where the mask bounds
 // those rows in closed form (causal: from the key tile's first key on;
-// S2: `local` blocks past the key tile unless a key block is strided) the
-// range is their tiles; where it bounds each row's keys by a band whose
+// S2: `local` blocks past the key tile unless a key block is strided;
+// sinks + window: the sink rows or the window's) the range is their tiles; where it bounds each row's keys by a band whose
 // bounds never decrease (here a neighborhood's: the slabs of its grid's
 // outermost dimension that the window spans), two bisections over the
 // query tiles find it. Masks with neither (block lists) walk every query
@@ -44,6 +44,9 @@
 // LOOPS-NEXT: arith.cmpi sge, %[[KEY_TILE]], %{{.*}} : index
 // LOOPS-NEXT: arith.cmpi slt, %[[KEY_TILE]], %{{.*}} : index
 // LOOPS-LABEL: func.func @__attn_host_s2_grad
+// LOOPS-NOT: scf.while
+// LOOPS: return
+// LOOPS-LABEL: func.func @__attn_host_sinks_window_grad
 // LOOPS-NOT: scf.while
 // LOOPS: return
 // LOOPS-LABEL: func.func @__attn_host_neighborhood_grad

@@ -63,7 +63,8 @@ std::optional<KeyBand> buildKeyHull(MaskAttrInterface mask,
 /// Where the mask bounds those rows in closed form (`causal` from the
 /// first key on, windows, S2 up to `local` blocks past the key tile unless
 /// one of its key blocks is strided, Star Attention within the key's block
-/// unless the tile holds anchor keys; `and`s and `or`s of these), their
+/// unless the tile holds anchor keys, sinks; `and`s and `or`s of these),
+/// their
 /// tiles, O(1). Otherwise from the hulls (buildKeyHull): tile t is in it
 /// iff the hull of its last row reaches the first key and the hull of its
 /// first row starts by the last key; for an exact band, the tiles whose
