@@ -1319,6 +1319,24 @@ static KeyBand intersect(RuleEmitter &e, KeyBand x, KeyBand y) {
   return {e.max(x.lo, y.lo), e.min(x.hi, y.hi)};
 }
 
+/// The bands of an `and`'s operands intersected (those without one
+/// skipped) and of an `or`'s spanned (none when an operand has none): the
+/// combinators of bounding bands.
+static std::optional<KeyBand>
+intersectBands(RuleEmitter &e, ArrayRef<MaskAttrInterface> masks,
+               function_ref<std::optional<KeyBand>(MaskAttrInterface)> build) {
+  return foldBands(masks, /*skipMissing=*/true, build,
+                   [&](KeyBand x, KeyBand y) { return intersect(e, x, y); });
+}
+static std::optional<KeyBand>
+spanBands(RuleEmitter &e, ArrayRef<MaskAttrInterface> masks,
+          function_ref<std::optional<KeyBand>(MaskAttrInterface)> build) {
+  return foldBands(masks, /*skipMissing=*/false, build,
+                   [&](KeyBand x, KeyBand y) {
+                     return KeyBand{e.min(x.lo, y.lo), e.max(x.hi, y.hi)};
+                   });
+}
+
 std::optional<KeyBand> mlir::attn::buildKeyBand(MaskAttrInterface mask,
                                                 OpBuilder &builder,
                                                 Location loc,
@@ -1423,19 +1441,10 @@ std::optional<KeyBand> mlir::attn::buildKeyHull(MaskAttrInterface mask,
         Band band = neighborhoodBand(e, hood, at.i);
         return KeyBand{band.lo, band.hi};
       })
-      .Case([&](AndAttr all) -> Result {
-        return foldBands(all.getMasks(), /*skipMissing=*/true, hullOf,
-                         [&](KeyBand x, KeyBand y) {
-                           return intersect(e, x, y);
-                         });
+      .Case([&](AndAttr all) {
+        return intersectBands(e, all.getMasks(), hullOf);
       })
-      .Case([&](OrAttr any) -> Result {
-        return foldBands(any.getMasks(), /*skipMissing=*/false, hullOf,
-                         [&](KeyBand x, KeyBand y) {
-                           return KeyBand{e.min(x.lo, y.lo),
-                                          e.max(x.hi, y.hi)};
-                         });
-      })
+      .Case([&](OrAttr any) { return spanBands(e, any.getMasks(), hullOf); })
       .Default([&](Attribute) { return buildKeyBand(mask, builder, loc, at); });
 }
 
@@ -1548,19 +1557,10 @@ static std::optional<KeyBand> buildQueryBand(MaskAttrInterface mask,
         return KeyBand{e.select(anchors, e.constant(0), firstKey),
                        e.select(anchors, lastRow, blockEnd)};
       })
-      .Case([&](AndAttr all) -> Result {
-        return foldBands(all.getMasks(), /*skipMissing=*/true, bandOf,
-                         [&](KeyBand x, KeyBand y) {
-                           return intersect(e, x, y);
-                         });
+      .Case([&](AndAttr all) {
+        return intersectBands(e, all.getMasks(), bandOf);
       })
-      .Case([&](OrAttr any) -> Result {
-        return foldBands(any.getMasks(), /*skipMissing=*/false, bandOf,
-                         [&](KeyBand x, KeyBand y) {
-                           return KeyBand{e.min(x.lo, y.lo),
-                                          e.max(x.hi, y.hi)};
-                         });
-      })
+      .Case([&](OrAttr any) { return spanBands(e, any.getMasks(), bandOf); })
       .Default([](Attribute) -> Result { return std::nullopt; });
 }
 
