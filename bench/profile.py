@@ -113,8 +113,12 @@ def profile(ncu, folder, name, raw_dir, label):
         str(Path(folder) / "bin" / "attn-run"), str(Path(folder) / "bundles" / f"{name}.atnb"),
         "--target", "cuda", "--batch", str(B), "--seq-q", str(S), "--seq-kv", str(S),
         "--runs", "2"]
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=600)
     stem = f"{name}-{label}"
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        (raw_dir / f"{stem}.log").write_text(" ".join(command) + "\ntimed out after 600 s\n")
+        return "ncu ran past 600 s"
     (raw_dir / f"{stem}.csv").write_text(proc.stdout)
     (raw_dir / f"{stem}.log").write_text(" ".join(command) + "\n" + proc.stderr)
     if proc.returncode != 0:
