@@ -349,8 +349,8 @@ static bool readsHead(MaskAttrInterface mask) {
 
 /// Whether the op's mask (attribute and region) may keep different pairs
 /// for different query heads; where it does not, every head's report is
-/// head 0's (a region evaluated per element at 16k tokens takes minutes per
-/// head).
+/// head 0's (a region evaluated per element at 16k tokens takes tens of
+/// seconds per head).
 static bool maskReadsHead(AttentionOp op) {
   MaskAttrInterface attr = op.getMaskRule();
   if (attr && readsHead(attr))
